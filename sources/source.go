@@ -1,0 +1,135 @@
+// Package sources defines what every database or filesystem source gives the
+// store: the objects it can back up (management objects: a directory, a
+// keyspace table, a collection) and, for one backup, the native files of a
+// version as streams plus metadata for the manifest.
+//
+// Sources know nothing of the store or the index: what they need of the
+// previous version (to skip unchanged files) comes through Previous, and what
+// they produce goes to a Writer. Imports point one way: sources import
+// nothing of strata outside this tree.
+package sources
+
+import (
+	"context"
+	"io"
+	"time"
+)
+
+// Object is one thing that is backed up as a series of versions, named as in
+// DESIGN.md: Cluster/Database/Table. Names are the source's raw bytes; the
+// store escapes them for paths.
+type Object struct {
+	Cluster  string
+	Database string
+	Table    string
+	// Meta holds what discovery learnt (a view's pipeline, a table's id)
+	// and is recorded in the manifest.
+	Meta map[string]string
+}
+
+// String returns cluster/db/table for messages.
+func (o Object) String() string { return o.Cluster + "/" + o.Database + "/" + o.Table }
+
+// EntryType is the kind of a path in a version.
+type EntryType uint8
+
+// Entry types.
+const (
+	TypeFile EntryType = iota
+	TypeDir
+	TypeSymlink
+)
+
+// Entry is one path of a version: a native file, a directory or a symlink.
+type Entry struct {
+	// Path is relative to the version root, '/'-separated, without a
+	// leading slash; components are raw source bytes (may be invalid UTF-8).
+	Path    string
+	Type    EntryType
+	Mode    uint32 // permission bits (0o7777 mask), as in os.FileMode.Perm plus setuid/setgid/sticky
+	ModTime time.Time
+	Size    int64  // for files: the exact content length
+	Target  string // symlink target
+	// Fingerprint is the source's change key (posix: size, mtime, inode).
+	// A source compares it with the previous version's to decide whether
+	// to read the file again; the store only records it.
+	Fingerprint string
+}
+
+// Previous is what a source may know of the object's previous version.
+type Previous interface {
+	// Lookup returns the previous version's entry at path, if any.
+	Lookup(path string) (Entry, bool)
+}
+
+// NoPrevious is a Previous for a first backup.
+type NoPrevious struct{}
+
+// Lookup always reports false.
+func (NoPrevious) Lookup(string) (Entry, bool) { return Entry{}, false }
+
+// Writer receives a version's entries. Its methods are safe for concurrent
+// use so that a source can read files in parallel; entries may arrive in any
+// order, and directories need not be added before their children (missing
+// parent directories are created with mode 0755).
+type Writer interface {
+	// Add stores an entry; for files the content is read from r until EOF,
+	// split into content-defined chunks, deduplicated and packed. r is nil
+	// for directories and symlinks. Add fails if r yields a different
+	// number of bytes than e.Size.
+	Add(ctx context.Context, e Entry, r io.Reader) error
+	// AddChunks stores a file whose chunk boundaries the source chooses
+	// (for example at document boundaries, so that one changed document
+	// changes one chunk). next returns successive pieces, then io.EOF;
+	// each piece becomes one chunk (pieces above the store's maximum chunk
+	// size are split). The returned slice may be reused after next returns
+	// again.
+	AddChunks(ctx context.Context, e Entry, next func() ([]byte, error)) error
+	// Keep records e with the content of the previous version's entry at
+	// e.Path, reading nothing. It fails if the previous version has no
+	// such file.
+	Keep(ctx context.Context, e Entry) error
+}
+
+// Result is what a finished backup tells the manifest.
+type Result struct {
+	// At is the version's consistent point; the version is named by it,
+	// truncated to the second, in UTC.
+	At time.Time
+	// LogicalBytes is what a per-node copy would have taken (all
+	// replicas); zero means "the same as the stored files".
+	LogicalBytes int64
+	// Meta is recorded in the manifest (never secrets).
+	Meta map[string]string
+	// Warnings say what the version lacks (a dead node, a fuzzy copy).
+	Warnings []string
+}
+
+// Source is implemented once per kind of database or filesystem.
+type Source interface {
+	// Kind is the source's type name as used in configs: "posix", "mongodb".
+	Kind() string
+	// Discover lists the objects this source can back up.
+	Discover(ctx context.Context) ([]Object, error)
+	// Backup writes one version of obj to w. It must not return before
+	// every Add has returned. A returned error means the version must not
+	// be committed.
+	Backup(ctx context.Context, obj Object, prev Previous, w Writer) (Result, error)
+}
+
+// VersionReader gives a Differ read access to one stored version.
+type VersionReader interface {
+	// Entries lists every entry of the version, sorted by Path.
+	Entries() []Entry
+	// Open returns the content of the file at path.
+	Open(ctx context.Context, path string) (io.ReadCloser, error)
+}
+
+// Differ is implemented by row sources whose @diff directory is not a file
+// comparison: given two versions of an object, it writes the native files of
+// what changed in (from, to] to w, in the same format as a version, so the
+// database's loader applies them. File sources do not implement it; the
+// mount then shows the files added or changed plus ".deleted".
+type Differ interface {
+	Diff(ctx context.Context, from, to VersionReader, w Writer) error
+}
