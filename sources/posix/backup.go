@@ -1,0 +1,125 @@
+package posix
+
+import (
+	"context"
+	"strconv"
+	"sync"
+	"sync/atomic"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/stratabackup/strata/sources"
+)
+
+// backup is the state of one Backup call.
+type backup struct {
+	root    string
+	prev    lockedPrevious
+	w       sources.Writer
+	workers int
+	files   chan fileJob
+	queue   *dirQueue
+	warn    warnings
+	stats   stats
+}
+
+// fileJob is a regular file whose content must be read.
+type fileJob struct {
+	full string // path on disk
+	rel  string // path in the version
+}
+
+func newBackup(root string, prev sources.Previous, w sources.Writer, workers int) *backup {
+	return &backup{
+		root:    root,
+		prev:    lockedPrevious{p: prev},
+		w:       w,
+		workers: workers,
+		files:   make(chan fileJob, 4*workers),
+		queue:   newDirQueue(),
+	}
+}
+
+// walkers is how many goroutines list directories: a few suffice to keep
+// the kernel's dentry and inode lookups busy; reading files is the pool's.
+func (b *backup) walkers() int { return max(2, min(8, b.workers/2)) }
+
+// run walks the tree and reads the files; it returns after every Add.
+func (b *backup) run(ctx context.Context) error {
+	g, gctx := errgroup.WithContext(ctx)
+	stop := context.AfterFunc(gctx, b.queue.close)
+	defer stop()
+	b.queue.push("")
+	var walkers sync.WaitGroup
+	for range b.walkers() {
+		walkers.Add(1)
+		g.Go(func() error {
+			defer walkers.Done()
+			return b.walk(gctx)
+		})
+	}
+	go func() { walkers.Wait(); close(b.files) }()
+	for range b.workers {
+		g.Go(func() error { return b.readFiles(gctx) })
+	}
+	return g.Wait()
+}
+
+// lockedPrevious serialises Lookup: Previous does not promise to be safe
+// for concurrent use, and a lookup is cheap next to an lstat.
+type lockedPrevious struct {
+	mu sync.Mutex
+	p  sources.Previous
+}
+
+func (l *lockedPrevious) Lookup(path string) (sources.Entry, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.p.Lookup(path)
+}
+
+// stats counts what a backup did, for the manifest's metadata.
+type stats struct {
+	dirs, symlinks, files, kept, bytesRead atomic.Int64
+}
+
+func (s *stats) meta(root string) map[string]string {
+	return map[string]string{
+		"path":       root,
+		"dirs":       strconv.FormatInt(s.dirs.Load(), 10),
+		"symlinks":   strconv.FormatInt(s.symlinks.Load(), 10),
+		"files":      strconv.FormatInt(s.files.Load(), 10),
+		"files_kept": strconv.FormatInt(s.kept.Load(), 10),
+		"bytes_read": strconv.FormatInt(s.bytesRead.Load(), 10),
+	}
+}
+
+// maxWarnings bounds the warnings kept in a manifest; the rest are counted.
+const maxWarnings = 100
+
+// warnings collects what a version lacks, safe for concurrent use.
+type warnings struct {
+	mu    sync.Mutex
+	items []string
+	more  int
+}
+
+func (w *warnings) add(msg string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.items) < maxWarnings {
+		w.items = append(w.items, msg)
+		return
+	}
+	w.more++
+}
+
+func (w *warnings) list() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	out := append([]string(nil), w.items...)
+	if w.more > 0 {
+		out = append(out, "... and "+strconv.Itoa(w.more)+" more warnings")
+	}
+	return out
+}

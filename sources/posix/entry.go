@@ -1,0 +1,61 @@
+package posix
+
+import (
+	"strconv"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/stratabackup/strata/sources"
+)
+
+// entryFromStat builds the entry of rel from its (l)stat result.
+func entryFromStat(rel string, typ sources.EntryType, st *unix.Stat_t) sources.Entry {
+	e := sources.Entry{
+		Path:    rel,
+		Type:    typ,
+		Mode:    st.Mode & 0o7777,
+		ModTime: time.Unix(st.Mtim.Sec, st.Mtim.Nsec),
+	}
+	if typ == sources.TypeFile {
+		e.Size = st.Size
+		e.Fingerprint = fingerprint(st)
+	}
+	return e
+}
+
+// fingerprint is a file's change key: size, mtime and ctime in nanoseconds,
+// and inode number, as restic uses. Size and mtime alone miss two common
+// cases: a file replaced by rename (an editor's or a database's atomic
+// save) with the same size and a copied mtime, caught by the inode; and
+// content rewritten with the mtime set back (tar, rsync -t, touch -d),
+// caught by ctime, which no one can set. The price of ctime is that chmod
+// or chown make the file be read again, which dedup makes cheap. The device
+// number is left out: it can change across remounts and reboots, which
+// would make every file look changed.
+func fingerprint(st *unix.Stat_t) string {
+	b := make([]byte, 0, 64)
+	b = strconv.AppendInt(b, st.Size, 10)
+	b = append(b, ':')
+	b = strconv.AppendInt(b, st.Mtim.Nano(), 10)
+	b = append(b, ':')
+	b = strconv.AppendUint(b, st.Ino, 10)
+	b = append(b, ':')
+	b = strconv.AppendInt(b, st.Ctim.Nano(), 10)
+	return string(b)
+}
+
+// typeName names a file type for warnings.
+func typeName(mode uint32) string {
+	switch mode & unix.S_IFMT {
+	case unix.S_IFSOCK:
+		return "socket"
+	case unix.S_IFIFO:
+		return "FIFO"
+	case unix.S_IFCHR:
+		return "character device"
+	case unix.S_IFBLK:
+		return "block device"
+	}
+	return "file of unknown type " + strconv.FormatUint(uint64(mode&unix.S_IFMT), 8)
+}

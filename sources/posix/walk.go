@@ -1,0 +1,159 @@
+package posix
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/stratabackup/strata/sources"
+)
+
+// readdirBatch is how many names are listed per getdents round.
+const readdirBatch = 1024
+
+// walk lists directories from the queue until the walk is over.
+func (b *backup) walk(ctx context.Context) error {
+	for {
+		dir, ok := b.queue.pop()
+		if !ok {
+			return ctx.Err()
+		}
+		err := b.listDir(ctx, dir)
+		b.queue.done()
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// listDir handles every entry of the directory rel. Entries are lstat'ed
+// relative to the open directory, which is faster than full paths and
+// immune to the directory being renamed meanwhile.
+func (b *backup) listDir(ctx context.Context, rel string) error {
+	d, err := openDir(b.root, rel)
+	if errors.Is(err, unix.ENOENT) && rel != "" {
+		b.warn.add(fmt.Sprintf("directory %s vanished during the backup", b.full(rel)))
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("open directory %s: %w", b.full(rel), err)
+	}
+	defer d.Close()
+	dirfd := int(d.Fd())
+	for {
+		names, err := d.Readdirnames(readdirBatch)
+		for _, name := range names {
+			if err := b.entry(ctx, dirfd, rel, name); err != nil {
+				return err
+			}
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("list directory %s: %w", b.full(rel), err)
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
+}
+
+// openDir opens the root (following a symlink there, as configured) or a
+// directory below it (never following one).
+func openDir(root, rel string) (*os.File, error) {
+	flags := unix.O_RDONLY | unix.O_DIRECTORY | unix.O_CLOEXEC
+	if rel != "" {
+		flags |= unix.O_NOFOLLOW
+	}
+	full := joinPath(root, rel)
+	fd, err := unix.Open(full, flags, 0)
+	if err != nil {
+		return nil, err
+	}
+	return os.NewFile(uintptr(fd), full), nil
+}
+
+// entry handles one name found in the directory rel (open as dirfd).
+func (b *backup) entry(ctx context.Context, dirfd int, dir, name string) error {
+	rel := path.Join(dir, name)
+	var st unix.Stat_t
+	if err := unix.Fstatat(dirfd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		if errors.Is(err, unix.ENOENT) {
+			b.warn.add(fmt.Sprintf("%s vanished during the backup", b.full(rel)))
+			return nil
+		}
+		return fmt.Errorf("lstat %s: %w", b.full(rel), err)
+	}
+	switch st.Mode & unix.S_IFMT {
+	case unix.S_IFDIR:
+		b.queue.push(rel)
+		b.stats.dirs.Add(1)
+		return b.add(ctx, entryFromStat(rel, sources.TypeDir, &st))
+	case unix.S_IFLNK:
+		return b.symlink(ctx, dirfd, rel, name, &st)
+	case unix.S_IFREG:
+		return b.file(ctx, rel, &st)
+	default:
+		b.warn.add(fmt.Sprintf("skipped %s: a %s (only files, directories and symlinks are backed up)", b.full(rel), typeName(st.Mode)))
+		return nil
+	}
+}
+
+// symlink adds a symlink with its target as stored (not resolved).
+func (b *backup) symlink(ctx context.Context, dirfd int, rel, name string, st *unix.Stat_t) error {
+	buf := make([]byte, max(st.Size+1, 256))
+	n, err := unix.Readlinkat(dirfd, name, buf)
+	if err != nil {
+		return fmt.Errorf("readlink %s: %w", b.full(rel), err)
+	}
+	if n == len(buf) {
+		return fmt.Errorf("readlink %s: target grew while being read", b.full(rel))
+	}
+	e := entryFromStat(rel, sources.TypeSymlink, st)
+	e.Target = string(buf[:n])
+	b.stats.symlinks.Add(1)
+	return b.add(ctx, e)
+}
+
+// file keeps an unchanged file by reference or queues it to be read.
+func (b *backup) file(ctx context.Context, rel string, st *unix.Stat_t) error {
+	b.stats.files.Add(1)
+	e := entryFromStat(rel, sources.TypeFile, st)
+	if p, ok := b.prev.Lookup(rel); ok && p.Type == sources.TypeFile && p.Fingerprint == e.Fingerprint {
+		b.stats.kept.Add(1)
+		if err := b.w.Keep(ctx, e); err != nil {
+			return fmt.Errorf("keep unchanged %s: %w", b.full(rel), err)
+		}
+		return nil
+	}
+	select {
+	case b.files <- fileJob{full: b.full(rel), rel: rel}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// add stores a directory or symlink entry.
+func (b *backup) add(ctx context.Context, e sources.Entry) error {
+	if err := b.w.Add(ctx, e, nil); err != nil {
+		return fmt.Errorf("add %s: %w", b.full(e.Path), err)
+	}
+	return nil
+}
+
+// full is the on-disk path of rel, for opening and for messages.
+func (b *backup) full(rel string) string { return joinPath(b.root, rel) }
+
+func joinPath(root, rel string) string {
+	if rel == "" {
+		return root
+	}
+	return root + "/" + rel
+}
