@@ -1,0 +1,88 @@
+package mongodb
+
+import (
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+)
+
+// Config says which server to back up and how.
+type Config struct {
+	// URI is a mongodb:// or mongodb+srv:// connection string. It may hold
+	// credentials; they are never logged nor recorded (see RedactURI).
+	URI string
+	// Cluster names the cluster in the store (the first level of a
+	// version's name).
+	Cluster string
+	// Databases limits discovery to these databases; empty means every
+	// database except admin, local and config.
+	Databases []string
+	// Collections limits discovery to these "db.collection" names; empty
+	// means every collection of the chosen databases except system.*.
+	Collections []string
+	// Workers is how many _id ranges of one collection are read at once
+	// (default 4).
+	Workers int
+	// BatchSize is the server cursor batch size in documents (default 1000).
+	BatchSize int
+	// RangeBytes is the target size of one _id range; collections larger
+	// than this are read in parallel ranges (default 64 MiB).
+	RangeBytes int64
+	// ChunkMinBytes is the lower bound of a .bson piece handed to the
+	// store (default DefaultChunkMinBytes; see chunker.go). Changing it
+	// changes piece boundaries and so costs one version of deduplication.
+	ChunkMinBytes int
+	// Logger receives progress and swallowed errors (default slog.Default).
+	Logger *slog.Logger
+}
+
+func (c Config) withDefaults() (Config, error) {
+	if c.URI == "" {
+		return c, fmt.Errorf("mongodb source %q: no URI configured", c.Cluster)
+	}
+	if c.Cluster == "" {
+		return c, fmt.Errorf("mongodb source %s: no cluster name configured", RedactURI(c.URI))
+	}
+	if c.Workers <= 0 {
+		c.Workers = 4
+	}
+	if c.BatchSize <= 0 {
+		c.BatchSize = 1000
+	}
+	if c.RangeBytes <= 0 {
+		c.RangeBytes = 64 << 20
+	}
+	if c.ChunkMinBytes <= 0 {
+		c.ChunkMinBytes = DefaultChunkMinBytes
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	c.Logger = c.Logger.With("source", "mongodb", "cluster", c.Cluster)
+	return c, nil
+}
+
+// RedactURI returns the connection string without user, password and
+// query options (which may carry secrets such as tlsCertificateKeyFilePassword),
+// for messages and manifests. Unparseable input yields "mongodb://<redacted>".
+func RedactURI(uri string) string {
+	u, err := url.Parse(uri)
+	if err != nil || u.Host == "" {
+		// Hosts lists with several members do not parse as one URL host on
+		// every Go version; cut the userinfo by hand.
+		scheme, rest, ok := strings.Cut(uri, "://")
+		if !ok {
+			return "mongodb://<redacted>"
+		}
+		if i := strings.LastIndex(strings.SplitN(rest, "/", 2)[0], "@"); i >= 0 {
+			rest = rest[i+1:]
+		}
+		rest, _, _ = strings.Cut(rest, "?")
+		return scheme + "://" + rest
+	}
+	u.User = nil
+	u.RawQuery = ""
+	u.Fragment = ""
+	return u.String()
+}

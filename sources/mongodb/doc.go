@@ -1,0 +1,25 @@
+// Package mongodb backs up MongoDB collections (and anything speaking its
+// wire protocol, such as FerretDB) in mongodump's directory layout, so that
+// a version directory on the mount is read unchanged by mongorestore and
+// bsondump:
+//
+//	<collection>.bson           the documents, concatenated raw BSON, in _id order,
+//	                            byte for byte as the server returned them
+//	<collection>.metadata.json  {"options":{…},"indexes":[…],"uuid":"…",
+//	                            "collectionName":"…","type":"collection"}, canonical
+//	                            Extended JSON, fields in mongodump's order
+//
+// A @diff directory (Diff) adds <collection>.deleted.json, a JSON array of
+// the removed _ids in canonical Extended JSON; its .bson holds the documents
+// added or changed. Restore applies either kind of directory.
+//
+// The .bson file is handed to the store in pieces cut at document
+// boundaries chosen from the documents' _ids (see chunker.go), so that
+// updating a few documents changes a few small chunks and the rest
+// deduplicates against the previous version.
+//
+// Large collections are read in parallel by _id ranges, each range sorted
+// by the server; FerretDB sorts in memory, so ranges also bound the
+// server's memory. Without snapshot reads (FerretDB, standalone servers)
+// the copy is fuzzy and the version says so.
+package mongodb
