@@ -1,0 +1,96 @@
+package backends
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/rclone/rclone/fs"
+	"github.com/rclone/rclone/fs/config"
+	"github.com/rclone/rclone/fs/config/configfile"
+	"github.com/rclone/rclone/fs/fspath"
+)
+
+// defaultMemoryBucket is the bucket ":memory:" uses when the location names
+// none, because the memory remote, like S3, keeps objects in buckets.
+const defaultMemoryBucket = "strata"
+
+var setupOnce sync.Once
+
+// setupRclone prepares rclone's process-wide state once: the config file
+// (RCLONE_CONFIG or rclone's default path) and quiet logging. rclone's
+// default NOTICE level prints messages about partial files and config
+// lookups on stderr, and its DEBUG level prints whole connection strings,
+// secrets included; strata reports failures through returned errors instead.
+// Set STRATA_RCLONE_LOG_LEVEL (DEBUG, INFO, NOTICE, ERROR) to see more.
+func setupRclone() {
+	setupOnce.Do(func() {
+		if p := os.Getenv("RCLONE_CONFIG"); p != "" {
+			if err := config.SetConfigPath(p); err != nil {
+				fs.Errorf(nil, "RCLONE_CONFIG %q: %v", p, err)
+			}
+		}
+		configfile.Install()
+		ci := fs.GetConfig(context.Background())
+		ci.LogLevel = fs.LogLevelError
+		if lvl := os.Getenv("STRATA_RCLONE_LOG_LEVEL"); lvl != "" {
+			_ = ci.LogLevel.Set(lvl)
+		}
+	})
+}
+
+// Open returns the Backend at location: a local directory (an absolute or
+// relative path, created on first Put), a remote from the user's rclone
+// config ("remote:path"), or an on-the-fly remote such as
+// ":s3,provider=Minio,endpoint=http://127.0.0.1:9000:bucket/dir" or
+// ":memory:". Errors and Location() show the location without secrets.
+func Open(ctx context.Context, location string) (Backend, error) {
+	setupRclone()
+	spec, err := normalizeLocation(location)
+	if err != nil {
+		return nil, err
+	}
+	safe := redactLocation(spec)
+	// Listings report the store's upload time instead of fetching each
+	// object's metadata (a HEAD per object on S3); objects never change, so
+	// the two agree.
+	ctx, ci := fs.AddConfig(ctx)
+	ci.UseServerModTime = true
+	f, err := fs.NewFs(ctx, spec)
+	if err == fs.ErrorIsFile {
+		return nil, fmt.Errorf("open backend %s: it is a file, not a directory", safe)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open backend %s: %w", safe, err)
+	}
+	if f.Features().BucketBased && f.Root() == "" {
+		return nil, fmt.Errorf("open backend %s: the location needs a bucket, e.g. %s", safe, strings.TrimSuffix(safe, ":")+":bucket/dir")
+	}
+	return newRemote(f, safe), nil
+}
+
+// normalizeLocation turns a local path into an absolute one (so Location
+// stays meaningful after a chdir) and gives ":memory:" its default bucket.
+func normalizeLocation(location string) (string, error) {
+	if location == "" {
+		return "", fmt.Errorf("open backend: empty location; give a directory or an rclone remote such as remote:path")
+	}
+	parsed, err := fspath.Parse(location)
+	if err != nil {
+		return "", fmt.Errorf("open backend %s: %w", redactLocation(location), err)
+	}
+	if parsed.Name == "" {
+		abs, err := filepath.Abs(location)
+		if err != nil {
+			return "", fmt.Errorf("open backend %s: %w", location, err)
+		}
+		return abs, nil
+	}
+	if parsed.Name == ":memory" && parsed.Path == "" {
+		return location + defaultMemoryBucket, nil
+	}
+	return location, nil
+}

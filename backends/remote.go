@@ -1,0 +1,175 @@
+package backends
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"strings"
+
+	"github.com/rclone/rclone/fs"
+	"github.com/rclone/rclone/fs/walk"
+)
+
+// Remote is the Backend over one rclone Fs. Object names map to paths below
+// the Fs root unchanged.
+type Remote struct {
+	f        fs.Fs
+	location string // for messages, secrets removed
+	// viaTemp makes Put write a temporary object and move it into place,
+	// for file-like stores (local disk, sftp, webdav) where a plain upload
+	// is visible while it is being written. Object stores publish a PUT
+	// only when it is complete, so they write directly.
+	viaTemp bool
+	// localRoot is the OS directory of a local-disk Fs, used to fsync; it
+	// is empty for every other store.
+	localRoot string
+}
+
+var _ Backend = (*Remote)(nil)
+
+// newRemote wraps f, choosing how Put publishes objects from f's features.
+func newRemote(f fs.Fs, location string) *Remote {
+	feat := f.Features()
+	r := &Remote{f: f, location: location}
+	r.viaTemp = !feat.BucketBased && feat.Move != nil
+	if feat.IsLocal {
+		r.localRoot = f.Root()
+	}
+	return r
+}
+
+// Location names the backend for messages, without secrets.
+func (r *Remote) Location() string { return r.location }
+
+// Stat returns the object's size and modification time.
+func (r *Remote) Stat(ctx context.Context, name string) (ObjectInfo, error) {
+	o, err := r.object(ctx, "stat", name)
+	if err != nil {
+		return ObjectInfo{}, err
+	}
+	return ObjectInfo{Name: name, Size: o.Size(), ModTime: o.ModTime(ctx)}, nil
+}
+
+// Delete removes the object; a missing object gives ErrNotFound.
+func (r *Remote) Delete(ctx context.Context, name string) error {
+	o, err := r.object(ctx, "delete", name)
+	if err != nil {
+		return err
+	}
+	if err := o.Remove(ctx); err != nil {
+		return r.wrap("delete", name, err)
+	}
+	return nil
+}
+
+// Get returns length bytes of name from off (length < 0: to the end). It
+// asks the store for that range only, so a small read of a big pack moves
+// only the bytes asked for.
+func (r *Remote) Get(ctx context.Context, name string, off, length int64) (io.ReadCloser, error) {
+	o, err := r.object(ctx, "get", name)
+	if err != nil {
+		return nil, err
+	}
+	size := o.Size()
+	if off < 0 || off > size || (length >= 0 && off+length > size) {
+		return nil, fmt.Errorf("get %s from %s: range %d+%d outside object of %d bytes", name, r.location, off, length, size)
+	}
+	if length == 0 || off == size {
+		return io.NopCloser(bytes.NewReader(nil)), nil
+	}
+	var opts []fs.OpenOption
+	if off > 0 || length >= 0 {
+		end := int64(-1)
+		if length >= 0 {
+			end = off + length - 1
+		}
+		opts = append(opts, &fs.RangeOption{Start: off, End: end})
+	}
+	rc, err := o.Open(ctx, opts...)
+	if err != nil {
+		return nil, r.wrap("get", name, err)
+	}
+	return rc, nil
+}
+
+// List calls fn for every object whose name starts with prefix. Temporary
+// objects of unfinished Puts are never shown.
+func (r *Remote) List(ctx context.Context, prefix string, fn func(ObjectInfo) error) error {
+	dir := prefix
+	if i := strings.LastIndexByte(prefix, '/'); i >= 0 {
+		dir = prefix[:i]
+	} else {
+		dir = ""
+	}
+	var fnErr error
+	err := walk.ListR(ctx, r.f, dir, true, -1, walk.ListObjects, func(entries fs.DirEntries) error {
+		for _, e := range entries {
+			o, ok := e.(fs.Object)
+			name := e.Remote()
+			if !ok || !strings.HasPrefix(name, prefix) || isTempName(name) {
+				continue
+			}
+			if fnErr = fn(ObjectInfo{Name: name, Size: o.Size(), ModTime: o.ModTime(ctx)}); fnErr != nil {
+				return fnErr
+			}
+		}
+		return nil
+	})
+	switch {
+	case fnErr != nil:
+		return fnErr
+	case errors.Is(err, fs.ErrorDirNotFound):
+		return nil
+	case err != nil:
+		return fmt.Errorf("list %s in %s: %w", prefix, r.location, err)
+	}
+	return nil
+}
+
+// object finds name, mapping rclone's not-found errors to ErrNotFound.
+func (r *Remote) object(ctx context.Context, op, name string) (fs.Object, error) {
+	if err := checkName(name); err != nil {
+		return nil, fmt.Errorf("%s %q in %s: %w", op, name, r.location, err)
+	}
+	o, err := r.f.NewObject(ctx, name)
+	if err != nil {
+		return nil, r.wrap(op, name, err)
+	}
+	return o, nil
+}
+
+// wrap names the operation, object and backend in err, and turns rclone's
+// not-found errors into ErrNotFound so callers can test with errors.Is.
+func (r *Remote) wrap(op, name string, err error) error {
+	if isNotFound(err) {
+		return fmt.Errorf("%s %s in %s: %w", op, name, r.location, ErrNotFound)
+	}
+	return fmt.Errorf("%s %s in %s: %w", op, name, r.location, err)
+}
+
+// isNotFound reports whether err is one of rclone's ways of saying the
+// object is not there. A directory in the object's place counts too: to
+// strata that name holds no object.
+func isNotFound(err error) bool {
+	return errors.Is(err, fs.ErrorObjectNotFound) ||
+		errors.Is(err, fs.ErrorDirNotFound) ||
+		errors.Is(err, fs.ErrorIsDir) ||
+		errors.Is(err, fs.ErrorNotAFile)
+}
+
+// checkName rejects names that would escape the root or clash with
+// temporary objects.
+func checkName(name string) error {
+	switch {
+	case name == "" || strings.HasPrefix(name, "/") || strings.HasSuffix(name, "/"):
+		return errors.New("invalid object name")
+	case path.Clean(name) != name || name == ".." || strings.HasPrefix(name, "../"):
+		return errors.New("object name not in clean form")
+	case isTempName(name):
+		return fmt.Errorf("object name uses the reserved prefix %q", tempPrefix)
+	}
+	return nil
+}
