@@ -1,0 +1,109 @@
+package fs
+
+import (
+	"context"
+	"errors"
+	"io"
+	"sync"
+	"syscall"
+
+	gofs "github.com/hanwen/go-fuse/v2/fs"
+	"github.com/hanwen/go-fuse/v2/fuse"
+	"github.com/stratabackup/strata/index"
+	"github.com/stratabackup/strata/sources"
+)
+
+// fileNode is a regular file of a version.
+type fileNode struct {
+	gofs.Inode
+	readOnly
+	t     *tree
+	f     index.File
+	where string // the directory, for messages
+}
+
+var (
+	_ gofs.NodeOpener    = (*fileNode)(nil)
+	_ gofs.NodeGetattrer = (*fileNode)(nil)
+)
+
+// Getattr shows the recorded size, mode and time.
+func (n *fileNode) Getattr(_ context.Context, _ gofs.FileHandle, out *fuse.AttrOut) syscall.Errno {
+	n.t.owner.fillEntry(&out.Attr, n.f.Entry)
+	out.SetTimeout(immutableTimeout)
+	return 0
+}
+
+// Open refuses writes and opens one catalog reader per handle. The page
+// cache survives reopening: the content never changes.
+func (n *fileNode) Open(_ context.Context, flags uint32) (gofs.FileHandle, uint32, syscall.Errno) {
+	if openFlagsWrite(flags) {
+		return nil, 0, syscall.EROFS
+	}
+	h := &fileHandle{r: n.t.cat.OpenFile(n.f), node: n}
+	return h, fuse.FOPEN_KEEP_CACHE, 0
+}
+
+// fileHandle is one open file. Reads on a handle are serialised because
+// FileReader does not promise concurrent ReadAt; the reader reads ahead
+// itself.
+type fileHandle struct {
+	mu   sync.Mutex
+	r    FileReader
+	node *fileNode
+}
+
+var (
+	_ gofs.FileReader   = (*fileHandle)(nil)
+	_ gofs.FileReleaser = (*fileHandle)(nil)
+)
+
+// Read reads at off; a read past the end returns what there is.
+func (h *fileHandle) Read(ctx context.Context, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n, err := h.r.ReadAt(ctx, dest, off)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return nil, toErrno(h.node.t.log, "read "+h.name(), err)
+	}
+	return fuse.ReadResultData(dest[:n]), 0
+}
+
+// Release closes the reader.
+func (h *fileHandle) Release(context.Context) syscall.Errno {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if err := h.r.Close(); err != nil {
+		h.node.t.log.Debug("mount: close reader", "file", h.name(), "err", err)
+	}
+	return 0
+}
+
+func (h *fileHandle) name() string {
+	return h.node.where + "/" + sources.EscapeName(baseName(h.node.f.Path))
+}
+
+// linkNode is a symlink of a version; the target is shown raw.
+type linkNode struct {
+	gofs.Inode
+	readOnly
+	t     *tree
+	entry sources.Entry
+}
+
+var (
+	_ gofs.NodeReadlinker = (*linkNode)(nil)
+	_ gofs.NodeGetattrer  = (*linkNode)(nil)
+)
+
+// Readlink returns the recorded target.
+func (l *linkNode) Readlink(context.Context) ([]byte, syscall.Errno) {
+	return []byte(l.entry.Target), 0
+}
+
+// Getattr shows the recorded metadata.
+func (l *linkNode) Getattr(_ context.Context, _ gofs.FileHandle, out *fuse.AttrOut) syscall.Errno {
+	l.t.owner.fillEntry(&out.Attr, l.entry)
+	out.SetTimeout(immutableTimeout)
+	return 0
+}

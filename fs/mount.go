@@ -1,0 +1,150 @@
+package fs
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"syscall"
+
+	gofs "github.com/hanwen/go-fuse/v2/fs"
+	"github.com/hanwen/go-fuse/v2/fuse"
+	"golang.org/x/sys/unix"
+)
+
+// Options configure a mount. The zero value mounts for the calling user
+// only, without debug output.
+type Options struct {
+	// Debug logs every FUSE request (through Logger, at debug level).
+	// Default false.
+	Debug bool
+	// AllowOther lets other users see the tree (needs user_allow_other
+	// in /etc/fuse.conf unless root). Default false.
+	AllowOther bool
+	// Logger receives errors turned into EIO and diagnostics. Default:
+	// discard.
+	Logger *slog.Logger
+	// FsName is the source shown in /proc/mounts. Default "strata".
+	FsName string
+}
+
+// Mounted is a mounted tree.
+type Mounted struct {
+	server     *fuse.Server
+	mountpoint string
+	log        *slog.Logger
+
+	mu        sync.Mutex
+	unmounted bool
+	stop      func() bool // stops the unmount on ctx cancel
+}
+
+// maxIO is the largest read request and the kernel read-ahead: large
+// requests are what lets sequential reads stream (PERF.md).
+const maxIO = 1 << 20
+
+// Mount shows cat read-only at mountpoint and serves it until Unmount,
+// or until ctx is cancelled. As root it mounts directly; otherwise it
+// uses fusermount.
+func Mount(ctx context.Context, mountpoint string, cat Catalog, opts Options) (*Mounted, error) {
+	opts = opts.withDefaults()
+	abs, err := filepath.Abs(mountpoint)
+	if err != nil {
+		return nil, fmt.Errorf("mount %s: %w", mountpoint, err)
+	}
+	t := newTree(cat, opts.Logger, owner{uid: uint32(os.Getuid()), gid: uint32(os.Getgid())})
+	root := &objDir{t: t}
+	fo := fuseOptions(opts, t.owner)
+	server, err := fuse.NewServer(negativeEntries{gofs.NewNodeFS(root, fo)}, abs, &fo.MountOptions)
+	if err != nil {
+		return nil, fmt.Errorf("mount %s: %w", abs, err)
+	}
+	go server.Serve()
+	if err := server.WaitMount(); err != nil {
+		return nil, fmt.Errorf("mount %s: wait for the kernel: %w", abs, err)
+	}
+	m := &Mounted{server: server, mountpoint: abs, log: opts.Logger}
+	m.raiseReadAhead()
+	m.mu.Lock()
+	m.stop = context.AfterFunc(ctx, func() {
+		if err := m.Unmount(); err != nil {
+			m.log.Error("mount: unmount on cancel", "mountpoint", abs, "err", err)
+		}
+	})
+	m.mu.Unlock()
+	return m, nil
+}
+
+func (o Options) withDefaults() Options {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.FsName == "" {
+		o.FsName = "strata"
+	}
+	return o
+}
+
+// fuseOptions are go-fuse's options for a read-only, cache-friendly mount.
+func fuseOptions(opts Options, o owner) *gofs.Options {
+	sec := refreshTimeout
+	return &gofs.Options{
+		MountOptions: fuse.MountOptions{
+			AllowOther:       opts.AllowOther,
+			FsName:           opts.FsName,
+			Name:             "strata",
+			Options:          []string{"ro"},
+			DirectMount:      os.Geteuid() == 0,
+			DirectMountFlags: syscall.MS_RDONLY | syscall.MS_NOSUID | syscall.MS_NODEV,
+			DisableXAttrs:    true,
+			MaxWrite:         maxIO,
+			MaxReadAhead:     maxIO,
+			Debug:            opts.Debug,
+			Logger:           slog.NewLogLogger(opts.Logger.Handler(), slog.LevelDebug),
+		},
+		EntryTimeout:    &sec,
+		AttrTimeout:     &sec,
+		NegativeTimeout: &sec,
+		UID:             o.uid,
+		GID:             o.gid,
+	}
+}
+
+// raiseReadAhead sets the mount's kernel read-ahead to maxIO: MaxReadAhead
+// alone does not raise it (PERF.md). It needs root; failure only costs
+// speed.
+func (m *Mounted) raiseReadAhead() {
+	var st unix.Stat_t
+	if err := unix.Stat(m.mountpoint, &st); err != nil {
+		m.log.Debug("mount: stat mountpoint for read-ahead", "err", err)
+		return
+	}
+	p := fmt.Sprintf("/sys/class/bdi/%d:%d/read_ahead_kb", unix.Major(st.Dev), unix.Minor(st.Dev))
+	if err := os.WriteFile(p, []byte(fmt.Sprint(maxIO>>10)), 0); err != nil {
+		m.log.Debug("mount: raise read-ahead", "path", p, "err", err)
+	}
+}
+
+// Mountpoint returns the absolute path the tree is mounted at.
+func (m *Mounted) Mountpoint() string { return m.mountpoint }
+
+// Unmount detaches the tree; it fails while files in it are open.
+// Unmounting twice is not an error.
+func (m *Mounted) Unmount() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.unmounted {
+		return nil
+	}
+	if err := m.server.Unmount(); err != nil {
+		return fmt.Errorf("unmount %s: %w", m.mountpoint, err)
+	}
+	m.unmounted = true
+	m.stop()
+	return nil
+}
+
+// Wait blocks until the tree is unmounted.
+func (m *Mounted) Wait() { m.server.Wait() }
