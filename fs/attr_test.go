@@ -1,0 +1,114 @@
+package fs
+
+import (
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func TestStatIsTrue(t *testing.T) {
+	mnt := mountTest(t, fixture())
+	v1 := tablePath(mnt, orders, t1)
+	vt, _ := time.Parse(time.RFC3339, t1)
+	cases := []struct {
+		path  string
+		mode  uint32
+		size  int64
+		mtime time.Time
+	}{
+		{"a.txt", syscall.S_IFREG | 0o640, 6, aMtime},
+		{"dir/b.bin", syscall.S_IFREG | 0o600, int64(len(bigData)), defaultMtime},
+		{"dir/sub", syscall.S_IFDIR | 0o750, dirSize, defaultMtime},
+		{"link", syscall.S_IFLNK | 0o777, int64(len("a.txt")), defaultMtime},
+		{"", syscall.S_IFDIR | 0o755, dirSize, vt},
+	}
+	for _, c := range cases {
+		var st syscall.Stat_t
+		if err := syscall.Lstat(filepath.Join(v1, c.path), &st); err != nil {
+			t.Errorf("lstat %q: %v", c.path, err)
+			continue
+		}
+		mtime := time.Unix(st.Mtim.Unix())
+		if st.Mode != c.mode || st.Size != c.size || !mtime.Equal(c.mtime) {
+			t.Errorf("%q: mode %o size %d mtime %v; want %o %d %v", c.path, st.Mode, st.Size, mtime, c.mode, c.size, c.mtime)
+		}
+		if st.Nlink != 1 || st.Uid != uint32(os.Getuid()) || st.Gid != uint32(os.Getgid()) {
+			t.Errorf("%q: nlink %d uid %d gid %d", c.path, st.Nlink, st.Uid, st.Gid)
+		}
+		if c.mode&syscall.S_IFREG != 0 && st.Blocks*512 < st.Size {
+			t.Errorf("%q: %d blocks for %d bytes: du would be wrong", c.path, st.Blocks, st.Size)
+		}
+	}
+}
+
+func TestInodesStable(t *testing.T) {
+	cat := fixture()
+	a, b := mountTest(t, cat), mountTest(t, cat)
+	for _, p := range []string{"a.txt", "dir", "dir/b.bin", "link"} {
+		ino := func(mnt, version string) uint64 {
+			var st syscall.Stat_t
+			if err := syscall.Lstat(tablePath(mnt, orders, version, p), &st); err != nil {
+				t.Fatalf("lstat: %v", err)
+			}
+			return st.Ino
+		}
+		if ino(a, t1) != ino(b, t1) {
+			t.Errorf("%s: inode differs between two mounts", p)
+		}
+		if ino(a, t1) == ino(a, t2) {
+			t.Errorf("%s: versions %s and %s share an inode", p, t1, t2)
+		}
+	}
+	// The inode in the listing is the one stat shows.
+	f, err := os.Open(tablePath(a, orders, t1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	buf := make([]byte, 4096)
+	n, err := syscall.ReadDirent(int(f.Fd()), buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inos := direntInodes(buf[:n])
+	for name, ino := range inos {
+		var st syscall.Stat_t
+		if err := syscall.Lstat(tablePath(a, orders, t1, name), &st); err != nil || st.Ino != ino {
+			t.Errorf("%s: listed inode %d, stat %d (%v)", name, ino, st.Ino, err)
+		}
+	}
+	if len(inos) != 3 {
+		t.Errorf("listed %d entries, want 3", len(inos))
+	}
+}
+
+// direntInodes parses linux_dirent64 records into name → inode.
+func direntInodes(buf []byte) map[string]uint64 {
+	out := map[string]uint64{}
+	for len(buf) >= 19 {
+		ino := le64(buf[0:8])
+		reclen := int(buf[16]) | int(buf[17])<<8
+		name := buf[19:reclen]
+		for i, c := range name {
+			if c == 0 {
+				name = name[:i]
+				break
+			}
+		}
+		if s := string(name); s != "." && s != ".." {
+			out[s] = ino
+		}
+		buf = buf[reclen:]
+	}
+	return out
+}
+
+func le64(b []byte) uint64 {
+	var v uint64
+	for i := 7; i >= 0; i-- {
+		v = v<<8 | uint64(b[i])
+	}
+	return v
+}
