@@ -2,6 +2,7 @@ package index
 
 import (
 	"encoding/hex"
+	"errors"
 	"time"
 
 	"github.com/stratabackup/strata/sources"
@@ -84,4 +85,13 @@ type File struct {
 type DiffResult struct {
 	Version Version
 	Deleted []string
+	tree    *virtualTree
 }
+
+// ErrNotFound is returned (wrapped) when a version, path or chunk does not
+// exist. Test with errors.Is.
+var ErrNotFound = errors.New("not found")
+
+// ErrCorrupt is returned (wrapped) when stored bytes do not hash to their
+// address: the backend returned damaged data.
+var ErrCorrupt = errors.New("content does not match its hash (corrupt)")

@@ -1,0 +1,228 @@
+package index
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/stratabackup/strata/backends"
+	"github.com/stratabackup/strata/sources"
+)
+
+// Progress is a running backup's state, reported about twice a second.
+type Progress struct {
+	Object    ObjectRef
+	Files     int64
+	ReadBytes int64
+	NewBytes  int64
+	Elapsed   time.Duration
+	// ExpectBytes estimates the total to read (the previous version's
+	// size), 0 when unknown; with it a display can show an ETA.
+	ExpectBytes int64
+}
+
+// BackupOptions tune one backup.
+type BackupOptions struct {
+	Progress func(Progress)
+	// Waiting is told when the backup waits for another process's lock.
+	Waiting func(op string)
+}
+
+// Backup takes one version of obj from src and commits it: packs, then the
+// session's index file, then the manifest, so that the version appears
+// only when every byte it needs is durable. Concurrent backups (in this or
+// other processes) are safe.
+func (s *Store) Backup(ctx context.Context, src sources.Source, obj sources.Object, opts BackupOptions) (Version, error) {
+	ref := ObjectRef{Cluster: obj.Cluster, Database: obj.Database, Table: obj.Table}
+	lock, err := sharedLock(ctx, s.be, "backup "+ref.String(), func(li lockInfo) {
+		if opts.Waiting != nil {
+			opts.Waiting(fmt.Sprintf("%s (pid %d on %s)", li.Op, li.PID, li.Host))
+		}
+	})
+	if err != nil {
+		return Version{}, fmt.Errorf("backup %s: lock store: %w", ref, err)
+	}
+	defer lock.release()
+
+	known := newChunkSet()
+	prev := map[string]File{}
+	var prevV *Version
+	err = s.withCatalog(ctx, func(c *catalog) error {
+		if err := c.scan([]byte{keyChunk}, func(k, v []byte) error {
+			var id ID
+			copy(id[:], k[1:])
+			known.m[id] = decodeLoc(v).Length
+			return nil
+		}); err != nil {
+			return err
+		}
+		vs, err := c.versions(ref)
+		if err != nil || len(vs) == 0 {
+			return err
+		}
+		prevV = &vs[len(vs)-1]
+		return c.scan(filesPrefix(versionID(prevV.Name)), func(k, v []byte) error {
+			rest := string(k[9:])
+			i := indexByte0(rest)
+			f, err := decodeFileRecord(rest[:i], rest[i+1:], v)
+			prev[f.Path] = f
+			return err
+		})
+	})
+	if err != nil {
+		return Version{}, fmt.Errorf("backup %s: %w", ref, err)
+	}
+
+	start := time.Now()
+	workers := s.opts.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	sess := newSession(s, known, prev, workers)
+	stopProgress := s.reportProgress(sess, ref, prevV, start, opts.Progress)
+	res, err := src.Backup(ctx, obj, prevLookup(prev), sess)
+	sess.close()
+	stopProgress()
+	if err != nil {
+		return Version{}, fmt.Errorf("backup %s: %w", ref, err)
+	}
+	packs, err := sess.packer.flush(ctx)
+	if err != nil {
+		return Version{}, fmt.Errorf("backup %s: %w", ref, err)
+	}
+	if len(packs) > 0 {
+		data, err := zstdJSON(indexFile{Packs: packs})
+		if err != nil {
+			return Version{}, err
+		}
+		if err := s.be.Put(ctx, "indexes/"+randomID(), data); err != nil {
+			return Version{}, fmt.Errorf("backup %s: write index: %w", ref, err)
+		}
+	}
+	v, err := s.commit(ctx, ref, src.Kind(), obj, res, sess, time.Since(start))
+	if err != nil {
+		return Version{}, fmt.Errorf("backup %s: %w", ref, err)
+	}
+	return v, nil
+}
+
+func indexByte0(s string) int {
+	for i := 0; i < len(s); i++ {
+		if s[i] == 0 {
+			return i
+		}
+	}
+	return -1
+}
+
+type prevLookup map[string]File
+
+func (p prevLookup) Lookup(path string) (sources.Entry, bool) {
+	f, ok := p[path]
+	return f.Entry, ok
+}
+
+func (s *Store) reportProgress(sess *session, ref ObjectRef, prev *Version, start time.Time, fn func(Progress)) func() {
+	if fn == nil {
+		return func() {}
+	}
+	var expect int64
+	if prev != nil {
+		expect = prev.Stats.Bytes
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	report := func() {
+		fn(Progress{Object: ref, Files: sess.filesDone.Load(), ReadBytes: sess.readBytes.Load(), NewBytes: sess.newBytes.Load(), Elapsed: time.Since(start), ExpectBytes: expect})
+	}
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(500 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				report()
+				return
+			case <-t.C:
+				report()
+			}
+		}
+	}()
+	return func() { close(stop); wg.Wait() }
+}
+
+// commit writes the manifest under a name no other version holds: if a
+// version of the object already has this second, the time moves on by a
+// second (two backups of one table in one second both land).
+func (s *Store) commit(ctx context.Context, ref ObjectRef, kind string, obj sources.Object, res sources.Result, sess *session, took time.Duration) (Version, error) {
+	at := res.At.UTC().Truncate(time.Second)
+	if at.IsZero() {
+		at = nowUTC().Truncate(time.Second)
+	}
+	files := sess.entries(sources.Entry{Type: sources.TypeDir, Mode: 0o755, ModTime: at})
+	st := Stats{ReadBytes: sess.readBytes.Load(), NewBytes: sess.newBytes.Load(), NewChunks: sess.newChunks.Load(), Seconds: took.Seconds()}
+	seen := map[ID]bool{}
+	for _, f := range files {
+		switch f.Type {
+		case sources.TypeDir:
+			st.Dirs++
+		default:
+			st.Files++
+		}
+		st.Bytes += f.Size
+		for _, c := range f.Chunks {
+			if !seen[c.ID] {
+				seen[c.ID] = true
+				st.StoredBytes += int64(sess.known.size(c.ID))
+			}
+		}
+	}
+	st.Chunks = int64(len(seen))
+	st.LogicalBytes = res.LogicalBytes
+	if st.LogicalBytes == 0 {
+		st.LogicalBytes = st.Bytes
+	}
+	meta := map[string]string{}
+	for k, v := range obj.Meta {
+		meta[k] = v
+	}
+	for k, v := range res.Meta {
+		meta[k] = v
+	}
+	m := &manifest{Format: FormatVersion, Object: rawObject{rawString(ref.Cluster), rawString(ref.Database), rawString(ref.Table)}, Kind: kind, Stats: st, Meta: meta, Warnings: res.Warnings}
+	m.Files = make([]mfile, len(files))
+	for i, f := range files {
+		m.Files[i] = fileToM(f)
+	}
+	var name string
+	err := s.withCatalog(ctx, func(c *catalog) error {
+		for {
+			m.Time = at
+			name = versionName(ref, at)
+			if _, err := s.be.Stat(ctx, name); errors.Is(err, backends.ErrNotFound) {
+				break
+			} else if err != nil {
+				return fmt.Errorf("stat %s: %w", name, err)
+			}
+			at = at.Add(time.Second)
+		}
+		data, err := zstdJSON(m)
+		if err != nil {
+			return err
+		}
+		if err := s.be.Put(ctx, name, data); err != nil {
+			return fmt.Errorf("write manifest %s: %w", name, err)
+		}
+		return c.addVersion(name, m)
+	})
+	if err != nil {
+		return Version{}, err
+	}
+	return m.version(name), nil
+}
+

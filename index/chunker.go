@@ -1,0 +1,157 @@
+package index
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math/bits"
+
+	"github.com/zeebo/blake3"
+)
+
+// ChunkerParams are the content-defined chunking parameters of a store,
+// fixed at init and recorded in its config: changing them would stop
+// deduplication against existing chunks.
+type ChunkerParams struct {
+	Min  int    `json:"min"`
+	Avg  int    `json:"avg"`
+	Max  int    `json:"max"`
+	Seed uint64 `json:"seed"` // selects the gear table, so chunk boundaries do not leak content across stores
+}
+
+// DefaultChunkerParams: 256 KiB average chunks keep a changed row or
+// document from invalidating much of a database dump, while staying large
+// enough that per-chunk costs (a hash lookup, an index entry) are negligible.
+func DefaultChunkerParams(seed uint64) ChunkerParams {
+	return ChunkerParams{Min: 64 << 10, Avg: 256 << 10, Max: 1 << 20, Seed: seed}
+}
+
+func (p ChunkerParams) validate() error {
+	if p.Min <= 0 || p.Avg < p.Min || p.Max < p.Avg || bits.OnesCount(uint(p.Avg)) != 1 {
+		return fmt.Errorf("invalid chunker parameters min=%d avg=%d max=%d (avg must be a power of two between min and max)", p.Min, p.Avg, p.Max)
+	}
+	return nil
+}
+
+// gear is the FastCDC rolling-hash table derived from the seed.
+type gear [256]uint64
+
+func newGear(seed uint64) *gear {
+	var g gear
+	var key [8]byte
+	binary.LittleEndian.PutUint64(key[:], seed)
+	h := blake3.New()
+	_, _ = h.Write([]byte("strata gear table v1"))
+	_, _ = h.Write(key[:])
+	out := make([]byte, 8*256)
+	_, _ = h.Digest().Read(out)
+	for i := range g {
+		g[i] = binary.LittleEndian.Uint64(out[i*8:])
+	}
+	return &g
+}
+
+// Chunker splits a stream into content-defined chunks with FastCDC's
+// normalized chunking: a stricter mask below the average size and a looser
+// one above it, so chunk sizes cluster around Avg.
+type Chunker struct {
+	p            ChunkerParams
+	g            *gear
+	maskS, maskL uint64
+	r            io.Reader
+	buf          []byte
+	start, end   int
+	eof          bool
+}
+
+// NewChunker returns a chunker over r. The slices returned by Next are
+// valid until the next call.
+func NewChunker(p ChunkerParams, r io.Reader) *Chunker {
+	c := &Chunker{p: p, g: newGear(p.Seed), buf: make([]byte, 2*p.Max)}
+	b := bits.TrailingZeros(uint(p.Avg))
+	c.maskS = spreadMask(b + 2)
+	c.maskL = spreadMask(b - 2)
+	c.Reset(r)
+	return c
+}
+
+// Reset starts over on a new stream, keeping the buffer.
+func (c *Chunker) Reset(r io.Reader) {
+	c.r, c.start, c.end, c.eof = r, 0, 0, false
+}
+
+// spreadMask returns a mask with n one bits spread over the high 48 bits,
+// as FastCDC does, so that the cut condition depends on many bytes.
+func spreadMask(n int) uint64 {
+	var m uint64
+	for i := 0; i < n; i++ {
+		m |= 1 << (63 - uint(i)*48/uint(n))
+	}
+	return m
+}
+
+// Next returns the next chunk or io.EOF after the last one.
+func (c *Chunker) Next() ([]byte, error) {
+	if err := c.fill(); err != nil {
+		return nil, err
+	}
+	n := c.end - c.start
+	if n == 0 {
+		return nil, io.EOF
+	}
+	cut := c.cut(c.buf[c.start:c.end])
+	chunk := c.buf[c.start : c.start+cut]
+	c.start += cut
+	return chunk, nil
+}
+
+func (c *Chunker) fill() error {
+	if c.eof || c.end-c.start >= c.p.Max {
+		return nil
+	}
+	if c.start > 0 {
+		c.end = copy(c.buf, c.buf[c.start:c.end])
+		c.start = 0
+	}
+	for c.end < len(c.buf) && !c.eof {
+		n, err := c.r.Read(c.buf[c.end:])
+		c.end += n
+		if errors.Is(err, io.EOF) {
+			c.eof = true
+		} else if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *Chunker) cut(b []byte) int {
+	n := len(b)
+	if n <= c.p.Min {
+		return n
+	}
+	if n > c.p.Max {
+		n = c.p.Max
+	}
+	normal := c.p.Avg
+	if normal > n {
+		normal = n
+	}
+	var fp uint64
+	g := c.g
+	i := c.p.Min
+	for ; i < normal; i++ {
+		fp = (fp << 1) + g[b[i]]
+		if fp&c.maskS == 0 {
+			return i + 1
+		}
+	}
+	for ; i < n; i++ {
+		fp = (fp << 1) + g[b[i]]
+		if fp&c.maskL == 0 {
+			return i + 1
+		}
+	}
+	return n
+}

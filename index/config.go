@@ -1,0 +1,89 @@
+package index
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/stratabackup/strata/backends"
+)
+
+// FormatVersion is the store format this code writes and reads.
+const FormatVersion = 1
+
+// Config is the store's "config" object: what every reader must know before
+// it can read anything else.
+type Config struct {
+	ID          string        `json:"id"`
+	Format      int           `json:"format"`
+	Chunker     ChunkerParams `json:"chunker"`
+	Hash        string        `json:"hash"`
+	Compression string        `json:"compression"`
+	// Encryption names the encryption scheme; "none" in format 1. Keys
+	// would never be stored here in clear.
+	Encryption string    `json:"encryption"`
+	Created    time.Time `json:"created"`
+}
+
+// ErrNoStore is returned by Open when the backend holds no store config.
+var ErrNoStore = errors.New("no strata store here (run `strata init` first)")
+
+// Init creates a new store on an empty backend. It refuses a backend that
+// already holds a config.
+func Init(ctx context.Context, be backends.Backend) (Config, error) {
+	if _, err := be.Stat(ctx, "config"); err == nil {
+		return Config{}, fmt.Errorf("init %s: a store already exists there", be.Location())
+	} else if !errors.Is(err, backends.ErrNotFound) {
+		return Config{}, fmt.Errorf("init %s: %w", be.Location(), err)
+	}
+	var rnd [24]byte
+	if _, err := rand.Read(rnd[:]); err != nil {
+		return Config{}, err
+	}
+	cfg := Config{
+		ID:          hex.EncodeToString(rnd[:16]),
+		Format:      FormatVersion,
+		Chunker:     DefaultChunkerParams(binary.LittleEndian.Uint64(rnd[16:])),
+		Hash:        "blake3-256",
+		Compression: "zstd",
+		Encryption:  "none",
+		Created:     time.Now().UTC().Truncate(time.Second),
+	}
+	data, _ := json.MarshalIndent(cfg, "", "  ")
+	if err := be.Put(ctx, "config", data); err != nil {
+		return Config{}, fmt.Errorf("init %s: write config: %w", be.Location(), err)
+	}
+	return cfg, nil
+}
+
+func loadConfig(ctx context.Context, be backends.Backend) (Config, error) {
+	data, err := getRange(ctx, be, "config", 0, -1)
+	if errors.Is(err, backends.ErrNotFound) {
+		return Config{}, fmt.Errorf("open %s: %w", be.Location(), ErrNoStore)
+	}
+	if err != nil {
+		return Config{}, fmt.Errorf("open %s: %w", be.Location(), err)
+	}
+	var cfg Config
+	if err := json.Unmarshal(data, &cfg); err != nil {
+		return Config{}, fmt.Errorf("open %s: parse config: %w", be.Location(), err)
+	}
+	if cfg.Format != FormatVersion {
+		return Config{}, fmt.Errorf("open %s: store format %d, this strata reads format %d", be.Location(), cfg.Format, FormatVersion)
+	}
+	if err := cfg.Chunker.validate(); err != nil {
+		return Config{}, fmt.Errorf("open %s: %w", be.Location(), err)
+	}
+	return cfg, nil
+}
+
+func randomID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}

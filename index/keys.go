@@ -1,0 +1,117 @@
+package index
+
+import (
+	"encoding/binary"
+	"time"
+
+	"github.com/zeebo/blake3"
+)
+
+// The Pebble catalog's key schema, all in this file. The catalog is a cache
+// of the backend's indexes/ and versions/; nothing in it is the truth.
+//
+//	v <object prefix> <unix seconds, 8 bytes BE>  -> Version (JSON)
+//	f <vid, 8 bytes> <dir> 0x00 <name>            -> file record (JSON mfile without path)
+//	c <chunk id, 32 bytes>                        -> BlobLoc (45 bytes)
+//	i <index name>                                -> "" (this index file is loaded)
+//	m <manifest name>                             -> vid (this manifest is loaded)
+//
+// <object prefix> is the manifest name's directory (escaped names, '/'
+// separated, trailing '/'), so versions of one object sort by time and
+// all objects list by a scan of "v". Raw names of a version's files never
+// contain NUL, so <dir> 0x00 separates a directory from its children and a
+// prefix scan lists exactly one directory.
+const (
+	keyVersion  = 'v'
+	keyFile     = 'f'
+	keyChunk    = 'c'
+	keyIndex    = 'i'
+	keyManifest = 'm'
+)
+
+// vid is a version's short id in the catalog: 8 bytes of the hash of its
+// manifest name, stable across rebuilds.
+type vid [8]byte
+
+func versionID(manifestName string) vid {
+	var v vid
+	h := blake3.Sum256([]byte(manifestName))
+	copy(v[:], h[:8])
+	return v
+}
+
+func versionKey(o ObjectRef, t time.Time) []byte {
+	p := objectPrefix(o)
+	k := make([]byte, 0, 1+len(p)+8)
+	k = append(k, keyVersion)
+	k = append(k, p...)
+	return binary.BigEndian.AppendUint64(k, uint64(t.Unix()))
+}
+
+func objectKeyPrefix(o ObjectRef) []byte {
+	return append([]byte{keyVersion}, objectPrefix(o)...)
+}
+
+func fileKey(v vid, dir, name string) []byte {
+	k := make([]byte, 0, 1+8+len(dir)+1+len(name))
+	k = append(k, keyFile)
+	k = append(k, v[:]...)
+	k = append(k, dir...)
+	k = append(k, 0)
+	return append(k, name...)
+}
+
+func dirPrefix(v vid, dir string) []byte {
+	k := fileKey(v, dir, "")
+	return k
+}
+
+func filesPrefix(v vid) []byte { return append([]byte{keyFile}, v[:]...) }
+
+func chunkKey(id ID) []byte { return append([]byte{keyChunk}, id[:]...) }
+
+func indexKey(name string) []byte { return append([]byte{keyIndex}, name...) }
+
+func manifestKey(name string) []byte { return append([]byte{keyManifest}, name...) }
+
+// prefixEnd returns the smallest key greater than every key with prefix p.
+func prefixEnd(p []byte) []byte {
+	end := append([]byte(nil), p...)
+	for i := len(end) - 1; i >= 0; i-- {
+		if end[i] < 0xff {
+			end[i]++
+			return end[:i+1]
+		}
+	}
+	return nil
+}
+
+func encodeLoc(l BlobLoc) []byte {
+	b := make([]byte, 45)
+	copy(b, l.Pack[:])
+	b[32] = l.Type
+	binary.BigEndian.PutUint32(b[33:], l.Offset)
+	binary.BigEndian.PutUint32(b[37:], l.Length)
+	binary.BigEndian.PutUint32(b[41:], l.RawLen)
+	return b
+}
+
+func decodeLoc(b []byte) BlobLoc {
+	var l BlobLoc
+	copy(l.Pack[:], b)
+	l.Type = b[32]
+	l.Offset = binary.BigEndian.Uint32(b[33:])
+	l.Length = binary.BigEndian.Uint32(b[37:])
+	l.RawLen = binary.BigEndian.Uint32(b[41:])
+	return l
+}
+
+// splitPath splits a version path into its directory and name.
+func splitPath(p string) (dir, name string) {
+	for i := len(p) - 1; i >= 0; i-- {
+		if p[i] == '/' {
+			return p[:i], p[i+1:]
+		}
+	}
+	return "", p
+}

@@ -1,0 +1,170 @@
+package index
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"syscall"
+	"time"
+
+	"github.com/stratabackup/strata/backends"
+)
+
+// Locks live on the backend as locks/<id>. A backup holds a shared lock for
+// its whole run; prune takes an exclusive one and proceeds only when no
+// other live lock exists, so prune never deletes a pack that a running
+// backup has deduplicated against or just written. A lock is live while it
+// is refreshed (every lockRefresh); a lock of a dead process on this host,
+// or one not refreshed for lockStale, is ignored (a kill -9 must not block
+// the store forever).
+const (
+	lockRefresh = time.Minute
+	lockStale   = 5 * time.Minute
+)
+
+type lockInfo struct {
+	Exclusive bool      `json:"exclusive"`
+	Op        string    `json:"op"`
+	Host      string    `json:"host"`
+	PID       int       `json:"pid"`
+	Time      time.Time `json:"time"`
+}
+
+type heldLock struct {
+	be   backends.Backend
+	name string
+	stop chan struct{}
+	done chan struct{}
+}
+
+func (l lockInfo) live(now time.Time) bool {
+	if now.Sub(l.Time) > lockStale {
+		return false
+	}
+	if h, _ := os.Hostname(); h == l.Host {
+		if err := syscall.Kill(l.PID, 0); errors.Is(err, syscall.ESRCH) {
+			return false
+		}
+	}
+	return true
+}
+
+func writeLock(ctx context.Context, be backends.Backend, name string, info lockInfo) error {
+	info.Time = time.Now().UTC()
+	data, _ := json.Marshal(info)
+	return be.Put(ctx, name, data)
+}
+
+// acquireLock writes a lock and keeps it fresh until release.
+func acquireLock(ctx context.Context, be backends.Backend, op string, exclusive bool) (*heldLock, error) {
+	host, _ := os.Hostname()
+	info := lockInfo{Exclusive: exclusive, Op: op, Host: host, PID: os.Getpid()}
+	l := &heldLock{be: be, name: "locks/" + randomID(), stop: make(chan struct{}), done: make(chan struct{})}
+	if err := writeLock(ctx, be, l.name, info); err != nil {
+		return nil, fmt.Errorf("write lock %s: %w", l.name, err)
+	}
+	go func() {
+		defer close(l.done)
+		t := time.NewTicker(lockRefresh)
+		defer t.Stop()
+		for {
+			select {
+			case <-l.stop:
+				return
+			case <-t.C:
+				_ = writeLock(context.Background(), be, l.name, info)
+			}
+		}
+	}()
+	return l, nil
+}
+
+func (l *heldLock) release() {
+	close(l.stop)
+	<-l.done
+	_ = l.be.Delete(context.Background(), l.name)
+}
+
+// otherLocks lists live locks other than own.
+func otherLocks(ctx context.Context, be backends.Backend, own string) ([]lockInfo, error) {
+	var out []lockInfo
+	now := time.Now()
+	err := be.List(ctx, "locks/", func(oi backends.ObjectInfo) error {
+		if oi.Name == own {
+			return nil
+		}
+		data, err := getRange(ctx, be, oi.Name, 0, -1)
+		if errors.Is(err, backends.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		var li lockInfo
+		if json.Unmarshal(data, &li) == nil && li.live(now) {
+			out = append(out, li)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// sharedLock is taken by backups: it waits while a prune holds the store.
+func sharedLock(ctx context.Context, be backends.Backend, op string, wait func(lockInfo)) (*heldLock, error) {
+	l, err := acquireLock(ctx, be, op, false)
+	if err != nil {
+		return nil, err
+	}
+	for {
+		others, err := otherLocks(ctx, be, l.name)
+		if err != nil {
+			l.release()
+			return nil, err
+		}
+		var excl *lockInfo
+		for i := range others {
+			if others[i].Exclusive {
+				excl = &others[i]
+			}
+		}
+		if excl == nil {
+			return l, nil
+		}
+		wait(*excl)
+		select {
+		case <-ctx.Done():
+			l.release()
+			return nil, ctx.Err()
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+// exclusiveLock is taken by prune: it waits (politely removing its own lock
+// while waiting, so backups are never blocked by a waiting prune) until no
+// other live lock exists.
+func exclusiveLock(ctx context.Context, be backends.Backend, op string, wait func(lockInfo)) (*heldLock, error) {
+	for {
+		l, err := acquireLock(ctx, be, op, true)
+		if err != nil {
+			return nil, err
+		}
+		others, err := otherLocks(ctx, be, l.name)
+		if err != nil {
+			l.release()
+			return nil, err
+		}
+		if len(others) == 0 {
+			return l, nil
+		}
+		l.release()
+		wait(others[0])
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(time.Second):
+		}
+	}
+}

@@ -1,0 +1,122 @@
+package index
+
+import (
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"time"
+	"unicode/utf8"
+
+	"github.com/stratabackup/strata/sources"
+)
+
+// manifest is a version's record on the backend, zstd-compressed JSON.
+// Paths and names are raw source bytes; JSON cannot hold invalid UTF-8, so
+// strings that are not valid UTF-8 are stored in the *_b64 fields instead
+// (see rawString).
+type manifest struct {
+	Format   int               `json:"format"`
+	Object   rawObject         `json:"object"`
+	Time     time.Time         `json:"time"`
+	Kind     string            `json:"kind"`
+	Stats    Stats             `json:"stats"`
+	Meta     map[string]string `json:"meta,omitempty"`
+	Warnings []string          `json:"warnings,omitempty"`
+	Files    []mfile           `json:"files"`
+}
+
+type rawObject struct {
+	Cluster  rawString `json:"cluster"`
+	Database rawString `json:"database"`
+	Table    rawString `json:"table"`
+}
+
+type mfile struct {
+	Path        rawString  `json:"path"`
+	Type        uint8      `json:"type"`
+	Mode        uint32     `json:"mode"`
+	ModTime     time.Time  `json:"mtime"`
+	Size        int64      `json:"size"`
+	Target      rawString  `json:"target,omitempty"`
+	Fingerprint string     `json:"fp,omitempty"`
+	Chunks      []chunkRec `json:"chunks,omitempty"`
+}
+
+// chunkRec is a ChunkRef as ["hex id", size]: compact and readable.
+type chunkRec ChunkRef
+
+func (c chunkRec) MarshalJSON() ([]byte, error) {
+	return []byte(fmt.Sprintf(`["%x",%d]`, c.ID[:], c.Size)), nil
+}
+
+func (c *chunkRec) UnmarshalJSON(b []byte) error {
+	var v [2]json.RawMessage
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	var h string
+	if err := json.Unmarshal(v[0], &h); err != nil {
+		return err
+	}
+	id, err := hex.DecodeString(h)
+	if err != nil || len(id) != 32 {
+		return fmt.Errorf("bad chunk id %q", h)
+	}
+	copy(c.ID[:], id)
+	return json.Unmarshal(v[1], &c.Size)
+}
+
+// rawString holds arbitrary bytes in JSON: valid UTF-8 as a plain string,
+// anything else as {"b64": "..."}.
+type rawString string
+
+func (r rawString) MarshalJSON() ([]byte, error) {
+	if utf8.ValidString(string(r)) {
+		return json.Marshal(string(r))
+	}
+	return json.Marshal(map[string][]byte{"b64": []byte(r)})
+}
+
+func (r *rawString) UnmarshalJSON(b []byte) error {
+	if len(b) > 0 && b[0] == '{' {
+		var m map[string][]byte
+		if err := json.Unmarshal(b, &m); err != nil {
+			return err
+		}
+		*r = rawString(m["b64"])
+		return nil
+	}
+	var s string
+	err := json.Unmarshal(b, &s)
+	*r = rawString(s)
+	return err
+}
+
+func fileToM(f File) mfile {
+	m := mfile{Path: rawString(f.Path), Type: uint8(f.Type), Mode: f.Mode, ModTime: f.ModTime.UTC(), Size: f.Size, Target: rawString(f.Target), Fingerprint: f.Fingerprint}
+	m.Chunks = make([]chunkRec, len(f.Chunks))
+	for i, c := range f.Chunks {
+		m.Chunks[i] = chunkRec(c)
+	}
+	return m
+}
+
+func (m mfile) file() File {
+	f := File{Entry: sources.Entry{Path: string(m.Path), Type: sources.EntryType(m.Type), Mode: m.Mode, ModTime: m.ModTime, Size: m.Size, Target: string(m.Target), Fingerprint: m.Fingerprint}}
+	f.Chunks = make([]ChunkRef, len(m.Chunks))
+	for i, c := range m.Chunks {
+		f.Chunks[i] = ChunkRef(c)
+	}
+	return f
+}
+
+// versionName is the manifest's backend name:
+// versions/<cluster>/<db>/<table components...>/<time>, each component
+// escaped with sources.EscapeName.
+func versionName(o ObjectRef, t time.Time) string {
+	return objectPrefix(o) + TimeName(t)
+}
+
+func objectPrefix(o ObjectRef) string {
+	return "versions/" + sources.EscapeName(o.Cluster) + "/" + sources.EscapeName(o.Database) + "/" + sources.EscapePath(o.Table) + "/"
+}

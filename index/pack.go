@@ -1,0 +1,149 @@
+package index
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"io"
+
+	"github.com/stratabackup/strata/backends"
+	"github.com/zeebo/blake3"
+)
+
+// Pack layout: blobs concatenated, then a header with one 41-byte record per
+// blob (type, chunk id, stored length, raw length; offsets are implied by
+// order), then the header's length (uint32 LE) and the magic "STRP1\n\x00\x00".
+// The trailing header lets `index rebuild` recover a pack's contents from
+// the pack alone.
+const (
+	packMagic      = "STRP1\n\x00\x00"
+	packRecordSize = 1 + 32 + 4 + 4
+	packTrailer    = 4 + len(packMagic)
+	// packTarget is the size at which a pack is closed and uploaded: large
+	// enough that object stores see few requests, small enough that two
+	// uploads in flight cost little memory.
+	packTarget = 16 << 20
+)
+
+// BlobLoc says where a chunk lives.
+type BlobLoc struct {
+	Pack   ID     `json:"pack"`
+	Type   byte   `json:"type"`
+	Offset uint32 `json:"offset"`
+	Length uint32 `json:"length"`
+	RawLen uint32 `json:"raw_len"`
+}
+
+// packBlob is one blob of a pack being built or read.
+type packBlob struct {
+	ID     ID     `json:"id"`
+	Type   byte   `json:"type"`
+	Offset uint32 `json:"offset"`
+	Length uint32 `json:"length"`
+	RawLen uint32 `json:"raw_len"`
+}
+
+func packName(id ID) string {
+	h := hex.EncodeToString(id[:])
+	return "packs/" + h[:2] + "/" + h
+}
+
+func parsePackName(name string) (ID, bool) {
+	var id ID
+	base := name[bytes.LastIndexByte([]byte(name), '/')+1:]
+	b, err := hex.DecodeString(base)
+	if err != nil || len(b) != 32 {
+		return id, false
+	}
+	copy(id[:], b)
+	return id, true
+}
+
+// packBuilder accumulates blobs for one pack.
+type packBuilder struct {
+	buf   bytes.Buffer
+	blobs []packBlob
+}
+
+func (p *packBuilder) add(id ID, typ byte, blob []byte, rawLen int) {
+	p.blobs = append(p.blobs, packBlob{ID: id, Type: typ, Offset: uint32(p.buf.Len()), Length: uint32(len(blob)), RawLen: uint32(rawLen)})
+	p.buf.Write(blob)
+}
+
+// finish appends the header and returns the pack's bytes and id.
+func (p *packBuilder) finish() (ID, []byte) {
+	var rec [packRecordSize]byte
+	for _, b := range p.blobs {
+		rec[0] = b.Type
+		copy(rec[1:33], b.ID[:])
+		binary.LittleEndian.PutUint32(rec[33:], b.Length)
+		binary.LittleEndian.PutUint32(rec[37:], b.RawLen)
+		p.buf.Write(rec[:])
+	}
+	var tr [4]byte
+	binary.LittleEndian.PutUint32(tr[:], uint32(len(p.blobs)*packRecordSize))
+	p.buf.Write(tr[:])
+	p.buf.WriteString(packMagic)
+	data := p.buf.Bytes()
+	return blake3.Sum256(data), data
+}
+
+// readPackHeader reads a pack's trailing header from the backend.
+func readPackHeader(ctx context.Context, be backends.Backend, name string, size int64) ([]packBlob, error) {
+	if size < int64(packTrailer) {
+		return nil, fmt.Errorf("pack %s: %d bytes is too short: %w", name, size, ErrCorrupt)
+	}
+	tr, err := getRange(ctx, be, name, size-int64(packTrailer), int64(packTrailer))
+	if err != nil {
+		return nil, err
+	}
+	if string(tr[4:]) != packMagic {
+		return nil, fmt.Errorf("pack %s: bad magic: %w", name, ErrCorrupt)
+	}
+	hlen := int64(binary.LittleEndian.Uint32(tr))
+	if hlen%packRecordSize != 0 || hlen > size-int64(packTrailer) {
+		return nil, fmt.Errorf("pack %s: bad header length %d: %w", name, hlen, ErrCorrupt)
+	}
+	hdr, err := getRange(ctx, be, name, size-int64(packTrailer)-hlen, hlen)
+	if err != nil {
+		return nil, err
+	}
+	return parsePackHeader(name, hdr, size-int64(packTrailer)-hlen)
+}
+
+func parsePackHeader(name string, hdr []byte, dataLen int64) ([]packBlob, error) {
+	blobs := make([]packBlob, 0, len(hdr)/packRecordSize)
+	var off int64
+	for i := 0; i+packRecordSize <= len(hdr); i += packRecordSize {
+		r := hdr[i : i+packRecordSize]
+		b := packBlob{Type: r[0], Offset: uint32(off), Length: binary.LittleEndian.Uint32(r[33:]), RawLen: binary.LittleEndian.Uint32(r[37:])}
+		copy(b.ID[:], r[1:33])
+		off += int64(b.Length)
+		blobs = append(blobs, b)
+	}
+	if off != dataLen {
+		return nil, fmt.Errorf("pack %s: header describes %d bytes of blobs, pack holds %d: %w", name, off, dataLen, ErrCorrupt)
+	}
+	return blobs, nil
+}
+
+func getRange(ctx context.Context, be backends.Backend, name string, off, length int64) ([]byte, error) {
+	rc, err := be.Get(ctx, name, off, length)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	defer rc.Close()
+	var buf []byte
+	if length >= 0 {
+		buf = make([]byte, length)
+		_, err = io.ReadFull(rc, buf)
+	} else {
+		buf, err = io.ReadAll(rc)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %s at %d: %w", name, off, err)
+	}
+	return buf, nil
+}

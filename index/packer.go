@@ -1,0 +1,101 @@
+package index
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/stratabackup/strata/backends"
+)
+
+// packer collects compressed blobs into packs and uploads full packs in the
+// background, at most uploadsInFlight at a time, so that compression never
+// waits for the backend unless the backend is the bottleneck.
+type packer struct {
+	be       backends.Backend
+	mu       sync.Mutex
+	cur      *packBuilder
+	sem      chan struct{}
+	wg       sync.WaitGroup
+	errMu    sync.Mutex
+	err      error
+	packs    []indexPack
+	uploaded int64
+}
+
+const uploadsInFlight = 3
+
+func newPacker(be backends.Backend) *packer {
+	return &packer{be: be, cur: &packBuilder{}, sem: make(chan struct{}, uploadsInFlight)}
+}
+
+// add appends a blob; it may block while earlier packs upload.
+func (p *packer) add(ctx context.Context, id ID, typ byte, blob []byte, rawLen int) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if err := p.failed(); err != nil {
+		return err
+	}
+	p.cur.add(id, typ, blob, rawLen)
+	if p.cur.buf.Len() >= packTarget {
+		full := p.cur
+		p.cur = &packBuilder{}
+		return p.upload(ctx, full)
+	}
+	return nil
+}
+
+func (p *packer) upload(ctx context.Context, b *packBuilder) error {
+	select {
+	case p.sem <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	p.wg.Add(1)
+	go func() {
+		defer func() { <-p.sem; p.wg.Done() }()
+		id, data := b.finish()
+		if err := p.be.Put(ctx, packName(id), data); err != nil {
+			p.fail(fmt.Errorf("upload pack %s: %w", packName(id), err))
+			return
+		}
+		p.errMu.Lock()
+		p.packs = append(p.packs, indexPack{ID: id, Blobs: b.blobs})
+		p.uploaded += int64(len(data))
+		p.errMu.Unlock()
+	}()
+	return nil
+}
+
+func (p *packer) fail(err error) {
+	p.errMu.Lock()
+	if p.err == nil {
+		p.err = err
+	}
+	p.errMu.Unlock()
+}
+
+func (p *packer) failed() error {
+	p.errMu.Lock()
+	defer p.errMu.Unlock()
+	return p.err
+}
+
+// flush uploads the last pack and waits for every upload; it returns the
+// packs written, for the session's index file.
+func (p *packer) flush(ctx context.Context) ([]indexPack, error) {
+	p.mu.Lock()
+	if len(p.cur.blobs) > 0 {
+		if err := p.upload(ctx, p.cur); err != nil {
+			p.mu.Unlock()
+			return nil, err
+		}
+		p.cur = &packBuilder{}
+	}
+	p.mu.Unlock()
+	p.wg.Wait()
+	if err := p.failed(); err != nil {
+		return nil, err
+	}
+	return p.packs, nil
+}

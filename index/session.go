@@ -1,0 +1,259 @@
+package index
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/stratabackup/strata/sources"
+)
+
+// session is one backup in progress: the sources.Writer handed to a source.
+// Chunks flow Add -> chunker -> worker pool (hash, dedup, compress) ->
+// packer -> backend; Add waits only for its own chunks, so files are
+// processed in parallel and one large file still uses every core.
+type session struct {
+	st     *Store
+	known  *chunkSet
+	prev   map[string]File
+	jobs   chan chunkJob
+	packer *packer
+	wg     sync.WaitGroup
+
+	mu    sync.Mutex
+	files map[string]File
+
+	readBytes, newBytes, newChunks, filesDone atomic.Int64
+}
+
+type chunkJob struct {
+	ctx  context.Context
+	data []byte
+	res  chan chunkResult
+}
+
+type chunkResult struct {
+	ref ChunkRef
+	err error
+}
+
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 1<<20); return &b }}
+
+func newSession(st *Store, known *chunkSet, prev map[string]File, workers int) *session {
+	s := &session{st: st, known: known, prev: prev, jobs: make(chan chunkJob, 2*workers), packer: newPacker(st.be), files: map[string]File{}}
+	for i := 0; i < workers; i++ {
+		s.wg.Add(1)
+		go s.worker()
+	}
+	return s
+}
+
+func (s *session) worker() {
+	defer s.wg.Done()
+	var dst []byte
+	for j := range s.jobs {
+		id := hashChunk(j.data)
+		ref := ChunkRef{ID: id, Size: uint32(len(j.data))}
+		var err error
+		if s.known.claim(id) {
+			var typ byte
+			var blob []byte
+			typ, blob = encodeBlob(dst, j.data)
+			dst = blob
+			err = s.packer.add(j.ctx, id, typ, blob, len(j.data))
+			s.known.stored(id, uint32(len(blob)))
+			s.newBytes.Add(int64(len(blob)))
+			s.newChunks.Add(1)
+		}
+		b := j.data[:0]
+		bufPool.Put(&b)
+		j.res <- chunkResult{ref: ref, err: err}
+	}
+}
+
+// submit queues one chunk (copied) for hashing and storing.
+func (s *session) submit(ctx context.Context, chunk []byte) (chan chunkResult, error) {
+	bp := bufPool.Get().(*[]byte)
+	data := append((*bp)[:0], chunk...)
+	res := make(chan chunkResult, 1)
+	select {
+	case s.jobs <- chunkJob{ctx: ctx, data: data, res: res}:
+		return res, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func collect(futs []chan chunkResult) ([]ChunkRef, error) {
+	refs := make([]ChunkRef, len(futs))
+	var first error
+	for i, f := range futs {
+		r := <-f
+		refs[i] = r.ref
+		if r.err != nil && first == nil {
+			first = r.err
+		}
+	}
+	return refs, first
+}
+
+var chunkerPool sync.Pool
+
+// Add implements sources.Writer.
+func (s *session) Add(ctx context.Context, e sources.Entry, r io.Reader) error {
+	if err := checkPath(e.Path); err != nil {
+		return err
+	}
+	if e.Type != sources.TypeFile {
+		s.record(File{Entry: e})
+		return nil
+	}
+	ch, _ := chunkerPool.Get().(*Chunker)
+	if ch == nil || ch.p != s.st.cfg.Chunker {
+		ch = NewChunker(s.st.cfg.Chunker, r)
+	} else {
+		ch.Reset(r)
+	}
+	defer chunkerPool.Put(ch)
+	var futs []chan chunkResult
+	var n int64
+	for {
+		c, err := ch.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err == nil {
+			n += int64(len(c))
+			var f chan chunkResult
+			f, err = s.submit(ctx, c)
+			if f != nil {
+				futs = append(futs, f)
+			}
+		}
+		if err != nil {
+			_, _ = collect(futs)
+			return fmt.Errorf("read %s: %w", e.Path, err)
+		}
+	}
+	refs, err := collect(futs)
+	if err != nil {
+		return fmt.Errorf("store %s: %w", e.Path, err)
+	}
+	s.readBytes.Add(n)
+	if n != e.Size {
+		return fmt.Errorf("store %s: read %d bytes, expected %d (the file changed while being read)", e.Path, n, e.Size)
+	}
+	s.record(File{Entry: e, Chunks: refs})
+	return nil
+}
+
+// AddChunks implements sources.Writer. e.Size < 0 means "whatever the
+// pieces add up to", for sources that stream without knowing the total.
+func (s *session) AddChunks(ctx context.Context, e sources.Entry, next func() ([]byte, error)) error {
+	if err := checkPath(e.Path); err != nil {
+		return err
+	}
+	var futs []chan chunkResult
+	var n int64
+	for {
+		piece, err := next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		for err == nil && len(piece) > 0 {
+			c := piece
+			if len(c) > s.st.cfg.Chunker.Max {
+				c = c[:s.st.cfg.Chunker.Max]
+			}
+			piece = piece[len(c):]
+			n += int64(len(c))
+			var f chan chunkResult
+			f, err = s.submit(ctx, c)
+			if f != nil {
+				futs = append(futs, f)
+			}
+		}
+		if err != nil {
+			_, _ = collect(futs)
+			return fmt.Errorf("read %s: %w", e.Path, err)
+		}
+	}
+	refs, err := collect(futs)
+	if err != nil {
+		return fmt.Errorf("store %s: %w", e.Path, err)
+	}
+	s.readBytes.Add(n)
+	if e.Size >= 0 && n != e.Size {
+		return fmt.Errorf("store %s: got %d bytes, expected %d", e.Path, n, e.Size)
+	}
+	e.Size = n
+	e.Type = sources.TypeFile
+	s.record(File{Entry: e, Chunks: refs})
+	return nil
+}
+
+// Keep implements sources.Writer.
+func (s *session) Keep(ctx context.Context, e sources.Entry) error {
+	p, ok := s.prev[e.Path]
+	if !ok || p.Type != sources.TypeFile {
+		return fmt.Errorf("keep %s: the previous version has no such file", e.Path)
+	}
+	e.Size = p.Size
+	s.record(File{Entry: e, Chunks: p.Chunks})
+	return nil
+}
+
+func (s *session) record(f File) {
+	s.mu.Lock()
+	s.files[f.Path] = f
+	s.mu.Unlock()
+	s.filesDone.Add(1)
+}
+
+func (s *session) close() {
+	close(s.jobs)
+	s.wg.Wait()
+}
+
+// checkPath rejects paths a version cannot hold: absolute, empty
+// components, "." or "..", NUL. Sources pass raw names; these would make
+// restores escape their target.
+func checkPath(p string) error {
+	if p == "" {
+		return errors.New("empty path in version")
+	}
+	for _, c := range strings.Split(p, "/") {
+		if c == "" || c == "." || c == ".." || strings.IndexByte(c, 0) >= 0 {
+			return fmt.Errorf("invalid path %q in version: empty, '.', '..' or NUL component", p)
+		}
+	}
+	return nil
+}
+
+// entries returns the session's files sorted by path, with missing parent
+// directories added.
+func (s *session) entries(dirDefaults sources.Entry) []File {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for p := range s.files {
+		for d, _ := splitPath(p); d != ""; d, _ = splitPath(d) {
+			if _, ok := s.files[d]; ok {
+				break
+			}
+			e := dirDefaults
+			e.Path = d
+			s.files[d] = File{Entry: e}
+		}
+	}
+	out := make([]File, 0, len(s.files))
+	for _, f := range s.files {
+		out = append(out, f)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out
+}

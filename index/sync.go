@@ -1,0 +1,225 @@
+package index
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/cockroachdb/pebble"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/stratabackup/strata/backends"
+)
+
+// indexFile is an indexes/<id> object: which chunks a backup session (or a
+// prune) put into which packs. zstd-compressed JSON.
+type indexFile struct {
+	Packs []indexPack `json:"packs"`
+}
+
+type indexPack struct {
+	ID    ID         `json:"id"`
+	Blobs []packBlob `json:"blobs"`
+}
+
+// sync brings the catalog up to date with the backend: loads index files
+// and manifests it has not seen and drops versions whose manifest is gone
+// (forgotten elsewhere). If an index file it had loaded is gone (prune
+// rewrote the indexes), chunk locations are reloaded from scratch.
+func (c *catalog) sync(ctx context.Context, be backends.Backend) error {
+	if err := c.syncIndexes(ctx, be); err != nil {
+		return err
+	}
+	return c.syncVersions(ctx, be)
+}
+
+func listNames(ctx context.Context, be backends.Backend, prefix string) (map[string]bool, error) {
+	names := map[string]bool{}
+	err := be.List(ctx, prefix, func(oi backends.ObjectInfo) error {
+		names[oi.Name] = true
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list %s on %s: %w", prefix, be.Location(), err)
+	}
+	return names, nil
+}
+
+func (c *catalog) loadedNames(kind byte) (map[string]bool, error) {
+	out := map[string]bool{}
+	err := c.scan([]byte{kind}, func(k, _ []byte) error {
+		out[string(k[1:])] = true
+		return nil
+	})
+	return out, err
+}
+
+func (c *catalog) syncIndexes(ctx context.Context, be backends.Backend) error {
+	onBackend, err := listNames(ctx, be, "indexes/")
+	if err != nil {
+		return err
+	}
+	loaded, err := c.loadedNames(keyIndex)
+	if err != nil {
+		return err
+	}
+	for name := range loaded {
+		if !onBackend[name] {
+			// An index was removed (prune): chunk locations may be stale.
+			if err := c.db.DeleteRange([]byte{keyChunk}, []byte{keyChunk + 1}, pebble.NoSync); err != nil {
+				return err
+			}
+			if err := c.db.DeleteRange([]byte{keyIndex}, []byte{keyIndex + 1}, pebble.NoSync); err != nil {
+				return err
+			}
+			loaded = map[string]bool{}
+			break
+		}
+	}
+	var todo []string
+	for name := range onBackend {
+		if !loaded[name] {
+			todo = append(todo, name)
+		}
+	}
+	return parallel(ctx, todo, func(ctx context.Context, name string) error {
+		idx, err := readIndexFile(ctx, be, name)
+		if err != nil {
+			return err
+		}
+		b := c.db.NewBatch()
+		for _, p := range idx.Packs {
+			for _, bl := range p.Blobs {
+				_ = b.Set(chunkKey(bl.ID), encodeLoc(BlobLoc{Pack: p.ID, Type: bl.Type, Offset: bl.Offset, Length: bl.Length, RawLen: bl.RawLen}), nil)
+			}
+		}
+		_ = b.Set(indexKey(name), nil, nil)
+		return b.Commit(pebble.NoSync)
+	})
+}
+
+func readIndexFile(ctx context.Context, be backends.Backend, name string) (indexFile, error) {
+	var idx indexFile
+	data, err := getRange(ctx, be, name, 0, -1)
+	if err != nil {
+		return idx, err
+	}
+	if err := unzstdJSON(data, &idx); err != nil {
+		return idx, fmt.Errorf("index %s: %w", name, err)
+	}
+	return idx, nil
+}
+
+func (c *catalog) syncVersions(ctx context.Context, be backends.Backend) error {
+	onBackend, err := listNames(ctx, be, "versions/")
+	if err != nil {
+		return err
+	}
+	loaded, err := c.loadedNames(keyManifest)
+	if err != nil {
+		return err
+	}
+	for name := range loaded {
+		if !onBackend[name] {
+			if err := c.dropVersion(name); err != nil {
+				return err
+			}
+		}
+	}
+	var todo []string
+	for name := range onBackend {
+		if !loaded[name] && !strings.Contains(name[strings.LastIndexByte(name, '/')+1:], ".tmp") {
+			todo = append(todo, name)
+		}
+	}
+	return parallel(ctx, todo, func(ctx context.Context, name string) error {
+		m, err := readManifest(ctx, be, name)
+		if err != nil {
+			return err
+		}
+		return c.addVersion(name, m)
+	})
+}
+
+func readManifest(ctx context.Context, be backends.Backend, name string) (*manifest, error) {
+	data, err := getRange(ctx, be, name, 0, -1)
+	if err != nil {
+		return nil, err
+	}
+	var m manifest
+	if err := unzstdJSON(data, &m); err != nil {
+		return nil, fmt.Errorf("manifest %s: %w", name, err)
+	}
+	return &m, nil
+}
+
+func (m *manifest) version(name string) Version {
+	return Version{
+		Object: ObjectRef{Cluster: string(m.Object.Cluster), Database: string(m.Object.Database), Table: string(m.Object.Table)},
+		Time:   m.Time.UTC(), Kind: m.Kind, Name: name, Stats: m.Stats, Meta: m.Meta, Warnings: m.Warnings,
+	}
+}
+
+// addVersion writes a manifest's version and files into the catalog.
+func (c *catalog) addVersion(name string, m *manifest) error {
+	v := m.version(name)
+	id := versionID(name)
+	b := c.db.NewBatch()
+	vj, _ := json.Marshal(v)
+	for _, mf := range m.Files {
+		dir, base := splitPath(string(mf.Path))
+		mf.Path = ""
+		fj, err := json.Marshal(mf)
+		if err != nil {
+			return err
+		}
+		_ = b.Set(fileKey(id, dir, base), fj, nil)
+	}
+	_ = b.Set(versionKey(v.Object, v.Time), vj, nil)
+	_ = b.Set(manifestKey(name), append(id[:], versionKey(v.Object, v.Time)...), nil)
+	return b.Commit(pebble.NoSync)
+}
+
+func (c *catalog) dropVersion(name string) error {
+	val, ok, err := c.get(manifestKey(name))
+	if err != nil || !ok {
+		return err
+	}
+	b := c.db.NewBatch()
+	fp := filesPrefix(vid(val[:8]))
+	_ = b.DeleteRange(fp, prefixEnd(fp), nil)
+	_ = b.Delete(val[8:], nil)
+	_ = b.Delete(manifestKey(name), nil)
+	return b.Commit(pebble.NoSync)
+}
+
+// parallel runs fn for each item with a few workers (backend latency, not
+// CPU, is what they hide).
+func parallel(ctx context.Context, items []string, fn func(context.Context, string) error) error {
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(8)
+	for _, it := range items {
+		g.Go(func() error { return fn(ctx, it) })
+	}
+	return g.Wait()
+}
+
+func zstdJSON(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(v); err != nil {
+		return nil, err
+	}
+	e, _ := codecs()
+	return e.EncodeAll(buf.Bytes(), nil), nil
+}
+
+func unzstdJSON(data []byte, v any) error {
+	_, d := codecs()
+	raw, err := d.DecodeAll(data, nil)
+	if err != nil {
+		return fmt.Errorf("decompress: %w", err)
+	}
+	return json.Unmarshal(raw, v)
+}
