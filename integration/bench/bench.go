@@ -1,0 +1,282 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// result is one measured figure, or why there is none.
+type result struct {
+	v   float64
+	err error
+}
+
+// contender is a tool with what went wrong setting it up, if anything.
+type contender struct {
+	tool
+	setupErr error
+}
+
+// bench holds one run's state and results.
+type bench struct {
+	cfg    config
+	runDir string
+	tools  []contender
+	main   *dataset
+	many   *dataset
+	res    map[string]map[string]result // tool or "source" -> step -> result
+}
+
+// Step names; each is a row (or part of one) in the report.
+const (
+	stepInit      = "init"
+	stepBackup1   = "backup1"
+	stepBackup2   = "backup2"
+	stepStore     = "store"
+	stepRestore   = "restore"
+	stepManyInit  = "many-init"
+	stepManyBkp   = "many-backup"
+	stepLsCold    = "ls-cold"
+	stepLsWarm    = "ls-warm"
+	stepReadPfx   = "read:"
+	sourceColumn  = "source"
+	mainTable     = "main"
+	manyTable     = "many"
+	mountProbeMax = 3
+)
+
+// step runs f for tool t unless t's setup or one of deps failed, records
+// the figure, and logs it.
+func (b *bench) step(t contender, name string, deps []string, f func() (float64, error)) {
+	r := b.run(t, deps, f)
+	if b.res[t.name()] == nil {
+		b.res[t.name()] = map[string]result{}
+	}
+	b.res[t.name()][name] = r
+	if r.err != nil {
+		logf("%s %s: %v", t.name(), name, r.err)
+		return
+	}
+	logf("%s %s: %.2f", t.name(), name, r.v)
+}
+
+func (b *bench) run(t contender, deps []string, f func() (float64, error)) result {
+	if t.setupErr != nil {
+		return result{err: fmt.Errorf("%w: %v", errSkipped, t.setupErr)}
+	}
+	for _, d := range deps {
+		if r, ok := b.res[t.name()][d]; !ok || r.err != nil {
+			return result{err: fmt.Errorf("%w: %s failed", errSkipped, d)}
+		}
+	}
+	v, err := f()
+	return result{v: v, err: err}
+}
+
+func (b *bench) repo(t contender, table string) string {
+	return filepath.Join(b.runDir, t.name()+"-"+table)
+}
+
+func (b *bench) mnt(t contender) string { return filepath.Join(b.runDir, "mnt-"+t.name()) }
+
+// run is the whole benchmark.
+func run(ctx context.Context, cfg config) error {
+	b := &bench{cfg: cfg, runDir: filepath.Join(cfg.cache, "run"), res: map[string]map[string]result{}}
+	if err := b.prepare(ctx); err != nil {
+		return err
+	}
+	b.versionsOfMain(ctx)
+	b.restores(ctx)
+	b.mountReads(ctx)
+	b.listings(ctx)
+	b.report(os.Stdout)
+	return ctx.Err()
+}
+
+// prepare cleans the previous run, sets up the tools and the data.
+func (b *bench) prepare(ctx context.Context) error {
+	if err := b.cleanRunDir(); err != nil {
+		return err
+	}
+	if err := ensureFuse(ctx); err != nil {
+		logf("warning: %v", err)
+	}
+	for _, name := range b.cfg.tools {
+		b.tools = append(b.tools, b.setupTool(ctx, name))
+	}
+	b.main = mainSpec(b.cfg.cache, b.cfg.size, b.cfg.seed)
+	b.many = manySpec(b.cfg.cache, b.cfg.files, b.cfg.seed)
+	for _, d := range []*dataset{b.main, b.many} {
+		if err := d.ensure(); err != nil {
+			return fmt.Errorf("generate %s data set: %w", d.name, err)
+		}
+	}
+	return nil
+}
+
+// cleanRunDir unmounts and removes what a previous run left.
+func (b *bench) cleanRunDir() error {
+	if entries, err := os.ReadDir(b.runDir); err == nil {
+		for _, e := range entries {
+			if strings.HasPrefix(e.Name(), "mnt-") {
+				unmountStale(filepath.Join(b.runDir, e.Name()))
+			}
+		}
+	}
+	if err := os.RemoveAll(b.runDir); err != nil {
+		return fmt.Errorf("clean %s: %w", b.runDir, err)
+	}
+	return os.MkdirAll(b.runDir, 0o755)
+}
+
+func (b *bench) setupTool(ctx context.Context, name string) contender {
+	switch name {
+	case "strata":
+		bin := b.cfg.strata
+		var err error
+		if bin == "" {
+			bin, err = buildStrata(ctx, b.cfg.repoRoot, b.runDir)
+		}
+		t := contender{tool: strata{bin: bin}, setupErr: err}
+		if err == nil {
+			logf("strata: %s (%s)", bin, t.version(ctx))
+		}
+		return t
+	default:
+		bin := b.cfg.restic
+		var err error
+		if bin == "" {
+			bin, err = findRestic(ctx)
+		}
+		t := contender{tool: restic{bin: bin, cache: filepath.Join(b.runDir, "restic-cache")}, setupErr: err}
+		if err == nil {
+			logf("restic: %s (%s)", bin, t.version(ctx))
+		}
+		return t
+	}
+}
+
+// versionsOfMain backs up version 1 and version 2 of the main set with
+// each tool, then measures the store.
+func (b *bench) versionsOfMain(ctx context.Context) {
+	for _, t := range b.tools {
+		b.step(t, stepInit, nil, func() (float64, error) { return 0, t.initRepo(ctx, b.repo(t, mainTable)) })
+		b.step(t, stepBackup1, []string{stepInit}, func() (float64, error) {
+			d, err := timed(func() error { return t.backup(ctx, b.repo(t, mainTable), mainTable, b.main.dir) })
+			return rate(b.main.bytes(1), d), err
+		})
+	}
+	logf("changing 10%% of the main data set")
+	if err := b.main.toV2(); err != nil {
+		logf("change data set: %v", err)
+		return
+	}
+	for _, t := range b.tools {
+		b.step(t, stepBackup2, []string{stepBackup1}, func() (float64, error) {
+			d, err := timed(func() error { return t.backup(ctx, b.repo(t, mainTable), mainTable, b.main.dir) })
+			return rate(b.main.bytes(2), d), err
+		})
+		b.step(t, stepStore, []string{stepBackup2}, func() (float64, error) {
+			n, err := diskUsage(b.repo(t, mainTable))
+			return float64(n), err
+		})
+	}
+}
+
+// restores restores the latest version with each tool and checks it.
+func (b *bench) restores(ctx context.Context) {
+	for _, t := range b.tools {
+		b.step(t, stepRestore, []string{stepBackup2}, func() (float64, error) {
+			target := filepath.Join(b.runDir, "restore-"+t.name())
+			defer os.RemoveAll(target)
+			var root string
+			d, err := timed(func() (err error) {
+				root, err = t.restore(ctx, b.repo(t, mainTable), mainTable, b.main.dir, target)
+				return err
+			})
+			if err != nil {
+				return 0, err
+			}
+			if b.cfg.verify {
+				if err := verifyTree(b.main, root); err != nil {
+					return 0, fmt.Errorf("restored tree is wrong: %w", err)
+				}
+			}
+			return rate(b.main.bytes(2), d), nil
+		})
+	}
+}
+
+// mountReads reads each large file cold through each tool's mount.
+func (b *bench) mountReads(ctx context.Context) {
+	for _, t := range b.tools {
+		var m *mount
+		b.step(t, "mount-main", []string{stepBackup2}, func() (float64, error) {
+			var err error
+			probe := t.latest(b.mnt(t), mainTable, b.main.dir)
+			m, err = startMount(t.mountCmd(ctx, b.repo(t, mainTable), b.mnt(t)), b.mnt(t), probe, b.mnt(t)+".log")
+			return 0, err
+		})
+		for _, f := range b.main.largeFiles() {
+			b.step(t, stepReadPfx+f.rel, []string{"mount-main"}, func() (float64, error) {
+				path := filepath.Join(t.latest(b.mnt(t), mainTable, b.main.dir), f.rel)
+				var n int64
+				d, err := timed(func() (err error) { n, err = readFile(path); return err })
+				if err == nil && n != f.sizeAt(2) {
+					err = fmt.Errorf("read %d bytes of %s, want %d", n, path, f.sizeAt(2))
+				}
+				return rate(n, d), err
+			})
+		}
+		if m != nil {
+			m.stop()
+		}
+	}
+}
+
+// listings backs up the many-files set and times ls -lR of it mounted and
+// of the source directory, cold and warm.
+func (b *bench) listings(ctx context.Context) {
+	for _, t := range b.tools {
+		repo := b.repo(t, manyTable)
+		b.step(t, stepManyInit, nil, func() (float64, error) { return 0, t.initRepo(ctx, repo) })
+		b.step(t, stepManyBkp, []string{stepManyInit}, func() (float64, error) {
+			d, err := timed(func() error { return t.backup(ctx, repo, manyTable, b.many.dir) })
+			return float64(len(b.many.files)) / d.Seconds(), err
+		})
+		var m *mount
+		b.step(t, "mount-many", []string{stepManyBkp}, func() (float64, error) {
+			var err error
+			probe := t.latest(b.mnt(t), manyTable, b.many.dir)
+			m, err = startMount(t.mountCmd(ctx, repo, b.mnt(t)), b.mnt(t), probe, b.mnt(t)+"-many.log")
+			return 0, err
+		})
+		b.lsSteps(ctx, contender{tool: t.tool}, t.latest(b.mnt(t), manyTable, b.many.dir), "mount-many")
+		if m != nil {
+			m.stop()
+		}
+	}
+	b.lsSteps(ctx, contender{tool: sourceDir{}}, b.many.dir)
+}
+
+// lsSteps times ls -lR of dir cold (after dropping caches) and warm.
+func (b *bench) lsSteps(ctx context.Context, t contender, dir string, deps ...string) {
+	b.step(t, stepLsCold, deps, func() (float64, error) {
+		d, err := timed(func() error { return lsLR(ctx, dir) })
+		return d.Seconds(), err
+	})
+	b.step(t, stepLsWarm, []string{stepLsCold}, func() (float64, error) {
+		start := time.Now()
+		err := lsLR(ctx, dir)
+		return time.Since(start).Seconds(), err
+	})
+}
+
+// sourceDir stands for the source directory in the results.
+type sourceDir struct{ tool }
+
+func (sourceDir) name() string { return sourceColumn }
