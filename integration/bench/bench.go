@@ -89,6 +89,9 @@ func run(ctx context.Context, cfg config) error {
 	if err := b.prepare(ctx); err != nil {
 		return err
 	}
+	if cfg.prepare {
+		return nil
+	}
 	b.versionsOfMain(ctx)
 	b.restores(ctx)
 	b.mountReads(ctx)
@@ -106,7 +109,9 @@ func (b *bench) prepare(ctx context.Context) error {
 		logf("warning: %v", err)
 	}
 	for _, name := range b.cfg.tools {
-		b.tools = append(b.tools, b.setupTool(ctx, name))
+		if !b.cfg.prepare {
+			b.tools = append(b.tools, b.setupTool(ctx, name))
+		}
 	}
 	b.main = mainSpec(b.cfg.cache, b.cfg.size, b.cfg.seed)
 	b.many = manySpec(b.cfg.cache, b.cfg.files, b.cfg.seed)

@@ -32,6 +32,7 @@ type config struct {
 	restic   string // restic binary; empty: find or install
 	tools    []string
 	verify   bool
+	prepare  bool // generate the data and stop
 	repoRoot string
 }
 
@@ -60,6 +61,7 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&cfg.restic, "restic", "", "restic binary (default: /usr/bin/restic, then $GOPATH/bin/restic, installing if missing)")
 	tools := fs.String("tools", "strata,restic", "tools to measure, comma-separated")
 	fs.BoolVar(&cfg.verify, "verify", true, "check restored trees against the source")
+	fs.BoolVar(&cfg.prepare, "prepare", false, "only generate (or reset) the data sets, then exit")
 	fs.StringVar(&cfg.repoRoot, "repo", ".", "strata source tree (where go.mod is)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
