@@ -225,4 +225,3 @@ func (s *Store) commit(ctx context.Context, ref ObjectRef, kind string, obj sour
 	}
 	return m.version(name), nil
 }
-

@@ -191,3 +191,25 @@ func rootEntry(v Version) sources.Entry {
 }
 
 func nowUTC() time.Time { return time.Now().UTC() }
+
+// Rebuild deletes the local catalog and recreates it from the backend alone.
+func Rebuild(ctx context.Context, be backends.Backend, opts Options) (*Store, error) {
+	cfg, err := loadConfig(ctx, be)
+	if err != nil {
+		return nil, err
+	}
+	if opts.CacheDir == "" {
+		opts.CacheDir = DefaultCacheDir()
+	}
+	dir := filepath.Join(opts.CacheDir, cfg.ID, "catalog")
+	c, err := openCatalog(ctx, dir, slog.Default()) // waits for other users, then holds it
+	if err != nil {
+		return nil, err
+	}
+	c.close()
+	if err := os.RemoveAll(dir); err != nil {
+		return nil, fmt.Errorf("remove catalog %s: %w", dir, err)
+	}
+	opts.Mode = Held
+	return Open(ctx, be, opts)
+}
