@@ -80,16 +80,28 @@ func fixture() *fakeCatalog {
 	return c
 }
 
-// mountTest mounts cat in a temporary directory until the test ends. A
-// machine that cannot mount FUSE skips the test, or fails it under CI.
+// mountTest mounts cat in a temporary directory until the test ends.
 func mountTest(t testing.TB, cat Catalog) string {
+	t.Helper()
+	dir := t.TempDir()
+	m := mountIn(t, context.Background(), dir, cat)
+	t.Cleanup(func() {
+		if err := m.Unmount(); err != nil {
+			t.Errorf("Unmount: %v", err)
+		}
+	})
+	return dir
+}
+
+// mountIn mounts cat at dir. A machine that cannot mount FUSE skips the
+// test, or fails it under CI.
+func mountIn(t testing.TB, ctx context.Context, dir string, cat Catalog) *Mounted {
 	t.Helper()
 	if _, err := os.Stat("/dev/fuse"); err != nil {
 		harness.Unavailable(t, "FUSE: %v", err)
 	}
-	dir := t.TempDir()
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	m, err := Mount(context.Background(), dir, cat, Options{Logger: log})
+	m, err := Mount(ctx, dir, cat, Options{Logger: log})
 	if err != nil {
 		if errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.EACCES) ||
 			strings.Contains(err.Error(), "fusermount") || strings.Contains(err.Error(), "permission") {
@@ -97,12 +109,7 @@ func mountTest(t testing.TB, cat Catalog) string {
 		}
 		t.Fatalf("Mount: %v", err)
 	}
-	t.Cleanup(func() {
-		if err := m.Unmount(); err != nil {
-			t.Errorf("Unmount: %v", err)
-		}
-	})
-	return dir
+	return m
 }
 
 // names lists a directory's names, sorted.
