@@ -1,0 +1,51 @@
+# strata's front door. `make demo` sets everything up and shows the product;
+# `make test` runs every test against real servers; `make bench` compares
+# strata with restic on the same data; `make lint` checks style.
+SHELL := /bin/bash
+GO    ?= go
+BIN   := bin/strata
+STATICCHECK_VERSION := v0.8.2
+
+.PHONY: all build demo test test-unit bench lint servers-up servers-down deps clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/strata
+
+# Builds, creates a local store and sample data, takes three versions,
+# mounts, lists, diffs, restores with cp and verifies checksums, unmounts.
+demo: build
+	bash integration/demo.sh
+
+# Installs what the tests need (idempotent, cached), starts the servers,
+# runs unit and end-to-end tests. With CI=true a missing server or
+# /dev/fuse fails the run instead of skipping tests.
+test: deps build
+	bash integration/servers.sh up
+	$(GO) test -count=1 -timeout 30m ./...
+
+# Unit tests only: no servers.
+test-unit:
+	$(GO) test -count=1 -short ./...
+
+bench: build
+	$(GO) run ./integration/bench $(BENCHFLAGS)
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
+	$(GO) vet ./...
+	@command -v staticcheck >/dev/null || $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	PATH="$$PATH:$$($(GO) env GOPATH)/bin" staticcheck ./...
+
+deps:
+	bash integration/install-deps.sh
+
+servers-up: deps
+	bash integration/servers.sh up
+
+servers-down:
+	bash integration/servers.sh down
+
+clean:
+	rm -rf bin
