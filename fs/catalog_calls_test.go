@@ -39,7 +39,7 @@ func (c *countingCatalog) OpenFile(f index.File) FileReader {
 type failingReader struct{ err error }
 
 func (r failingReader) ReadAt(context.Context, []byte, int64) (int, error) { return 0, r.err }
-func (r failingReader) Close() error                                        { return nil }
+func (r failingReader) Close() error                                       { return nil }
 
 // TestMissIsCheap checks a miss in a large, never listed directory costs
 // one catalog lookup and no listing, and that the kernel then remembers it.

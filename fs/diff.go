@@ -67,20 +67,20 @@ func (d *diffDir) resolveRange(ctx context.Context, name string) (*index.Version
 	if !ok {
 		return nil, index.Version{}, syscall.ENOENT
 	}
-	t1, ok1 := parseWhen(s1)
-	t2, ok2 := parseWhen(s2)
-	if !ok1 || !ok2 || t1.After(t2) {
+	t1, err1 := index.ParseTime(s1)
+	t2, err2 := index.ParseTime(s2)
+	if err1 != nil || err2 != nil || t1.After(t2) {
 		return nil, index.Version{}, syscall.ENOENT
 	}
 	vs, err := d.t.versionsOf(ctx, d.obj)
 	if err != nil {
 		return nil, index.Version{}, toErrno(d.t.log, "list versions of "+d.obj.String(), err)
 	}
-	to, ok := resolve(vs, t2)
+	to, ok := index.At(vs, t2)
 	if !ok {
 		return nil, to, syscall.ENOENT
 	}
-	from, ok := resolve(vs, t1)
+	from, ok := index.At(vs, t1)
 	if !ok {
 		return nil, to, 0
 	}

@@ -2,7 +2,6 @@ package fs
 
 import (
 	"context"
-	"strings"
 	"syscall"
 	"time"
 
@@ -36,7 +35,7 @@ func (l *timeLink) target(ctx context.Context) (string, index.Version, syscall.E
 	if err != nil {
 		return "", index.Version{}, toErrno(l.t.log, "list versions of "+l.obj.String(), err)
 	}
-	v, ok := resolve(vs, l.at)
+	v, ok := index.At(vs, l.at)
 	if !ok {
 		return "", v, syscall.ENOENT
 	}
@@ -108,28 +107,11 @@ func (a *atDir) Readdir(context.Context) (gofs.DirStream, syscall.Errno) {
 
 // Lookup resolves a time to a link to its version.
 func (a *atDir) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
-	at, ok := parseWhen(name)
-	if !ok {
+	at, err := index.ParseTime(name)
+	if err != nil {
 		return nil, syscall.ENOENT
 	}
 	l := &timeLink{t: a.t, obj: a.obj, at: at, up: true,
 		ino: inodeOf(atName, a.obj.Cluster, a.obj.Database, a.obj.Table, name)}
 	return l.lookedUp(ctx, &a.Inode, out)
-}
-
-// parseWhen parses a time as @at and @diff accept it: RFC 3339, a date
-// (meaning the end of that day, UTC, inclusive), or unix seconds.
-func parseWhen(s string) (time.Time, bool) {
-	if s != "" && len(s) <= 18 && strings.Trim(s, "0123456789") == "" {
-		var sec int64
-		for _, c := range s {
-			sec = sec*10 + int64(c-'0')
-		}
-		return time.Unix(sec, 0).UTC(), true
-	}
-	if d, err := time.Parse(time.DateOnly, s); err == nil {
-		return d.AddDate(0, 0, 1).Add(-time.Nanosecond), true
-	}
-	t, err := time.Parse(time.RFC3339, s)
-	return t, err == nil
 }

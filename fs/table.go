@@ -71,17 +71,3 @@ func (d *objDir) lookupTable(ctx context.Context, name string, out *fuse.EntryOu
 
 // farFuture resolves to the newest version.
 var farFuture = time.Unix(1<<62, 0)
-
-// resolve returns the newest of vs (oldest first) at or before at.
-func resolve(vs []index.Version, at time.Time) (index.Version, bool) {
-	i, _ := slices.BinarySearchFunc(vs, at, func(v index.Version, t time.Time) int {
-		if v.Time.After(t) {
-			return 1
-		}
-		return -1
-	})
-	if i == 0 {
-		return index.Version{}, false
-	}
-	return vs[i-1], true
-}
