@@ -200,6 +200,8 @@ func (s *Store) commit(ctx context.Context, ref ObjectRef, kind string, obj sour
 		m.Files[i] = fileToM(f)
 	}
 	var name string
+	s.commitMu.Lock()
+	defer s.commitMu.Unlock()
 	err := s.withCatalog(ctx, func(c *catalog) error {
 		for {
 			m.Time = at

@@ -58,6 +58,9 @@ type Store struct {
 	snapDir string
 	cache   *chunkCache
 	diffs   sync.Map // cached DiffResults by key
+	// commitMu serialises manifest naming within this process; across
+	// processes the catalog's own lock does (see commit).
+	commitMu sync.Mutex
 }
 
 // DefaultCacheDir returns where catalogs live unless told otherwise.

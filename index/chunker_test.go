@@ -1,0 +1,112 @@
+package index
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"math/rand/v2"
+	"testing"
+)
+
+func randBytes(seed uint64, n int) []byte {
+	r := rand.New(rand.NewChaCha8([32]byte{byte(seed), byte(seed >> 8)}))
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(r.Uint32())
+	}
+	return b
+}
+
+func chunks(t *testing.T, p ChunkerParams, data []byte) [][]byte {
+	t.Helper()
+	c := NewChunker(p, bytes.NewReader(data))
+	var out [][]byte
+	for {
+		b, err := c.Next()
+		if errors.Is(err, io.EOF) {
+			return out
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, append([]byte(nil), b...))
+	}
+}
+
+func TestChunkerBoundsAndConcatenation(t *testing.T) {
+	p := DefaultChunkerParams(7)
+	data := randBytes(1, 20<<20)
+	cs := chunks(t, p, data)
+	if got := bytes.Join(cs, nil); !bytes.Equal(got, data) {
+		t.Fatal("chunks do not concatenate to the input")
+	}
+	for i, c := range cs {
+		if len(c) > p.Max || (len(c) < p.Min && i != len(cs)-1) {
+			t.Fatalf("chunk %d has %d bytes, outside [%d, %d]", i, len(c), p.Min, p.Max)
+		}
+	}
+	avg := len(data) / len(cs)
+	if avg < p.Avg/2 || avg > p.Avg*2 {
+		t.Fatalf("average chunk %d bytes, want near %d", avg, p.Avg)
+	}
+}
+
+func TestChunkerResynchronisesAfterInsert(t *testing.T) {
+	p := DefaultChunkerParams(7)
+	data := randBytes(2, 16<<20)
+	shifted := append(append([]byte("a few inserted bytes"), data[:5<<20]...), data[5<<20:]...)
+	seen := map[ID]bool{}
+	for _, c := range chunks(t, p, data) {
+		seen[hashChunk(c)] = true
+	}
+	after := chunks(t, p, shifted)
+	same := 0
+	for _, c := range after {
+		if seen[hashChunk(c)] {
+			same++
+		}
+	}
+	if same < len(after)-3 {
+		t.Fatalf("only %d of %d chunks survive an insert at the start", same, len(after))
+	}
+}
+
+func TestChunkerSeedChangesBoundaries(t *testing.T) {
+	data := randBytes(3, 8<<20)
+	a := chunks(t, DefaultChunkerParams(1), data)
+	b := chunks(t, DefaultChunkerParams(2), data)
+	if len(a) > 1 && len(b) > 1 && len(a[0]) == len(b[0]) && len(a[1]) == len(b[1]) {
+		t.Fatal("different seeds gave the same boundaries")
+	}
+}
+
+func TestBlobRoundTripAndCorruption(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		data []byte
+		typ  byte
+	}{
+		{"compressible", bytes.Repeat([]byte("strata "), 10000), blobZstd},
+		{"random", randBytes(4, 100000), blobRaw},
+		{"empty", []byte{}, blobRaw},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			id := hashChunk(tc.data)
+			typ, blob := encodeBlob(nil, tc.data)
+			if typ != tc.typ {
+				t.Fatalf("type %d, want %d", typ, tc.typ)
+			}
+			got, err := decodeBlob(id, typ, append([]byte(nil), blob...), len(tc.data))
+			if err != nil || !bytes.Equal(got, tc.data) {
+				t.Fatalf("round trip failed: %v", err)
+			}
+			if len(blob) > 0 {
+				bad := append([]byte(nil), blob...)
+				bad[len(bad)/2] ^= 1
+				if _, err := decodeBlob(id, typ, bad, len(tc.data)); err == nil {
+					t.Fatal("a flipped byte was not detected")
+				}
+			}
+		})
+	}
+}
