@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Prints one line per FerretDB instance; exits 1 when one is not running.
+source "$(dirname "$0")/env.sh"
+
+rc=0
+for inst in "${FDB_INSTANCES[@]}"; do
+	if [ -x "$FDB_BIN" ] && fdb_ping "$inst" >/dev/null 2>&1; then
+		say "$inst on $(fdb_addr "$inst"): running"
+	else
+		say "$inst on $(fdb_addr "$inst"): stopped"
+		rc=1
+	fi
+done
+exit "$rc"

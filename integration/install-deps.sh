@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# install-deps.sh: install the Debian packages the integration tests need,
+# idempotently. Packages already installed are skipped; `apt-get update`
+# runs at most once per call and only when something is missing.
+#
+# Used by .ci/run and by the Makefile (so `make test` works on a fresh
+# machine without .ci/run). Needs root (or sudo) for apt-get.
+#
+#   integration/install-deps.sh            # the default set below
+#   integration/install-deps.sh pkg...     # just these packages
+set -euo pipefail
+
+DEFAULT_PKGS=(postgresql mariadb-server fuse3 rsync)
+pkgs=("${@:-${DEFAULT_PKGS[@]}}")
+
+installed() {
+	dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'
+}
+
+missing=()
+for p in "${pkgs[@]}"; do
+	installed "$p" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+	exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+	SUDO="sudo"
+fi
+export DEBIAN_FRONTEND=noninteractive
+# Other jobs may hold the dpkg lock; wait for it rather than failing.
+APT=($SUDO apt-get -o DPkg::Lock::Timeout=600 -q)
+echo "install-deps: installing ${missing[*]}" >&2
+"${APT[@]}" update
+# policy-rc.d 101 keeps the packages' maintainer scripts from starting
+# system-wide daemons (no systemd here; we start our own instances).
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+	printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+	$SUDO chmod +x /usr/sbin/policy-rc.d
+	trap '$SUDO rm -f /usr/sbin/policy-rc.d' EXIT
+fi
+"${APT[@]}" install -y --no-install-recommends "${missing[@]}"
