@@ -7,6 +7,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/stratabackup/strata/index"
 )
 
 // BenchmarkLsLR100k runs `ls -lR` over a 100,000-file directory: in a
@@ -58,5 +60,32 @@ func lsLR(b *testing.B, dir string) {
 	cmd.Stdout = io.Discard
 	if err := cmd.Run(); err != nil {
 		b.Fatalf("ls -lR %s: %v", dir, err)
+	}
+}
+
+// BenchmarkSequentialRead reads a 256 MiB file from a fresh mount of the
+// in-memory catalog: the cost of the FUSE path itself.
+func BenchmarkSequentialRead(b *testing.B) {
+	const size = 256 << 20
+	data := make([]byte, size)
+	for i := range data {
+		data[i] = byte(i * 7)
+	}
+	cat := newFakeCatalog()
+	obj := index.ObjectRef{Cluster: "c", Database: "d", Table: "t"}
+	cat.add(obj, t1, fakeFile{path: "f", data: string(data)})
+	b.SetBytes(size)
+	buf := make([]byte, 1<<20)
+	for b.Loop() {
+		b.StopTimer()
+		f, err := os.Open(tablePath(mountBench(b, cat), obj, t1, "f"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		if _, err := io.CopyBuffer(io.Discard, struct{ io.Reader }{f}, buf); err != nil {
+			b.Fatal(err)
+		}
+		f.Close()
 	}
 }

@@ -17,7 +17,7 @@ import (
 // Options configure a mount. The zero value mounts for the calling user
 // only, without debug output.
 type Options struct {
-	// Debug logs every FUSE request (through Logger, at debug level).
+	// Debug logs every FUSE request (through Logger, at info level).
 	// Default false.
 	Debug bool
 	// AllowOther lets other users see the tree (needs user_allow_other
@@ -102,8 +102,9 @@ func fuseOptions(opts Options, o owner) *gofs.Options {
 			MaxWrite:         maxIO,
 			MaxReadAhead:     maxIO,
 			Debug:            opts.Debug,
-			Logger:           slog.NewLogLogger(opts.Logger.Handler(), slog.LevelDebug),
+			Logger:           slog.NewLogLogger(opts.Logger.Handler(), slog.LevelInfo),
 		},
+		Logger:          slog.NewLogLogger(opts.Logger.Handler(), slog.LevelWarn),
 		EntryTimeout:    &sec,
 		AttrTimeout:     &sec,
 		NegativeTimeout: &sec,
