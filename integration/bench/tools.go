@@ -44,8 +44,12 @@ func tail(s string, n int) string {
 	return s
 }
 
-// strata drives the strata CLI.
-type strata struct{ bin string }
+// strata drives the strata CLI, with its catalog (a local cache, like
+// restic's) in the run directory.
+type strata struct {
+	bin   string
+	cache string
+}
 
 const (
 	strataCluster = "bench"
@@ -55,7 +59,7 @@ const (
 func (s strata) name() string { return "strata" }
 
 func (s strata) cmd(ctx context.Context, repo string, args ...string) *exec.Cmd {
-	return exec.CommandContext(ctx, s.bin, append([]string{"--store", repo}, args...)...)
+	return exec.CommandContext(ctx, s.bin, append([]string{"--store", repo, "--cache-dir", s.cache, "--quiet"}, args...)...)
 }
 
 func (s strata) version(ctx context.Context) string {
@@ -71,7 +75,7 @@ func (s strata) initRepo(ctx context.Context, repo string) error {
 }
 
 func (s strata) backup(ctx context.Context, repo, table, dir string) error {
-	return runCmd(s.cmd(ctx, repo, "backup", "--source", "posix", "--cluster", strataCluster, "--db", strataDB, "--path", table+"="+dir))
+	return runCmd(s.cmd(ctx, repo, "backup", "posix", "--cluster", strataCluster, "--db", strataDB, table+"="+dir))
 }
 
 func (s strata) restore(ctx context.Context, repo, table, dir, target string) (string, error) {
