@@ -81,7 +81,7 @@ func (s *Store) Backup(ctx context.Context, src sources.Source, obj sources.Obje
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	sess := newSession(s, known, prev, workers)
+	sess := newSession(ctx, s, known, prev, workers)
 	stopProgress := s.reportProgress(sess, ref, prevV, start, opts.Progress)
 	res, err := src.Backup(ctx, obj, prevLookup(prev), sess)
 	sess.close()

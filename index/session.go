@@ -18,6 +18,10 @@ import (
 // packer -> backend; Add waits only for its own chunks, so files are
 // processed in parallel and one large file still uses every core.
 type session struct {
+	// ctx is the backup's context: packs upload under it, not under the
+	// context of the Add that filled them (a source's worker context may
+	// end before the upload does).
+	ctx    context.Context
 	st     *Store
 	known  *chunkSet
 	prev   map[string]File
@@ -44,8 +48,8 @@ type chunkResult struct {
 
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 1<<20); return &b }}
 
-func newSession(st *Store, known *chunkSet, prev map[string]File, workers int) *session {
-	s := &session{st: st, known: known, prev: prev, jobs: make(chan chunkJob, 2*workers), packer: newPacker(st.be), files: map[string]File{}}
+func newSession(ctx context.Context, st *Store, known *chunkSet, prev map[string]File, workers int) *session {
+	s := &session{ctx: ctx, st: st, known: known, prev: prev, jobs: make(chan chunkJob, 2*workers), packer: newPacker(st.be), files: map[string]File{}}
 	for i := 0; i < workers; i++ {
 		s.wg.Add(1)
 		go s.worker()
@@ -65,7 +69,7 @@ func (s *session) worker() {
 			var blob []byte
 			typ, blob = encodeBlob(dst, j.data)
 			dst = blob
-			err = s.packer.add(j.ctx, id, typ, blob, len(j.data))
+			err = s.packer.add(s.ctx, id, typ, blob, len(j.data))
 			s.known.stored(id, uint32(len(blob)))
 			s.newBytes.Add(int64(len(blob)))
 			s.newChunks.Add(1)

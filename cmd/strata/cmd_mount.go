@@ -39,7 +39,7 @@ EROFS. New versions appear within --refresh.`,
 				return err
 			}
 			defer st.Close()
-			m, err := fs.Mount(c.Context, mp, mountCatalog{st}, fs.Options{Debug: c.Bool("debug"), AllowOther: c.Bool("allow-other")})
+			m, err := fs.Mount(c.Context, mp, fs.FromStore(st), fs.Options{Debug: c.Bool("debug"), AllowOther: c.Bool("allow-other")})
 			if err != nil {
 				return err
 			}
@@ -76,7 +76,3 @@ func refreshLoop(c *cli.Context, st *index.Store, every time.Duration) {
 	}
 }
 
-// mountCatalog adapts the store to the mount's Catalog interface.
-type mountCatalog struct{ *index.Store }
-
-func (m mountCatalog) OpenFile(f index.File) fs.FileReader { return m.Store.OpenFile(f) }
