@@ -41,6 +41,21 @@ wait_until() {
 	done
 }
 
+# wait_daemon PIDFILE SECONDS WHAT CMD...: like wait_until, but die at
+# once when the process in PIDFILE exits before CMD succeeds.
+wait_daemon() {
+	local pidfile=$1 limit=$2 what=$3
+	shift 3
+	local deadline=$((SECONDS + limit))
+	until "$@" >/dev/null 2>&1; do
+		pid_alive "$pidfile" || die "$what: the process exited during start"
+		if [ "$SECONDS" -ge "$deadline" ]; then
+			die "$what: not ready after ${limit}s"
+		fi
+		sleep 0.2
+	done
+}
+
 # pid_alive PIDFILE: true when the file names a running process.
 pid_alive() {
 	local pid

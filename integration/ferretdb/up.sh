@@ -19,7 +19,7 @@ start_instance() {
 	mkdir -p "$SRV_DIR/$inst"
 	daemon "$pidfile" "$LOG_DIR/$inst.out" \
 		"$FDB_BIN" -listen "$addr" -sqlite-dir "$SRV_DIR/$inst" -log-file "$LOG_DIR/$inst.log"
-	wait_until "$FDB_START_TIMEOUT" "ferretdb $inst on $addr" fdb_ping "$inst"
+	wait_daemon "$pidfile" "$FDB_START_TIMEOUT" "ferretdb $inst on $addr" fdb_ping "$inst"
 	say "$inst on $addr started (pid $(cat "$pidfile"))"
 }
 
