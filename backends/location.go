@@ -21,6 +21,10 @@ func redactLocation(location string) string {
 	if parsed.Name == "" {
 		return location
 	}
+	path := parsed.Path
+	if cutURL(parsed) {
+		path = "<path hidden: badly quoted parameter>"
+	}
 	var opts fs.Options
 	if info, _, _, _, err := fs.ParseRemote(location); err == nil {
 		opts = info.Options
@@ -30,7 +34,7 @@ func redactLocation(location string) string {
 	for _, key := range safeKeys(parsed.Config, opts) {
 		b.WriteString("," + key + "=" + quoteValue(redactURL(parsed.Config[key])))
 	}
-	b.WriteString(":" + parsed.Path)
+	b.WriteString(":" + path)
 	return b.String()
 }
 
@@ -47,15 +51,28 @@ func safeKeys(params map[string]string, opts fs.Options) []string {
 	return keys
 }
 
+// identifying lists options rclone marks sensitive (it redacts them from
+// shared configs) that name where data lives rather than grant access, so
+// messages keep them.
+var identifying = map[string]bool{"host": true, "user": true, "account": true, "endpoint": true, "url": true}
+
 // isPublicOption reports whether the option named key may be shown.
 func isPublicOption(key string, opts fs.Options) bool {
 	name := strings.ReplaceAll(key, "-", "_")
 	for _, o := range opts {
 		if o.Name == name {
-			return !o.IsPassword && !o.Sensitive
+			return !o.IsPassword && (!o.Sensitive || identifying[name])
 		}
 	}
 	return false
+}
+
+// cutURL reports whether a connection string has an unquoted URL value
+// that rclone cut at its colon, as in ":s3,endpoint=http://host:9000:b",
+// which parses as endpoint "http" and path "//host:9000:b": the path then
+// holds the remaining parameters, secrets included.
+func cutURL(parsed fspath.Parsed) bool {
+	return parsed.Name != "" && len(parsed.Config) > 0 && strings.HasPrefix(parsed.Path, "//")
 }
 
 // redactURL drops the user info from a URL-valued parameter.

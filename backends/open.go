@@ -54,6 +54,9 @@ func Open(ctx context.Context, location string) (Backend, error) {
 		return nil, err
 	}
 	safe := redactLocation(spec)
+	if spec != location && strings.HasSuffix(spec, "/") && !strings.HasSuffix(location, "/") {
+		safe = strings.TrimSuffix(safe, "/") // the slash Open added
+	}
 	// Listings report the store's upload time instead of fetching each
 	// object's metadata (a HEAD per object on S3); objects never change, so
 	// the two agree.
@@ -89,8 +92,21 @@ func normalizeLocation(location string) (string, error) {
 		}
 		return abs, nil
 	}
+	if cutURL(parsed) {
+		return "", fmt.Errorf("open backend %s: a parameter value containing ':' must be quoted, e.g. endpoint='http://127.0.0.1:9000'", redactLocation(location))
+	}
 	if parsed.Name == ":memory" && parsed.Path == "" {
 		return location + defaultMemoryBucket, nil
 	}
+	if info, _, _, _, err := fs.ParseRemote(location); err == nil && bucketTypes[info.Name] && !strings.HasSuffix(location, "/") {
+		// A trailing slash tells rclone the root is a directory. Without
+		// it, bucket stores HEAD the root to see whether it is an object,
+		// and call it one when the HEAD fails, e.g. on a network error.
+		return location + "/", nil
+	}
 	return location, nil
 }
+
+// bucketTypes are the registered rclone backends that keep objects in
+// buckets.
+var bucketTypes = map[string]bool{"s3": true, "azureblob": true, "b2": true, "google cloud storage": true, "memory": true}

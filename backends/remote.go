@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/rclone/rclone/fs"
-	"github.com/rclone/rclone/fs/walk"
 )
 
 // Remote is the Backend over one rclone Fs. Object names map to paths below
@@ -95,44 +94,13 @@ func (r *Remote) Get(ctx context.Context, name string, off, length int64) (io.Re
 	return rc, nil
 }
 
-// List calls fn for every object whose name starts with prefix. Temporary
-// objects of unfinished Puts are never shown.
-func (r *Remote) List(ctx context.Context, prefix string, fn func(ObjectInfo) error) error {
-	dir := prefix
-	if i := strings.LastIndexByte(prefix, '/'); i >= 0 {
-		dir = prefix[:i]
-	} else {
-		dir = ""
-	}
-	var fnErr error
-	err := walk.ListR(ctx, r.f, dir, true, -1, walk.ListObjects, func(entries fs.DirEntries) error {
-		for _, e := range entries {
-			o, ok := e.(fs.Object)
-			name := e.Remote()
-			if !ok || !strings.HasPrefix(name, prefix) || isTempName(name) {
-				continue
-			}
-			if fnErr = fn(ObjectInfo{Name: name, Size: o.Size(), ModTime: o.ModTime(ctx)}); fnErr != nil {
-				return fnErr
-			}
-		}
-		return nil
-	})
-	switch {
-	case fnErr != nil:
-		return fnErr
-	case errors.Is(err, fs.ErrorDirNotFound):
-		return nil
-	case err != nil:
-		return fmt.Errorf("list %s in %s: %w", prefix, r.location, err)
-	}
-	return nil
-}
-
 // object finds name, mapping rclone's not-found errors to ErrNotFound.
 func (r *Remote) object(ctx context.Context, op, name string) (fs.Object, error) {
 	if err := checkName(name); err != nil {
 		return nil, fmt.Errorf("%s %q in %s: %w", op, name, r.location, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("%s %s in %s: %w", op, name, r.location, err)
 	}
 	o, err := r.f.NewObject(ctx, name)
 	if err != nil {
