@@ -67,6 +67,12 @@ type packBuilder struct {
 	blobs []packBlob
 }
 
+func newPackBuilder() *packBuilder {
+	p := &packBuilder{}
+	p.buf.Grow(packTarget + 2<<20) // one allocation per pack, no regrowth
+	return p
+}
+
 func (p *packBuilder) add(id ID, typ byte, blob []byte, rawLen int) {
 	p.blobs = append(p.blobs, packBlob{ID: id, Type: typ, Offset: uint32(p.buf.Len()), Length: uint32(len(blob)), RawLen: uint32(rawLen)})
 	p.buf.Write(blob)

@@ -23,10 +23,10 @@ type packer struct {
 	uploaded int64
 }
 
-const uploadsInFlight = 3
+const uploadsInFlight = 4
 
 func newPacker(be backends.Backend) *packer {
-	return &packer{be: be, cur: &packBuilder{}, sem: make(chan struct{}, uploadsInFlight)}
+	return &packer{be: be, cur: newPackBuilder(), sem: make(chan struct{}, uploadsInFlight)}
 }
 
 // add appends a blob; it may block while earlier packs upload.
@@ -39,7 +39,7 @@ func (p *packer) add(ctx context.Context, id ID, typ byte, blob []byte, rawLen i
 	p.cur.add(id, typ, blob, rawLen)
 	if p.cur.buf.Len() >= packTarget {
 		full := p.cur
-		p.cur = &packBuilder{}
+		p.cur = newPackBuilder()
 		return p.upload(ctx, full)
 	}
 	return nil
@@ -90,7 +90,7 @@ func (p *packer) flush(ctx context.Context) ([]indexPack, error) {
 			p.mu.Unlock()
 			return nil, err
 		}
-		p.cur = &packBuilder{}
+		p.cur = newPackBuilder()
 	}
 	p.mu.Unlock()
 	p.wg.Wait()

@@ -52,7 +52,9 @@ func (m *memSource) Backup(ctx context.Context, obj sources.Object, prev sources
 	return sources.Result{At: m.at}, nil
 }
 
-func newTestStore(t *testing.T) (*Store, backends.Backend, string) {
+func newTestStore(t *testing.T) (*Store, backends.Backend, string) { return newTestStoreB(t) }
+
+func newTestStoreB(t testing.TB) (*Store, backends.Backend, string) {
 	t.Helper()
 	ctx := context.Background()
 	be, err := backends.Open(ctx, t.TempDir())
