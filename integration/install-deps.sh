@@ -10,7 +10,11 @@
 #   integration/install-deps.sh pkg...     # just these packages
 set -euo pipefail
 
-DEFAULT_PKGS=(postgresql mariadb-server fuse3 rsync)
+# postgresql, mariadb-server: SQL test servers (integration/postgres, mariadb)
+# fuse3: fusermount3 for the mounted tree; rsync: restore/compare tests
+# openjdk-17-jdk-headless, maven: Cassandra and HDFS test servers (jars
+#   from Maven Central); make: the Makefile
+DEFAULT_PKGS=(postgresql mariadb-server fuse3 rsync openjdk-17-jdk-headless maven make)
 pkgs=("${@:-${DEFAULT_PKGS[@]}}")
 
 installed() {
