@@ -72,7 +72,7 @@ launch() {
 		-Dcassandra.superuser_setup_delay_ms=0
 	)
 	mapfile -t mods < <(jvm_module_flags)
-	nohup "$JAVA" "${args[@]}" "${mods[@]}" -cp "$(classpath)" \
+	setsid nohup "$JAVA" "${args[@]}" "${mods[@]}" -cp "$(classpath)" \
 		org.apache.cassandra.service.CassandraDaemon \
 		>"$base/logs/node$n.out" 2>&1 </dev/null 9>&- &
 	echo $! >"$(node_pidfile "$n")"
@@ -83,7 +83,9 @@ launch() {
 wait_cql() {
 	local n="$1" deadline=$((SECONDS + CASS_START_TIMEOUT))
 	until cql_open "$n"; do
-		if ! node_pid "$n" >/dev/null; then
+		# kill -0, not node_pid: just after launch the child may not
+		# have exec'd java yet.
+		if ! kill -0 "$(cat "$(node_pidfile "$n")")" 2>/dev/null; then
 			log_tail "$n"
 			die "node $n ($(node_ip "$n")) exited during start-up"
 		fi
