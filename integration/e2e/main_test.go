@@ -100,6 +100,7 @@ func (e *env) ok(args ...string) result {
 	e.t.Helper()
 	r := e.run(args...)
 	if r.code != 0 {
+		diagnose(e.t, r)
 		e.t.Fatalf("%s", r)
 	}
 	return r
@@ -242,4 +243,20 @@ func (e *env) packs() map[string]int64 {
 		e.t.Fatalf("list packs: %v", err)
 	}
 	return out
+}
+
+// diagnose explains, in the test log, failures whose cause is known (bugs
+// outside this package that these tests found), so that a red test says
+// what is wrong and where.
+func diagnose(t *testing.T, r result) {
+	t.Helper()
+	out := r.stdout + r.stderr
+	if strings.Contains(out, "open catalog") && strings.Contains(out, "resource temporarily unavailable") {
+		t.Log("KNOWN BUG (index/catalog.go openCatalog): another strata process holds the Pebble catalog; " +
+			"Pebble reports the held lock as a bare EAGAIN (\"resource temporarily unavailable\", from fcntl F_SETLK " +
+			"in pebble/vfs/file_lock_unix.go), which lacks the word \"lock\" that openCatalog looks for, so it fails " +
+			"at once instead of waiting. Beside prune there is a second problem: prune opens the catalog (Held) before " +
+			"it waits for the exclusive store lock, so a backup that needs the catalog to commit and prune that waits " +
+			"for the backup's lock would deadlock even once openCatalog waits.")
+	}
 }
