@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/cockroachdb/pebble"
@@ -31,7 +32,7 @@ func openCatalog(ctx context.Context, dir string, log *slog.Logger) (*catalog, e
 		if err == nil {
 			return &catalog{db: db, dir: dir}, nil
 		}
-		if !strings.Contains(err.Error(), "lock") {
+		if !isLockHeld(err) {
 			return nil, fmt.Errorf("open catalog %s: %w (it is a cache: `strata index rebuild` recreates it)", dir, err)
 		}
 		if !warned {
@@ -47,6 +48,13 @@ func openCatalog(ctx context.Context, dir string, log *slog.Logger) (*catalog, e
 }
 
 func (c *catalog) close() error { return c.db.Close() }
+
+// isLockHeld recognises Pebble's failure to take its LOCK file because
+// another process holds it: fcntl's EAGAIN (or EACCES on some systems).
+func isLockHeld(err error) bool {
+	return errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.EACCES) ||
+		strings.Contains(err.Error(), "resource temporarily unavailable") || strings.Contains(err.Error(), "lock held")
+}
 
 type quietLogger struct{}
 

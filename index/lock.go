@@ -44,7 +44,7 @@ func (l lockInfo) live(now time.Time) bool {
 		return false
 	}
 	if h, _ := os.Hostname(); h == l.Host {
-		if err := syscall.Kill(l.PID, 0); errors.Is(err, syscall.ESRCH) {
+		if processGone(l.PID) {
 			return false
 		}
 	}
@@ -168,3 +168,6 @@ func exclusiveLock(ctx context.Context, be backends.Backend, op string, wait fun
 		}
 	}
 }
+
+// processGone reports a process that no longer exists on this host.
+func processGone(pid int) bool { return errors.Is(syscall.Kill(pid, 0), syscall.ESRCH) }

@@ -37,13 +37,18 @@ func (s *Store) Prune(ctx context.Context, dryRun bool, waiting func(string)) (P
 		return res, fmt.Errorf("prune: lock store: %w", err)
 	}
 	defer lock.release()
-	cat, err := s.catalog()
-	if err != nil {
-		return res, err
-	}
-	if err := cat.sync(ctx, s.be); err != nil {
-		return res, err
-	}
+	// The catalog is opened only now, with the lock held: a backup that
+	// prune waits for needs the catalog to commit.
+	err = s.withCatalog(ctx, func(cat *catalog) error {
+		var err error
+		res, err = s.prune(ctx, cat, dryRun)
+		return err
+	})
+	return res, err
+}
+
+func (s *Store) prune(ctx context.Context, cat *catalog, dryRun bool) (PruneResult, error) {
+	var res PruneResult
 	used := map[ID]bool{}
 	if err := cat.scan([]byte{keyFile}, func(_, v []byte) error {
 		var m mfile

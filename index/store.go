@@ -123,7 +123,8 @@ func (s *Store) openSnapshot(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	dir, err := os.MkdirTemp(filepath.Dir(s.catDir), "snapshot-")
+	removeStaleSnapshots(filepath.Dir(s.catDir))
+	dir, err := os.MkdirTemp(filepath.Dir(s.catDir), fmt.Sprintf("snapshot-%d-", os.Getpid()))
 	if err != nil {
 		shared.close()
 		return err
@@ -215,4 +216,16 @@ func Rebuild(ctx context.Context, be backends.Backend, opts Options) (*Store, er
 	}
 	opts.Mode = Held
 	return Open(ctx, be, opts)
+}
+
+// removeStaleSnapshots deletes private catalog copies left by processes
+// that died without Close (kill -9).
+func removeStaleSnapshots(dir string) {
+	old, _ := filepath.Glob(filepath.Join(dir, "snapshot-*-*"))
+	for _, d := range old {
+		var pid int
+		if _, err := fmt.Sscanf(filepath.Base(d), "snapshot-%d-", &pid); err == nil && pid > 0 && processGone(pid) {
+			os.RemoveAll(d)
+		}
+	}
 }

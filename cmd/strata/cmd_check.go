@@ -15,7 +15,7 @@ func checkCommand() *cli.Command {
 		Description: `Exit status 3 when damage is found. check reads the whole store: on a
 remote backend that is a full download.`,
 		Action: func(c *cli.Context) error {
-			st, err := openStore(c, index.Held)
+			st, err := openStore(c, index.Snapshot)
 			if err != nil {
 				return err
 			}

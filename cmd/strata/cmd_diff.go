@@ -27,7 +27,7 @@ in the mount.`,
 			if !ok {
 				return cli.Exit(fmt.Sprintf("diff: %q is not a range T1..T2", c.Args().Get(1)), exitUsage)
 			}
-			st, err := openStore(c, index.Held)
+			st, err := openStore(c, index.Snapshot)
 			if err != nil {
 				return err
 			}

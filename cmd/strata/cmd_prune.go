@@ -19,7 +19,7 @@ are rewritten with only their used chunks.`,
 			&cli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "show what would be freed"},
 		},
 		Action: func(c *cli.Context) error {
-			st, err := openStore(c, index.Held)
+			st, err := openStore(c, index.Detached)
 			if err != nil {
 				return err
 			}

@@ -34,7 +34,7 @@ deployment: upserts by _id (safe to rerun), indexes recreated.`,
 			&cli.BoolFlag{Name: "drop", Usage: "drop the target collection first instead of merging"},
 		},
 		Action: func(c *cli.Context) error {
-			st, err := openStore(c, index.Held)
+			st, err := openStore(c, index.Snapshot)
 			if err != nil {
 				return err
 			}

@@ -18,7 +18,7 @@ func versionsCommand() *cli.Command {
 version's files; stored: compressed size of the distinct chunks the version
 uses; new: what this version added to the store.`,
 		Action: func(c *cli.Context) error {
-			st, err := openStore(c, index.Held)
+			st, err := openStore(c, index.Snapshot)
 			if err != nil {
 				return err
 			}
