@@ -85,7 +85,7 @@ func (b *bench) compare(metric, step string, f format, c *check) row {
 	s, sok := b.cell(&r, 0, "strata", step, f)
 	q, qok := b.cell(&r, 1, "restic", step, f)
 	if sok && qok && q > 0 {
-		r.ratio = fmt.Sprintf("%.2fx", s/q)
+		r.ratio = ratioText(s / q)
 	}
 	if c != nil {
 		r.target = c.desc
@@ -154,6 +154,14 @@ func (b *bench) cell(r *row, i int, tool, step string, f format) (float64, bool)
 		return x.v, true
 	}
 	return 0, false
+}
+
+// ratioText shows three decimals near 1, where two would hide a FAIL.
+func ratioText(r float64) string {
+	if math.Abs(r-1) < 0.05 {
+		return fmt.Sprintf("%.3fx", r)
+	}
+	return fmt.Sprintf("%.2fx", r)
 }
 
 func verdict(measured, ok bool) string {
