@@ -58,14 +58,7 @@ func (r *Remote) upload(ctx context.Context, name string, data []byte) (fs.Objec
 		return nil, err
 	}
 	info := object.NewStaticObjectInfo(name, time.Now(), int64(len(data)), true, nil, r.f)
-	o, err := r.f.Put(ctx, newCtxReader(ctx, data), info)
-	if err != nil {
-		return nil, err
-	}
-	if err := ctx.Err(); err != nil {
-		return o, err
-	}
-	return o, nil
+	return r.f.Put(ctx, newCtxReader(ctx, data), info)
 }
 
 // putViaTemp uploads to a temporary name, makes it durable, and moves it
