@@ -33,13 +33,14 @@ func codecs() (*zstd.Encoder, *zstd.Decoder) {
 // hashChunk returns a chunk's content address.
 func hashChunk(b []byte) ID { return blake3.Sum256(b) }
 
-// encodeBlob compresses a chunk into dst, or keeps it raw when zstd saves
-// less than 3%: random data then costs one cheap failed attempt (zstd runs
-// at ~1.6 GB/s on incompressible input) and no decompression on reads.
+// encodeBlob compresses a chunk into dst, or keeps it raw when zstd does
+// not make it smaller: random data then costs one cheap failed attempt
+// (zstd runs at ~1.6 GB/s on incompressible input) and no decompression on
+// reads.
 func encodeBlob(dst, chunk []byte) (typ byte, out []byte) {
 	e, _ := codecs()
 	out = e.EncodeAll(chunk, dst[:0])
-	if len(out) >= len(chunk)-len(chunk)/32 {
+	if len(out) >= len(chunk) {
 		return blobRaw, append(dst[:0], chunk...)
 	}
 	return blobZstd, out

@@ -11,7 +11,7 @@
 //	locks/<random id>                       JSON: who holds the store (backup: shared; prune: exclusive)
 //
 // A chunk's id is the BLAKE3-256 of its raw bytes; it is stored once, zstd
-// compressed unless that saves under 3%. Chunk boundaries come from FastCDC
+// compressed unless that makes it no smaller. Chunk boundaries come from FastCDC
 // over a gear table derived from the store's seed (64 KiB min, 256 KiB
 // average, 1 MiB max). Every read decompresses and re-hashes the chunk.
 //
