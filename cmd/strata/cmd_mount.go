@@ -75,4 +75,3 @@ func refreshLoop(c *cli.Context, st *index.Store, every time.Duration) {
 		}
 	}
 }
-

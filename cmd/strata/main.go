@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 
 	"github.com/urfave/cli/v2"
@@ -28,6 +29,7 @@ const (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	defer profile()()
 	err := newApp().RunContext(ctx, os.Args)
 	if err == nil {
 		return
@@ -98,4 +100,18 @@ func openStore(c *cli.Context, mode index.Mode) (*index.Store, error) {
 
 func storeOptions(c *cli.Context, mode index.Mode) index.Options {
 	return index.Options{CacheDir: c.String("cache-dir"), Mode: mode, Differs: differs()}
+}
+
+// profile writes a CPU profile to $STRATA_CPUPROFILE, for developers.
+func profile() func() {
+	path := os.Getenv("STRATA_CPUPROFILE")
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return func() {}
+	}
+	_ = pprof.StartCPUProfile(f)
+	return func() { pprof.StopCPUProfile(); f.Close() }
 }
