@@ -72,8 +72,10 @@ func (r *Remote) Get(ctx context.Context, name string, off, length int64) (io.Re
 	if err != nil {
 		return nil, err
 	}
+	// Size is -1 when the store did not report it (e.g. S3 with
+	// no_head_object); the store then checks the range itself.
 	size := o.Size()
-	if off < 0 || off > size || (length >= 0 && off+length > size) {
+	if off < 0 || (size >= 0 && (off > size || (length >= 0 && off+length > size))) {
 		return nil, fmt.Errorf("get %s from %s: range %d+%d outside object of %d bytes", name, r.location, off, length, size)
 	}
 	if length == 0 || off == size {
