@@ -252,11 +252,10 @@ func diagnose(t *testing.T, r result) {
 	t.Helper()
 	out := r.stdout + r.stderr
 	if strings.Contains(out, "open catalog") && strings.Contains(out, "resource temporarily unavailable") {
-		t.Log("KNOWN BUG (index/catalog.go openCatalog): another strata process holds the Pebble catalog; " +
-			"Pebble reports the held lock as a bare EAGAIN (\"resource temporarily unavailable\", from fcntl F_SETLK " +
-			"in pebble/vfs/file_lock_unix.go), which lacks the word \"lock\" that openCatalog looks for, so it fails " +
-			"at once instead of waiting. Beside prune there is a second problem: prune opens the catalog (Held) before " +
-			"it waits for the exclusive store lock, so a backup that needs the catalog to commit and prune that waits " +
-			"for the backup's lock would deadlock even once openCatalog waits.")
+		t.Log("REGRESSION of b4d1327 (index/catalog.go openCatalog, index/prune.go): another strata process " +
+			"holds the Pebble catalog and this one gave up instead of waiting. Pebble reports a held lock as a bare " +
+			"EAGAIN (\"resource temporarily unavailable\", fcntl F_SETLK in pebble/vfs/file_lock_unix.go); openCatalog " +
+			"must treat it as \"wait\". Beside prune: prune must not hold the catalog while it waits for the store's " +
+			"exclusive lock, or a committing backup and prune wait for each other.")
 	}
 }

@@ -48,6 +48,10 @@ func TestRoundTrip(t *testing.T) {
 		me.t = t
 		mp := me.mount()
 		dir := versionDir(mp, v)
+		latest := filepath.Join(filepath.Dir(dir), "latest", "size-4095")
+		if got := fileSum(t, latest); got != want["size-4095"] {
+			t.Errorf("latest/size-4095: sha256 %s, want %s", got, want["size-4095"])
+		}
 		for name, n := range names {
 			p := filepath.Join(dir, name)
 			if got := fileSize(t, p); got != n {
