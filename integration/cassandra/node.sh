@@ -39,6 +39,8 @@ compaction_throughput: 0MiB/s
 hinted_handoff_enabled: true
 snapshot_before_compaction: false
 auto_snapshot: true
+# Do not wait up to 10s at start for peers that up.sh starts only later.
+block_for_peers_timeout_in_secs: -1
 YAML
 }
 
@@ -51,7 +53,7 @@ launch() {
 	jamm="$(ls "$CACHE"/lib/jamm-*.jar | head -n 1)"
 	local args=(
 		-Xms512m -Xmx768m -Xss256k
-		-XX:+UseG1GC -XX:ParallelGCThreads=1 -XX:ConcGCThreads=1 -XX:CICompilerCount=2
+		-XX:+UseG1GC -XX:ParallelGCThreads=1 -XX:ConcGCThreads=1 -XX:TieredStopAtLevel=1
 		-XX:+IgnoreUnrecognizedVMOptions
 		-Djava.net.preferIPv4Stack=true
 		-Djdk.attach.allowAttachSelf=true
@@ -67,7 +69,7 @@ launch() {
 		-Dcassandra-foreground=yes
 		-Dcassandra.jmx.local.port="$(node_jmx "$n")"
 		-Dcassandra.skip_wait_for_gossip_to_settle=0
-		-Dcassandra.ring_delay_ms=3000
+		-Dcassandra.ring_delay_ms=1000
 		-Dcassandra.unsafesystem=true
 		-Dcassandra.superuser_setup_delay_ms=0
 	)

@@ -23,7 +23,7 @@ if ! server_pid >/dev/null; then
 		jpms+=("--add-opens=java.base/$p=ALL-UNNAMED")
 	done
 	setsid nohup "$JAVA_HOME/bin/java" -Xms256m -Xmx768m \
-		-XX:+UseG1GC -XX:ParallelGCThreads=1 -XX:ConcGCThreads=1 -XX:CICompilerCount=2 \
+		-XX:+UseG1GC -XX:ParallelGCThreads=1 -XX:ConcGCThreads=1 -XX:TieredStopAtLevel=1 \
 		-XX:+IgnoreUnrecognizedVMOptions "${jpms[@]}" \
 		-Djava.net.preferIPv4Stack=true \
 		-Dlog4j.configuration="file://$HDFS_SRC/log4j.properties" \
