@@ -6,5 +6,7 @@
 //
 // Tests that need FUSE skip (or fail under CI=true) through
 // integration/harness when /dev/fuse is missing or mounting is not
-// permitted. The 1 GiB round trip is skipped under -short.
+// permitted. The 1 GiB round trip, the kill -9 test (1.5 GiB) and prune
+// beside a backup (768 MiB) are skipped under -short. STRATA_E2E_BIN=path
+// runs the tests against a prebuilt binary instead of building one.
 package e2e

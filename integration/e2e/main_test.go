@@ -18,7 +18,14 @@ import (
 // strataBin is the binary TestMain builds once for every test.
 var strataBin string
 
+// TestMain builds ./cmd/strata once for the whole process, or takes the
+// binary named by $STRATA_E2E_BIN (to test another build, e.g. an older
+// commit's, with the same tests).
 func TestMain(m *testing.M) {
+	if bin := os.Getenv("STRATA_E2E_BIN"); bin != "" {
+		strataBin = bin
+		os.Exit(m.Run())
+	}
 	dir, err := os.MkdirTemp("", "strata-e2e-bin-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: temp dir for the binary:", err)
