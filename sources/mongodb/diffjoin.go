@@ -180,7 +180,7 @@ func eachDoc(ctx context.Context, v sources.VersionReader, path string, fn func(
 		if err != nil {
 			return fmt.Errorf("%s document %d: %w", path, i, err)
 		}
-		fn(i, string(append([]byte{byte(id.Type)}, id.Value...)), doc)
+		fn(i, idKey(id), doc)
 	}
 }
 

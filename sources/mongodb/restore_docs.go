@@ -16,20 +16,16 @@ import (
 // maxBatchBytes bounds the document bytes of one bulk write.
 const maxBatchBytes = 16 << 20
 
-// loadDocuments writes the .bson documents in parallel batches. Into an
-// empty collection it inserts (fast) and upserts only the documents that
-// already exist, which happens when a failed restore is rerun; into a
-// non-empty one it upserts every document by _id.
+// loadDocuments writes the .bson documents in parallel batches: each batch
+// is inserted unordered, and the documents whose _id already exists (a
+// rerun, a merge, a @diff) are then replaced by _id. Inserting first keeps
+// the common case fast on servers where an upsert costs a scan (FerretDB
+// on SQLite: ~30 ms per upsert in a 20,000-document collection).
 func (r *restorer) loadDocuments(ctx context.Context) error {
 	path := r.base + bsonSuffix
 	if _, ok := lookup(r.files, path); !ok {
 		return nil
 	}
-	n, err := r.coll.EstimatedDocumentCount(ctx)
-	if err != nil {
-		return fmt.Errorf("count documents: %w", err)
-	}
-	insertFirst := n == 0
 	rd, c, err := openDocs(ctx, r.files, path)
 	if err != nil {
 		return err
@@ -41,7 +37,7 @@ func (r *restorer) loadDocuments(ctx context.Context) error {
 	for i := 0; i < r.opts.Workers; i++ {
 		g.Go(func() error {
 			for b := range batches {
-				if err := r.writeBatch(gctx, b, insertFirst); err != nil {
+				if err := r.writeBatch(gctx, b); err != nil {
 					return err
 				}
 				written.Add(int64(len(b)))
@@ -94,28 +90,75 @@ func sendBatch(ctx context.Context, out chan<- []bson.Raw, b []bson.Raw) error {
 	}
 }
 
-func (r *restorer) writeBatch(ctx context.Context, docs []bson.Raw, insertFirst bool) error {
-	if !insertFirst {
-		return r.upsert(ctx, docs)
+func (r *restorer) writeBatch(ctx context.Context, docs []bson.Raw) error {
+	exist, err := r.existing(ctx, docs)
+	if err != nil {
+		return err
 	}
-	ins := make([]interface{}, len(docs))
-	for i, d := range docs {
-		ins[i] = d
+	var ins []interface{}
+	var repl []bson.Raw
+	for _, d := range docs {
+		id, err := idValue(d)
+		if err != nil {
+			return err
+		}
+		if exist[idKey(id)] {
+			repl = append(repl, d)
+		} else {
+			ins = append(ins, d)
+		}
 	}
-	_, err := r.coll.InsertMany(ctx, ins, options.InsertMany().SetOrdered(false))
-	if err == nil {
+	if len(ins) > 0 {
+		if _, err := r.coll.InsertMany(ctx, ins, options.InsertMany().SetOrdered(false)); err != nil {
+			dups, ok := duplicates(err)
+			if !ok {
+				return fmt.Errorf("insert %d documents: %w", len(ins), err)
+			}
+			for _, i := range dups { // written meanwhile by someone else
+				repl = append(repl, ins[i].(bson.Raw))
+			}
+		}
+	}
+	if len(repl) == 0 {
 		return nil
 	}
-	dups, ok := duplicates(err)
-	if !ok {
-		return fmt.Errorf("insert %d documents: %w", len(docs), err)
-	}
-	again := make([]bson.Raw, 0, len(dups))
-	for _, i := range dups {
-		again = append(again, docs[i])
-	}
-	return r.upsert(ctx, again)
+	return r.upsert(ctx, repl)
 }
+
+// existing returns the _ids (as idKey) of the batch already in the target.
+// Asking first avoids duplicate-key errors, which are slow on MongoDB and
+// leave FerretDB v1 (SQLite) hanging on later writes.
+func (r *restorer) existing(ctx context.Context, docs []bson.Raw) (map[string]bool, error) {
+	ids := bson.A{}
+	for _, d := range docs {
+		id, err := idValue(d)
+		if err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	filter := bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}}
+	cur, err := r.coll.Find(ctx, filter, options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}}))
+	if err != nil {
+		return nil, fmt.Errorf("look up existing _ids: %w", err)
+	}
+	defer cur.Close(ctx)
+	out := map[string]bool{}
+	for cur.Next(ctx) {
+		id, err := idValue(cur.Current)
+		if err != nil {
+			return nil, err
+		}
+		out[idKey(id)] = true
+	}
+	if err := cur.Err(); err != nil {
+		return nil, fmt.Errorf("look up existing _ids: %w", err)
+	}
+	return out, nil
+}
+
+// idKey is an _id's type byte and value bytes, usable as a map key.
+func idKey(id bson.RawValue) string { return string(append([]byte{byte(id.Type)}, id.Value...)) }
 
 // duplicates returns the batch positions that failed with a duplicate _id
 // only; ok is false when any other error occurred.
