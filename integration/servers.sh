@@ -16,7 +16,9 @@
 # Servers keep data and logs in $STRATA_IT_WORK (default integration/.work)
 # under <name>/, logs in <name>/logs/ (what harness.LogDir returns). Each
 # up/down is serialized per name with flock, so concurrent `go test`
-# processes calling this at once start a server only once.
+# processes calling this at once start a server only once. Each script is
+# killed after $STRATA_SERVER_TIMEOUT seconds (default 1800: a first
+# FerretDB build or jar download on a fresh machine takes minutes).
 set -euo pipefail
 
 IT_DIR="$(cd "$(dirname "$0")" && pwd)"
@@ -78,7 +80,7 @@ run_one() {
 	echo "==== $(date -Is) $action" >>"$out"
 	# flock -o: the script runs without the lock's fd, so daemons it
 	# starts do not keep holding the lock after it exits.
-	flock -o "$WORK/.locks/$name.lock" bash $script 2>&1 | tee -a "$out" | sed "s/^/  /" ||
+	flock -o "$WORK/.locks/$name.lock" timeout -k 10 "${STRATA_SERVER_TIMEOUT:-1800}" bash $script 2>&1 | tee -a "$out" | sed "s/^/  /" ||
 		rc=${PIPESTATUS[0]}
 	if [ "$rc" -ne 0 ]; then
 		echo "servers: $name $action FAILED after $(elapsed "$start") (exit $rc); logs: $WORK/$name/logs/" >&2

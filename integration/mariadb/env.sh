@@ -26,12 +26,12 @@ my_user_flag() {
 
 # my_root_sql SQL: run SQL as the server's root over the socket (root
 # authenticates by unix_socket, as mariadb-install-db sets it up).
-my_root_sql() { mariadb --no-defaults --protocol=socket -S "$MY_SOCK" -u root -e "$1"; }
+my_root_sql() { timeout 60 mariadb --no-defaults --protocol=socket -S "$MY_SOCK" -u root -e "$1"; }
 
 my_ready() {
-	mariadb-admin --no-defaults --protocol=tcp -h "$MY_HOST" -P "$MY_PORT" \
+	timeout 10 mariadb-admin --no-defaults --protocol=tcp -h "$MY_HOST" -P "$MY_PORT" \
 		-u "$MY_USER" -p"$MY_PASSWORD" --connect-timeout=2 ping
 }
 my_sock_ready() {
-	mariadb-admin --no-defaults --protocol=socket -S "$MY_SOCK" -u root --connect-timeout=2 ping
+	timeout 10 mariadb-admin --no-defaults --protocol=socket -S "$MY_SOCK" -u root --connect-timeout=2 ping
 }

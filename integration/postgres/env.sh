@@ -37,5 +37,8 @@ as_pg() {
 	fi
 }
 
-pg_ready() { pg_isready -q -h "$PG_HOST" -p "$PG_PORT" -d postgres -U "$PG_USER"; }
-pg_psql() { psql -X -q -v ON_ERROR_STOP=1 -h "$PG_HOST" -p "$PG_PORT" "$@"; }
+# Every client call is bounded: a port held by something that is not
+# PostgreSQL must fail the check, not hang it.
+export PGCONNECT_TIMEOUT=5
+pg_ready() { pg_isready -q -t 5 -h "$PG_HOST" -p "$PG_PORT" -d postgres -U "$PG_USER"; }
+pg_psql() { timeout 60 psql -X -q -v ON_ERROR_STOP=1 -h "$PG_HOST" -p "$PG_PORT" "$@"; }
