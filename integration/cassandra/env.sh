@@ -35,8 +35,19 @@ check_node() {
 }
 
 # ensure_jars fetches cassandra-all and its runtime dependencies from Maven
-# Central into $CACHE/lib once; later calls find the marker and return.
+# Central into $CACHE/lib once; later calls find the marker and return. A
+# lock keeps concurrent callers (cassandra and cassandra-restore are
+# started in parallel) from fetching into the same directory.
 ensure_jars() {
+	if [ -f "$CACHE/complete" ]; then return 0; fi
+	mkdir -p "$(dirname "$CACHE")"
+	(
+		flock 9
+		fetch_jars
+	) 9>"$CACHE.lock"
+}
+
+fetch_jars() {
 	if [ -f "$CACHE/complete" ]; then return 0; fi
 	say "fetching cassandra-all $CASSANDRA_VERSION jars into $CACHE/lib (mvn)"
 	mkdir -p "$CACHE" "$WORK/cassandra/logs"

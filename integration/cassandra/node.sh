@@ -115,6 +115,9 @@ start_node() {
 		wait_cql "$n"
 		return 0
 	fi
+	if cql_open "$n"; then
+		die "$(node_ip "$n"):9042 is taken by a process that is not node $n of $(node_base "$n") (a node of another work dir?)"
+	fi
 	write_config "$n"
 	launch "$n"
 	wait_cql "$n"
@@ -122,11 +125,13 @@ start_node() {
 	say "node $n up on $(node_ip "$n"):9042 in $((SECONDS - t0))s"
 }
 
-# stop_node N stops node N (TERM, then KILL after 60s) and waits for exit.
+# stop_node N [SIGNAL] stops node N and waits for its exit. TERM (the
+# default) drains the node and announces the shutdown to its peers; KILL
+# simulates a crash. A node ignoring TERM is killed after 60s.
 stop_node() {
-	local n="$1" pid i
+	local n="$1" sig="${2:-TERM}" pid i
 	pid="$(node_pid "$n")" || { rm -f "$(node_pidfile "$n")"; return 0; }
-	kill "$pid" 2>/dev/null || true
+	kill -s "$sig" "$pid" 2>/dev/null || true
 	for i in $(seq 1 120); do
 		kill -0 "$pid" 2>/dev/null || break
 		[ "$i" = 120 ] && kill -9 "$pid" 2>/dev/null

@@ -44,6 +44,13 @@ func StopCassandraNode(t testing.TB, n int) {
 	Run(t, "cassandra/stop-node.sh", strconv.Itoa(n))
 }
 
+// KillCassandraNode kills node n with SIGKILL, as in a crash: no drain,
+// peers are not told and notice only through failure detection.
+func KillCassandraNode(t testing.TB, n int) {
+	t.Helper()
+	Run(t, "cassandra/stop-node.sh", strconv.Itoa(n), "kill")
+}
+
 // StartCassandraNode starts node n again and waits until it accepts CQL and
 // the other running nodes of its cluster see it as up.
 func StartCassandraNode(t testing.TB, n int) {

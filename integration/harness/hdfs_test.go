@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"testing"
+	"time"
 
 	"github.com/colinmarc/hdfs/v2"
 )
@@ -93,9 +94,21 @@ func writeHDFS(t *testing.T, c *hdfs.Client, name string, data []byte) {
 	if _, err := w.Write(data); err != nil {
 		t.Fatalf("write %s: %v", name, err)
 	}
-	if err := w.Close(); err != nil {
+	if err := closeHDFS(w); err != nil {
 		t.Fatalf("close %s: %v", name, err)
 	}
+}
+
+// closeHDFS closes w, retrying while the NameNode has not yet heard from a
+// DataNode that the last block arrived: the Go client leaves that retry to
+// its caller (see hdfs.IsErrReplicating), as the Java client retries too.
+func closeHDFS(w *hdfs.FileWriter) error {
+	err := w.Close()
+	for i := 0; i < 10 && hdfs.IsErrReplicating(err); i++ {
+		time.Sleep(time.Duration(50<<i) * time.Millisecond)
+		err = w.Close()
+	}
+	return err
 }
 
 var blockFile = regexp.MustCompile(`^blk_-?[0-9]+$`)

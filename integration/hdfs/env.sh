@@ -24,8 +24,17 @@ say() { echo "hdfs: $*"; }
 die() { echo "hdfs: $*" >&2; exit 1; }
 
 # ensure_build fetches the jars (mvn) and compiles MiniHdfs (javac) into
-# $CACHE once; later calls find the marker and return.
+# $CACHE once, under a lock; later calls find the marker and return.
 ensure_build() {
+	[ -f "$CACHE/complete" ] && return 0
+	mkdir -p "$(dirname "$CACHE")"
+	(
+		flock 9
+		build
+	) 9>"$CACHE.lock"
+}
+
+build() {
 	[ -f "$CACHE/complete" ] && return 0
 	mkdir -p "$CACHE" "$LOGS"
 	rm -rf "$CACHE/lib" "$CACHE/classes"
