@@ -73,6 +73,9 @@ launch() {
 		-Dcassandra.unsafesystem=true
 		-Dcassandra.superuser_setup_delay_ms=0
 	)
+	# CASS_JVM_OPTS: extra JVM flags, for experiments (split on spaces).
+	# shellcheck disable=SC2206
+	args+=(${CASS_JVM_OPTS:-})
 	mapfile -t mods < <(jvm_module_flags)
 	setsid nohup "$JAVA" "${args[@]}" "${mods[@]}" -cp "$(classpath)" \
 		org.apache.cassandra.service.CassandraDaemon \
