@@ -176,19 +176,28 @@ func duplicates(err error) (idx []int, ok bool) {
 	return idx, true
 }
 
-// upsert replaces each document by _id, inserting it when missing.
+// upsert replaces documents that already exist: it deletes their _ids and
+// inserts them again, in two commands per batch. Per-document ReplaceOne
+// upserts would keep each replacement atomic but cost a collection scan
+// each on FerretDB v1, and a few hundred of them in one bulk write hang
+// FerretDB v1 (SQLite); between the two commands a reader may miss these
+// documents. Rerunning after a failure between them restores them.
 func (r *restorer) upsert(ctx context.Context, docs []bson.Raw) error {
-	models := make([]mongo.WriteModel, 0, len(docs))
+	ids := bson.A{}
+	ins := make([]interface{}, 0, len(docs))
 	for _, d := range docs {
 		id, err := idValue(d)
 		if err != nil {
 			return err
 		}
-		models = append(models, mongo.NewReplaceOneModel().
-			SetFilter(bson.D{{Key: "_id", Value: id}}).SetReplacement(d).SetUpsert(true))
+		ids = append(ids, id)
+		ins = append(ins, d)
 	}
-	if _, err := r.coll.BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false)); err != nil {
-		return fmt.Errorf("upsert %d documents: %w", len(docs), err)
+	if _, err := r.coll.DeleteMany(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}}); err != nil {
+		return fmt.Errorf("replace %d documents: delete: %w", len(docs), err)
+	}
+	if _, err := r.coll.InsertMany(ctx, ins, options.InsertMany().SetOrdered(false)); err != nil {
+		return fmt.Errorf("replace %d documents: insert: %w", len(docs), err)
 	}
 	return nil
 }
