@@ -12,8 +12,12 @@ import (
 
 // timeLink is a symlink to the newest version at or before a time:
 // "latest" (at is far in the future) or an @at entry (up, so the target
-// starts with "../"). The target is resolved again on every Readlink and
-// Getattr, because new versions keep arriving.
+// starts with "../"). The target is resolved again on every Lookup,
+// Readlink and Getattr, because new versions keep arriving. Its inode
+// number includes the target, so the kernel may cache the link's content
+// (EnableSymlinkCaching): when latest moves on, the next Lookup (after the
+// 1 s entry timeout) returns a new inode and the old cached target is never
+// used. Without that, `ls -lR latest/` paid a Readlink for every path.
 type timeLink struct {
 	gofs.Inode
 	readOnly
@@ -54,7 +58,7 @@ func (l *timeLink) lookedUp(ctx context.Context, parent *gofs.Inode, out *fuse.E
 	}
 	l.t.owner.fill(&out.Attr, syscall.S_IFLNK|0o777, int64(len(target)), v.Time)
 	refreshing(out)
-	return parent.NewInode(ctx, l, gofs.StableAttr{Mode: syscall.S_IFLNK, Ino: l.ino}), 0
+	return parent.NewInode(ctx, l, gofs.StableAttr{Mode: syscall.S_IFLNK, Ino: l.ino ^ inodeOf(target)}), 0
 }
 
 // Readlink returns the current target.
