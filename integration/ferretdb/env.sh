@@ -23,9 +23,14 @@ fdb_port() {
 fdb_addr() { echo "127.0.0.1:$(fdb_port "$1")"; }
 fdb_pidfile() { echo "$SRV_DIR/$1.pid"; }
 
-# fdb_src_hash: a hash of the sources the binary is built from.
+# fdb_src_hash: a hash of the sources the binary is built from (tests
+# excluded) and of the Go version building it.
 fdb_src_hash() {
-	(cd "$FDB_SRC" && cat go.mod go.sum ./*.go && go version) | sha256sum | cut -d' ' -f1
+	(
+		cd "$FDB_SRC"
+		cat go.mod go.sum $(ls ./*.go | grep -v '_test\.go$')
+		go version
+	) | sha256sum | cut -d' ' -f1
 }
 
 # fdb_build builds $FDB_BIN unless it exists and was built from the same
