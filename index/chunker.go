@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math/bits"
+	"unsafe"
 
 	"github.com/zeebo/blake3"
 )
@@ -57,7 +58,7 @@ func newGear(seed uint64) *gear {
 // one above it, so chunk sizes cluster around Avg.
 type Chunker struct {
 	p            ChunkerParams
-	g            *gear
+	g, g2        *gear // g2[x] = g[x] << 1
 	maskS, maskL uint64
 	r            io.Reader
 	buf          []byte
@@ -69,6 +70,10 @@ type Chunker struct {
 // valid until the next call.
 func NewChunker(p ChunkerParams, r io.Reader) *Chunker {
 	c := &Chunker{p: p, g: newGear(p.Seed), buf: make([]byte, 2*p.Max)}
+	c.g2 = new(gear)
+	for i, v := range c.g {
+		c.g2[i] = v << 1
+	}
 	b := bits.TrailingZeros(uint(p.Avg))
 	c.maskS = spreadMask(b + 2)
 	c.maskL = spreadMask(b - 2)
@@ -138,20 +143,33 @@ func (c *Chunker) cut(b []byte) int {
 	if normal > n {
 		normal = n
 	}
+	// Two bytes per step (FastCDC 2020's "rolling two bytes"): the hash
+	// advances by both, through a pre-shifted table for the first, and the
+	// cut test runs once per pair; range loops over subslices avoid
+	// bounds checks.
 	var fp uint64
-	g := c.g
+	g, g2 := c.g, c.g2
+	maskS, maskL := c.maskS, c.maskL
 	i := c.p.Min
-	for ; i < normal; i++ {
-		fp = (fp << 1) + g[b[i]]
-		if fp&c.maskS == 0 {
-			return i + 1
+	for _, pair := range pairs(b[i:normal]) {
+		fp = (fp << 2) + g2[pair[0]] + g[pair[1]]
+		i += 2
+		if fp&maskS == 0 {
+			return i
 		}
 	}
-	for ; i < n; i++ {
-		fp = (fp << 1) + g[b[i]]
-		if fp&c.maskL == 0 {
-			return i + 1
+	for _, pair := range pairs(b[i:n]) {
+		fp = (fp << 2) + g2[pair[0]] + g[pair[1]]
+		i += 2
+		if fp&maskL == 0 {
+			return i
 		}
 	}
 	return n
+}
+
+// pairs views b as consecutive byte pairs (a trailing odd byte is left out:
+// a cut never falls inside the last pair).
+func pairs(b []byte) [][2]byte {
+	return unsafe.Slice((*[2]byte)(unsafe.Pointer(unsafe.SliceData(b))), len(b)/2)
 }
