@@ -29,20 +29,20 @@ if [ ${#missing[@]} -eq 0 ]; then
 	exit 0
 fi
 
-SUDO=""
+SUDO=()
 if [ "$(id -u)" -ne 0 ]; then
-	SUDO="sudo"
+	SUDO=(sudo)
 fi
 export DEBIAN_FRONTEND=noninteractive
 # Other jobs may hold the dpkg lock; wait for it rather than failing.
-APT=($SUDO apt-get -o DPkg::Lock::Timeout=600 -q)
+APT=("${SUDO[@]}" apt-get -o DPkg::Lock::Timeout=600 -q)
 echo "install-deps: installing ${missing[*]}" >&2
 "${APT[@]}" update
 # policy-rc.d 101 keeps the packages' maintainer scripts from starting
 # system-wide daemons (no systemd here; we start our own instances).
 if [ ! -e /usr/sbin/policy-rc.d ]; then
-	printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
-	$SUDO chmod +x /usr/sbin/policy-rc.d
-	trap '$SUDO rm -f /usr/sbin/policy-rc.d' EXIT
+	printf '#!/bin/sh\nexit 101\n' | "${SUDO[@]}" tee /usr/sbin/policy-rc.d >/dev/null
+	"${SUDO[@]}" chmod +x /usr/sbin/policy-rc.d
+	trap '"${SUDO[@]}" rm -f /usr/sbin/policy-rc.d' EXIT
 fi
 "${APT[@]}" install -y --no-install-recommends "${missing[@]}"

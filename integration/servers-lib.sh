@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034 # variables are for the sourcing scripts
 # servers-lib.sh: helpers shared by servers.sh and the ferretdb, postgres
 # and mariadb scripts; sourced, not run. Callers set SERVER (the name used
 # in messages and as the directory under $WORK) before sourcing.

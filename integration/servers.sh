@@ -72,7 +72,8 @@ run_one() {
 	mkdir -p "$WORK/$name/logs" "$WORK/.locks"
 	out="$WORK/$name/logs/servers-$action.log"
 	start=$(now)
-	# shellcheck disable=SC2086 # script may carry one argument
+	# $script is unquoted on purpose below: it may carry one argument.
+	# shellcheck disable=SC2086
 	if [ "$action" = status ]; then
 		bash $script || rc=$?
 		return "$rc"
@@ -80,6 +81,7 @@ run_one() {
 	echo "==== $(date -Is) $action" >>"$out"
 	# flock -o: the script runs without the lock's fd, so daemons it
 	# starts do not keep holding the lock after it exits.
+	# shellcheck disable=SC2086
 	flock -o "$WORK/.locks/$name.lock" timeout -k 10 "${STRATA_SERVER_TIMEOUT:-1800}" bash $script 2>&1 | tee -a "$out" | sed "s/^/  /" ||
 		rc=${PIPESTATUS[0]}
 	if [ "$rc" -ne 0 ]; then

@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034 # variables are for the sourcing scripts
 # Settings and helpers of the FerretDB scripts; sourced, not run.
 #
 # One server name, "ferretdb", runs two instances of strata-ferretdb
@@ -27,8 +28,11 @@ fdb_pidfile() { echo "$SRV_DIR/$1.pid"; }
 # excluded) and of the Go version building it.
 fdb_src_hash() {
 	(
-		cd "$FDB_SRC"
-		cat go.mod go.sum $(ls ./*.go | grep -v '_test\.go$')
+		cd "$FDB_SRC" || exit 1
+		cat go.mod go.sum
+		for f in ./*.go; do
+			[[ "$f" == *_test.go ]] || cat "$f"
+		done
 		go version
 	) | sha256sum | cut -d' ' -f1
 }

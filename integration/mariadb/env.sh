@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034 # variables are for the sourcing scripts
 # Settings and helpers of the MariaDB scripts; sourced, not run.
 #
 # A dedicated server from Debian's mariadb-server package, not the system one:

@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034 # variables are for the sourcing scripts
 # Settings and helpers of the PostgreSQL scripts; sourced, not run.
 #
 # A dedicated cluster from Debian's postgresql package, not the system one:
@@ -22,9 +23,10 @@ PG_START_TIMEOUT="${PG_START_TIMEOUT:-60}"
 # pg_bindir: the newest installed server's bin directory.
 pg_bindir() {
 	local d
-	d="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1)"
-	[ -n "$d" ] && [ -x "$d/postgres" ] ||
+	d="$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -n1)"
+	if [ ! -x "$d/postgres" ]; then
 		die "no PostgreSQL server in /usr/lib/postgresql: run integration/install-deps.sh"
+	fi
 	echo "$d"
 }
 
