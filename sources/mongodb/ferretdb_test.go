@@ -102,7 +102,7 @@ func mixedDocs() []interface{} {
 			{Key: "bin", Value: primitive.Binary{Subtype: 0, Data: []byte{0, 1, 2, byte(i)}}},
 			{Key: "uuid", Value: primitive.Binary{Subtype: 4, Data: bytes.Repeat([]byte{byte(i)}, 16)}},
 			{Key: "when", Value: primitive.NewDateTimeFromTime(time.Date(2020, 1, 2, 3, 4, 5, int(i)*1e6, time.UTC))},
-			{Key: "arr", Value: bson.A{bson.D{{Key: "k", Value: i}}, bson.A{}, nil, true}},
+			{Key: "arr", Value: bson.A{bson.D{{Key: "k", Value: i}}, nil, true}}, // FerretDB v1: no nested arrays
 			{Key: "f", Value: float64(i) / 3},
 			{Key: "s", Value: "héllo ✓"},
 		})

@@ -238,11 +238,22 @@ func (r *restorer) applyDeletes(ctx context.Context) error {
 }
 
 // createIndexes recreates the recorded indexes except _id's, as recorded
-// (key order, name, unique and the other options) minus the obsolete "ns".
+// (key order, name, unique and the other options) minus the obsolete "ns"
+// and the version "v" (the server picks its default; FerretDB rejects it).
 func (r *restorer) createIndexes(ctx context.Context) error {
+	have := map[string]bool{"_id_": true}
+	present, err := listIndexes(ctx, r.coll)
+	if err != nil {
+		return err
+	}
+	for _, ix := range present {
+		name, _ := ix.Lookup("name").StringValueOK()
+		have[name] = true
+	}
 	specs := bson.A{}
 	for _, ix := range r.meta.Indexes {
-		if name, _ := ix.Lookup("name").StringValueOK(); name == "_id_" {
+		if name, _ := ix.Lookup("name").StringValueOK(); have[name] {
+			r.stats.Indexes++ // already there (a rerun or a merge); FerretDB v1 drops the connection on re-creation
 			continue
 		}
 		elems, err := ix.Elements()
@@ -251,7 +262,7 @@ func (r *restorer) createIndexes(ctx context.Context) error {
 		}
 		var spec bson.D
 		for _, e := range elems {
-			if e.Key() != "ns" {
+			if e.Key() != "ns" && e.Key() != "v" {
 				spec = append(spec, bson.E{Key: e.Key(), Value: e.Value()})
 			}
 		}
