@@ -3,6 +3,7 @@ package index
 import (
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/stratabackup/strata/sources"
@@ -13,6 +14,19 @@ type ID [32]byte
 
 // String returns the hash in lower-case hex.
 func (id ID) String() string { return hex.EncodeToString(id[:]) }
+
+// MarshalText writes the id as hex in JSON (index files), not as an array
+// of 32 numbers.
+func (id ID) MarshalText() ([]byte, error) { return []byte(id.String()), nil }
+
+// UnmarshalText reads a hex id.
+func (id *ID) UnmarshalText(b []byte) error {
+	if len(b) != 64 {
+		return fmt.Errorf("bad chunk id %q", b)
+	}
+	_, err := hex.Decode(id[:], b)
+	return err
+}
 
 // ObjectRef names a backed-up object: cluster/database/table, raw names as
 // the source gave them ('/' in Table separates nested directory levels).
