@@ -46,7 +46,7 @@ func (r *Remote) Put(ctx context.Context, name string, data []byte) error {
 		}
 		return nil
 	}
-	if err := r.putViaTemp(ctx, name, data); err != nil {
+	if err := r.putViaTemp(ctx, name, data, false); err != nil {
 		return fmt.Errorf("put %s in %s: %w", name, r.location, err)
 	}
 	return nil
@@ -61,16 +61,17 @@ func (r *Remote) upload(ctx context.Context, name string, data []byte) (fs.Objec
 	return r.f.Put(ctx, newCtxReader(ctx, data), info)
 }
 
-// putViaTemp uploads to a temporary name, makes it durable, and moves it
-// over name. On any failure the temporary object is removed.
-func (r *Remote) putViaTemp(ctx context.Context, name string, data []byte) error {
+// putViaTemp uploads to a temporary name, makes it durable (or, deferred,
+// records it for Sync), and moves it over name. On any failure the
+// temporary object is removed.
+func (r *Remote) putViaTemp(ctx context.Context, name string, data []byte, deferred bool) error {
 	tmp := tempName(name)
 	created := ""
 	if r.localRoot != "" {
 		created = firstMissingDir(r.localRoot, name)
 	}
 	o, err := r.upload(ctx, tmp, data)
-	if err == nil && r.localRoot != "" {
+	if err == nil && r.localRoot != "" && !deferred {
 		err = syncFile(r.localRoot, tmp)
 	}
 	if err == nil {
@@ -83,10 +84,16 @@ func (r *Remote) putViaTemp(ctx context.Context, name string, data []byte) error
 		r.removeTemp(ctx, o, tmp)
 		return err
 	}
-	if r.localRoot != "" {
-		return syncDirs(r.localRoot, name, created)
+	if r.localRoot == "" {
+		return nil
 	}
-	return nil
+	if deferred {
+		r.pendMu.Lock()
+		r.pending = append(r.pending, pendingPut{name: name, created: created})
+		r.pendMu.Unlock()
+		return nil
+	}
+	return syncDirs(r.localRoot, name, created)
 }
 
 // move renames o to name with the store's server-side move.

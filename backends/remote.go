@@ -8,6 +8,7 @@ import (
 	"io"
 	"path"
 	"strings"
+	"sync"
 
 	"github.com/rclone/rclone/fs"
 )
@@ -25,6 +26,9 @@ type Remote struct {
 	// localRoot is the OS directory of a local-disk Fs, used to fsync; it
 	// is empty for every other store.
 	localRoot string
+	// pending are PutDeferred objects not yet fsynced (local disk only).
+	pendMu  sync.Mutex
+	pending []pendingPut
 }
 
 var _ Backend = (*Remote)(nil)

@@ -135,3 +135,20 @@ func (r *retrying) Delete(ctx context.Context, name string) error {
 		return err
 	})
 }
+
+// PutDeferred retries the wrapped backend's PutDeferred, or Put where it
+// has none.
+func (r *retrying) PutDeferred(ctx context.Context, name string, data []byte) error {
+	if dp, ok := r.Backend.(DeferredPutter); ok {
+		return r.do(ctx, func() error { return dp.PutDeferred(ctx, name, data) })
+	}
+	return r.Put(ctx, name, data)
+}
+
+// Sync syncs the wrapped backend, if it defers anything.
+func (r *retrying) Sync(ctx context.Context) error {
+	if dp, ok := r.Backend.(DeferredPutter); ok {
+		return r.do(ctx, func() error { return dp.Sync(ctx) })
+	}
+	return nil
+}

@@ -55,7 +55,7 @@ func (p *packer) upload(ctx context.Context, b *packBuilder) error {
 	go func() {
 		defer func() { <-p.sem; p.wg.Done() }()
 		id, data := b.finish()
-		if err := p.be.Put(ctx, packName(id), data); err != nil {
+		if err := p.put(ctx, packName(id), data); err != nil {
 			p.fail(fmt.Errorf("upload pack %s: %w", packName(id), err))
 			return
 		}
@@ -81,8 +81,17 @@ func (p *packer) failed() error {
 	return p.err
 }
 
-// flush uploads the last pack and waits for every upload; it returns the
-// packs written, for the session's index file.
+// put writes a pack, deferring its durability to flush where the backend
+// allows (backends.DeferredPutter).
+func (p *packer) put(ctx context.Context, name string, data []byte) error {
+	if dp, ok := p.be.(backends.DeferredPutter); ok {
+		return dp.PutDeferred(ctx, name, data)
+	}
+	return p.be.Put(ctx, name, data)
+}
+
+// flush uploads the last pack, waits for every upload and makes them
+// durable; it returns the packs written, for the session's index file.
 func (p *packer) flush(ctx context.Context) ([]indexPack, error) {
 	p.mu.Lock()
 	if len(p.cur.blobs) > 0 {
@@ -96,6 +105,11 @@ func (p *packer) flush(ctx context.Context) ([]indexPack, error) {
 	p.wg.Wait()
 	if err := p.failed(); err != nil {
 		return nil, err
+	}
+	if dp, ok := p.be.(backends.DeferredPutter); ok {
+		if err := dp.Sync(ctx); err != nil {
+			return nil, fmt.Errorf("make packs durable: %w", err)
+		}
 	}
 	return p.packs, nil
 }
