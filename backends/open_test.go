@@ -22,7 +22,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	conf := fmt.Sprintf("[disk]\ntype = local\n\n[alias-free]\ntype = memory\n")
+	conf := "[disk]\ntype = local\n\n[alias-free]\ntype = memory\n"
 	if err := os.WriteFile(filepath.Join(configDir, "rclone.conf"), []byte(conf), 0o600); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)

@@ -75,9 +75,21 @@ func (s *Store) Check(ctx context.Context, progress func(packs, total int64)) (C
 		}
 		res.Packs++
 		res.Bytes += int64(len(data))
+		hdr := map[ID]packBlob{}
+		blobs, herr := packHeader(name, data)
+		for _, b := range blobs {
+			hdr[b.ID] = b
+		}
 		for _, c := range packs[byName[name]] {
 			l, _, _ := cat.chunk(c)
 			res.Chunks++
+			if h, ok := hdr[c]; herr != nil {
+				bad[c] = herr.Error()
+				continue
+			} else if !ok || h.Offset != l.Offset || h.Length != l.Length {
+				bad[c] = name + ": its header does not list the chunk where the index says"
+				continue
+			}
 			end := int64(l.Offset) + int64(l.Length)
 			if end > int64(len(data)) {
 				bad[c] = "chunk beyond the end of " + name

@@ -96,27 +96,19 @@ func (p *packBuilder) finish() (ID, []byte) {
 	return blake3.Sum256(data), data
 }
 
-// readPackHeader reads a pack's trailing header from the backend.
-func readPackHeader(ctx context.Context, be backends.Backend, name string, size int64) ([]packBlob, error) {
-	if size < int64(packTrailer) {
-		return nil, fmt.Errorf("pack %s: %d bytes is too short: %w", name, size, ErrCorrupt)
+// packHeader reads the trailing header of a whole pack: check uses it
+// to confirm that the pack holds what the index says.
+func packHeader(name string, data []byte) ([]packBlob, error) {
+	size := int64(len(data))
+	if size < int64(packTrailer) || string(data[size-8:]) != packMagic {
+		return nil, fmt.Errorf("pack %s: no pack trailer: %w", name, ErrCorrupt)
 	}
-	tr, err := getRange(ctx, be, name, size-int64(packTrailer), int64(packTrailer))
-	if err != nil {
-		return nil, err
-	}
-	if string(tr[4:]) != packMagic {
-		return nil, fmt.Errorf("pack %s: bad magic: %w", name, ErrCorrupt)
-	}
-	hlen := int64(binary.LittleEndian.Uint32(tr))
+	hlen := int64(binary.LittleEndian.Uint32(data[size-int64(packTrailer):]))
 	if hlen%packRecordSize != 0 || hlen > size-int64(packTrailer) {
 		return nil, fmt.Errorf("pack %s: bad header length %d: %w", name, hlen, ErrCorrupt)
 	}
-	hdr, err := getRange(ctx, be, name, size-int64(packTrailer)-hlen, hlen)
-	if err != nil {
-		return nil, err
-	}
-	return parsePackHeader(name, hdr, size-int64(packTrailer)-hlen)
+	start := size - int64(packTrailer) - hlen
+	return parsePackHeader(name, data[start:start+hlen], start)
 }
 
 func parsePackHeader(name string, hdr []byte, dataLen int64) ([]packBlob, error) {

@@ -12,39 +12,39 @@ import (
 // typeRank is MongoDB's canonical order of BSON type brackets.
 func typeRank(t bsontype.Type) int {
 	switch t {
-	case bsontype.MinKey:
+	case bson.TypeMinKey:
 		return -1
-	case bsontype.Undefined:
+	case bson.TypeUndefined:
 		return 0
-	case bsontype.Null:
+	case bson.TypeNull:
 		return 5
-	case bsontype.Double, bsontype.Int32, bsontype.Int64, bsontype.Decimal128:
+	case bson.TypeDouble, bson.TypeInt32, bson.TypeInt64, bson.TypeDecimal128:
 		return 10
-	case bsontype.String, bsontype.Symbol:
+	case bson.TypeString, bson.TypeSymbol:
 		return 15
-	case bsontype.EmbeddedDocument:
+	case bson.TypeEmbeddedDocument:
 		return 20
-	case bsontype.Array:
+	case bson.TypeArray:
 		return 25
-	case bsontype.Binary:
+	case bson.TypeBinary:
 		return 30
-	case bsontype.ObjectID:
+	case bson.TypeObjectID:
 		return 35
-	case bsontype.Boolean:
+	case bson.TypeBoolean:
 		return 40
-	case bsontype.DateTime:
+	case bson.TypeDateTime:
 		return 45
-	case bsontype.Timestamp:
+	case bson.TypeTimestamp:
 		return 47
-	case bsontype.Regex:
+	case bson.TypeRegex:
 		return 50
-	case bsontype.DBPointer:
+	case bson.TypeDBPointer:
 		return 55
-	case bsontype.JavaScript:
+	case bson.TypeJavaScript:
 		return 60
-	case bsontype.CodeWithScope:
+	case bson.TypeCodeWithScope:
 		return 65
-	case bsontype.MaxKey:
+	case bson.TypeMaxKey:
 		return 100
 	}
 	return 70
@@ -59,19 +59,19 @@ func compareValues(a, b bson.RawValue) int {
 		return cmpInt(ra, rb)
 	}
 	switch a.Type {
-	case bsontype.Double, bsontype.Int32, bsontype.Int64, bsontype.Decimal128:
+	case bson.TypeDouble, bson.TypeInt32, bson.TypeInt64, bson.TypeDecimal128:
 		return compareNumbers(a, b)
-	case bsontype.String, bsontype.Symbol:
+	case bson.TypeString, bson.TypeSymbol:
 		return bytes.Compare(stringBytes(a), stringBytes(b))
-	case bsontype.EmbeddedDocument, bsontype.Array:
+	case bson.TypeEmbeddedDocument, bson.TypeArray:
 		return compareDocs(bson.Raw(a.Value), bson.Raw(b.Value))
-	case bsontype.Binary:
+	case bson.TypeBinary:
 		return compareBinary(a.Value, b.Value)
-	case bsontype.Boolean, bsontype.ObjectID:
+	case bson.TypeBoolean, bson.TypeObjectID:
 		return bytes.Compare(a.Value, b.Value)
-	case bsontype.DateTime:
+	case bson.TypeDateTime:
 		return cmpInt64(a.DateTime(), b.DateTime())
-	case bsontype.Timestamp:
+	case bson.TypeTimestamp:
 		at, ai := a.Timestamp()
 		bt, bi := b.Timestamp()
 		if at != bt {
@@ -130,9 +130,9 @@ func compareNumbers(a, b bson.RawValue) int {
 
 func intOf(v bson.RawValue) (int64, bool) {
 	switch v.Type {
-	case bsontype.Int32:
+	case bson.TypeInt32:
 		return int64(v.Int32()), true
-	case bsontype.Int64:
+	case bson.TypeInt64:
 		return v.Int64(), true
 	}
 	return 0, false
@@ -141,16 +141,16 @@ func intOf(v bson.RawValue) (int64, bool) {
 // floatOf returns v as an exact big.Float, nil for NaN.
 func floatOf(v bson.RawValue) *big.Float {
 	switch v.Type {
-	case bsontype.Int32, bsontype.Int64:
+	case bson.TypeInt32, bson.TypeInt64:
 		i, _ := intOf(v)
 		return new(big.Float).SetInt64(i)
-	case bsontype.Double:
+	case bson.TypeDouble:
 		f := v.Double()
 		if math.IsNaN(f) {
 			return nil
 		}
 		return new(big.Float).SetFloat64(f)
-	case bsontype.Decimal128:
+	case bson.TypeDecimal128:
 		d := v.Decimal128()
 		bi, exp, err := d.BigInt()
 		if err != nil {

@@ -37,12 +37,12 @@ func (r idRange) filter() bson.D {
 // rangeableTypes maps a BSON type to the $type alias that matches its
 // whole comparison bracket.
 var rangeableTypes = map[bsontype.Type]string{
-	bsontype.ObjectID: "objectId",
-	bsontype.Int32:    "number",
-	bsontype.Int64:    "number",
-	bsontype.Double:   "number",
-	bsontype.String:   "string",
-	bsontype.DateTime: "date",
+	bson.TypeObjectID: "objectId",
+	bson.TypeInt32:    "number",
+	bson.TypeInt64:    "number",
+	bson.TypeDouble:   "number",
+	bson.TypeString:   "string",
+	bson.TypeDateTime: "date",
 }
 
 // planRanges splits a collection into about size/RangeBytes _id ranges. It

@@ -59,25 +59,6 @@ func noEOF(err error) error {
 	return err
 }
 
-// splitDocs calls fn for each document of a buffer of concatenated BSON
-// documents.
-func splitDocs(b []byte, fn func(doc []byte) error) error {
-	for len(b) > 0 {
-		if len(b) < 5 {
-			return fmt.Errorf("truncated document: %d bytes left", len(b))
-		}
-		n := int(binary.LittleEndian.Uint32(b))
-		if n < 5 || n > len(b) {
-			return fmt.Errorf("bad document length %d (%d bytes left)", n, len(b))
-		}
-		if err := fn(b[:n]); err != nil {
-			return err
-		}
-		b = b[n:]
-	}
-	return nil
-}
-
 // idValue returns the raw _id value of a document (type byte and value
 // bytes), the key by which documents are ordered, chunked and compared.
 func idValue(doc bson.Raw) (bson.RawValue, error) {
