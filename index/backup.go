@@ -14,8 +14,10 @@ import (
 
 // Progress is a running backup's state, reported about twice a second.
 type Progress struct {
-	Object    ObjectRef
-	Files     int64
+	Object ObjectRef
+	Files  int64
+	// DoneBytes counts files finished, read or kept unchanged.
+	DoneBytes int64
 	ReadBytes int64
 	NewBytes  int64
 	Elapsed   time.Duration
@@ -137,7 +139,7 @@ func (s *Store) reportProgress(sess *session, ref ObjectRef, prev *Version, star
 	var wg sync.WaitGroup
 	wg.Add(1)
 	report := func() {
-		fn(Progress{Object: ref, Files: sess.filesDone.Load(), ReadBytes: sess.readBytes.Load(), NewBytes: sess.newBytes.Load(), Elapsed: time.Since(start), ExpectBytes: expect})
+		fn(Progress{Object: ref, Files: sess.filesDone.Load(), DoneBytes: sess.doneBytes.Load(), ReadBytes: sess.readBytes.Load(), NewBytes: sess.newBytes.Load(), Elapsed: time.Since(start), ExpectBytes: expect})
 	}
 	go func() {
 		defer wg.Done()

@@ -21,8 +21,10 @@ import (
 type RestoreOptions struct {
 	// Overwrite allows writing over existing files in the target.
 	Overwrite bool
-	Progress  func(files, bytes int64)
-	Workers   int
+	// Progress is called after each file with the files and bytes done
+	// and the total bytes to restore.
+	Progress func(files, bytes, total int64)
+	Workers  int
 }
 
 // Restore writes the subtree at path of v ("" for the whole version, or one
@@ -70,6 +72,10 @@ func (s *Store) Restore(ctx context.Context, v Version, path, target string, opt
 		workers = 2 * runtime.GOMAXPROCS(0)
 	}
 	var nFiles, nBytes atomic.Int64
+	var total int64
+	for _, f := range files {
+		total += f.Size
+	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(workers)
 	for _, f := range files {
@@ -84,7 +90,7 @@ func (s *Store) Restore(ctx context.Context, v Version, path, target string, opt
 			nb := nBytes.Add(f.Size)
 			nf := nFiles.Add(1)
 			if opts.Progress != nil {
-				opts.Progress(nf, nb)
+				opts.Progress(nf, nb, total)
 			}
 			return nil
 		})

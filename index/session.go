@@ -32,7 +32,7 @@ type session struct {
 	mu    sync.Mutex
 	files map[string]File
 
-	readBytes, newBytes, newChunks, filesDone atomic.Int64
+	readBytes, doneBytes, newBytes, newChunks, filesDone atomic.Int64
 }
 
 type chunkJob struct {
@@ -217,6 +217,7 @@ func (s *session) record(f File) {
 	s.files[f.Path] = f
 	s.mu.Unlock()
 	s.filesDone.Add(1)
+	s.doneBytes.Add(f.Size)
 }
 
 func (s *session) close() {

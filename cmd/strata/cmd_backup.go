@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"path"
 	"strings"
-	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -136,10 +135,9 @@ func runBackup(c *cli.Context, src sources.Source) error {
 }
 
 func progressLine(p index.Progress) string {
-	s := fmt.Sprintf("%d files, %s read, %s new, %s", p.Files, humanBytes(p.ReadBytes), humanBytes(p.NewBytes), rate(p.ReadBytes, p.Elapsed))
-	if p.ExpectBytes > p.ReadBytes && p.ReadBytes > 0 {
-		eta := time.Duration(float64(p.Elapsed) * float64(p.ExpectBytes-p.ReadBytes) / float64(p.ReadBytes))
-		s += fmt.Sprintf(", ETA %s (from the previous version's size)", eta.Round(time.Second))
+	s := fmt.Sprintf("%d files, %s done (%s read), %s new, %s", p.Files, humanBytes(p.DoneBytes), humanBytes(p.ReadBytes), humanBytes(p.NewBytes), rate(p.DoneBytes, p.Elapsed))
+	if e := eta(p.DoneBytes, p.ExpectBytes, p.Elapsed); e != "" {
+		s += e + " (from the previous version's size)"
 	}
 	return s
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -21,7 +22,10 @@ remote backend that is a full download.`,
 			}
 			defer st.Close()
 			stat := newStatus(c)
-			res, err := st.Check(c.Context, func(done, total int64) { stat.set("checked %d of %d packs", done, total) })
+			start := time.Now()
+			res, err := st.Check(c.Context, func(done, total int64) {
+				stat.set("checked %d of %d packs%s", done, total, eta(done, total, time.Since(start)))
+			})
 			stat.done()
 			if err != nil {
 				return err

@@ -54,9 +54,9 @@ deployment: upserts by _id (safe to rerun), indexes recreated.`,
 			var total int64
 			err = st.Restore(c.Context, v, strings.Trim(c.String("path"), "/"), c.Args().Get(1), index.RestoreOptions{
 				Overwrite: c.Bool("overwrite"),
-				Progress: func(files, bytes int64) {
+				Progress: func(files, bytes, all int64) {
 					total = bytes
-					stat.set("%d files, %s restored, %s", files, humanBytes(bytes), rate(bytes, time.Since(start)))
+					stat.set("%d files, %s of %s restored, %s%s", files, humanBytes(bytes), humanBytes(all), rate(bytes, time.Since(start)), eta(bytes, all, time.Since(start)))
 				},
 			})
 			stat.done()

@@ -79,3 +79,12 @@ func (s *status) done() {
 	fmt.Fprintf(os.Stderr, "\r%s\r", strings.Repeat(" ", s.last))
 	s.last = 0
 }
+
+// eta estimates the time left from the rate so far: ", ETA 1m20s".
+func eta(done, total int64, elapsed time.Duration) string {
+	if done <= 0 || total <= done {
+		return ""
+	}
+	left := time.Duration(float64(elapsed) * float64(total-done) / float64(done))
+	return ", ETA " + left.Round(time.Second).String()
+}
