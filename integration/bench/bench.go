@@ -89,14 +89,25 @@ func run(ctx context.Context, cfg config) error {
 	if err := b.prepare(ctx); err != nil {
 		return err
 	}
-	if cfg.prepare {
-		return nil
+	if !cfg.prepare && !cfg.mongoOnly {
+		b.versionsOfMain(ctx)
+		b.restores(ctx)
+		b.mountReads(ctx)
+		b.listings(ctx)
 	}
-	b.versionsOfMain(ctx)
-	b.restores(ctx)
-	b.mountReads(ctx)
-	b.listings(ctx)
-	b.report(os.Stdout)
+	var m *mongoBench
+	if cfg.mongoSize > 0 {
+		m = b.mongoPart(ctx)
+	}
+	if cfg.prepare {
+		return ctx.Err()
+	}
+	if !cfg.mongoOnly {
+		b.report(os.Stdout)
+	}
+	if m != nil {
+		m.report(os.Stdout)
+	}
 	return ctx.Err()
 }
 
@@ -109,9 +120,12 @@ func (b *bench) prepare(ctx context.Context) error {
 		logf("warning: %v", err)
 	}
 	for _, name := range b.cfg.tools {
-		if !b.cfg.prepare {
+		if !b.cfg.prepare && !(b.cfg.mongoOnly && name != "strata") {
 			b.tools = append(b.tools, b.setupTool(ctx, name))
 		}
+	}
+	if b.cfg.mongoOnly {
+		return nil
 	}
 	b.main = mainSpec(b.cfg.cache, b.cfg.size, b.cfg.seed)
 	b.many = manySpec(b.cfg.cache, b.cfg.files, b.cfg.seed)

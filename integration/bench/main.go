@@ -5,6 +5,10 @@
 //
 //	go run ./integration/bench                         # 2 GiB + 100,000 files
 //	go run ./integration/bench -size 256MiB -files 10000   # quick check of the harness
+//	go run ./integration/bench -mongo-only -mongo-size 64MiB  # quick check of the MongoDB part
+//
+// The MongoDB part (skipped with -mongo-size 0) needs the FerretDB servers:
+// `integration/servers.sh up ferretdb`.
 //
 // Data is generated deterministically (seeded) under -cache and reused by
 // later runs; repositories, restores and mounts of a run live under
@@ -34,6 +38,11 @@ type config struct {
 	verify   bool
 	prepare  bool // generate the data and stop
 	repoRoot string
+
+	mongoSize       int64 // bytes of the generated collection; 0 skips the MongoDB part
+	mongoOnly       bool  // skip the directory (restic) part
+	mongoURI        string
+	mongoRestoreURI string
 }
 
 func main() {
@@ -63,6 +72,10 @@ func parseFlags(args []string) (config, error) {
 	fs.BoolVar(&cfg.verify, "verify", true, "check restored trees against the source")
 	fs.BoolVar(&cfg.prepare, "prepare", false, "only generate (or reset) the data sets, then exit")
 	fs.StringVar(&cfg.repoRoot, "repo", ".", "strata source tree (where go.mod is)")
+	mongoSize := fs.String("mongo-size", "1GiB", "size of the generated MongoDB collection; 0 skips the MongoDB part")
+	fs.BoolVar(&cfg.mongoOnly, "mongo-only", false, "run only the MongoDB part (no restic, no directory data sets)")
+	fs.StringVar(&cfg.mongoURI, "mongo-uri", "mongodb://127.0.0.1:27017/", "MongoDB (FerretDB) holding the generated collection")
+	fs.StringVar(&cfg.mongoRestoreURI, "mongo-restore-uri", "mongodb://127.0.0.1:27018/", "MongoDB (FerretDB) the restores load into")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -71,6 +84,14 @@ func parseFlags(args []string) (config, error) {
 		return cfg, fmt.Errorf("-size: %w", err)
 	}
 	cfg.size = n
+	if *mongoSize != "0" {
+		if cfg.mongoSize, err = parseSize(*mongoSize); err != nil {
+			return cfg, fmt.Errorf("-mongo-size: %w", err)
+		}
+	}
+	if cfg.mongoOnly && cfg.mongoSize == 0 {
+		return cfg, fmt.Errorf("-mongo-only with -mongo-size 0 leaves nothing to run")
+	}
 	if cfg.files < 1 {
 		return cfg, fmt.Errorf("-files must be positive")
 	}
