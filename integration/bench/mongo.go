@@ -247,13 +247,13 @@ func (m *mongoBench) dump(ctx context.Context) error {
 
 // load is the peer's restore, into a freshly dropped database.
 func (m *mongoBench) load(ctx context.Context) error {
-	db := m.dst.Database(mongoPeerDB)
-	if err := db.Drop(ctx); err != nil {
-		return fmt.Errorf("drop %s: %w", mongoPeerDB, err)
+	coll := m.dst.Database(mongoPeerDB).Collection(mongoColl)
+	if err := coll.Drop(ctx); err != nil {
+		return fmt.Errorf("drop %s.%s: %w", mongoPeerDB, mongoColl, err)
 	}
 	var n int64
 	d, err := timed(func() (err error) {
-		n, err = peerLoad(ctx, db.Collection(mongoColl), m.bsonPath())
+		n, err = peerLoad(ctx, coll, m.bsonPath())
 		return err
 	})
 	if err != nil {
@@ -279,13 +279,14 @@ func (m *mongoBench) checkCount(ctx context.Context, db string) error {
 	return nil
 }
 
-// cleanup drops the restored copies so the restore instance stays small.
+// cleanup drops the restored collections so the restore instance stays
+// small (collections, not databases: see loadMongoData).
 func (m *mongoBench) cleanup(ctx context.Context) {
 	if m.dst == nil {
 		return
 	}
 	for _, db := range []string{mongoStrataDB, mongoPeerDB} {
-		if err := m.dst.Database(db).Drop(ctx); err != nil {
+		if err := m.dst.Database(db).Collection(mongoColl).Drop(ctx); err != nil {
 			logf("warning: drop %s: %v", db, err)
 		}
 	}

@@ -106,10 +106,12 @@ func ensureMongoData(ctx context.Context, c *mongo.Client, spec mongoSpec) error
 
 // loadMongoData drops and reloads the collection, logging progress.
 func loadMongoData(ctx context.Context, db *mongo.Database, spec mongoSpec) error {
-	if err := db.Drop(ctx); err != nil {
-		return fmt.Errorf("drop %s: %w", mongoDB, err)
-	}
+	// Drop the collection, not the database: FerretDB v1.24 (SQLite) died
+	// of SIGBUS in _walFindFrame right after a database drop and reload.
 	coll := db.Collection(mongoColl)
+	if err := coll.Drop(ctx); err != nil {
+		return fmt.Errorf("drop %s.%s: %w", mongoDB, mongoColl, err)
+	}
 	logf("mongo: loading %d documents (~%s) into %s.%s", spec.Count, human(float64(spec.Count*mongoDocBytes)), mongoDB, mongoColl)
 	start, last := time.Now(), time.Now()
 	batch := make([]any, 0, mongoBatch)
