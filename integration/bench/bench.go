@@ -85,7 +85,11 @@ func (b *bench) mnt(t contender) string { return filepath.Join(b.runDir, "mnt-"+
 
 // run is the whole benchmark.
 func run(ctx context.Context, cfg config) error {
-	b := &bench{cfg: cfg, runDir: filepath.Join(cfg.cache, "run"), res: map[string]map[string]result{}}
+	runDir := filepath.Join(cfg.cache, "run")
+	if cfg.mongoOnly { // its own run directory: a concurrent full run would wipe it, or it that run's
+		runDir += "-mongo"
+	}
+	b := &bench{cfg: cfg, runDir: runDir, res: map[string]map[string]result{}}
 	if err := b.prepare(ctx); err != nil {
 		return err
 	}
