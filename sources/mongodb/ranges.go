@@ -51,6 +51,11 @@ var rangeableTypes = map[bsontype.Type]string{
 // single range is always correct, only slower.
 func (s *Source) planRanges(ctx context.Context, coll *mongo.Collection) []idRange {
 	whole := []idRange{{}}
+	if noFilterPushdown(ctx, coll.Database()) {
+		// Every range query would read the whole collection: n ranges
+		// would cost n full scans.
+		return whole
+	}
 	count, size, err := collStats(ctx, coll)
 	if err != nil {
 		s.cfg.Logger.Debug("collStats failed, reading in one range", "collection", coll.Name(), "err", err)
@@ -152,4 +157,15 @@ func allOfType(ctx context.Context, coll *mongo.Collection, alias string) bool {
 	filter := bson.D{{Key: "_id", Value: bson.D{{Key: "$not", Value: bson.D{{Key: "$type", Value: alias}}}}}}
 	n, err := coll.CountDocuments(ctx, filter)
 	return err == nil && n == 0
+}
+
+// noFilterPushdown reports a server that evaluates every filter by reading
+// the whole collection: FerretDB v1 (its buildInfo names ferretdbVersion).
+func noFilterPushdown(ctx context.Context, db *mongo.Database) bool {
+	var info bson.Raw
+	if err := db.RunCommand(ctx, bson.D{{Key: "buildInfo", Value: 1}}).Decode(&info); err != nil {
+		return false
+	}
+	_, err := info.LookupErr("ferretdbVersion")
+	return err == nil
 }

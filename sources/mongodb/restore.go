@@ -9,6 +9,7 @@ import (
 
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/mongo"
+	"go.mongodb.org/mongo-driver/mongo/options"
 
 	"github.com/stratabackup/strata/sources"
 )
@@ -107,6 +108,11 @@ type restorer struct {
 	opts  RestoreOptions
 	coll  *mongo.Collection
 	stats RestoreStats
+	// emptyAtStart: the target held no document when loading began (a
+	// fresh or dropped collection), so batches are inserted without first
+	// asking which _ids exist; that question costs a full scan per batch
+	// on servers without filter pushdown (FerretDB v1).
+	emptyAtStart bool
 }
 
 func (r *restorer) targetName() string {
@@ -134,6 +140,8 @@ func (r *restorer) run(ctx context.Context) error {
 	if err := r.create(ctx); err != nil {
 		return err
 	}
+	err := r.coll.FindOne(ctx, bson.D{}, options.FindOne().SetProjection(bson.D{{Key: "_id", Value: 1}})).Err()
+	r.emptyAtStart = errors.Is(err, mongo.ErrNoDocuments)
 	if err := r.loadDocuments(ctx); err != nil {
 		return err
 	}

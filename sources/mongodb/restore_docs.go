@@ -91,9 +91,12 @@ func sendBatch(ctx context.Context, out chan<- []bson.Raw, b []bson.Raw) error {
 }
 
 func (r *restorer) writeBatch(ctx context.Context, docs []bson.Raw) error {
-	exist, err := r.existing(ctx, docs)
-	if err != nil {
-		return err
+	exist := map[string]bool{}
+	if !r.emptyAtStart {
+		var err error
+		if exist, err = r.existing(ctx, docs); err != nil {
+			return err
+		}
 	}
 	var ins []interface{}
 	var repl []bson.Raw
