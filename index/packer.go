@@ -55,13 +55,16 @@ func (p *packer) upload(ctx context.Context, b *packBuilder) error {
 	go func() {
 		defer func() { <-p.sem; p.wg.Done() }()
 		id, data := b.finish()
-		if err := p.put(ctx, packName(id), data); err != nil {
+		err := p.put(ctx, packName(id), data)
+		size := len(data)
+		b.release()
+		if err != nil {
 			p.fail(fmt.Errorf("upload pack %s: %w", packName(id), err))
 			return
 		}
 		p.errMu.Lock()
 		p.packs = append(p.packs, indexPack{ID: id, Blobs: b.blobs})
-		p.uploaded += int64(len(data))
+		p.uploaded += int64(size)
 		p.errMu.Unlock()
 	}()
 	return nil
