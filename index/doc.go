@@ -12,8 +12,8 @@
 //
 // A chunk's id is the BLAKE3-256 of its raw bytes; it is stored once, zstd
 // compressed unless that makes it no smaller. Chunk boundaries come from FastCDC
-// over a gear table derived from the store's seed (64 KiB min, 256 KiB
-// average, 1 MiB max). Every read decompresses and re-hashes the chunk.
+// over a gear table derived from the store's seed (128 KiB min, 512 KiB
+// average, 2 MiB max). Every read decompresses and re-hashes the chunk.
 //
 // # Crash safety
 //

@@ -86,7 +86,7 @@ func (s *Store) loadChunk(ctx context.Context, id ID) ([]byte, error) {
 }
 
 // readAhead is how many chunks past the current one a sequential reader
-// fetches in the background (4 x 256 KiB average: enough to keep the
+// fetches in the background (6 x 512 KiB average: enough to keep the
 // backend busy while the kernel copies).
 const readAhead = 6
 

@@ -90,7 +90,7 @@ func readAll(t *testing.T, st *Store, v Version, path string) []byte {
 
 func TestRoundTripSizes(t *testing.T) {
 	st, _, _ := newTestStore(t)
-	sizes := []int{0, 1, 4095, 64<<10 - 1, 64 << 10, 64<<10 + 1, 256 << 10, 1<<20 - 1, 1 << 20, 1<<20 + 1, 5<<20 + 3}
+	sizes := []int{0, 1, 4095, 128<<10 - 1, 128 << 10, 128<<10 + 1, 512 << 10, 2<<20 - 1, 2 << 20, 2<<20 + 1, 5<<20 + 3}
 	for _, pieces := range []bool{false, true} {
 		files := map[string][]byte{}
 		for i, n := range sizes {

@@ -6,14 +6,18 @@ import (
 	"testing"
 )
 
-// roundTripSizes straddle the chunker's limits: 64 KiB minimum, 256 KiB
-// (the average's neighbourhood), 1 MiB maximum.
+// roundTripSizes straddle the chunker's limits (128 KiB minimum, 512 KiB
+// average, 2 MiB maximum) and those of earlier parameters (64 KiB, 256
+// KiB, 1 MiB).
 var roundTripSizes = []int64{
 	0, 1, 4095,
 	65535, 65536, 65537,
+	131071, 131072, 131073,
 	262143, 262144, 262145,
+	524287, 524288, 524289,
 	1048575, 1048576, 1048577,
-	3<<20 + 7,
+	2097151, 2097152, 2097153,
+	5<<20 + 7,
 }
 
 // TestRoundTrip backs up random files of edge sizes (and one of 1 GiB
