@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"runtime/pprof"
 	"syscall"
 
@@ -47,9 +48,12 @@ func main() {
 }
 
 func newApp() *cli.App {
+	// -v is --verbose here, so --version has no short form.
+	cli.VersionFlag = &cli.BoolFlag{Name: "version", Usage: "print the version"}
 	return &cli.App{
-		Name:  "strata",
-		Usage: "deduplicated backups of databases and directories, browsable as a read-only mount",
+		Name:    "strata",
+		Version: version(),
+		Usage:   "deduplicated backups of databases and directories, browsable as a read-only mount",
 		Description: `strata keeps every backup as a version in a content-addressed store
 (local directory or any rclone remote) and mounts all versions as
 <mount>/<cluster>/<db>/<table>/<time>/, with latest, @at/<time> and
@@ -114,4 +118,23 @@ func profile() func() {
 	}
 	_ = pprof.StartCPUProfile(f)
 	return func() { pprof.StopCPUProfile(); f.Close() }
+}
+
+// version names the build: the module version, or the VCS revision when
+// built from a checkout.
+func version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown"
+	}
+	v := bi.Main.Version
+	for _, s := range bi.Settings {
+		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+			v = s.Value[:12]
+		}
+	}
+	if v == "" || v == "(devel)" {
+		return "devel"
+	}
+	return v
 }
