@@ -61,14 +61,15 @@ func (d *diffDir) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (
 	return d.NewInode(ctx, root, gofs.StableAttr{Mode: syscall.S_IFDIR, Ino: root.ino()}), 0
 }
 
-// resolveRange parses "<t1>..<t2>" into the versions it names.
+// resolveRange parses "<t1>..<t2>" into the versions it names; either end
+// may also be "latest", as in the CLI.
 func (d *diffDir) resolveRange(ctx context.Context, name string) (*index.Version, index.Version, syscall.Errno) {
 	s1, s2, ok := strings.Cut(name, "..")
 	if !ok {
 		return nil, index.Version{}, syscall.ENOENT
 	}
-	t1, err1 := index.ParseTime(s1)
-	t2, err2 := index.ParseTime(s2)
+	t1, err1 := parseBound(s1)
+	t2, err2 := parseBound(s2)
 	if err1 != nil || err2 != nil || t1.After(t2) {
 		return nil, index.Version{}, syscall.ENOENT
 	}
@@ -151,4 +152,12 @@ func (n *bytesFile) Read(_ context.Context, _ gofs.FileHandle, dest []byte, off 
 	}
 	end := min(off+int64(len(dest)), int64(len(n.data)))
 	return fuse.ReadResultData(n.data[off:end]), 0
+}
+
+// parseBound reads one end of a @diff range.
+func parseBound(s string) (time.Time, error) {
+	if s == latestName {
+		return farFuture, nil
+	}
+	return index.ParseTime(s)
 }
