@@ -124,31 +124,10 @@ func (s *session) Add(ctx context.Context, e sources.Entry, r io.Reader) error {
 		ch.Reset(r)
 	}
 	defer chunkerPool.Put(ch)
-	var futs []chan chunkResult
-	var n int64
-	for {
-		c, err := ch.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err == nil {
-			n += int64(len(c))
-			var f chan chunkResult
-			f, err = s.submit(ctx, c)
-			if f != nil {
-				futs = append(futs, f)
-			}
-		}
-		if err != nil {
-			_, _ = collect(futs)
-			return fmt.Errorf("read %s: %w", e.Path, err)
-		}
-	}
-	refs, err := collect(futs)
+	refs, n, err := s.store(ctx, e.Path, ch.Next)
 	if err != nil {
-		return fmt.Errorf("store %s: %w", e.Path, err)
+		return err
 	}
-	s.readBytes.Add(n)
 	if n != e.Size {
 		return fmt.Errorf("store %s: read %d bytes, expected %d (the file changed while being read)", e.Path, n, e.Size)
 	}
@@ -162,19 +141,43 @@ func (s *session) AddChunks(ctx context.Context, e sources.Entry, next func() ([
 	if err := checkPath(e.Path); err != nil {
 		return err
 	}
+	var rest []byte
+	pieces := func() ([]byte, error) { // next's pieces, cut at the maximum chunk size
+		for len(rest) == 0 {
+			p, err := next()
+			if err != nil {
+				return nil, err
+			}
+			rest = p
+		}
+		c := rest[:min(len(rest), s.st.cfg.Chunker.Max)]
+		rest = rest[len(c):]
+		return c, nil
+	}
+	refs, n, err := s.store(ctx, e.Path, pieces)
+	if err != nil {
+		return err
+	}
+	if e.Size >= 0 && n != e.Size {
+		return fmt.Errorf("store %s: got %d bytes, expected %d", e.Path, n, e.Size)
+	}
+	e.Size = n
+	e.Type = sources.TypeFile
+	s.record(File{Entry: e, Chunks: refs})
+	return nil
+}
+
+// store submits every chunk next yields (until io.EOF) and returns the
+// file's chunk references, in order, and its size.
+func (s *session) store(ctx context.Context, path string, next func() ([]byte, error)) ([]ChunkRef, int64, error) {
 	var futs []chan chunkResult
 	var n int64
 	for {
-		piece, err := next()
+		c, err := next()
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		for err == nil && len(piece) > 0 {
-			c := piece
-			if len(c) > s.st.cfg.Chunker.Max {
-				c = c[:s.st.cfg.Chunker.Max]
-			}
-			piece = piece[len(c):]
+		if err == nil {
 			n += int64(len(c))
 			var f chan chunkResult
 			f, err = s.submit(ctx, c)
@@ -184,21 +187,15 @@ func (s *session) AddChunks(ctx context.Context, e sources.Entry, next func() ([
 		}
 		if err != nil {
 			_, _ = collect(futs)
-			return fmt.Errorf("read %s: %w", e.Path, err)
+			return nil, n, fmt.Errorf("read %s: %w", path, err)
 		}
 	}
 	refs, err := collect(futs)
 	if err != nil {
-		return fmt.Errorf("store %s: %w", e.Path, err)
+		return nil, n, fmt.Errorf("store %s: %w", path, err)
 	}
 	s.readBytes.Add(n)
-	if e.Size >= 0 && n != e.Size {
-		return fmt.Errorf("store %s: got %d bytes, expected %d", e.Path, n, e.Size)
-	}
-	e.Size = n
-	e.Type = sources.TypeFile
-	s.record(File{Entry: e, Chunks: refs})
-	return nil
+	return refs, n, nil
 }
 
 // Keep implements sources.Writer.
