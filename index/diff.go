@@ -13,10 +13,9 @@ import (
 )
 
 // virtualTree is a computed version (a @diff) held in memory: entries by
-// path and, for row-source diffs, their content.
+// path (for row-source diffs with their content in File.content).
 type virtualTree struct {
-	files  map[string]File
-	inline map[string][]byte
+	files map[string]File
 }
 
 func (d *virtualTree) readDir(dir string) []File {
@@ -46,21 +45,6 @@ func (s *Store) virtual(v Version) (*virtualTree, bool) {
 		return nil, false
 	}
 	return d.(*DiffResult).tree, true
-}
-
-func (s *Store) inlineContent(f File) ([]byte, bool) {
-	if len(f.Chunks) != 1 || f.Chunks[0].Size != 0 || f.Fingerprint == "" || !strings.HasPrefix(f.Fingerprint, "@inline:") {
-		return nil, false
-	}
-	var data []byte
-	s.diffs.Range(func(_, val any) bool {
-		if b, ok := val.(*DiffResult).tree.inline[f.Fingerprint]; ok {
-			data = b
-			return false
-		}
-		return true
-	})
-	return data, data != nil
 }
 
 // entriesOf loads every entry of a version by path.
@@ -95,10 +79,10 @@ func (s *Store) Diff(ctx context.Context, from *Version, to Version) (DiffResult
 	if err != nil {
 		return DiffResult{}, err
 	}
-	res := &DiffResult{Version: to, tree: &virtualTree{files: map[string]File{"": {Entry: rootEntry(to)}}, inline: map[string][]byte{}}}
+	res := &DiffResult{Version: to, tree: &virtualTree{files: map[string]File{"": {Entry: rootEntry(to)}}}}
 	res.Version.Name = key
 	if differ, ok := s.opts.Differs[to.Kind]; ok && from != nil {
-		w := &memWriter{tree: res.tree, key: key}
+		w := &memWriter{tree: res.tree}
 		if err := differ.Diff(ctx, s.versionReader(ctx, *from, a), s.versionReader(ctx, to, b), w); err != nil {
 			return DiffResult{}, fmt.Errorf("diff %s..%s: %w", TimeName(from.Time), TimeName(to.Time), err)
 		}
@@ -178,7 +162,6 @@ func (sv *storedVersion) Open(ctx context.Context, path string) (io.ReadCloser, 
 type memWriter struct {
 	mu   sync.Mutex
 	tree *virtualTree
-	key  string
 }
 
 func (w *memWriter) put(e sources.Entry, data []byte) {
@@ -187,9 +170,7 @@ func (w *memWriter) put(e sources.Entry, data []byte) {
 	f := File{Entry: e}
 	if e.Type == sources.TypeFile {
 		f.Size = int64(len(data))
-		f.Fingerprint = "@inline:" + w.key + "/" + e.Path
-		f.Chunks = []ChunkRef{{}}
-		w.tree.inline[f.Fingerprint] = data
+		f.content = data
 	}
 	w.tree.files[e.Path] = f
 }

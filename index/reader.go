@@ -110,8 +110,8 @@ func (s *Store) OpenFile(f File) *FileReader {
 	for i, c := range f.Chunks {
 		r.offs[i+1] = r.offs[i] + int64(c.Size)
 	}
-	if data, ok := s.inlineContent(f); ok {
-		r.inline = data
+	if f.content != nil {
+		r.inline = f.content
 	}
 	r.ctx, r.cancel = context.WithCancel(context.Background())
 	return r

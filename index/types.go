@@ -89,6 +89,9 @@ type ChunkRef struct {
 type File struct {
 	sources.Entry
 	Chunks []ChunkRef
+	// content holds the bytes of a file computed in memory (a row
+	// source's @diff), which has no chunks in the store.
+	content []byte
 }
 
 // DiffResult is what changed between two versions of an object. Version is
