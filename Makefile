@@ -29,7 +29,9 @@ test: deps build
 test-unit:
 	$(GO) test -count=1 -short ./...
 
+# The MongoDB part needs FerretDB; -mongo-size 0 in BENCHFLAGS skips it.
 bench: build
+	bash integration/servers.sh up ferretdb
 	$(GO) run ./integration/bench $(BENCHFLAGS)
 
 lint:
