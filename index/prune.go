@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/stratabackup/strata/backends"
 )
@@ -14,6 +15,8 @@ type PruneResult struct {
 	PacksRewritten int   `json:"packs_rewritten"`
 	BytesFreed     int64 `json:"bytes_freed"`
 	ChunksKept     int64 `json:"chunks_kept"`
+	// TempRemoved counts temporary objects of killed uploads removed.
+	TempRemoved int `json:"temp_removed"`
 }
 
 // repackThreshold: a pack whose unused bytes exceed this fraction is
@@ -44,7 +47,28 @@ func (s *Store) Prune(ctx context.Context, dryRun bool, waiting func(string)) (P
 		res, err = s.prune(ctx, cat, dryRun)
 		return err
 	})
+	if err == nil && !dryRun {
+		res.TempRemoved, err = s.removeTemporary(ctx)
+	}
 	return res, err
+}
+
+// staleTemp is how old a temporary object must be for prune to delete it:
+// with the exclusive lock no backup runs, but another process may be
+// writing its lock object just now.
+const staleTemp = 10 * time.Minute
+
+// removeTemporary deletes what uploads killed mid-way left behind.
+func (s *Store) removeTemporary(ctx context.Context) (int, error) {
+	tr, ok := s.be.(backends.TempRemover)
+	if !ok {
+		return 0, nil
+	}
+	n, err := tr.RemoveTemporary(ctx, "", staleTemp)
+	if err != nil {
+		return n, fmt.Errorf("prune: %w", err)
+	}
+	return n, nil
 }
 
 func (s *Store) prune(ctx context.Context, cat *catalog, dryRun bool) (PruneResult, error) {

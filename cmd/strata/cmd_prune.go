@@ -33,7 +33,7 @@ are rewritten with only their used chunks.`,
 			if c.Bool("json") {
 				return printJSON(res)
 			}
-			fmt.Printf("%d packs deleted, %d rewritten, %s freed, %d chunks kept\n", res.PacksDeleted, res.PacksRewritten, humanBytes(res.BytesFreed), res.ChunksKept)
+			fmt.Printf("%d packs deleted, %d rewritten, %s freed, %d chunks kept, %d temporary files of interrupted uploads removed\n", res.PacksDeleted, res.PacksRewritten, humanBytes(res.BytesFreed), res.ChunksKept, res.TempRemoved)
 			return nil
 		},
 	}
