@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 
@@ -68,7 +69,7 @@ func (s *Store) Backup(ctx context.Context, src sources.Source, obj sources.Obje
 		prevV = &vs[len(vs)-1]
 		return c.scan(filesPrefix(versionID(prevV.Name)), func(k, v []byte) error {
 			rest := string(k[9:])
-			i := indexByte0(rest)
+			i := strings.IndexByte(rest, 0)
 			f, err := decodeFileRecord(rest[:i], rest[i+1:], v)
 			prev[f.Path] = f
 			return err
@@ -109,15 +110,6 @@ func (s *Store) Backup(ctx context.Context, src sources.Source, obj sources.Obje
 		return Version{}, fmt.Errorf("backup %s: %w", ref, err)
 	}
 	return v, nil
-}
-
-func indexByte0(s string) int {
-	for i := 0; i < len(s); i++ {
-		if s[i] == 0 {
-			return i
-		}
-	}
-	return -1
 }
 
 type prevLookup map[string]File

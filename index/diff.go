@@ -83,7 +83,7 @@ func (s *Store) Diff(ctx context.Context, from *Version, to Version) (DiffResult
 	res.Version.Name = key
 	if differ, ok := s.opts.Differs[to.Kind]; ok && from != nil {
 		w := &memWriter{tree: res.tree}
-		if err := differ.Diff(ctx, s.versionReader(ctx, *from, a), s.versionReader(ctx, to, b), w); err != nil {
+		if err := differ.Diff(ctx, s.versionReader(*from, a), s.versionReader(to, b), w); err != nil {
 			return DiffResult{}, fmt.Errorf("diff %s..%s: %w", TimeName(from.Time), TimeName(to.Time), err)
 		}
 	} else {
@@ -131,8 +131,18 @@ func sameFile(a, b File) bool {
 }
 
 // versionReader gives a Differ access to a stored version.
-func (s *Store) versionReader(ctx context.Context, v Version, files map[string]File) sources.VersionReader {
+func (s *Store) versionReader(v Version, files map[string]File) sources.VersionReader {
 	return &storedVersion{s: s, v: v, files: files}
+}
+
+// VersionReader gives a source's loader (a restore into a database) read
+// access to a version or a computed @diff.
+func (s *Store) VersionReader(ctx context.Context, v Version) (sources.VersionReader, error) {
+	files, err := s.entriesOf(ctx, &v)
+	if err != nil {
+		return nil, err
+	}
+	return s.versionReader(v, files), nil
 }
 
 type storedVersion struct {

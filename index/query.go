@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/stratabackup/strata/sources"
 )
 
 // Objects lists every object with at least one version, sorted.
@@ -86,7 +88,7 @@ func (s *Store) Walk(ctx context.Context, v Version, dir string, fn func(File) e
 		if err := fn(f); err != nil {
 			return err
 		}
-		if f.Type == 1 { // sources.TypeDir
+		if f.Type == sources.TypeDir {
 			if err := s.Walk(ctx, v, f.Path, fn); err != nil {
 				return err
 			}

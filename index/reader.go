@@ -101,7 +101,6 @@ type FileReader struct {
 	primed int   // highest chunk index already queued for read-ahead
 	ctx    context.Context
 	cancel context.CancelFunc
-	inline []byte
 }
 
 // OpenFile returns a reader for f.
@@ -110,21 +109,17 @@ func (s *Store) OpenFile(f File) *FileReader {
 	for i, c := range f.Chunks {
 		r.offs[i+1] = r.offs[i] + int64(c.Size)
 	}
-	if f.content != nil {
-		r.inline = f.content
-	}
 	r.ctx, r.cancel = context.WithCancel(context.Background())
 	return r
 }
 
 // ReadAt reads len(p) bytes at off; it returns io.EOF at the end.
 func (r *FileReader) ReadAt(ctx context.Context, p []byte, off int64) (int, error) {
-	if r.inline != nil {
-		if off >= int64(len(r.inline)) {
+	if c := r.f.content; c != nil {
+		if off >= int64(len(c)) {
 			return 0, io.EOF
 		}
-		n := copy(p, r.inline[off:])
-		return n, nil
+		return copy(p, c[off:]), nil
 	}
 	size := r.offs[len(r.offs)-1]
 	if off >= size {

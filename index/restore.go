@@ -10,7 +10,6 @@ import (
 	"runtime"
 	"sort"
 	"sync/atomic"
-	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -139,8 +138,7 @@ func (s *Store) restoreOne(ctx context.Context, f File, dst string, overwrite bo
 		if err := os.Symlink(f.Target, dst); err != nil {
 			return fmt.Errorf("restore %s: %w", f.Path, err)
 		}
-		tv := toTimespec(f.ModTime)
-		_ = lutimes(dst, tv)
+		_ = lutimes(dst, f.ModTime)
 		return nil
 	}
 	flags := os.O_WRONLY | os.O_CREATE | os.O_EXCL
@@ -171,5 +169,3 @@ func (s *Store) restoreOne(ctx context.Context, f File, dst string, overwrite bo
 	}
 	return nil
 }
-
-func toTimespec(t time.Time) int64 { return t.UnixNano() }

@@ -1,17 +1,13 @@
 package main
 
 import (
-	"context"
 	"fmt"
-	"io"
-	"sort"
 	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/stratabackup/strata/index"
-	"github.com/stratabackup/strata/sources"
 	"github.com/stratabackup/strata/sources/mongodb"
 )
 
@@ -106,7 +102,11 @@ func restoreMongo(c *cli.Context, st *index.Store, uri string) error {
 	if db == "" {
 		db = v.Object.Database
 	}
-	stats, err := mongodb.Restore(c.Context, uri, &versionFiles{ctx: c.Context, st: st, v: v}, mongodb.RestoreOptions{Database: db, Collection: c.String("collection"), Drop: c.Bool("drop")})
+	files, err := st.VersionReader(c.Context, v)
+	if err != nil {
+		return err
+	}
+	stats, err := mongodb.Restore(c.Context, uri, files, mongodb.RestoreOptions{Database: db, Collection: c.String("collection"), Drop: c.Bool("drop")})
 	if err != nil {
 		return err
 	}
@@ -115,29 +115,4 @@ func restoreMongo(c *cli.Context, st *index.Store, uri string) error {
 	}
 	fmt.Printf("restored %s/%s into %s: %d documents written, %d deleted, %d indexes\n", v.Object, index.TimeName(v.Time), db, stats.Documents, stats.Deleted, stats.Indexes)
 	return nil
-}
-
-// versionFiles lets a source's loader read a stored version.
-type versionFiles struct {
-	ctx context.Context
-	st  *index.Store
-	v   index.Version
-}
-
-func (vf *versionFiles) Entries() []sources.Entry {
-	var out []sources.Entry
-	_ = vf.st.Walk(vf.ctx, vf.v, "", func(f index.File) error { out = append(out, f.Entry); return nil })
-	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
-	return out
-}
-
-func (vf *versionFiles) Open(ctx context.Context, path string) (io.ReadCloser, error) {
-	f, err := vf.st.Lookup(ctx, vf.v, path)
-	if err != nil {
-		return nil, err
-	}
-	if f.Type != sources.TypeFile {
-		return nil, fmt.Errorf("%s is not a file", path)
-	}
-	return vf.st.NewStreamReader(ctx, f), nil
 }

@@ -57,10 +57,14 @@ func LogDir(name string) string { return filepath.Join(WorkDir(), name, "logs") 
 
 // Require starts the named server (integration/servers.sh up <name>) once
 // per process and registers a cleanup that prints the server's logs when the
-// test fails. Servers are left running for later tests and processes;
+// test fails. Under -short it skips the test instead, since `make
+// test-unit` promises no servers; `make test` and CI never pass -short. Servers are left running for later tests and processes;
 // `make servers-down` stops them.
 func Require(t testing.TB, name string) {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("needs the " + name + " server: not started under -short")
+	}
 	mu.Lock()
 	err, done := started[name]
 	if !done {
