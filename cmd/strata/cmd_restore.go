@@ -39,7 +39,7 @@ deployment: upserts by _id (safe to rerun), indexes recreated.`,
 				return restoreMongo(c, st, uri)
 			}
 			if c.NArg() != 2 {
-				return cli.Exit("restore: give a VERSION and a TARGET_DIR", exitUsage)
+				return cli.Exit(fmt.Sprintf("restore: want VERSION TARGET_DIR, got %d arguments (flags such as --path go before them)", c.NArg()), exitUsage)
 			}
 			v, err := st.ResolveVersion(c.Context, c.Args().Get(0))
 			if err != nil {
