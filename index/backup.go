@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"runtime"
 	"strings"
 	"sync"
@@ -52,27 +53,39 @@ func (s *Store) Backup(ctx context.Context, src sources.Source, obj sources.Obje
 
 	known := newChunkSet()
 	prev := map[string]File{}
+	prevIDs := map[ID]struct{}{}
+	prevLocs := map[ID]BlobLoc{} // where the previous version's chunks are, for sources that read it
 	var prevV *Version
 	err = s.withCatalog(ctx, func(c *catalog) error {
-		if err := c.scan([]byte{keyChunk}, func(k, v []byte) error {
+		vs, err := c.versions(ref)
+		if err != nil {
+			return err
+		}
+		if len(vs) > 0 {
+			prevV = &vs[len(vs)-1]
+			err := c.scan(filesPrefix(versionID(prevV.Name)), func(k, v []byte) error {
+				rest := string(k[9:])
+				i := strings.IndexByte(rest, 0)
+				f, err := decodeFileRecord(rest[:i], rest[i+1:], v)
+				prev[f.Path] = f
+				for _, c := range f.Chunks {
+					prevIDs[c.ID] = struct{}{}
+				}
+				return err
+			})
+			if err != nil {
+				return err
+			}
+		}
+		return c.scan([]byte{keyChunk}, func(k, v []byte) error {
 			var id ID
 			copy(id[:], k[1:])
-			known.m[id] = decodeLoc(v).Length
+			loc := decodeLoc(v)
+			known.m[id] = loc.Length
+			if _, ok := prevIDs[id]; ok {
+				prevLocs[id] = loc
+			}
 			return nil
-		}); err != nil {
-			return err
-		}
-		vs, err := c.versions(ref)
-		if err != nil || len(vs) == 0 {
-			return err
-		}
-		prevV = &vs[len(vs)-1]
-		return c.scan(filesPrefix(versionID(prevV.Name)), func(k, v []byte) error {
-			rest := string(k[9:])
-			i := strings.IndexByte(rest, 0)
-			f, err := decodeFileRecord(rest[:i], rest[i+1:], v)
-			prev[f.Path] = f
-			return err
 		})
 	})
 	if err != nil {
@@ -86,7 +99,7 @@ func (s *Store) Backup(ctx context.Context, src sources.Source, obj sources.Obje
 	}
 	sess := newSession(ctx, s, known, prev, workers)
 	stopProgress := s.reportProgress(sess, ref, prevV, start, opts.Progress)
-	res, err := src.Backup(ctx, obj, prevLookup(prev), sess)
+	res, err := src.Backup(ctx, obj, &prevVersion{s: s, files: prev, locs: prevLocs}, sess)
 	sess.close()
 	stopProgress()
 	if err != nil {
@@ -112,11 +125,33 @@ func (s *Store) Backup(ctx context.Context, src sources.Source, obj sources.Obje
 	return v, nil
 }
 
-type prevLookup map[string]File
+// prevVersion is what a source sees of the previous version: its entries
+// and, for row sources, its files' content, read without the catalog
+// (the backup runs detached) through the chunk locations loaded at start.
+type prevVersion struct {
+	s     *Store
+	files map[string]File
+	locs  map[ID]BlobLoc
+}
 
-func (p prevLookup) Lookup(path string) (sources.Entry, bool) {
-	f, ok := p[path]
+var _ sources.PreviousReader = (*prevVersion)(nil)
+
+func (p *prevVersion) Lookup(path string) (sources.Entry, bool) {
+	f, ok := p.files[path]
 	return f.Entry, ok
+}
+
+func (p *prevVersion) Open(ctx context.Context, path string) (io.ReadCloser, error) {
+	f, ok := p.files[path]
+	if !ok || f.Type != sources.TypeFile {
+		return nil, fmt.Errorf("open %s in the previous version: %w", path, ErrNotFound)
+	}
+	r := p.s.OpenFile(f)
+	r.locate = func(id ID) (BlobLoc, bool, error) {
+		loc, ok := p.locs[id]
+		return loc, ok, nil
+	}
+	return &streamReader{ctx: ctx, r: r}, nil
 }
 
 func (s *Store) reportProgress(sess *session, ref ObjectRef, prev *Version, start time.Time, fn func(Progress)) func() {

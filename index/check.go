@@ -119,10 +119,12 @@ func (s *Store) attribute(ctx context.Context, cat *catalog, bad map[ID]string, 
 		err := s.Walk(ctx, v, "", func(f File) error {
 			for _, c := range f.Chunks {
 				if _, isBad := bad[c.ID]; !isBad {
-					if _, ok, err := cat.chunk(c.ID); err != nil {
+					if loc, ok, err := cat.chunk(c.ID); err != nil {
 						return err
 					} else if !ok {
 						bad[c.ID] = "chunk not in any index"
+					} else if uint64(c.Off)+uint64(c.Size) > uint64(loc.RawLen) {
+						bad[c.ID] = fmt.Sprintf("referenced bytes %d-%d beyond the chunk's %d", c.Off, uint64(c.Off)+uint64(c.Size), loc.RawLen)
 					} else {
 						continue
 					}

@@ -214,6 +214,26 @@ func (w *memWriter) AddChunks(ctx context.Context, e sources.Entry, next func() 
 	return nil
 }
 
+func (w *memWriter) AddSpans(ctx context.Context, e sources.Entry, next func() (sources.Span, error)) error {
+	var buf bytes.Buffer
+	for {
+		sp, err := next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		if len(sp.Data) == 0 && sp.Len > 0 {
+			return fmt.Errorf("add %s: a diff has no previous version to refer to", e.Path)
+		}
+		buf.Write(sp.Data)
+	}
+	e.Type = sources.TypeFile
+	w.put(e, buf.Bytes())
+	return nil
+}
+
 func (w *memWriter) Keep(ctx context.Context, e sources.Entry) error {
 	return fmt.Errorf("keep %s: not possible in a diff", e.Path)
 }

@@ -15,6 +15,13 @@
 // over a gear table derived from the store's seed (128 KiB min, 512 KiB
 // average, 2 MiB max). Every read decompresses and re-hashes the chunk.
 //
+// A file in a manifest is a list of references ["chunk id", size] or
+// ["chunk id", size, offset]: size bytes of the chunk from offset (0 if
+// absent). Content-defined files use whole chunks; row sources (MongoDB)
+// write new rows into fresh chunks and refer to unchanged rows inside the
+// chunks an earlier version wrote (extents), so one changed 100-byte
+// document costs about its own bytes plus two references, not a chunk.
+//
 // # Crash safety
 //
 // A backup writes packs, then its index file, then the manifest; each

@@ -42,17 +42,30 @@ type mfile struct {
 	Chunks      []chunkRec `json:"chunks,omitempty"`
 }
 
-// chunkRec is a ChunkRef as ["hex id", size]: compact and readable.
+// chunkRec is a ChunkRef as ["hex id", size] or, for an extent that does
+// not start at the chunk's first byte, ["hex id", size, offset]: compact
+// and readable.
 type chunkRec ChunkRef
 
 func (c chunkRec) MarshalJSON() ([]byte, error) {
+	if c.Off != 0 {
+		return []byte(fmt.Sprintf(`["%x",%d,%d]`, c.ID[:], c.Size, c.Off)), nil
+	}
 	return []byte(fmt.Sprintf(`["%x",%d]`, c.ID[:], c.Size)), nil
 }
 
 func (c *chunkRec) UnmarshalJSON(b []byte) error {
-	var v [2]json.RawMessage
+	var v []json.RawMessage
 	if err := json.Unmarshal(b, &v); err != nil {
 		return err
+	}
+	if len(v) != 2 && len(v) != 3 {
+		return fmt.Errorf("bad chunk reference %s: want [id, size] or [id, size, offset]", b)
+	}
+	if len(v) == 3 {
+		if err := json.Unmarshal(v[2], &c.Off); err != nil {
+			return fmt.Errorf("bad chunk reference %s: %w", b, err)
+		}
 	}
 	var h string
 	if err := json.Unmarshal(v[0], &h); err != nil {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"sync"
 )
@@ -63,14 +64,22 @@ func (c *chunkCache) get(id ID, load func() ([]byte, error)) ([]byte, error) {
 	return e.data, nil
 }
 
-// loadChunk fetches one chunk from its pack and verifies it.
-func (s *Store) loadChunk(ctx context.Context, id ID) ([]byte, error) {
+// locator finds a chunk's blob where the store has no catalog to ask (a
+// backup reading the previous version runs detached).
+type locator func(ID) (BlobLoc, bool, error)
+
+// loadChunk fetches one chunk from its pack (through the cache) and
+// verifies it; locate finds the blob, or the catalog when locate is nil.
+func (s *Store) loadChunk(ctx context.Context, id ID, locate locator) ([]byte, error) {
 	return s.cache.get(id, func() ([]byte, error) {
-		cat, err := s.catalog()
-		if err != nil {
-			return nil, err
+		if locate == nil {
+			cat, err := s.catalog()
+			if err != nil {
+				return nil, err
+			}
+			locate = cat.chunk
 		}
-		loc, ok, err := cat.chunk(id)
+		loc, ok, err := locate(id)
 		if err != nil {
 			return nil, err
 		}
@@ -99,6 +108,7 @@ type FileReader struct {
 	mu     sync.Mutex
 	next   int64 // offset right after the last read: sequential detection
 	primed int   // highest chunk index already queued for read-ahead
+	locate locator
 	ctx    context.Context
 	cancel context.CancelFunc
 }
@@ -129,10 +139,16 @@ func (r *FileReader) ReadAt(ctx context.Context, p []byte, off int64) (int, erro
 	r.prefetch(off, i)
 	n := 0
 	for n < len(p) && i < len(r.f.Chunks) {
-		data, err := r.s.loadChunk(ctx, r.f.Chunks[i].ID)
+		ref := r.f.Chunks[i]
+		data, err := r.s.loadChunk(ctx, ref.ID, r.locate)
 		if err != nil {
 			return n, fmt.Errorf("read %s at %d: %w", r.f.Path, off+int64(n), err)
 		}
+		if int(ref.Off)+int(ref.Size) > len(data) {
+			return n, fmt.Errorf("read %s at %d: reference to bytes %d-%d of chunk %s, which has %d: %w",
+				r.f.Path, off+int64(n), ref.Off, int64(ref.Off)+int64(ref.Size), ref.ID, len(data), ErrCorrupt)
+		}
+		data = data[ref.Off : ref.Off+ref.Size]
 		c := copy(p[n:], data[off+int64(n)-r.offs[i]:])
 		n += c
 		i++
@@ -146,29 +162,38 @@ func (r *FileReader) ReadAt(ctx context.Context, p []byte, off int64) (int, erro
 	return n, nil
 }
 
-// prefetch queues the next chunks when reads are sequential.
+// prefetch queues the next readAhead distinct chunks when reads are
+// sequential. Extents of one chunk often follow each other (a row source's
+// unchanged rows), so references are deduplicated, looking at most
+// prefetchScan references ahead.
 func (r *FileReader) prefetch(off int64, i int) {
 	r.mu.Lock()
-	seq := off == r.next || off == 0
-	last := i + readAhead
-	if last >= len(r.f.Chunks) {
-		last = len(r.f.Chunks) - 1
-	}
-	first := i + 1
-	if first <= r.primed {
-		first = r.primed + 1
-	}
-	if !seq || first > last {
+	if off != r.next && off != 0 {
 		r.mu.Unlock()
 		return
 	}
-	r.primed = last
-	r.mu.Unlock()
-	for j := first; j <= last; j++ {
+	seen := []ID{r.f.Chunks[i].ID}
+	var ids []ID
+	j := i + 1
+	for ; j < len(r.f.Chunks) && j <= i+prefetchScan && len(seen) <= readAhead; j++ {
 		id := r.f.Chunks[j].ID
-		go func() { _, _ = r.s.loadChunk(r.ctx, id) }()
+		if slices.Contains(seen, id) {
+			continue
+		}
+		seen = append(seen, id)
+		if j > r.primed {
+			ids = append(ids, id)
+		}
+	}
+	r.primed = max(r.primed, j-1)
+	r.mu.Unlock()
+	for _, id := range ids {
+		go func() { _, _ = r.s.loadChunk(r.ctx, id, r.locate) }()
 	}
 }
+
+// prefetchScan bounds how many references prefetch looks at per read.
+const prefetchScan = 1024
 
 // Close stops read-ahead.
 func (r *FileReader) Close() error {

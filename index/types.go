@@ -79,10 +79,15 @@ type Version struct {
 // 2026-11-24T10:00:00Z.
 func TimeName(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
-// ChunkRef is one chunk of a file's content, in order.
+// ChunkRef is one piece of a file's content, in order: Size raw bytes of
+// chunk ID starting at Off. Files written by Add and AddChunks use whole
+// chunks (Off 0, Size the chunk's length); AddSpans also writes extents,
+// parts of a chunk, so that a row source's unchanged rows are referenced
+// where an earlier version stored them.
 type ChunkRef struct {
 	ID   ID     `json:"id"`
-	Size uint32 `json:"size"` // raw (uncompressed) length
+	Size uint32 `json:"size"`
+	Off  uint32 `json:"off,omitempty"`
 }
 
 // File is one entry of a version with where its content lives.

@@ -62,6 +62,16 @@ type Previous interface {
 	Lookup(path string) (Entry, bool)
 }
 
+// PreviousReader is a Previous that can also read the previous version's
+// files. Row sources use it to find the rows that did not change and hand
+// them to Writer.AddSpans as ranges of the previous file, so unchanged
+// rows cost neither new chunks nor a reference each.
+type PreviousReader interface {
+	Previous
+	// Open returns the content of the previous version's file at path.
+	Open(ctx context.Context, path string) (io.ReadCloser, error)
+}
+
 // NoPrevious is a Previous for a first backup.
 type NoPrevious struct{}
 
@@ -85,10 +95,27 @@ type Writer interface {
 	// size are split). The returned slice may be reused after next returns
 	// again.
 	AddChunks(ctx context.Context, e Entry, next func() ([]byte, error)) error
+	// AddSpans stores a file assembled from spans, each either new bytes
+	// or a byte range of the previous version's file at the same path.
+	// New bytes are packed into chunks of the store's average size (cut
+	// only between spans, or at the maximum chunk size); ranges of the
+	// previous file are recorded as references to the chunks that hold
+	// them, reading and storing nothing. next returns successive spans,
+	// then io.EOF; a span's Data may be reused after next returns again.
+	// e.Size < 0 means "whatever the spans add up to".
+	AddSpans(ctx context.Context, e Entry, next func() (Span, error)) error
 	// Keep records e with the content of the previous version's entry at
 	// e.Path, reading nothing. It fails if the previous version has no
 	// such file.
 	Keep(ctx context.Context, e Entry) error
+}
+
+// Span is one part of a file written with Writer.AddSpans: new bytes in
+// Data, or (Data empty) Len bytes of the previous version's file at the
+// same path, starting at Off.
+type Span struct {
+	Data     []byte
+	Off, Len int64
 }
 
 // Result is what a finished backup tells the manifest.

@@ -22,10 +22,14 @@ import (
 )
 
 // TestMongoDB drives the MongoDB source through the CLI against the
-// harness's FerretDB instances: backup, the .bson and metadata.json read
-// from the mount, a second backup after updating 5% of the documents (what
-// it adds to the store), and `strata restore --to-mongodb` into the
-// restore instance, compared document by document as raw BSON.
+// harness's FerretDB instances, on a database of three collections: orders
+// (4,000 ~1 KiB documents with nested documents, arrays, binary, dates,
+// ObjectIds, a secondary and a unique index), events (100,000 ~100-byte
+// documents) and big (one document just under the 16 MiB limit). It checks
+// the .bson and metadata.json read from the mount, what a second backup
+// after updating 5% of the documents adds to the store (on disk: packs,
+// indexes, manifest), and `strata restore --to-mongodb` into the restore
+// instance, compared document by document as raw BSON.
 func TestMongoDB(t *testing.T) {
 	ctx := context.Background()
 	src := connect(t, harness.FerretDB(t))
@@ -36,89 +40,184 @@ func TestMongoDB(t *testing.T) {
 		_ = dst.Database(db + "_r").Drop(context.Background())
 	})
 	const n = 4000
-	coll := src.Database(db).Collection("orders")
+	orders := src.Database(db).Collection("orders")
 	docs := make([]any, n)
 	for i := range docs {
 		docs[i] = order(i, 0)
 	}
-	if _, err := coll.InsertMany(ctx, docs); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := coll.Indexes().CreateMany(ctx, []mongo.IndexModel{
+	insertAll(t, orders, docs)
+	if _, err := orders.Indexes().CreateMany(ctx, []mongo.IndexModel{
 		{Keys: bson.D{{Key: "customer", Value: 1}}, Options: options.Index().SetName("by_customer")},
 		{Keys: bson.D{{Key: "ref", Value: 1}}, Options: options.Index().SetName("ref_unique").SetUnique(true)},
 	}); err != nil {
 		t.Fatal(err)
 	}
-
-	e := newEnv(t)
-	backupMongo := func() {
-		e.ok("backup", "mongodb", "--cluster", "m", "--uri", harness.FerretDBURI, "--only", db+"/orders")
+	const nEvents = 100000
+	r := rand.New(rand.NewPCG(1, 2))
+	events := src.Database(db).Collection("events")
+	docs = make([]any, nEvents)
+	for i := range docs {
+		docs[i] = event(r, i)
 	}
-	backupMongo()
-	first := storeBytes(t, e.store)
-
-	// The version directory holds mongodump's layout, byte-identical.
-	mp := e.mount()
-	vdir := filepath.Join(mp, "m", db, "orders", "latest")
-	raw, err := os.ReadFile(filepath.Join(vdir, "orders.bson"))
-	if err != nil {
+	insertAll(t, events, docs)
+	var hello struct {
+		MaxBsonObjectSize int `bson:"maxBsonObjectSize"`
+	}
+	if err := src.Database("admin").RunCommand(ctx, bson.D{{Key: "hello", Value: 1}}).Decode(&hello); err != nil {
 		t.Fatal(err)
 	}
-	want := serverDocs(t, coll)
-	got := splitBSON(t, raw)
-	if len(got) != len(want) {
-		t.Fatalf("orders.bson holds %d documents, the server %d", len(got), len(want))
+	big := src.Database(db).Collection("big")
+	insertAll(t, big, []any{
+		bson.D{{Key: "_id", Value: 1}, {Key: "blob", Value: primitive.Binary{Data: randomBytes(7, hello.MaxBsonObjectSize-1024)}}},
+		bson.D{{Key: "_id", Value: 2}, {Key: "v", Value: "tiny"}},
+	})
+	colls := []*mongo.Collection{orders, events, big}
+
+	e := newEnv(t)
+	// One backup per collection, so what each adds to the store is known.
+	backupAll := func() map[string]int64 {
+		added := map[string]int64{}
+		for _, c := range colls {
+			before := storeBytes(t, e.store)
+			e.ok("backup", "mongodb", "--cluster", "m", "--uri", harness.FerretDBURI, "--only", db+"/"+c.Name())
+			added[c.Name()] = storeBytes(t, e.store) - before
+		}
+		return added
 	}
-	for i := range want {
-		if !bytes.Equal(got[i], want[i]) {
-			t.Fatalf("document %d differs between orders.bson and the server", i)
+	first := backupAll()
+
+	// The version directories hold mongodump's layout, byte-identical.
+	mp := e.mount()
+	for _, c := range colls {
+		vdir := filepath.Join(mp, "m", db, c.Name(), "latest")
+		raw, err := os.ReadFile(filepath.Join(vdir, c.Name()+".bson"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameDocs(t, c.Name()+".bson on the mount", splitBSON(t, raw), serverDocs(t, c))
+		var meta map[string]any
+		mj, err := os.ReadFile(filepath.Join(vdir, c.Name()+".metadata.json"))
+		if err != nil || json.Unmarshal(mj, &meta) != nil {
+			t.Fatalf("%s.metadata.json: %v\n%s", c.Name(), err, mj)
+		}
+		for _, k := range []string{"indexes", "uuid", "collectionName"} {
+			if _, ok := meta[k]; !ok {
+				t.Fatalf("metadata.json lacks mongodump's %q: %s", k, mj)
+			}
 		}
 	}
-	var meta map[string]any
-	mj, err := os.ReadFile(filepath.Join(vdir, "orders.metadata.json"))
-	if err != nil || json.Unmarshal(mj, &meta) != nil {
-		t.Fatalf("orders.metadata.json: %v\n%s", err, mj)
-	}
-	for _, k := range []string{"indexes", "uuid", "collectionName"} {
-		if _, ok := meta[k]; !ok {
-			t.Fatalf("metadata.json lacks mongodump's %q: %s", k, mj)
-		}
+	if raw := splitBSON(t, readFile(t, filepath.Join(mp, "m", db, "big", "latest", "big.bson"))); len(raw[0]) < hello.MaxBsonObjectSize-2048 {
+		t.Fatalf("big document is %d bytes, want near %d", len(raw[0]), hello.MaxBsonObjectSize)
 	}
 
-	// Update 5% of the documents at random; the second version may add at
-	// most 15% of what the first one stored.
-	r := rand.New(rand.NewPCG(1, 2))
+	// Update 5% of the orders and of the events at random; each second
+	// version may add at most 15% of what its first version stored.
 	for _, i := range r.Perm(n)[:n/20] {
-		if _, err := coll.ReplaceOne(ctx, bson.D{{Key: "_id", Value: int32(i)}}, order(i, 1)); err != nil {
+		if _, err := orders.ReplaceOne(ctx, bson.D{{Key: "_id", Value: int32(i)}}, order(i, 1)); err != nil {
 			t.Fatal(err)
 		}
 	}
+	// FerretDB v1 scans the collection for each updated document (5,000
+	// updates of 100,000 documents take ~15 minutes), but deletes in bulk:
+	// so the events are updated as delete + insert of the same _ids.
+	cur, err := events.Find(ctx, bson.D{{Key: "bucket", Value: 0}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var upd []any
+	for cur.Next(ctx) {
+		var d bson.D
+		if err := bson.Unmarshal(cur.Current, &d); err != nil {
+			t.Fatal(err)
+		}
+		for i := range d {
+			if d[i].Key == "v" {
+				d[i].Value = int32(1)
+			}
+		}
+		upd = append(upd, d)
+	}
+	if err := cur.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if len(upd) < nEvents/25 || len(upd) > nEvents/15 {
+		t.Fatalf("%d events in the updated bucket, want about 5%% of %d", len(upd), nEvents)
+	}
+	if _, err := events.DeleteMany(ctx, bson.D{{Key: "bucket", Value: 0}}); err != nil {
+		t.Fatal(err)
+	}
+	insertAll(t, events, upd)
 	time.Sleep(time.Second) // a new version second
-	backupMongo()
-	added := storeBytes(t, e.store) - first
-	t.Logf("first version stored %d bytes; after updating 5%% of %d documents the second added %d (%.1f%%)", first, n, added, 100*float64(added)/float64(first))
-	if float64(added) > 0.15*float64(first) {
-		t.Errorf("second backup added %d bytes, more than 15%% of the first version's %d", added, first)
+	second := backupAll()
+	for _, c := range colls {
+		name := c.Name()
+		t.Logf("%s: first version stored %d bytes; after the updates the second added %d (%.1f%%)",
+			name, first[name], second[name], 100*float64(second[name])/float64(first[name]))
+		if float64(second[name]) > 0.15*float64(first[name]) {
+			t.Errorf("%s: second backup added %d bytes, more than 15%% of the first version's %d", name, second[name], first[name])
+		}
 	}
 
-	// Restore the latest version into the other instance, then compare.
-	e.ok("restore", "--to-mongodb", harness.FerretDBRestoreURI, "--db", db+"_r", "m/"+db+"/orders/latest")
-	restored := serverDocs(t, dst.Database(db+"_r").Collection("orders"))
-	want = serverDocs(t, coll)
-	if len(restored) != len(want) {
-		t.Fatalf("restored %d documents, source has %d", len(restored), len(want))
-	}
-	for i := range want {
-		if !bytes.Equal(restored[i], want[i]) {
-			t.Fatalf("restored document %d differs from the source", i)
-		}
+	// Restore the latest versions into the other instance, then compare.
+	for _, c := range colls {
+		e.ok("restore", "--to-mongodb", harness.FerretDBRestoreURI, "--db", db+"_r", "m/"+db+"/"+c.Name()+"/latest")
+		sameDocs(t, "restored "+c.Name(), serverDocs(t, dst.Database(db+"_r").Collection(c.Name())), serverDocs(t, c))
 	}
 	names := indexNames(t, dst.Database(db+"_r").Collection("orders"))
 	for _, name := range []string{"by_customer", "ref_unique"} {
 		if !strings.Contains(names, name) {
 			t.Fatalf("restored collection lacks index %s (has %s)", name, names)
 		}
+	}
+}
+
+// sameDocs fails unless got and want hold the same raw documents in order.
+func sameDocs(t *testing.T, what string, got, want [][]byte) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: %d documents, the server has %d", what, len(got), len(want))
+	}
+	for i := range want {
+		if !bytes.Equal(got[i], want[i]) {
+			t.Fatalf("%s: document %d differs from the server's", what, i)
+		}
+	}
+}
+
+func insertAll(t *testing.T, c *mongo.Collection, docs []any) {
+	t.Helper()
+	for len(docs) > 0 {
+		k := min(len(docs), 10000)
+		if _, err := c.InsertMany(context.Background(), docs[:k]); err != nil {
+			t.Fatalf("insert into %s: %v", c.Name(), err)
+		}
+		docs = docs[k:]
+	}
+}
+
+func readFile(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// event is a ~100-byte document with a random 5% bucket (the ones
+// updated) and 40 random characters, so the data does not compress.
+func event(r *rand.Rand, i int) bson.D {
+	const letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+	b := make([]byte, 40)
+	for j := range b {
+		b[j] = letters[r.IntN(len(letters))]
+	}
+	return bson.D{
+		{Key: "_id", Value: primitive.ObjectID{byte(i >> 24), byte(i >> 16), byte(i >> 8), byte(i), 9, 9, 9, 9, 9, 9, 9, 9}},
+		{Key: "i", Value: int32(i)},
+		{Key: "bucket", Value: int32(r.IntN(20))},
+		{Key: "v", Value: int32(0)},
+		{Key: "msg", Value: string(b)},
 	}
 }
 

@@ -21,7 +21,7 @@ const fuzzyWarning = "fuzzy copy: the server offers no snapshot reads (standalon
 // and <name>.bson, the documents in _id order read by parallel _id ranges.
 // A view gets its metadata.json only. The .bson entry has Size -1: its
 // length is known only once the last document has been read.
-func (s *Source) Backup(ctx context.Context, obj sources.Object, _ sources.Previous, w sources.Writer) (sources.Result, error) {
+func (s *Source) Backup(ctx context.Context, obj sources.Object, prev sources.Previous, w sources.Writer) (sources.Result, error) {
 	dbName, collName := rawNames(obj)
 	db := s.client.Database(dbName)
 	info, err := collection(ctx, db, collName)
@@ -56,7 +56,7 @@ func (s *Source) Backup(ctx context.Context, obj sources.Object, _ sources.Previ
 	if info.isView() {
 		return res, nil
 	}
-	docs, size, err := s.writeDocuments(ctx, coll, pt, base+bsonSuffix, w)
+	docs, size, err := s.writeDocuments(ctx, coll, pt, base+bsonSuffix, prev, w)
 	if err != nil {
 		return sources.Result{}, fmt.Errorf("back up %s: %w", obj, err)
 	}
@@ -65,17 +65,21 @@ func (s *Source) Backup(ctx context.Context, obj sources.Object, _ sources.Previ
 	return res, nil
 }
 
-// writeDocuments streams the collection into one .bson entry.
-func (s *Source) writeDocuments(ctx context.Context, coll *mongo.Collection, pt point, path string, w sources.Writer) (docs, size int64, err error) {
+// writeDocuments streams the collection into one .bson entry. Documents
+// unchanged since the previous version are referenced where that version
+// stored them (see spanner).
+func (s *Source) writeDocuments(ctx context.Context, coll *mongo.Collection, pt point, path string, prev sources.Previous, w sources.Writer) (docs, size int64, err error) {
 	ranges := s.planRanges(ctx, coll)
 	s.cfg.Logger.Debug("reading collection", "collection", coll.Name(), "ranges", len(ranges))
 	q := rangeQuery{coll: coll, batchSize: s.cfg.BatchSize, readConcern: pt.readConcern}
 	rr := readRanges(ctx, q, ranges, s.cfg.Workers)
 	defer rr.close()
-	err = w.AddChunks(ctx, fileEntry(path, pt.at, -1), pieces(s.cfg.ChunkMinBytes, rr.next))
-	if err != nil {
+	sp := newSpanner(ctx, prev, path, rr.next, s.cfg.Logger)
+	defer sp.close()
+	if err := w.AddSpans(ctx, fileEntry(path, pt.at, -1), sp.nextSpan); err != nil {
 		return 0, 0, fmt.Errorf("write %s: %w", path, err)
 	}
+	s.cfg.Logger.Debug("collection written", "collection", coll.Name(), "unchanged", sp.Reused, "new", sp.NewDocs)
 	return rr.docs, rr.size, nil
 }
 

@@ -29,10 +29,6 @@ type Config struct {
 	// RangeBytes is the target size of one _id range; collections larger
 	// than this are read in parallel ranges (default 64 MiB).
 	RangeBytes int64
-	// ChunkMinBytes is the lower bound of a .bson piece handed to the
-	// store (default DefaultChunkMinBytes; see chunker.go). Changing it
-	// changes piece boundaries and so costs one version of deduplication.
-	ChunkMinBytes int
 	// Logger receives progress and swallowed errors (default slog.Default).
 	Logger *slog.Logger
 }
@@ -52,9 +48,6 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.RangeBytes <= 0 {
 		c.RangeBytes = 64 << 20
-	}
-	if c.ChunkMinBytes <= 0 {
-		c.ChunkMinBytes = DefaultChunkMinBytes
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

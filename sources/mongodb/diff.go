@@ -36,7 +36,7 @@ func (s *Source) Diff(ctx context.Context, from, to sources.VersionReader, w sou
 	if err != nil {
 		return fmt.Errorf("diff %s: %w", base, err)
 	}
-	if err := writeChanged(ctx, to, base+bsonSuffix, d.changed, s.cfg.ChunkMinBytes, mtime, w); err != nil {
+	if err := writeChanged(ctx, to, base+bsonSuffix, d.changed, mtime, w); err != nil {
 		return fmt.Errorf("diff %s: %w", base, err)
 	}
 	js, err := marshalIDs(d.deleted)

@@ -185,26 +185,26 @@ func eachDoc(ctx context.Context, v sources.VersionReader, path string, fn func(
 }
 
 // writeChanged writes the documents of to's .bson whose ordinals are set.
-func writeChanged(ctx context.Context, to sources.VersionReader, path string, changed bitset, minBytes int, mtime time.Time, w sources.Writer) error {
+func writeChanged(ctx context.Context, to sources.VersionReader, path string, changed bitset, mtime time.Time, w sources.Writer) error {
 	r, c, err := openDocs(ctx, to, path)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
 	i := -1
-	next := func() (bson.Raw, error) {
+	next := func() (sources.Span, error) {
 		for {
 			doc, err := r.next()
 			if err != nil {
-				return nil, err
+				return sources.Span{}, err
 			}
 			i++
 			if changed.has(i) {
-				return doc, nil
+				return sources.Span{Data: doc}, nil
 			}
 		}
 	}
-	if err := w.AddChunks(ctx, fileEntry(path, mtime, -1), pieces(minBytes, next)); err != nil {
+	if err := w.AddSpans(ctx, fileEntry(path, mtime, -1), next); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil

@@ -13,10 +13,13 @@
 // the removed _ids in canonical Extended JSON; its .bson holds the documents
 // added or changed. Restore applies either kind of directory.
 //
-// The .bson file is handed to the store in pieces cut at document
-// boundaries chosen from the documents' _ids (see chunker.go), so that
-// updating a few documents changes a few small chunks and the rest
-// deduplicates against the previous version.
+// The .bson file is handed to the store as spans (see spanner): the
+// previous version's .bson is read alongside the server's documents, both
+// in _id order, and each run of byte-identical documents becomes a
+// reference to where the previous version stored it. Only added or
+// changed documents are stored, packed together into full-size chunks that
+// compress well; the cost of a version is its changed documents plus about
+// two references per change, whatever the document size.
 //
 // Large collections are read in parallel by _id ranges, each range sorted
 // by the server; FerretDB sorts in memory, so ranges also bound the

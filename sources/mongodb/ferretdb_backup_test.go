@@ -44,7 +44,7 @@ func TestFerretDBBackupRestore(t *testing.T) {
 			want := serverDocs(t, f.src, f.db, name)
 			sameDocs(t, "backup", fileDocs(t, bsonFile.data), want)
 			checkMetadata(t, meta.data, name)
-			t.Logf("%s: %d documents, %d bytes in %d pieces; metadata %s", name, len(want), len(bsonFile.data), len(bsonFile.chunks), trim(meta.data))
+			t.Logf("%s: %d documents, %d bytes in %d spans; metadata %s", name, len(want), len(bsonFile.data), len(w.spans), trim(meta.data))
 
 			st, err := Restore(ctx, f.dstURI, w.version(), RestoreOptions{Database: f.db, Drop: true})
 			if err != nil {

@@ -23,6 +23,8 @@ type memFile struct {
 type memWriter struct {
 	mu    sync.Mutex
 	files map[string]*memFile
+	prev  *memVersion // what AddSpans ranges refer to
+	spans []sources.Span
 }
 
 var _ sources.Writer = (*memWriter)(nil)
@@ -73,6 +75,41 @@ func (w *memWriter) AddChunks(_ context.Context, e sources.Entry, next func() ([
 	return w.put(f)
 }
 
+func (w *memWriter) AddSpans(_ context.Context, e sources.Entry, next func() (sources.Span, error)) error {
+	f := &memFile{entry: e}
+	for {
+		sp, err := next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		switch {
+		case len(sp.Data) > 0:
+			f.data = append(f.data, sp.Data...)
+			sp.Data = append([]byte(nil), sp.Data...)
+		case sp.Len > 0:
+			var old []byte
+			if w.prev != nil {
+				old = w.prev.data[e.Path]
+			}
+			if sp.Off+sp.Len > int64(len(old)) {
+				return fmt.Errorf("%s: span %d+%d outside the previous file", e.Path, sp.Off, sp.Len)
+			}
+			f.data = append(f.data, old[sp.Off:sp.Off+sp.Len]...)
+		default:
+			return fmt.Errorf("%s: empty span", e.Path)
+		}
+		w.spans = append(w.spans, sp)
+	}
+	if e.Size >= 0 && int64(len(f.data)) != e.Size {
+		return fmt.Errorf("%s: got %d bytes, entry says %d", e.Path, len(f.data), e.Size)
+	}
+	f.entry.Size = int64(len(f.data))
+	return w.put(f)
+}
+
 func (w *memWriter) Keep(context.Context, sources.Entry) error {
 	return errors.New("memWriter has no previous version")
 }
@@ -106,6 +143,16 @@ func (v *memVersion) Open(_ context.Context, path string) (io.ReadCloser, error)
 		return nil, fmt.Errorf("%s: not in version", path)
 	}
 	return io.NopCloser(bytes.NewReader(b)), nil
+}
+
+// Lookup and Open make a memVersion a sources.PreviousReader.
+func (v *memVersion) Lookup(path string) (sources.Entry, bool) {
+	for _, e := range v.entries {
+		if e.Path == path {
+			return e, true
+		}
+	}
+	return sources.Entry{}, false
 }
 
 // versionOf builds a memVersion from path → content.

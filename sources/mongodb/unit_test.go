@@ -181,7 +181,7 @@ func TestDiff(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			from := versionOf(map[string][]byte{"c.bson": bsonFile(t, tc.from...), "c.metadata.json": meta})
 			to := versionOf(map[string][]byte{"c.bson": bsonFile(t, tc.to...), "c.metadata.json": meta})
-			s := &Source{cfg: Config{ChunkMinBytes: DefaultChunkMinBytes}}
+			s := &Source{}
 			w := newMemWriter()
 			if err := s.Diff(context.Background(), from, to, w); err != nil {
 				t.Fatal(err)

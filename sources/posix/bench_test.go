@@ -33,6 +33,10 @@ func (w *discardWriter) AddChunks(context.Context, sources.Entry, func() ([]byte
 	return fmt.Errorf("not used")
 }
 
+func (w *discardWriter) AddSpans(context.Context, sources.Entry, func() (sources.Span, error)) error {
+	return fmt.Errorf("posix does not use AddSpans")
+}
+
 func (w *discardWriter) Keep(ctx context.Context, e sources.Entry) error {
 	w.remember(e)
 	return nil

@@ -82,6 +82,10 @@ func (w *fakeWriter) AddChunks(ctx context.Context, e sources.Entry, next func()
 	return fmt.Errorf("posix does not use AddChunks")
 }
 
+func (w *fakeWriter) AddSpans(context.Context, sources.Entry, func() (sources.Span, error)) error {
+	return fmt.Errorf("posix does not use AddSpans")
+}
+
 func (w *fakeWriter) Keep(ctx context.Context, e sources.Entry) error {
 	w.mu.Lock()
 	w.keeps[e.Path]++

@@ -1,0 +1,175 @@
+package index
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+
+	"github.com/stratabackup/strata/sources"
+)
+
+// AddSpans implements sources.Writer: new bytes are gathered into chunks
+// of about the chunker's average size, cut only between spans (or at the
+// maximum), and ranges of the previous version's file become references
+// into the chunks that already hold them. e.Size < 0 means "whatever the
+// spans add up to".
+func (s *session) AddSpans(ctx context.Context, e sources.Entry, next func() (sources.Span, error)) error {
+	if err := checkPath(e.Path); err != nil {
+		return err
+	}
+	b := spanBuilder{s: s, ctx: ctx, prev: s.prev[e.Path]}
+	b.prevOffs = refOffsets(b.prev.Chunks)
+	var n int64
+	for {
+		sp, err := next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err == nil {
+			if len(sp.Data) > 0 {
+				err = b.addData(sp.Data)
+				n += int64(len(sp.Data))
+			} else if sp.Len > 0 {
+				err = b.addPrev(sp.Off, sp.Len)
+				n += sp.Len
+			}
+		}
+		if err != nil {
+			b.abort()
+			return fmt.Errorf("store %s: %w", e.Path, err)
+		}
+	}
+	refs, err := b.finish()
+	if err != nil {
+		return fmt.Errorf("store %s: %w", e.Path, err)
+	}
+	if e.Size >= 0 && n != e.Size {
+		return fmt.Errorf("store %s: got %d bytes, expected %d", e.Path, n, e.Size)
+	}
+	s.readBytes.Add(n)
+	e.Size = n
+	e.Type = sources.TypeFile
+	s.record(File{Entry: e, Chunks: refs})
+	return nil
+}
+
+// spanBuilder assembles one file's references for AddSpans.
+type spanBuilder struct {
+	s        *session
+	ctx      context.Context
+	prev     File
+	prevOffs []int64
+
+	refs []ChunkRef
+	buf  []byte // the open new chunk
+	open []int  // indexes into refs of extents of the open chunk
+	// sealed new chunks: their hashing results and the refs to patch.
+	futs    []chan chunkResult
+	patches [][]int
+}
+
+// refOffsets returns the file offset at which each reference starts, plus
+// the total.
+func refOffsets(refs []ChunkRef) []int64 {
+	offs := make([]int64, len(refs)+1)
+	for i, c := range refs {
+		offs[i+1] = offs[i] + int64(c.Size)
+	}
+	return offs
+}
+
+func (b *spanBuilder) addData(p []byte) error {
+	maxChunk := b.s.st.cfg.Chunker.Max
+	for len(p) > 0 {
+		take := min(len(p), maxChunk-len(b.buf))
+		off := len(b.buf)
+		b.buf = append(b.buf, p[:take]...)
+		p = p[take:]
+		if k := len(b.open); k > 0 && b.open[k-1] == len(b.refs)-1 {
+			b.refs[len(b.refs)-1].Size += uint32(take) // right after the last new bytes
+		} else {
+			b.open = append(b.open, len(b.refs))
+			b.refs = append(b.refs, ChunkRef{Off: uint32(off), Size: uint32(take)})
+		}
+		if len(b.buf) >= maxChunk {
+			if err := b.seal(); err != nil {
+				return err
+			}
+		}
+	}
+	if len(b.buf) >= b.s.st.cfg.Chunker.Avg {
+		return b.seal()
+	}
+	return nil
+}
+
+// seal hands the open chunk to the workers; its refs get their id when
+// the file is finished.
+func (b *spanBuilder) seal() error {
+	if len(b.buf) == 0 {
+		return nil
+	}
+	f, err := b.s.submit(b.ctx, b.buf)
+	if err != nil {
+		return err
+	}
+	b.futs = append(b.futs, f)
+	b.patches = append(b.patches, b.open)
+	b.buf, b.open = b.buf[:0], nil
+	return nil
+}
+
+// addPrev references bytes [off, off+n) of the previous version's file.
+func (b *spanBuilder) addPrev(off, n int64) error {
+	total := b.prevOffs[len(b.prevOffs)-1]
+	if off < 0 || n < 0 || off+n > total {
+		return fmt.Errorf("span %d+%d outside the previous version's file (%d bytes)", off, n, total)
+	}
+	i := sort.Search(len(b.prev.Chunks), func(i int) bool { return b.prevOffs[i+1] > off })
+	for n > 0 {
+		c := b.prev.Chunks[i]
+		in := off - b.prevOffs[i]
+		take := min(n, int64(c.Size)-in)
+		ref := ChunkRef{ID: c.ID, Off: c.Off + uint32(in), Size: uint32(take)}
+		if k := len(b.refs); k > 0 && !b.isOpen(k-1) {
+			if last := &b.refs[k-1]; last.ID == ref.ID && last.Off+last.Size == ref.Off {
+				last.Size += ref.Size
+				ref.Size = 0
+			}
+		}
+		if ref.Size > 0 {
+			b.refs = append(b.refs, ref)
+		}
+		off, n = off+take, n-take
+		i++
+	}
+	return nil
+}
+
+func (b *spanBuilder) isOpen(i int) bool {
+	return len(b.open) > 0 && b.open[len(b.open)-1] == i
+}
+
+// finish seals the last chunk, waits for every new chunk and fills in
+// their ids.
+func (b *spanBuilder) finish() ([]ChunkRef, error) {
+	if err := b.seal(); err != nil {
+		b.abort()
+		return nil, err
+	}
+	res, err := collect(b.futs)
+	if err != nil {
+		return nil, err
+	}
+	for k, r := range res {
+		for _, i := range b.patches[k] {
+			b.refs[i].ID = r.ID
+		}
+	}
+	return b.refs, nil
+}
+
+// abort waits for submitted chunks so no worker writes into a dead file.
+func (b *spanBuilder) abort() { _, _ = collect(b.futs) }
