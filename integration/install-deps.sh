@@ -6,8 +6,11 @@
 # Used by .ci/run and by the Makefile (so `make test` works on a fresh
 # machine without .ci/run). Needs root (or sudo) for apt-get.
 #
-#   integration/install-deps.sh            # the default set below
+#   integration/install-deps.sh            # the default set below, plus PyMongo
 #   integration/install-deps.sh pkg...     # just these packages
+#
+# With no arguments it also installs PyMongo into a cached venv
+# (integration/pymongo/install.sh): the tests' second BSON reader.
 set -euo pipefail
 
 # postgresql, mariadb-server: SQL test servers (integration/postgres, mariadb)
@@ -25,24 +28,36 @@ missing=()
 for p in "${pkgs[@]}"; do
 	installed "$p" || missing+=("$p")
 done
-if [ ${#missing[@]} -eq 0 ]; then
-	exit 0
-fi
 
-SUDO=()
-if [ "$(id -u)" -ne 0 ]; then
-	SUDO=(sudo)
+install_apt() {
+	local SUDO=()
+	if [ "$(id -u)" -ne 0 ]; then
+		SUDO=(sudo)
+	fi
+	export DEBIAN_FRONTEND=noninteractive
+	# Other jobs may hold the dpkg lock; wait for it rather than failing.
+	local APT=("${SUDO[@]}" apt-get -o DPkg::Lock::Timeout=600 -q)
+	echo "install-deps: installing ${missing[*]}" >&2
+	"${APT[@]}" update
+	# policy-rc.d 101 keeps the packages' maintainer scripts from starting
+	# system-wide daemons (no systemd here; we start our own instances).
+	local own_policy=
+	if [ ! -e /usr/sbin/policy-rc.d ]; then
+		printf '#!/bin/sh\nexit 101\n' | "${SUDO[@]}" tee /usr/sbin/policy-rc.d >/dev/null
+		"${SUDO[@]}" chmod +x /usr/sbin/policy-rc.d
+		own_policy=1
+	fi
+	local rc=0
+	"${APT[@]}" install -y --no-install-recommends "${missing[@]}" || rc=$?
+	if [ -n "$own_policy" ]; then
+		"${SUDO[@]}" rm -f /usr/sbin/policy-rc.d
+	fi
+	return $rc
+}
+
+if [ ${#missing[@]} -gt 0 ]; then
+	install_apt
 fi
-export DEBIAN_FRONTEND=noninteractive
-# Other jobs may hold the dpkg lock; wait for it rather than failing.
-APT=("${SUDO[@]}" apt-get -o DPkg::Lock::Timeout=600 -q)
-echo "install-deps: installing ${missing[*]}" >&2
-"${APT[@]}" update
-# policy-rc.d 101 keeps the packages' maintainer scripts from starting
-# system-wide daemons (no systemd here; we start our own instances).
-if [ ! -e /usr/sbin/policy-rc.d ]; then
-	printf '#!/bin/sh\nexit 101\n' | "${SUDO[@]}" tee /usr/sbin/policy-rc.d >/dev/null
-	"${SUDO[@]}" chmod +x /usr/sbin/policy-rc.d
-	trap '"${SUDO[@]}" rm -f /usr/sbin/policy-rc.d' EXIT
+if [ $# -eq 0 ]; then
+	bash "$(dirname "$0")/pymongo/install.sh" >/dev/null
 fi
-"${APT[@]}" install -y --no-install-recommends "${missing[@]}"

@@ -3,6 +3,8 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io/fs"
@@ -18,6 +20,7 @@ import (
 	"go.mongodb.org/mongo-driver/mongo"
 	"go.mongodb.org/mongo-driver/mongo/options"
 
+	"github.com/stratabackup/strata/index"
 	"github.com/stratabackup/strata/integration/harness"
 )
 
@@ -94,7 +97,15 @@ func TestMongoDB(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		sameDocs(t, c.Name()+".bson on the mount", splitBSON(t, raw), serverDocs(t, c))
+		want := serverDocs(t, c)
+		sameDocs(t, c.Name()+".bson on the mount", splitBSON(t, raw), want)
+		// A second reader: PyMongo decodes every document and encodes it
+		// back byte for byte.
+		py := harness.PyMongoCheck(t, filepath.Join(vdir, c.Name()+".bson"))
+		if sum := sha256.Sum256(bytes.Join(want, nil)); py.Documents != len(want) || py.ReencodedIdentical != len(want) ||
+			py.DecodeFileIter != len(want) || py.SHA256 != hex.EncodeToString(sum[:]) {
+			t.Fatalf("PyMongo read %s.bson as %+v; the server has %d documents", c.Name(), py, len(want))
+		}
 		var meta map[string]any
 		mj, err := os.ReadFile(filepath.Join(vdir, c.Name()+".metadata.json"))
 		if err != nil || json.Unmarshal(mj, &meta) != nil {
@@ -147,6 +158,9 @@ func TestMongoDB(t *testing.T) {
 		t.Fatal(err)
 	}
 	insertAll(t, events, upd)
+	if _, err := orders.DeleteMany(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: bson.A{int32(1), int32(2)}}}}}); err != nil {
+		t.Fatal(err)
+	}
 	time.Sleep(time.Second) // a new version second
 	second := backupAll()
 	for _, c := range colls {
@@ -155,6 +169,39 @@ func TestMongoDB(t *testing.T) {
 			name, first[name], second[name], 100*float64(second[name])/float64(first[name]))
 		if float64(second[name]) > 0.15*float64(first[name]) {
 			t.Errorf("%s: second backup added %d bytes, more than 15%% of the first version's %d", name, second[name], first[name])
+		}
+	}
+
+	// @diff between the two versions on a fresh mount: exactly the
+	// documents updated, and the deleted _ids.
+	mp = e.mount()
+	for _, tc := range []struct {
+		c       *mongo.Collection
+		field   string
+		deleted string
+	}{
+		{orders, "rev", `[{"$numberInt":"1"},{"$numberInt":"2"}]`},
+		{events, "v", `[]`},
+	} {
+		var times []string
+		for _, v := range e.versions() {
+			if v.Object.Database == db && v.Object.Table == tc.c.Name() {
+				times = append(times, index.TimeName(v.Time))
+			}
+		}
+		if len(times) != 2 {
+			t.Fatalf("%s has versions %v, want 2", tc.c.Name(), times)
+		}
+		ddir := filepath.Join(mp, "m", db, tc.c.Name(), "@diff", times[0]+".."+times[1])
+		var want [][]byte
+		for _, d := range serverDocs(t, tc.c) {
+			if bson.Raw(d).Lookup(tc.field).Int32() == 1 {
+				want = append(want, d)
+			}
+		}
+		sameDocs(t, tc.c.Name()+" @diff .bson", splitBSON(t, readFile(t, filepath.Join(ddir, tc.c.Name()+".bson"))), want)
+		if got := string(readFile(t, filepath.Join(ddir, tc.c.Name()+".deleted.json"))); got != tc.deleted {
+			t.Fatalf("%s @diff deleted.json is %s, want %s", tc.c.Name(), got, tc.deleted)
 		}
 	}
 
