@@ -97,9 +97,11 @@ func (s *Store) Backup(ctx context.Context, src sources.Source, obj sources.Obje
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
+	pv := &prevVersion{s: s, files: prev, locs: prevLocs}
 	sess := newSession(ctx, s, known, prev, workers)
+	sess.prevLocate = pv.locate
 	stopProgress := s.reportProgress(sess, ref, prevV, start, opts.Progress)
-	res, err := src.Backup(ctx, obj, &prevVersion{s: s, files: prev, locs: prevLocs}, sess)
+	res, err := src.Backup(ctx, obj, pv, sess)
 	sess.close()
 	stopProgress()
 	if err != nil {
@@ -147,11 +149,14 @@ func (p *prevVersion) Open(ctx context.Context, path string) (io.ReadCloser, err
 		return nil, fmt.Errorf("open %s in the previous version: %w", path, ErrNotFound)
 	}
 	r := p.s.OpenFile(f)
-	r.locate = func(id ID) (BlobLoc, bool, error) {
-		loc, ok := p.locs[id]
-		return loc, ok, nil
-	}
+	r.locate = p.locate
 	return &streamReader{ctx: ctx, r: r}, nil
+}
+
+// locate finds the previous version's chunks without the catalog.
+func (p *prevVersion) locate(id ID) (BlobLoc, bool, error) {
+	loc, ok := p.locs[id]
+	return loc, ok, nil
 }
 
 func (s *Store) reportProgress(sess *session, ref ObjectRef, prev *Version, start time.Time, fn func(Progress)) func() {

@@ -21,18 +21,23 @@ type session struct {
 	// ctx is the backup's context: packs upload under it, not under the
 	// context of the Add that filled them (a source's worker context may
 	// end before the upload does).
-	ctx    context.Context
-	st     *Store
-	known  *chunkSet
-	prev   map[string]File
-	jobs   chan chunkJob
-	packer *packer
-	wg     sync.WaitGroup
+	ctx   context.Context
+	st    *Store
+	known *chunkSet
+	prev  map[string]File
+	// prevLocate finds the previous version's chunks (the backup runs
+	// without the catalog); AddSpans reads sparse ones to copy them.
+	prevLocate locator
+	jobs       chan chunkJob
+	packer     *packer
+	wg         sync.WaitGroup
 
 	mu    sync.Mutex
 	files map[string]File
 
 	readBytes, doneBytes, newBytes, newChunks, filesDone atomic.Int64
+	// copiedBytes counts bytes AddSpans copied out of sparse chunks.
+	copiedBytes atomic.Int64
 }
 
 type chunkJob struct {

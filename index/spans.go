@@ -1,6 +1,7 @@
 package index
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -62,6 +63,8 @@ type spanBuilder struct {
 	prev     File
 	prevOffs []int64
 
+	compact map[ID]struct{} // chunks whose ranges are copied, not referenced
+
 	refs []ChunkRef
 	buf  []byte // the open new chunk
 	open []int  // indexes into refs of extents of the open chunk
@@ -121,7 +124,75 @@ func (b *spanBuilder) seal() error {
 	return nil
 }
 
-// addPrev references bytes [off, off+n) of the previous version's file.
+// Compaction. Each version of a table with scattered updates leaves more
+// of its old chunks dead but pinned: reads fetch ever more unused bytes,
+// and prune cannot free a chunk while any live row sits in it. So when a
+// range lies in a chunk that the previous file uses less than
+// compactBelow of, its bytes are copied into new chunks instead of
+// referenced, sparsest chunks first, copying at most compactBudget of the
+// previous file per version: uniform updates age all chunks at once, and
+// the budget spreads their rewriting over several versions instead of
+// doubling one backup. A budget at the rate rows change (5% per version
+// in the tests) keeps up with the dead bytes they leave, so reading a
+// file fetches about 1/compactBelow of its size at worst.
+const (
+	compactBelow  = 0.5
+	compactBudget = 0.05
+)
+
+// sparse reports whether ranges in chunk id are to be copied.
+func (b *spanBuilder) sparse(id ID) bool {
+	if b.compact == nil {
+		b.compact = b.pickCompaction()
+	}
+	_, ok := b.compact[id]
+	return ok
+}
+
+// pickCompaction chooses the chunks whose used bytes this file copies.
+func (b *spanBuilder) pickCompaction() map[ID]struct{} {
+	out := map[ID]struct{}{}
+	if b.s.prevLocate == nil {
+		return out
+	}
+	used := map[ID]int64{}
+	for _, c := range b.prev.Chunks {
+		used[c.ID] += int64(c.Size)
+	}
+	type cand struct {
+		id   ID
+		used int64
+		util float64
+	}
+	var cands []cand
+	for id, u := range used {
+		loc, ok, err := b.s.prevLocate(id)
+		if err != nil || !ok || loc.RawLen == 0 {
+			continue
+		}
+		if util := float64(u) / float64(loc.RawLen); util < compactBelow {
+			cands = append(cands, cand{id, u, util})
+		}
+	}
+	sort.Slice(cands, func(i, j int) bool {
+		if cands[i].util != cands[j].util {
+			return cands[i].util < cands[j].util
+		}
+		return bytes.Compare(cands[i].id[:], cands[j].id[:]) < 0
+	})
+	budget := int64(compactBudget * float64(b.prevOffs[len(b.prevOffs)-1]))
+	for _, c := range cands {
+		if c.used > budget {
+			break
+		}
+		budget -= c.used
+		out[c.id] = struct{}{}
+	}
+	return out
+}
+
+// addPrev references bytes [off, off+n) of the previous version's file,
+// or copies them where they lie in a sparse chunk.
 func (b *spanBuilder) addPrev(off, n int64) error {
 	total := b.prevOffs[len(b.prevOffs)-1]
 	if off < 0 || n < 0 || off+n > total {
@@ -133,6 +204,22 @@ func (b *spanBuilder) addPrev(off, n int64) error {
 		in := off - b.prevOffs[i]
 		take := min(n, int64(c.Size)-in)
 		ref := ChunkRef{ID: c.ID, Off: c.Off + uint32(in), Size: uint32(take)}
+		if b.sparse(c.ID) {
+			data, err := b.s.st.loadChunk(b.ctx, c.ID, b.s.prevLocate)
+			if err != nil {
+				return fmt.Errorf("copy from the previous version: %w", err)
+			}
+			if int(ref.Off+ref.Size) > len(data) {
+				return fmt.Errorf("copy from the previous version: bytes %d-%d of chunk %s, which has %d: %w", ref.Off, ref.Off+ref.Size, c.ID, len(data), ErrCorrupt)
+			}
+			if err := b.addData(data[ref.Off : ref.Off+ref.Size]); err != nil {
+				return err
+			}
+			b.s.copiedBytes.Add(take)
+			off, n = off+take, n-take
+			i++
+			continue
+		}
 		if k := len(b.refs); k > 0 && !b.isOpen(k-1) {
 			if last := &b.refs[k-1]; last.ID == ref.ID && last.Off+last.Size == ref.Off {
 				last.Size += ref.Size

@@ -205,3 +205,71 @@ func TestChunkRefManifestForm(t *testing.T) {
 		t.Fatal("a one-element reference decoded")
 	}
 }
+
+// TestSpansCompactSparseChunks: over 30 versions that each change 5% of
+// the rows of a 6 MB file, the latest file does not refer to chunks it
+// mostly does not use (reading it fetches about 1/compactBelow of its size
+// at most), no version costs more than 15% of the first, and every
+// version still reads back.
+func TestSpansCompactSparseChunks(t *testing.T) {
+	ctx := context.Background()
+	st, _, _ := newTestStore(t)
+	rng := rand.New(rand.NewSource(3))
+	src := &rowSource{recs: makeRecs(rng, 60000), at: time.Unix(1700000000, 0).UTC()}
+	obj := sources.Object{Cluster: "c", Database: "d", Table: "rows"}
+	var vs []Version
+	var wants [][]byte
+	for k := 0; k < 30; k++ {
+		if k > 0 {
+			for i := range src.recs {
+				if rng.Intn(20) == 0 {
+					rec := append([]byte(nil), src.recs[i]...)
+					rng.Read(rec[8:])
+					src.recs[i] = rec
+				}
+			}
+			src.at = src.at.Add(time.Hour)
+		}
+		v, err := st.Backup(ctx, src, obj, BackupOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		vs, wants = append(vs, v), append(wants, src.content())
+		if testing.Verbose() {
+			t.Logf("version %d added %.1f%%", k, 100*float64(v.Stats.NewBytes)/float64(vs[0].Stats.NewBytes))
+		}
+		if k > 0 && v.Stats.NewBytes > vs[0].Stats.NewBytes*15/100 {
+			t.Errorf("version %d added %d bytes, more than 15%% of the first's %d", k, v.Stats.NewBytes, vs[0].Stats.NewBytes)
+		}
+	}
+	f, err := st.Lookup(ctx, vs[len(vs)-1], "rows.dat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat, _ := st.catalog()
+	fetched := map[ID]int64{}
+	for _, c := range f.Chunks {
+		if _, seen := fetched[c.ID]; seen {
+			continue
+		}
+		loc, ok, err := cat.chunk(c.ID)
+		if err != nil || !ok {
+			t.Fatalf("chunk %s: %v %v", c.ID, ok, err)
+		}
+		fetched[c.ID] = int64(loc.RawLen)
+	}
+	var total int64
+	for _, n := range fetched {
+		total += n
+	}
+	amp := float64(total) / float64(f.Size)
+	t.Logf("after %d versions: %d references to %d chunks; reading the file fetches %.2fx its size", len(vs), len(f.Chunks), len(fetched), amp)
+	if amp > 1/compactBelow+0.3 {
+		t.Errorf("reading the latest version fetches %.2fx its size", amp)
+	}
+	for k, v := range vs {
+		if !bytes.Equal(readAll(t, st, v, "rows.dat"), wants[k]) {
+			t.Fatalf("version %d reads back wrong", k)
+		}
+	}
+}
