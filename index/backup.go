@@ -18,8 +18,10 @@ import (
 type Progress struct {
 	Object ObjectRef
 	Files  int64
-	// DoneBytes counts files finished, read or kept unchanged.
+	// DoneBytes counts bytes read so far plus the sizes of files kept
+	// unchanged: it moves during a large file, so rate and ETA do too.
 	DoneBytes int64
+	// ReadBytes counts bytes read from the source so far.
 	ReadBytes int64
 	NewBytes  int64
 	Elapsed   time.Duration

@@ -184,6 +184,7 @@ func (s *session) store(ctx context.Context, path string, next func() ([]byte, e
 		}
 		if err == nil {
 			n += int64(len(c))
+			s.progressed(int64(len(c)))
 			var f chan chunkResult
 			f, err = s.submit(ctx, c)
 			if f != nil {
@@ -199,7 +200,6 @@ func (s *session) store(ctx context.Context, path string, next func() ([]byte, e
 	if err != nil {
 		return nil, n, fmt.Errorf("store %s: %w", path, err)
 	}
-	s.readBytes.Add(n)
 	return refs, n, nil
 }
 
@@ -211,15 +211,24 @@ func (s *session) Keep(ctx context.Context, e sources.Entry) error {
 	}
 	e.Size = p.Size
 	s.record(File{Entry: e, Chunks: p.Chunks})
+	s.doneBytes.Add(p.Size)
 	return nil
 }
 
+// record adds a finished entry. Bytes count as done as they are read
+// (progressed), or at once for kept files.
 func (s *session) record(f File) {
 	s.mu.Lock()
 	s.files[f.Path] = f
 	s.mu.Unlock()
 	s.filesDone.Add(1)
-	s.doneBytes.Add(f.Size)
+}
+
+// progressed counts k bytes read from the source, as they are read, so
+// that progress and its ETA move during one large file too.
+func (s *session) progressed(k int64) {
+	s.readBytes.Add(k)
+	s.doneBytes.Add(k)
 }
 
 func (s *session) close() {

@@ -29,13 +29,15 @@ func (s *session) AddSpans(ctx context.Context, e sources.Entry, next func() (so
 			break
 		}
 		if err == nil {
-			if len(sp.Data) > 0 {
+			k := int64(len(sp.Data))
+			if k > 0 {
 				err = b.addData(sp.Data)
-				n += int64(len(sp.Data))
 			} else if sp.Len > 0 {
+				k = sp.Len
 				err = b.addPrev(sp.Off, sp.Len)
-				n += sp.Len
 			}
+			n += k
+			s.progressed(k)
 		}
 		if err != nil {
 			b.abort()
@@ -49,7 +51,6 @@ func (s *session) AddSpans(ctx context.Context, e sources.Entry, next func() (so
 	if e.Size >= 0 && n != e.Size {
 		return fmt.Errorf("store %s: got %d bytes, expected %d", e.Path, n, e.Size)
 	}
-	s.readBytes.Add(n)
 	e.Size = n
 	e.Type = sources.TypeFile
 	s.record(File{Entry: e, Chunks: refs})
