@@ -1,9 +1,11 @@
 package index
 
 import (
+	"bytes"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"time"
 	"unicode/utf8"
 
@@ -32,14 +34,14 @@ type rawObject struct {
 }
 
 type mfile struct {
-	Path        rawString  `json:"path"`
-	Type        uint8      `json:"type"`
-	Mode        uint32     `json:"mode"`
-	ModTime     time.Time  `json:"mtime"`
-	Size        int64      `json:"size"`
-	Target      rawString  `json:"target,omitempty"`
-	Fingerprint string     `json:"fp,omitempty"`
-	Chunks      []chunkRec `json:"chunks,omitempty"`
+	Path        rawString `json:"path"`
+	Type        uint8     `json:"type"`
+	Mode        uint32    `json:"mode"`
+	ModTime     time.Time `json:"mtime"`
+	Size        int64     `json:"size"`
+	Target      rawString `json:"target,omitempty"`
+	Fingerprint string    `json:"fp,omitempty"`
+	Chunks      chunkList `json:"chunks,omitempty"`
 }
 
 // chunkRec is a ChunkRef as ["hex id", size] or, for an extent that does
@@ -79,6 +81,74 @@ func (c *chunkRec) UnmarshalJSON(b []byte) error {
 	return json.Unmarshal(v[1], &c.Size)
 }
 
+// chunkList is a file's references. Its decoder parses the compact forms
+// by hand: a .bson file record can hold 100,000 extents, and decoding each
+// through encoding/json's reflection was most of the time spent loading a
+// previous version or opening a file on the mount.
+type chunkList []chunkRec
+
+func (l *chunkList) UnmarshalJSON(b []byte) error {
+	out := (*l)[:0]
+	p := bytes.TrimSpace(b)
+	if string(p) == "null" {
+		*l = nil
+		return nil
+	}
+	if len(p) < 2 || p[0] != '[' || p[len(p)-1] != ']' {
+		return fmt.Errorf("bad chunk list: not an array")
+	}
+	p = bytes.TrimSpace(p[1 : len(p)-1])
+	for len(p) > 0 {
+		end := bytes.IndexByte(p, ']')
+		if p[0] != '[' || end < 0 {
+			return fmt.Errorf("bad chunk list near %.40q", p)
+		}
+		var c chunkRec
+		if !c.parseFast(p[:end+1]) {
+			if err := c.UnmarshalJSON(p[:end+1]); err != nil {
+				return err
+			}
+		}
+		out = append(out, c)
+		p = bytes.TrimSpace(p[end+1:])
+		if len(p) > 0 {
+			if p[0] != ',' {
+				return fmt.Errorf("bad chunk list near %.40q", p)
+			}
+			p = bytes.TrimSpace(p[1:])
+		}
+	}
+	*l = out
+	return nil
+}
+
+// parseFast parses exactly ["<64 hex>",<size>] or ["<64 hex>",<size>,<off>]
+// as MarshalJSON writes them; anything else is left to UnmarshalJSON.
+func (c *chunkRec) parseFast(b []byte) bool {
+	if len(b) < 70 || string(b[:2]) != `["` || b[66] != '"' || b[67] != ',' {
+		return false
+	}
+	if _, err := hex.Decode(c.ID[:], b[2:66]); err != nil {
+		return false
+	}
+	nums := bytes.Split(b[68:len(b)-1], []byte{','})
+	if len(nums) > 2 {
+		return false
+	}
+	for i, n := range nums {
+		v, err := strconv.ParseUint(string(n), 10, 32)
+		if err != nil {
+			return false
+		}
+		if i == 0 {
+			c.Size = uint32(v)
+		} else {
+			c.Off = uint32(v)
+		}
+	}
+	return true
+}
+
 // rawString holds arbitrary bytes in JSON: valid UTF-8 as a plain string,
 // anything else as {"b64": "..."}.
 type rawString string
@@ -107,7 +177,7 @@ func (r *rawString) UnmarshalJSON(b []byte) error {
 
 func fileToM(f File) mfile {
 	m := mfile{Path: rawString(f.Path), Type: uint8(f.Type), Mode: f.Mode, ModTime: f.ModTime.UTC(), Size: f.Size, Target: rawString(f.Target), Fingerprint: f.Fingerprint}
-	m.Chunks = make([]chunkRec, len(f.Chunks))
+	m.Chunks = make(chunkList, len(f.Chunks))
 	for i, c := range f.Chunks {
 		m.Chunks[i] = chunkRec(c)
 	}
