@@ -55,39 +55,27 @@ func (s *Store) Backup(ctx context.Context, src sources.Source, obj sources.Obje
 
 	known := newChunkSet()
 	prev := map[string]File{}
-	prevIDs := map[ID]struct{}{}
-	prevLocs := map[ID]BlobLoc{} // where the previous version's chunks are, for sources that read it
 	var prevV *Version
 	err = s.withCatalog(ctx, func(c *catalog) error {
-		vs, err := c.versions(ref)
-		if err != nil {
-			return err
-		}
-		if len(vs) > 0 {
-			prevV = &vs[len(vs)-1]
-			err := c.scan(filesPrefix(versionID(prevV.Name)), func(k, v []byte) error {
-				rest := string(k[9:])
-				i := strings.IndexByte(rest, 0)
-				f, err := decodeFileRecord(rest[:i], rest[i+1:], v)
-				prev[f.Path] = f
-				for _, c := range f.Chunks {
-					prevIDs[c.ID] = struct{}{}
-				}
-				return err
-			})
-			if err != nil {
-				return err
-			}
-		}
-		return c.scan([]byte{keyChunk}, func(k, v []byte) error {
+		if err := c.scan([]byte{keyChunk}, func(k, v []byte) error {
 			var id ID
 			copy(id[:], k[1:])
-			loc := decodeLoc(v)
-			known.m[id] = loc.Length
-			if _, ok := prevIDs[id]; ok {
-				prevLocs[id] = loc
-			}
+			known.m[id] = decodeLoc(v).Length
 			return nil
+		}); err != nil {
+			return err
+		}
+		vs, err := c.versions(ref)
+		if err != nil || len(vs) == 0 {
+			return err
+		}
+		prevV = &vs[len(vs)-1]
+		return c.scan(filesPrefix(versionID(prevV.Name)), func(k, v []byte) error {
+			rest := string(k[9:])
+			i := strings.IndexByte(rest, 0)
+			f, err := decodeFileRecord(rest[:i], rest[i+1:], v)
+			prev[f.Path] = f
+			return err
 		})
 	})
 	if err != nil {
@@ -99,7 +87,7 @@ func (s *Store) Backup(ctx context.Context, src sources.Source, obj sources.Obje
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	pv := &prevVersion{s: s, files: prev, locs: prevLocs}
+	pv := &prevVersion{ctx: ctx, s: s, files: prev}
 	sess := newSession(ctx, s, known, prev, workers)
 	sess.prevLocate = pv.locate
 	stopProgress := s.reportProgress(sess, ref, prevV, start, opts.Progress)
@@ -122,6 +110,11 @@ func (s *Store) Backup(ctx context.Context, src sources.Source, obj sources.Obje
 			return Version{}, fmt.Errorf("backup %s: write index: %w", ref, err)
 		}
 	}
+	if sess.spans.Load() {
+		if err := s.upgradeFormat(ctx); err != nil {
+			return Version{}, fmt.Errorf("backup %s: %w", ref, err)
+		}
+	}
 	v, err := s.commit(ctx, ref, src.Kind(), obj, res, sess, time.Since(start))
 	if err != nil {
 		return Version{}, fmt.Errorf("backup %s: %w", ref, err)
@@ -130,12 +123,18 @@ func (s *Store) Backup(ctx context.Context, src sources.Source, obj sources.Obje
 }
 
 // prevVersion is what a source sees of the previous version: its entries
-// and, for row sources, its files' content, read without the catalog
-// (the backup runs detached) through the chunk locations loaded at start.
+// and, for row sources, its files' content. The backup runs without the
+// catalog, so the first read looks up where the previous version's chunks
+// are, in one short catalog session (sources that never read, such as
+// posix, pay nothing for it).
 type prevVersion struct {
+	ctx   context.Context
 	s     *Store
 	files map[string]File
-	locs  map[ID]BlobLoc
+
+	once sync.Once
+	locs map[ID]BlobLoc
+	err  error
 }
 
 var _ sources.PreviousReader = (*prevVersion)(nil)
@@ -150,13 +149,47 @@ func (p *prevVersion) Open(ctx context.Context, path string) (io.ReadCloser, err
 	if !ok || f.Type != sources.TypeFile {
 		return nil, fmt.Errorf("open %s in the previous version: %w", path, ErrNotFound)
 	}
+	if err := p.load(); err != nil {
+		return nil, err
+	}
 	r := p.s.OpenFile(f)
 	r.locate = p.locate
 	return &streamReader{ctx: ctx, r: r}, nil
 }
 
+// load finds the previous version's chunks in the catalog, once.
+func (p *prevVersion) load() error {
+	p.once.Do(func() {
+		p.locs = map[ID]BlobLoc{}
+		p.err = p.s.withCatalog(p.ctx, func(c *catalog) error {
+			for _, f := range p.files {
+				for _, r := range f.Chunks {
+					if _, done := p.locs[r.ID]; done {
+						continue
+					}
+					loc, ok, err := c.chunk(r.ID)
+					if err != nil {
+						return err
+					}
+					if ok {
+						p.locs[r.ID] = loc
+					}
+				}
+			}
+			return nil
+		})
+		if p.err != nil {
+			p.err = fmt.Errorf("locate the previous version's chunks: %w", p.err)
+		}
+	})
+	return p.err
+}
+
 // locate finds the previous version's chunks without the catalog.
 func (p *prevVersion) locate(id ID) (BlobLoc, bool, error) {
+	if err := p.load(); err != nil {
+		return BlobLoc{}, false, err
+	}
 	loc, ok := p.locs[id]
 	return loc, ok, nil
 }

@@ -13,8 +13,15 @@ import (
 	"github.com/stratabackup/strata/backends"
 )
 
-// FormatVersion is the store format this code writes and reads.
-const FormatVersion = 1
+// FormatVersion is the store format this code writes. Format 2 added
+// extents (a file referring to part of a chunk, see doc.go); a format-1
+// store is read as is and moved to 2 by the first backup that writes an
+// extent, so that older strata binaries, which would misread extents,
+// refuse the store instead.
+const FormatVersion = 2
+
+// minFormat is the oldest store format this code reads.
+const minFormat = 1
 
 // Config is the store's "config" object: what every reader must know before
 // it can read anything else.
@@ -73,8 +80,8 @@ func loadConfig(ctx context.Context, be backends.Backend) (Config, error) {
 	if err := json.Unmarshal(data, &cfg); err != nil {
 		return Config{}, fmt.Errorf("open %s: parse config: %w", be.Location(), err)
 	}
-	if cfg.Format != FormatVersion {
-		return Config{}, fmt.Errorf("open %s: store format %d, this strata reads format %d", be.Location(), cfg.Format, FormatVersion)
+	if cfg.Format < minFormat || cfg.Format > FormatVersion {
+		return Config{}, fmt.Errorf("open %s: store format %d, this strata reads formats %d to %d (a newer strata wrote it?)", be.Location(), cfg.Format, minFormat, FormatVersion)
 	}
 	if err := cfg.Chunker.validate(); err != nil {
 		return Config{}, fmt.Errorf("open %s: %w", be.Location(), err)
@@ -86,4 +93,31 @@ func randomID() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
+}
+
+// upgradeFormat moves the store's config to FormatVersion before a version
+// that needs it is written. Put is atomic; a crash before it leaves a
+// format-1 store with no extents in it, after it a format-2 store.
+func (s *Store) upgradeFormat(ctx context.Context) error {
+	s.fmtMu.Lock()
+	defer s.fmtMu.Unlock()
+	if s.cfg.Format >= FormatVersion || s.fmtUpgraded {
+		return nil
+	}
+	cur, err := loadConfig(ctx, s.be)
+	if err != nil {
+		return err
+	}
+	if cur.Format >= FormatVersion { // another process did it
+		s.fmtUpgraded = true
+		return nil
+	}
+	cur.Format = FormatVersion
+	data, _ := json.MarshalIndent(cur, "", "  ")
+	if err := s.be.Put(ctx, "config", data); err != nil {
+		return fmt.Errorf("upgrade store %s to format %d: %w", s.be.Location(), FormatVersion, err)
+	}
+	s.log.Info("store format upgraded: older strata versions will refuse it", "store", s.be.Location(), "format", FormatVersion)
+	s.fmtUpgraded = true
+	return nil
 }

@@ -21,6 +21,9 @@
 // write new rows into fresh chunks and refer to unchanged rows inside the
 // chunks an earlier version wrote (extents), so one changed 100-byte
 // document costs about its own bytes plus two references, not a chunk.
+// Extents are store format 2: a format-1 store is moved to 2 (its config
+// rewritten) before the first manifest with extents, so that older
+// binaries refuse the store rather than misread it.
 //
 // # Crash safety
 //

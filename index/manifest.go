@@ -88,8 +88,8 @@ func (c *chunkRec) UnmarshalJSON(b []byte) error {
 type chunkList []chunkRec
 
 func (l *chunkList) UnmarshalJSON(b []byte) error {
-	out := (*l)[:0]
 	p := bytes.TrimSpace(b)
+	out := make(chunkList, 0, len(p)/80) // ~80 bytes per compact reference
 	if string(p) == "null" {
 		*l = nil
 		return nil

@@ -3,6 +3,7 @@ package index
 import (
 	"container/list"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -31,15 +32,24 @@ func newChunkCache(max int64) *chunkCache {
 	return &chunkCache{max: max, lru: list.New(), m: map[ID]*cacheEntry{}}
 }
 
-// get returns the chunk, calling load once for concurrent callers.
+// get returns the chunk, calling load once for concurrent callers. A
+// caller that waited on another's load which failed because that caller's
+// context ended (a cancelled read-ahead) loads again under its own.
 func (c *chunkCache) get(id ID, load func() ([]byte, error)) ([]byte, error) {
-	c.mu.Lock()
-	if e, ok := c.m[id]; ok {
+	for {
+		c.mu.Lock()
+		e, ok := c.m[id]
+		if !ok {
+			break // c.mu stays locked for the load below
+		}
 		if e.elem != nil {
 			c.lru.MoveToFront(e.elem)
 		}
 		c.mu.Unlock()
 		<-e.ready
+		if e.err != nil && (errors.Is(e.err, context.Canceled) || errors.Is(e.err, context.DeadlineExceeded)) {
+			continue
+		}
 		return e.data, e.err
 	}
 	e := &cacheEntry{id: id, ready: make(chan struct{})}

@@ -38,6 +38,8 @@ type session struct {
 	readBytes, doneBytes, newBytes, newChunks, filesDone atomic.Int64
 	// copiedBytes counts bytes AddSpans copied out of sparse chunks.
 	copiedBytes atomic.Int64
+	// spans is set once AddSpans is used: the version may hold extents.
+	spans atomic.Bool
 }
 
 type chunkJob struct {
@@ -134,6 +136,7 @@ func (s *session) Add(ctx context.Context, e sources.Entry, r io.Reader) error {
 		return err
 	}
 	if n != e.Size {
+		s.doneBytes.Add(-n) // not done: the source reads it again or fails
 		return fmt.Errorf("store %s: read %d bytes, expected %d (the file changed while being read)", e.Path, n, e.Size)
 	}
 	s.record(File{Entry: e, Chunks: refs})
@@ -164,6 +167,7 @@ func (s *session) AddChunks(ctx context.Context, e sources.Entry, next func() ([
 		return err
 	}
 	if e.Size >= 0 && n != e.Size {
+		s.doneBytes.Add(-n)
 		return fmt.Errorf("store %s: got %d bytes, expected %d", e.Path, n, e.Size)
 	}
 	e.Size = n
@@ -193,11 +197,13 @@ func (s *session) store(ctx context.Context, path string, next func() ([]byte, e
 		}
 		if err != nil {
 			_, _ = collect(futs)
+			s.doneBytes.Add(-n)
 			return nil, n, fmt.Errorf("read %s: %w", path, err)
 		}
 	}
 	refs, err := collect(futs)
 	if err != nil {
+		s.doneBytes.Add(-n)
 		return nil, n, fmt.Errorf("store %s: %w", path, err)
 	}
 	return refs, n, nil

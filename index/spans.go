@@ -20,6 +20,7 @@ func (s *session) AddSpans(ctx context.Context, e sources.Entry, next func() (so
 	if err := checkPath(e.Path); err != nil {
 		return err
 	}
+	s.spans.Store(true) // the version may hold extents: format 2
 	b := spanBuilder{s: s, ctx: ctx, prev: s.prev[e.Path]}
 	b.prevOffs = refOffsets(b.prev.Chunks)
 	var n int64
@@ -41,15 +42,17 @@ func (s *session) AddSpans(ctx context.Context, e sources.Entry, next func() (so
 		}
 		if err != nil {
 			b.abort()
+			s.doneBytes.Add(-n)
 			return fmt.Errorf("store %s: %w", e.Path, err)
 		}
 	}
 	refs, err := b.finish()
-	if err != nil {
-		return fmt.Errorf("store %s: %w", e.Path, err)
+	if err == nil && e.Size >= 0 && n != e.Size {
+		err = fmt.Errorf("got %d bytes, expected %d", n, e.Size)
 	}
-	if e.Size >= 0 && n != e.Size {
-		return fmt.Errorf("store %s: got %d bytes, expected %d", e.Path, n, e.Size)
+	if err != nil {
+		s.doneBytes.Add(-n)
+		return fmt.Errorf("store %s: %w", e.Path, err)
 	}
 	e.Size = n
 	e.Type = sources.TypeFile
@@ -184,7 +187,7 @@ func (b *spanBuilder) pickCompaction() map[ID]struct{} {
 	budget := int64(compactBudget * float64(b.prevOffs[len(b.prevOffs)-1]))
 	for _, c := range cands {
 		if c.used > budget {
-			break
+			continue // a smaller, denser one may still fit
 		}
 		budget -= c.used
 		out[c.id] = struct{}{}
@@ -210,10 +213,11 @@ func (b *spanBuilder) addPrev(off, n int64) error {
 			if err != nil {
 				return fmt.Errorf("copy from the previous version: %w", err)
 			}
-			if int(ref.Off+ref.Size) > len(data) {
-				return fmt.Errorf("copy from the previous version: bytes %d-%d of chunk %s, which has %d: %w", ref.Off, ref.Off+ref.Size, c.ID, len(data), ErrCorrupt)
+			from, to := int64(c.Off)+in, int64(c.Off)+in+take
+			if to > int64(len(data)) {
+				return fmt.Errorf("copy from the previous version: bytes %d-%d of chunk %s, which has %d: %w", from, to, c.ID, len(data), ErrCorrupt)
 			}
-			if err := b.addData(data[ref.Off : ref.Off+ref.Size]); err != nil {
+			if err := b.addData(data[from:to]); err != nil {
 				return err
 			}
 			b.s.copiedBytes.Add(take)

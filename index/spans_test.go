@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stratabackup/strata/backends"
 	"github.com/stratabackup/strata/sources"
 )
 
@@ -359,5 +360,91 @@ func TestPruneKeepsExtentsOfForgottenVersion(t *testing.T) {
 	chk, err := st.Check(ctx, nil)
 	if err != nil || len(chk.Damage) > 0 {
 		t.Fatalf("check after prune: %v %v", err, chk.Damage)
+	}
+}
+
+// A format-1 store stays format 1 until a version with extents is written;
+// then its config says 2, so older binaries refuse it instead of
+// misreading extents. A format this code does not know is refused.
+func TestFormatUpgradeOnFirstExtent(t *testing.T) {
+	ctx := context.Background()
+	be, err := backends.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := Init(ctx, be)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Format != FormatVersion {
+		t.Fatalf("new store has format %d, want %d", cfg.Format, FormatVersion)
+	}
+	setFormat := func(n int) {
+		c := cfg
+		c.Format = n
+		data, _ := json.Marshal(c)
+		if err := be.Put(ctx, "config", data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	format := func() int {
+		c, err := loadConfig(ctx, be)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.Format
+	}
+	setFormat(1)
+	st, err := Open(ctx, be, Options{CacheDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	obj := sources.Object{Cluster: "c", Database: "d", Table: "t"}
+	if _, err := st.Backup(ctx, &memSource{files: map[string][]byte{"a": []byte("x")}}, obj, BackupOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if f := format(); f != 1 {
+		t.Fatalf("a backup without extents moved the store to format %d", f)
+	}
+	src := &rowSource{recs: makeRecs(rand.New(rand.NewSource(5)), 100), at: time.Unix(1700000000, 0).UTC()}
+	if _, err := st.Backup(ctx, src, sources.Object{Cluster: "c", Database: "d", Table: "rows"}, BackupOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if f := format(); f != FormatVersion {
+		t.Fatalf("after a backup with spans the store has format %d, want %d", f, FormatVersion)
+	}
+	setFormat(FormatVersion + 1)
+	if _, err := loadConfig(ctx, be); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("store format %d", FormatVersion+1)) {
+		t.Fatalf("a future format opened: %v", err)
+	}
+}
+
+// A reader waiting on a chunk load that failed because the loader's
+// context ended (a cancelled read-ahead) loads it again itself.
+func TestChunkCacheRetriesAfterCancelledLoad(t *testing.T) {
+	c := newChunkCache(1 << 20)
+	var id ID
+	started, release := make(chan struct{}), make(chan struct{})
+	go func() {
+		_, _ = c.get(id, func() ([]byte, error) {
+			close(started)
+			<-release
+			return nil, fmt.Errorf("read-ahead: %w", context.Canceled)
+		})
+	}()
+	<-started
+	done := make(chan []byte)
+	go func() {
+		b, err := c.get(id, func() ([]byte, error) { return []byte("data"), nil })
+		if err != nil {
+			t.Error(err)
+		}
+		done <- b
+	}()
+	time.Sleep(20 * time.Millisecond) // let the second caller wait on the first load
+	close(release)
+	if b := <-done; string(b) != "data" {
+		t.Fatalf("got %q after the first load was cancelled", b)
 	}
 }

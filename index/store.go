@@ -61,6 +61,10 @@ type Store struct {
 	// commitMu serialises manifest naming within this process; across
 	// processes the catalog's own lock does (see commit).
 	commitMu sync.Mutex
+	// fmtMu guards fmtUpgraded: this process moved the store to
+	// FormatVersion (s.cfg keeps the format it was opened with).
+	fmtMu       sync.Mutex
+	fmtUpgraded bool
 }
 
 // DefaultCacheDir returns where catalogs live unless told otherwise.
