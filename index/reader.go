@@ -179,6 +179,7 @@ func (r *FileReader) ReadAt(ctx context.Context, p []byte, off int64) (int, erro
 func (r *FileReader) prefetch(off int64, i int) {
 	r.mu.Lock()
 	if off != r.next && off != 0 {
+		r.primed = i // a seek: read-ahead starts again from here
 		r.mu.Unlock()
 		return
 	}
