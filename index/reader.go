@@ -178,10 +178,12 @@ func (r *FileReader) ReadAt(ctx context.Context, p []byte, off int64) (int, erro
 // prefetchScan references ahead.
 func (r *FileReader) prefetch(off int64, i int) {
 	r.mu.Lock()
-	if off != r.next && off != 0 {
-		r.primed = i // a seek: read-ahead starts again from here
-		r.mu.Unlock()
-		return
+	if off != r.next {
+		r.primed = i  // a seek: read-ahead starts again from here
+		if off != 0 { // reading from the start counts as sequential
+			r.mu.Unlock()
+			return
+		}
 	}
 	seen := []ID{r.f.Chunks[i].ID}
 	var ids []ID
