@@ -271,7 +271,14 @@ func (s *Store) commit(ctx context.Context, ref ObjectRef, kind string, obj sour
 	var name string
 	s.commitMu.Lock()
 	defer s.commitMu.Unlock()
-	err := s.withCatalog(ctx, func(c *catalog) error {
+	dir := versionName(ref, at)
+	dir = dir[:strings.LastIndexByte(dir, '/')]
+	lock, err := commitLock(ctx, s.be, dir)
+	if err != nil {
+		return Version{}, err
+	}
+	defer lock.release()
+	err = s.withCatalog(ctx, func(c *catalog) error {
 		for {
 			m.Time = at
 			name = versionName(ref, at)

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/stratabackup/strata/backends"
+	mrand "math/rand/v2"
+	"slices"
 )
 
 // Locks live on the backend as locks/<id>. A backup holds a shared lock for
@@ -171,3 +173,37 @@ func exclusiveLock(ctx context.Context, be backends.Backend, op string, wait fun
 
 // processGone reports a process that no longer exists on this host.
 func processGone(pid int) bool { return errors.Is(syscall.Kill(pid, 0), syscall.ESRCH) }
+
+// commitLock serialises the naming and writing of one object's manifests
+// across processes and hosts (a remote store shared by several machines):
+// without it two backups of one table in the same second could both find
+// the name free and the second Put would overwrite the first version. A
+// commit writes its lock ("commit <object>", shared as far as prune is
+// concerned), then lists the locks: it goes ahead only if no other live
+// commit lock for the object exists, else it removes its own and retries
+// after a random pause. Of two that see each other both back off; one
+// that listed before the other wrote goes first and the other sees it.
+func commitLock(ctx context.Context, be backends.Backend, object string) (*heldLock, error) {
+	op := "commit " + object
+	for attempt := 0; ; attempt++ {
+		l, err := acquireLock(ctx, be, op, false)
+		if err != nil {
+			return nil, err
+		}
+		others, err := otherLocks(ctx, be, l.name)
+		if err != nil {
+			l.release()
+			return nil, err
+		}
+		if !slices.ContainsFunc(others, func(o lockInfo) bool { return o.Op == op }) {
+			return l, nil
+		}
+		l.release()
+		pause := time.Duration(10+mrand.IntN(40*min(attempt+1, 10))) * time.Millisecond
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("wait for other commits of %s: %w", object, ctx.Err())
+		case <-time.After(pause):
+		}
+	}
+}
