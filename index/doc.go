@@ -8,7 +8,7 @@
 //	packs/<2 hex>/<pack id>                 blobs, then a header (41 bytes per blob: type, chunk id, stored and raw length), its length, magic
 //	indexes/<random id>                     zstd JSON: for each pack written by one backup session (or prune), its blobs
 //	versions/<cluster>/<db>/<table>/<time>  zstd JSON manifest: object, time, kind, stats, meta, warnings, files and their chunks
-//	locks/<random id>                       JSON: who holds the store (backup: shared; prune: exclusive)
+//	locks/<random id>                       JSON: who holds the store (backup: shared; prune: exclusive; "commit <object>": one manifest write per object at a time, across hosts)
 //
 // A chunk's id is the BLAKE3-256 of its raw bytes; it is stored once, zstd
 // compressed unless that makes it no smaller. Chunk boundaries come from FastCDC
