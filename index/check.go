@@ -115,21 +115,39 @@ func (s *Store) attribute(ctx context.Context, cat *catalog, bad map[ID]string, 
 		return err
 	}
 	affected := map[ID][]string{}
+	rawLen := map[ID]uint32{} // indexed chunks already looked up
+	var badRefs []Damage
 	for _, v := range vs {
 		err := s.Walk(ctx, v, "", func(f File) error {
+			where := v.Object.String() + "/" + TimeName(v.Time) + ": " + f.Path
 			for _, c := range f.Chunks {
 				if _, isBad := bad[c.ID]; !isBad {
-					if loc, ok, err := cat.chunk(c.ID); err != nil {
-						return err
-					} else if !ok {
-						bad[c.ID] = "chunk not in any index"
-					} else if uint64(c.Off)+uint64(c.Size) > uint64(loc.RawLen) {
-						bad[c.ID] = fmt.Sprintf("referenced bytes %d-%d beyond the chunk's %d", c.Off, uint64(c.Off)+uint64(c.Size), loc.RawLen)
-					} else {
+					n, seen := rawLen[c.ID]
+					if !seen {
+						loc, ok, err := cat.chunk(c.ID)
+						if err != nil {
+							return err
+						}
+						if ok {
+							n, seen = loc.RawLen, true
+							rawLen[c.ID] = n
+						} else {
+							bad[c.ID] = "chunk not in any index"
+						}
+					}
+					if seen {
+						// A healthy chunk, but this file's reference to it
+						// may point past its end (a damaged manifest).
+						if end := uint64(c.Off) + uint64(c.Size); end > uint64(n) {
+							badRefs = append(badRefs, Damage{
+								Problem:  fmt.Sprintf("reference to bytes %d-%d of a %d-byte chunk (the version's manifest is damaged)", c.Off, end, n),
+								Chunk:    c.ID.String(),
+								Affected: []string{where},
+							})
+						}
 						continue
 					}
 				}
-				where := v.Object.String() + "/" + TimeName(v.Time) + ": " + f.Path
 				if l := affected[c.ID]; len(l) == 0 || l[len(l)-1] != where {
 					affected[c.ID] = append(l, where)
 				}
@@ -140,6 +158,7 @@ func (s *Store) attribute(ctx context.Context, cat *catalog, bad map[ID]string, 
 			return err
 		}
 	}
+	res.Damage = append(res.Damage, badRefs...)
 	for id, problem := range bad {
 		d := Damage{Problem: problem, Chunk: id.String(), Affected: affected[id]}
 		res.Damage = append(res.Damage, d)

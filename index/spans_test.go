@@ -448,3 +448,45 @@ func TestChunkCacheRetriesAfterCancelledLoad(t *testing.T) {
 		t.Fatalf("got %q after the first load was cancelled", b)
 	}
 }
+
+// A manifest whose extent points past its chunk's end is reported as a
+// damaged reference of that one file, not as a damaged chunk.
+func TestCheckReportsReferencePastChunkEnd(t *testing.T) {
+	ctx := context.Background()
+	st, be, cache := newTestStore(t)
+	src := &rowSource{recs: makeRecs(rand.New(rand.NewSource(6)), 1000), at: time.Unix(1700000000, 0).UTC()}
+	v, err := st.Backup(ctx, src, sources.Object{Cluster: "c", Database: "d", Table: "rows"}, BackupOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := readManifest(ctx, be, v.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range m.Files {
+		if m.Files[i].Path == "rows.dat" {
+			m.Files[i].Chunks[0].Off = 1 << 30
+		}
+	}
+	data, err := zstdJSON(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := be.Put(ctx, v.Name, data); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	st2, err := Rebuild(ctx, be, Options{CacheDir: cache})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st2.Close()
+	res, err := st2.Check(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Damage) != 1 || !strings.Contains(res.Damage[0].Problem, "manifest is damaged") ||
+		len(res.Damage[0].Affected) != 1 || !strings.HasSuffix(res.Damage[0].Affected[0], ": rows.dat") {
+		t.Fatalf("damage %+v, want one damaged reference in rows.dat", res.Damage)
+	}
+}
