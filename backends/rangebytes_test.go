@@ -6,6 +6,8 @@ import (
 	"net"
 	"sync/atomic"
 	"testing"
+
+	"github.com/stratabackup/strata/backends/backendtest"
 )
 
 // countingProxy forwards TCP connections to target and counts the bytes
@@ -59,7 +61,7 @@ func (c countingWriter) Write(b []byte) (int, error) {
 // through a byte-counting proxy: the response must be about 4 KiB, not the
 // object.
 func TestRangedGetFetchesOnlyTheRange(t *testing.T) {
-	addr := startS3(t, "range-key", "range-secret", "bucket")
+	addr := backendtest.StartS3(t, "range-key", "range-secret", "bucket")
 	proxy := startCountingProxy(t, addr)
 	b := open(t, ":s3,provider=Rclone,endpoint='http://"+proxy.ln.Addr().String()+"',access_key_id=range-key,secret_access_key=range-secret:bucket/r")
 	ctx := context.Background()

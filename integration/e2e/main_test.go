@@ -52,11 +52,21 @@ type env struct {
 	cache string
 }
 
-// newEnv creates an empty store (strata init) for the test.
+// newEnv creates an empty store (strata init) in a local directory.
 func newEnv(t *testing.T) *env {
 	t.Helper()
+	return newEnvAt(t, "")
+}
+
+// newEnvAt creates an empty store at location (a local directory when
+// empty, else any backend location, e.g. an rclone connection string).
+func newEnvAt(t *testing.T, location string) *env {
+	t.Helper()
 	root := t.TempDir()
-	e := &env{t: t, root: root, store: filepath.Join(root, "store"), cache: filepath.Join(root, "cache")}
+	e := &env{t: t, root: root, store: location, cache: filepath.Join(root, "cache")}
+	if location == "" {
+		e.store = filepath.Join(root, "store")
+	}
 	e.ok("init")
 	return e
 }
