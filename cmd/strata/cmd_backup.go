@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -53,13 +54,21 @@ interrupted backup leaves earlier versions intact.`,
 				Name:      "mongodb",
 				Usage:     "back up MongoDB collections in mongodump's layout",
 				UsageText: "strata backup mongodb --cluster NAME --uri mongodb://HOST:PORT/ [--only DB[/COLLECTION]]",
+				Description: `One version per collection: <coll>.bson (raw documents in _id order) and
+<coll>.metadata.json, as mongodump writes them. Unchanged documents are
+stored as references to the previous version, which is read back from
+the store for the comparison. Without --only every database except
+admin, local and config is backed up, without system.* collections;
+naming one literally (--only admin/system.users) backs it up. Literal
+database names also spare the server a listDatabases.`,
 				Flags: []cli.Flag{
 					&cli.StringFlag{Name: "cluster", Required: true, Usage: "cluster name (first level of the tree)"},
 					&cli.StringFlag{Name: "uri", Required: true, EnvVars: []string{"STRATA_MONGODB_URI"}, Usage: "connection string; credentials in it are never logged or stored"},
 					only,
 				},
 				Action: func(c *cli.Context) error {
-					src, err := mongodb.New(mongodb.Config{URI: c.String("uri"), Cluster: c.String("cluster")})
+					dbs, colls := mongoScope(c.StringSlice("only"))
+					src, err := mongodb.New(mongodb.Config{URI: c.String("uri"), Cluster: c.String("cluster"), Databases: dbs, Collections: colls})
 					if err != nil {
 						return cli.Exit(err.Error(), exitUsage)
 					}
@@ -147,6 +156,34 @@ func printVersionLine(v index.Version) {
 	for _, w := range v.Warnings {
 		fmt.Printf("  warning: %s\n", w)
 	}
+}
+
+// mongoScope turns --only patterns into the MongoDB source's discovery
+// scope when they name databases (and collections) literally: discovery
+// then asks only those databases (no listDatabases, which can be slow),
+// and system databases or system.* collections named this way are backed
+// up ("left out unless asked"). Any wildcard in a database part means
+// discovering everything and filtering (filterObjects does either way).
+func mongoScope(patterns []string) (dbs, colls []string) {
+	allColls := len(patterns) > 0
+	for _, p := range patterns {
+		db, coll, hasColl := strings.Cut(p, "/")
+		if db == "" || strings.ContainsAny(db, `*?[\`) {
+			return nil, nil
+		}
+		if !slices.Contains(dbs, db) {
+			dbs = append(dbs, db)
+		}
+		if !hasColl || coll == "" || strings.ContainsAny(coll, `*?[\`) {
+			allColls = false
+		} else {
+			colls = append(colls, db+"."+coll)
+		}
+	}
+	if !allColls {
+		colls = nil
+	}
+	return dbs, colls
 }
 
 // filterObjects keeps objects matching any DB[/TABLE] pattern.
