@@ -210,6 +210,23 @@ func TestMongoDB(t *testing.T) {
 		e.ok("restore", "--to-mongodb", harness.FerretDBRestoreURI, "--db", db+"_r", "m/"+db+"/"+c.Name()+"/latest")
 		sameDocs(t, "restored "+c.Name(), serverDocs(t, dst.Database(db+"_r").Collection(c.Name())), serverDocs(t, c))
 	}
+	// A @diff restored over the first version gives the second: load the
+	// first version into another database, then apply <v1>..<v2> (updated
+	// documents replaced, deleted _ids removed).
+	var ot []string
+	for _, v := range e.versions() {
+		if v.Object.Database == db && v.Object.Table == "orders" {
+			ot = append(ot, index.TimeName(v.Time))
+		}
+	}
+	e.ok("restore", "--to-mongodb", harness.FerretDBRestoreURI, "--db", db+"_d", "m/"+db+"/orders/"+ot[0])
+	t.Cleanup(func() { _ = dst.Database(db + "_d").Drop(context.Background()) })
+	if n := len(serverDocs(t, dst.Database(db+"_d").Collection("orders"))); n != 4000 {
+		t.Fatalf("first version restored %d orders, want 4000", n)
+	}
+	e.ok("restore", "--to-mongodb", harness.FerretDBRestoreURI, "--db", db+"_d", "m/"+db+"/orders/"+ot[0]+".."+ot[1])
+	sameDocs(t, "first version + @diff restored", serverDocs(t, dst.Database(db+"_d").Collection("orders")), serverDocs(t, orders))
+
 	names := indexNames(t, dst.Database(db+"_r").Collection("orders"))
 	for _, name := range []string{"by_customer", "ref_unique"} {
 		if !strings.Contains(names, name) {
