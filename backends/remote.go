@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	iofs "io/fs"
 	"path"
 	"strings"
 	"sync"
@@ -126,9 +127,11 @@ func (r *Remote) wrap(op, name string, err error) error {
 
 // isNotFound reports whether err is one of rclone's ways of saying the
 // object is not there. A directory in the object's place counts too: to
-// strata that name holds no object.
+// strata that name holds no object. So does a local file removed between
+// finding and opening it (another process deleting a lock object).
 func isNotFound(err error) bool {
-	return errors.Is(err, fs.ErrorObjectNotFound) ||
+	return errors.Is(err, iofs.ErrNotExist) ||
+		errors.Is(err, fs.ErrorObjectNotFound) ||
 		errors.Is(err, fs.ErrorDirNotFound) ||
 		errors.Is(err, fs.ErrorIsDir) ||
 		errors.Is(err, fs.ErrorNotAFile)

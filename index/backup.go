@@ -268,17 +268,19 @@ func (s *Store) commit(ctx context.Context, ref ObjectRef, kind string, obj sour
 	for i, f := range files {
 		m.Files[i] = fileToM(f)
 	}
+	// The commit lock (one per object, across processes and hosts) covers
+	// choosing the name and writing the manifest; it is taken before and
+	// released before the catalog, so the two locks never wait on each
+	// other.
 	var name string
-	s.commitMu.Lock()
-	defer s.commitMu.Unlock()
 	dir := versionName(ref, at)
 	dir = dir[:strings.LastIndexByte(dir, '/')]
-	lock, err := commitLock(ctx, s.be, dir)
-	if err != nil {
-		return Version{}, err
-	}
-	defer lock.release()
-	err = s.withCatalog(ctx, func(c *catalog) error {
+	err := func() error {
+		lock, err := commitLock(ctx, s.be, dir)
+		if err != nil {
+			return err
+		}
+		defer lock.release()
 		for {
 			m.Time = at
 			name = versionName(ref, at)
@@ -296,10 +298,15 @@ func (s *Store) commit(ctx context.Context, ref ObjectRef, kind string, obj sour
 		if err := s.be.Put(ctx, name, data); err != nil {
 			return fmt.Errorf("write manifest %s: %w", name, err)
 		}
-		return c.addVersion(name, m)
-	})
+		return nil
+	}()
 	if err != nil {
 		return Version{}, err
+	}
+	// The version is complete on the backend; the catalog is a cache that
+	// a later sync would fill in as well.
+	if err := s.withCatalog(ctx, func(c *catalog) error { return c.addVersion(name, m) }); err != nil {
+		return Version{}, fmt.Errorf("version %s is stored, but recording it in the local catalog failed: %w", name, err)
 	}
 	return m.version(name), nil
 }

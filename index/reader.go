@@ -56,11 +56,13 @@ func (c *chunkCache) get(id ID, load func() ([]byte, error)) ([]byte, error) {
 	c.m[id] = e
 	c.mu.Unlock()
 	e.data, e.err = load()
-	close(e.ready)
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	if e.err != nil {
+		// Gone from the map before waiters wake, so one that retries
+		// loads afresh instead of finding this entry again.
 		delete(c.m, id)
+		c.mu.Unlock()
+		close(e.ready)
 		return nil, e.err
 	}
 	e.elem = c.lru.PushFront(e)
@@ -71,6 +73,8 @@ func (c *chunkCache) get(id ID, load func() ([]byte, error)) ([]byte, error) {
 		delete(c.m, old.id)
 		c.cur -= int64(len(old.data))
 	}
+	c.mu.Unlock()
+	close(e.ready)
 	return e.data, nil
 }
 

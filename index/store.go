@@ -58,9 +58,6 @@ type Store struct {
 	snapDir string
 	cache   *chunkCache
 	diffs   sync.Map // cached DiffResults by key
-	// commitMu serialises manifest naming within this process; across
-	// processes the catalog's own lock does (see commit).
-	commitMu sync.Mutex
 	// fmtMu guards fmtUpgraded: this process moved the store to
 	// FormatVersion (s.cfg keeps the format it was opened with).
 	fmtMu       sync.Mutex
