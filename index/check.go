@@ -117,6 +117,7 @@ func (s *Store) attribute(ctx context.Context, cat *catalog, bad map[ID]string, 
 	affected := map[ID][]string{}
 	rawLen := map[ID]uint32{} // indexed chunks already looked up
 	var badRefs []Damage
+	seenRef := map[string]bool{}
 	for _, v := range vs {
 		err := s.Walk(ctx, v, "", func(f File) error {
 			where := v.Object.String() + "/" + TimeName(v.Time) + ": " + f.Path
@@ -139,6 +140,11 @@ func (s *Store) attribute(ctx context.Context, cat *catalog, bad map[ID]string, 
 						// A healthy chunk, but this file's reference to it
 						// may point past its end (a damaged manifest).
 						if end := uint64(c.Off) + uint64(c.Size); end > uint64(n) {
+							key := where + "\x00" + c.ID.String()
+							if seenRef[key] {
+								continue // one entry per file and chunk
+							}
+							seenRef[key] = true
 							badRefs = append(badRefs, Damage{
 								Problem:  fmt.Sprintf("reference to bytes %d-%d of a %d-byte chunk (the version's manifest is damaged)", c.Off, end, n),
 								Chunk:    c.ID.String(),

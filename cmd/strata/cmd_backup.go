@@ -159,31 +159,40 @@ func printVersionLine(v index.Version) {
 }
 
 // mongoScope turns --only patterns into the MongoDB source's discovery
-// scope when they name databases (and collections) literally: discovery
-// then asks only those databases (no listDatabases, which can be slow),
-// and system databases or system.* collections named this way are backed
-// up ("left out unless asked"). Any wildcard in a database part means
-// discovering everything and filtering (filterObjects does either way).
+// scope. Collections named literally are discovered even when they are
+// system ones ("left out unless asked"); when every pattern names its
+// database literally, discovery asks only those databases (no
+// listDatabases, which can be slow). Patterns are the names as the store
+// shows them, so they are unescaped for the server; filterObjects then
+// keeps exactly what the patterns match.
 func mongoScope(patterns []string) (dbs, colls []string) {
-	allColls := len(patterns) > 0
+	allDBs := len(patterns) > 0
 	for _, p := range patterns {
-		db, coll, hasColl := strings.Cut(p, "/")
-		if db == "" || strings.ContainsAny(db, `*?[\`) {
-			return nil, nil
+		dbPat, collPat, hasColl := strings.Cut(p, "/")
+		db, ok := literalName(dbPat)
+		if !ok {
+			allDBs = false
+			continue
 		}
 		if !slices.Contains(dbs, db) {
 			dbs = append(dbs, db)
 		}
-		if !hasColl || coll == "" || strings.ContainsAny(coll, `*?[\`) {
-			allColls = false
-		} else {
+		if coll, ok := literalName(collPat); hasColl && ok {
 			colls = append(colls, db+"."+coll)
 		}
 	}
-	if !allColls {
-		colls = nil
+	if !allDBs {
+		dbs = nil
 	}
 	return dbs, colls
+}
+
+// literalName returns the raw name a pattern without wildcards stands for.
+func literalName(pattern string) (string, bool) {
+	if pattern == "" || strings.ContainsAny(pattern, `*?[\`) {
+		return "", false
+	}
+	return sources.UnescapeName(pattern)
 }
 
 // filterObjects keeps objects matching any DB[/TABLE] pattern.

@@ -47,7 +47,7 @@ remote backend that is a full download.`,
 				}
 			}
 			if len(res.Damage) > 0 {
-				return cli.Exit(fmt.Sprintf("check: %d damaged chunks", len(res.Damage)), exitDamage)
+				return cli.Exit(fmt.Sprintf("check: %d problems (damaged chunks, or manifests referring past a chunk's end)", len(res.Damage)), exitDamage)
 			}
 			if !c.Bool("json") {
 				fmt.Println("no errors found")

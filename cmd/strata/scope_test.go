@@ -13,10 +13,12 @@ func TestMongoScope(t *testing.T) {
 		{nil, nil, nil},
 		{[]string{"shop"}, []string{"shop"}, nil},
 		{[]string{"shop/orders", "admin/system.users"}, []string{"shop", "admin"}, []string{"shop.orders", "admin.system.users"}},
-		{[]string{"shop/orders", "crm"}, []string{"shop", "crm"}, nil},
+		{[]string{"admin/system.users", "crm"}, []string{"admin", "crm"}, []string{"admin.system.users"}},
 		{[]string{"shop/ord*"}, []string{"shop"}, nil},
 		{[]string{"sh*p/orders"}, nil, nil},
-		{[]string{"shop/orders", "*"}, nil, nil},
+		{[]string{"admin/system.users", "*"}, nil, []string{"admin.system.users"}},
+		{[]string{"shop/50%25off"}, []string{"shop"}, []string{"shop.50%off"}}, // as the store shows it
+		{[]string{"shop/50%off"}, []string{"shop"}, nil},                       // not an escaped name: left to the filter
 	}
 	for _, tc := range cases {
 		dbs, colls := mongoScope(tc.only)

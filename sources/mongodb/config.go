@@ -18,8 +18,10 @@ type Config struct {
 	// Databases limits discovery to these databases; empty means every
 	// database except admin, local and config.
 	Databases []string
-	// Collections limits discovery to these "db.collection" names; empty
-	// means every collection of the chosen databases except system.*.
+	// Collections names "db.collection"s to discover even though they are
+	// system collections (system.*) or lie in a system database; every
+	// other non-system collection of the chosen databases is discovered as
+	// well, for the caller to filter.
 	Collections []string
 	// Workers is how many _id ranges of one collection are read at once
 	// (default 4).

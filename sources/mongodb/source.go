@@ -120,10 +120,7 @@ func (s *Source) namedDB(db string) bool {
 }
 
 func (s *Source) wanted(db, coll string) bool {
-	if len(s.cfg.Collections) > 0 {
-		return slices.Contains(s.cfg.Collections, db+"."+coll)
-	}
-	return !strings.HasPrefix(coll, "system.")
+	return !strings.HasPrefix(coll, "system.") || slices.Contains(s.cfg.Collections, db+"."+coll)
 }
 
 // object names a collection as a store object; names that are not safe as
