@@ -12,7 +12,17 @@ VENV="$CACHE/pymongo-$VERSION"
 if ! "$VENV/bin/python" -c "import bson, pymongo, sys; sys.exit(pymongo.version != '$VERSION')" 2>/dev/null; then
 	echo "pymongo: installing PyMongo $VERSION into $VENV" >&2
 	rm -rf "$VENV"
-	python3 -m venv "$VENV" >&2
-	"$VENV/bin/pip" install -q --disable-pip-version-check "pymongo==$VERSION" >&2
+	if python3 -m venv "$VENV" >&2 2>/dev/null; then
+		"$VENV/bin/pip" install -q --disable-pip-version-check "pymongo==$VERSION" >&2
+	else
+		# No venv module (Debian's python3 without python3-venv): install
+		# into a directory and give it a python that finds it.
+		rm -rf "$VENV"
+		mkdir -p "$VENV/bin"
+		# --target does not touch the system packages; PEP 668 refuses it anyway.
+		PIP_BREAK_SYSTEM_PACKAGES=1 python3 -m pip install -q --disable-pip-version-check --target "$VENV/site" "pymongo==$VERSION" >&2
+		printf '#!/bin/sh\nPYTHONPATH="%s/site${PYTHONPATH:+:$PYTHONPATH}" exec python3 "$@"\n' "$VENV" >"$VENV/bin/python"
+		chmod +x "$VENV/bin/python"
+	fi
 fi
 echo "$VENV/bin/python"
