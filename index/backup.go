@@ -115,7 +115,7 @@ func (s *Store) Backup(ctx context.Context, src sources.Source, obj sources.Obje
 			return Version{}, fmt.Errorf("backup %s: %w", ref, err)
 		}
 	}
-	v, err := s.commit(ctx, ref, src.Kind(), obj, res, sess, time.Since(start))
+	v, err := s.commit(ctx, ref, src.Kind(), obj, res, sess, time.Since(start), opts.Waiting)
 	if err != nil {
 		return Version{}, fmt.Errorf("backup %s: %w", ref, err)
 	}
@@ -228,7 +228,7 @@ func (s *Store) reportProgress(sess *session, ref ObjectRef, prev *Version, star
 // commit writes the manifest under a name no other version holds: if a
 // version of the object already has this second, the time moves on by a
 // second (two backups of one table in one second both land).
-func (s *Store) commit(ctx context.Context, ref ObjectRef, kind string, obj sources.Object, res sources.Result, sess *session, took time.Duration) (Version, error) {
+func (s *Store) commit(ctx context.Context, ref ObjectRef, kind string, obj sources.Object, res sources.Result, sess *session, took time.Duration, waiting func(string)) (Version, error) {
 	at := res.At.UTC().Truncate(time.Second)
 	if at.IsZero() {
 		at = nowUTC().Truncate(time.Second)
@@ -276,7 +276,11 @@ func (s *Store) commit(ctx context.Context, ref ObjectRef, kind string, obj sour
 	dir := versionName(ref, at)
 	dir = dir[:strings.LastIndexByte(dir, '/')]
 	err := func() error {
-		lock, err := commitLock(ctx, s.be, dir)
+		lock, err := commitLock(ctx, s.be, dir, func(li lockInfo) {
+			if waiting != nil {
+				waiting(fmt.Sprintf("%s (pid %d on %s)", li.Op, li.PID, li.Host))
+			}
+		})
 		if err != nil {
 			return err
 		}

@@ -183,7 +183,10 @@ func processGone(pid int) bool { return errors.Is(syscall.Kill(pid, 0), syscall.
 // commit lock for the object exists, else it removes its own and retries
 // after a random pause. Of two that see each other both back off; one
 // that listed before the other wrote goes first and the other sees it.
-func commitLock(ctx context.Context, be backends.Backend, object string) (*heldLock, error) {
+//
+// wait is told of the other commit after a few rounds, so a display can
+// say what the backup waits for (a crashed host's lock lasts until stale).
+func commitLock(ctx context.Context, be backends.Backend, object string, wait func(lockInfo)) (*heldLock, error) {
 	op := "commit " + object
 	for attempt := 0; ; attempt++ {
 		l, err := acquireLock(ctx, be, op, false)
@@ -195,10 +198,14 @@ func commitLock(ctx context.Context, be backends.Backend, object string) (*heldL
 			l.release()
 			return nil, err
 		}
-		if !slices.ContainsFunc(others, func(o lockInfo) bool { return o.Op == op }) {
+		i := slices.IndexFunc(others, func(o lockInfo) bool { return o.Op == op })
+		if i < 0 {
 			return l, nil
 		}
 		l.release()
+		if attempt >= 3 && wait != nil {
+			wait(others[i])
+		}
 		pause := time.Duration(10+mrand.IntN(40*min(attempt+1, 10))) * time.Millisecond
 		select {
 		case <-ctx.Done():
