@@ -34,8 +34,9 @@ func newChunkCache(max int64) *chunkCache {
 
 // get returns the chunk, calling load once for concurrent callers. A
 // caller that waited on another's load which failed because that caller's
-// context ended (a cancelled read-ahead) loads again under its own.
-func (c *chunkCache) get(id ID, load func() ([]byte, error)) ([]byte, error) {
+// context ended (a cancelled read-ahead) loads again under its own; a
+// caller whose own ctx ends stops waiting.
+func (c *chunkCache) get(ctx context.Context, id ID, load func() ([]byte, error)) ([]byte, error) {
 	for {
 		c.mu.Lock()
 		e, ok := c.m[id]
@@ -46,8 +47,12 @@ func (c *chunkCache) get(id ID, load func() ([]byte, error)) ([]byte, error) {
 			c.lru.MoveToFront(e.elem)
 		}
 		c.mu.Unlock()
-		<-e.ready
-		if e.err != nil && (errors.Is(e.err, context.Canceled) || errors.Is(e.err, context.DeadlineExceeded)) {
+		select {
+		case <-e.ready:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		if e.err != nil && ctx.Err() == nil && (errors.Is(e.err, context.Canceled) || errors.Is(e.err, context.DeadlineExceeded)) {
 			continue
 		}
 		return e.data, e.err
@@ -85,7 +90,7 @@ type locator func(ID) (BlobLoc, bool, error)
 // loadChunk fetches one chunk from its pack (through the cache) and
 // verifies it; locate finds the blob, or the catalog when locate is nil.
 func (s *Store) loadChunk(ctx context.Context, id ID, locate locator) ([]byte, error) {
-	return s.cache.get(id, func() ([]byte, error) {
+	return s.cache.get(ctx, id, func() ([]byte, error) {
 		if locate == nil {
 			cat, err := s.catalog()
 			if err != nil {

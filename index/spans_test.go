@@ -427,7 +427,7 @@ func TestChunkCacheRetriesAfterCancelledLoad(t *testing.T) {
 	var id ID
 	started, release := make(chan struct{}), make(chan struct{})
 	go func() {
-		_, _ = c.get(id, func() ([]byte, error) {
+		_, _ = c.get(context.Background(), id, func() ([]byte, error) {
 			close(started)
 			<-release
 			return nil, fmt.Errorf("read-ahead: %w", context.Canceled)
@@ -436,7 +436,7 @@ func TestChunkCacheRetriesAfterCancelledLoad(t *testing.T) {
 	<-started
 	done := make(chan []byte)
 	go func() {
-		b, err := c.get(id, func() ([]byte, error) { return []byte("data"), nil })
+		b, err := c.get(context.Background(), id, func() ([]byte, error) { return []byte("data"), nil })
 		if err != nil {
 			t.Error(err)
 		}
