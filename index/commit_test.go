@@ -16,13 +16,7 @@ import (
 // backup must be listed afterwards.
 func TestCommitsFromTwoHostsNeverOverwrite(t *testing.T) {
 	ctx := context.Background()
-	be, err := backends.Open(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := Init(ctx, be); err != nil {
-		t.Fatal(err)
-	}
+	_, be, _ := newTestStore(t)
 	hosts := make([]*Store, 3)
 	for i := range hosts {
 		st, err := Open(ctx, be, Options{CacheDir: t.TempDir(), Mode: Detached})

@@ -135,11 +135,9 @@ func sharedLock(ctx context.Context, be backends.Backend, op string, wait func(l
 			return l, nil
 		}
 		wait(*excl)
-		select {
-		case <-ctx.Done():
+		if err := pause(ctx, time.Second); err != nil {
 			l.release()
-			return nil, ctx.Err()
-		case <-time.After(time.Second):
+			return nil, err
 		}
 	}
 }
@@ -163,10 +161,8 @@ func exclusiveLock(ctx context.Context, be backends.Backend, op string, wait fun
 		}
 		l.release()
 		wait(others[0])
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(time.Second):
+		if err := pause(ctx, time.Second); err != nil {
+			return nil, err
 		}
 	}
 }
@@ -206,11 +202,18 @@ func commitLock(ctx context.Context, be backends.Backend, object string, wait fu
 		if attempt >= 3 && wait != nil {
 			wait(others[i])
 		}
-		pause := time.Duration(10+mrand.IntN(40*min(attempt+1, 10))) * time.Millisecond
-		select {
-		case <-ctx.Done():
-			return nil, fmt.Errorf("wait for other commits of %s: %w", object, ctx.Err())
-		case <-time.After(pause):
+		if err := pause(ctx, time.Duration(10+mrand.IntN(40*min(attempt+1, 10)))*time.Millisecond); err != nil {
+			return nil, fmt.Errorf("wait for other commits of %s: %w", object, err)
 		}
+	}
+}
+
+// pause waits d, or until ctx ends (returning its error).
+func pause(ctx context.Context, d time.Duration) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(d):
+		return nil
 	}
 }
