@@ -25,8 +25,8 @@ type ChunkerParams struct {
 // 2 GiB set against 256 KiB: the store is 0.2% smaller (zstd sees more
 // context, fewer per-chunk headers and index entries) and reads are
 // faster, for slightly coarser deduplication of changed files. Sources
-// that know their record boundaries (MongoDB) choose their own pieces
-// with Writer.AddChunks.
+// that know their record boundaries (MongoDB) write spans instead
+// (Writer.AddSpans) and deduplicate by record.
 func DefaultChunkerParams(seed uint64) ChunkerParams {
 	return ChunkerParams{Min: 128 << 10, Avg: 512 << 10, Max: 2 << 20, Seed: seed}
 }

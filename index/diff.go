@@ -197,23 +197,6 @@ func (w *memWriter) Add(ctx context.Context, e sources.Entry, r io.Reader) error
 	return nil
 }
 
-func (w *memWriter) AddChunks(ctx context.Context, e sources.Entry, next func() ([]byte, error)) error {
-	var buf bytes.Buffer
-	for {
-		p, err := next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return err
-		}
-		buf.Write(p)
-	}
-	e.Type = sources.TypeFile
-	w.put(e, buf.Bytes())
-	return nil
-}
-
 func (w *memWriter) AddSpans(ctx context.Context, e sources.Entry, next func() (sources.Span, error)) error {
 	var buf bytes.Buffer
 	for {

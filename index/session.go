@@ -36,8 +36,6 @@ type session struct {
 	files map[string]File
 
 	readBytes, doneBytes, newBytes, newChunks, filesDone atomic.Int64
-	// copiedBytes counts bytes AddSpans copied out of sparse chunks.
-	copiedBytes atomic.Int64
 	// spans is set once AddSpans is used: the version may hold extents.
 	spans atomic.Bool
 }
@@ -139,39 +137,6 @@ func (s *session) Add(ctx context.Context, e sources.Entry, r io.Reader) error {
 		s.doneBytes.Add(-n) // not done: the source reads it again or fails
 		return fmt.Errorf("store %s: read %d bytes, expected %d (the file changed while being read)", e.Path, n, e.Size)
 	}
-	s.record(File{Entry: e, Chunks: refs})
-	return nil
-}
-
-// AddChunks implements sources.Writer. e.Size < 0 means "whatever the
-// pieces add up to", for sources that stream without knowing the total.
-func (s *session) AddChunks(ctx context.Context, e sources.Entry, next func() ([]byte, error)) error {
-	if err := checkPath(e.Path); err != nil {
-		return err
-	}
-	var rest []byte
-	pieces := func() ([]byte, error) { // next's pieces, cut at the maximum chunk size
-		for len(rest) == 0 {
-			p, err := next()
-			if err != nil {
-				return nil, err
-			}
-			rest = p
-		}
-		c := rest[:min(len(rest), s.st.cfg.Chunker.Max)]
-		rest = rest[len(c):]
-		return c, nil
-	}
-	refs, n, err := s.store(ctx, e.Path, pieces)
-	if err != nil {
-		return err
-	}
-	if e.Size >= 0 && n != e.Size {
-		s.doneBytes.Add(-n)
-		return fmt.Errorf("store %s: got %d bytes, expected %d", e.Path, n, e.Size)
-	}
-	e.Size = n
-	e.Type = sources.TypeFile
 	s.record(File{Entry: e, Chunks: refs})
 	return nil
 }

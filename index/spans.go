@@ -220,7 +220,6 @@ func (b *spanBuilder) addPrev(off, n int64) error {
 			if err := b.addData(data[from:to]); err != nil {
 				return err
 			}
-			b.s.copiedBytes.Add(take)
 			off, n = off+take, n-take
 			i++
 			continue

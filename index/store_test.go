@@ -18,7 +18,7 @@ import (
 // memSource is a source whose one object holds the given files.
 type memSource struct {
 	files  map[string][]byte
-	pieces bool // use AddChunks with 1000-byte pieces
+	pieces bool // use AddSpans with 1000-byte spans of new data
 	at     time.Time
 }
 
@@ -33,14 +33,14 @@ func (m *memSource) Backup(ctx context.Context, obj sources.Object, prev sources
 		var err error
 		if m.pieces {
 			rest := data
-			err = w.AddChunks(ctx, e, func() ([]byte, error) {
+			err = w.AddSpans(ctx, e, func() (sources.Span, error) {
 				if len(rest) == 0 {
-					return nil, io.EOF
+					return sources.Span{}, io.EOF
 				}
 				n := min(1000, len(rest))
 				p := rest[:n]
 				rest = rest[n:]
-				return p, nil
+				return sources.Span{Data: p}, nil
 			})
 		} else {
 			err = w.Add(ctx, e, bytes.NewReader(data))

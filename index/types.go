@@ -80,7 +80,7 @@ type Version struct {
 func TimeName(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
 // ChunkRef is one piece of a file's content, in order: Size raw bytes of
-// chunk ID starting at Off. Files written by Add and AddChunks use whole
+// chunk ID starting at Off. Files written by Add use whole
 // chunks (Off 0, Size the chunk's length); AddSpans also writes extents,
 // parts of a chunk, so that a row source's unchanged rows are referenced
 // where an earlier version stored them.

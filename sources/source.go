@@ -88,13 +88,6 @@ type Writer interface {
 	// for directories and symlinks. Add fails if r yields a different
 	// number of bytes than e.Size.
 	Add(ctx context.Context, e Entry, r io.Reader) error
-	// AddChunks stores a file whose chunk boundaries the source chooses
-	// (for example at document boundaries, so that one changed document
-	// changes one chunk). next returns successive pieces, then io.EOF;
-	// each piece becomes one chunk (pieces above the store's maximum chunk
-	// size are split). The returned slice may be reused after next returns
-	// again.
-	AddChunks(ctx context.Context, e Entry, next func() ([]byte, error)) error
 	// AddSpans stores a file assembled from spans, each either new bytes
 	// or a byte range of the previous version's file at the same path.
 	// New bytes are packed into chunks of the store's average size (cut

@@ -14,9 +14,8 @@ import (
 
 // memFile is one file a memWriter received.
 type memFile struct {
-	entry  sources.Entry
-	data   []byte
-	chunks [][]byte // the pieces of AddChunks, nil for Add
+	entry sources.Entry
+	data  []byte
 }
 
 // memWriter is an in-memory sources.Writer.
@@ -50,29 +49,6 @@ func (w *memWriter) Add(_ context.Context, e sources.Entry, r io.Reader) error {
 		return fmt.Errorf("%s: got %d bytes, entry says %d", e.Path, len(b), e.Size)
 	}
 	return w.put(&memFile{entry: e, data: b})
-}
-
-func (w *memWriter) AddChunks(_ context.Context, e sources.Entry, next func() ([]byte, error)) error {
-	f := &memFile{entry: e}
-	for {
-		p, err := next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return err
-		}
-		if len(p) == 0 {
-			return fmt.Errorf("%s: empty piece", e.Path)
-		}
-		f.chunks = append(f.chunks, append([]byte(nil), p...))
-		f.data = append(f.data, p...)
-	}
-	if e.Size >= 0 && int64(len(f.data)) != e.Size {
-		return fmt.Errorf("%s: got %d bytes, entry says %d", e.Path, len(f.data), e.Size)
-	}
-	f.entry.Size = int64(len(f.data))
-	return w.put(f)
 }
 
 func (w *memWriter) AddSpans(_ context.Context, e sources.Entry, next func() (sources.Span, error)) error {

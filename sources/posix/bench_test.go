@@ -29,10 +29,6 @@ func (w *discardWriter) Add(ctx context.Context, e sources.Entry, r io.Reader) e
 	return nil
 }
 
-func (w *discardWriter) AddChunks(context.Context, sources.Entry, func() ([]byte, error)) error {
-	return fmt.Errorf("not used")
-}
-
 func (w *discardWriter) AddSpans(context.Context, sources.Entry, func() (sources.Span, error)) error {
 	return fmt.Errorf("posix does not use AddSpans")
 }

@@ -78,10 +78,6 @@ func (w *fakeWriter) read(path string, attempt int, r io.Reader) ([]byte, error)
 	}
 }
 
-func (w *fakeWriter) AddChunks(ctx context.Context, e sources.Entry, next func() ([]byte, error)) error {
-	return fmt.Errorf("posix does not use AddChunks")
-}
-
 func (w *fakeWriter) AddSpans(context.Context, sources.Entry, func() (sources.Span, error)) error {
 	return fmt.Errorf("posix does not use AddSpans")
 }
