@@ -134,10 +134,7 @@ type FileReader struct {
 
 // OpenFile returns a reader for f.
 func (s *Store) OpenFile(f File) *FileReader {
-	r := &FileReader{s: s, f: f, offs: make([]int64, len(f.Chunks)+1), primed: -1}
-	for i, c := range f.Chunks {
-		r.offs[i+1] = r.offs[i] + int64(c.Size)
-	}
+	r := &FileReader{s: s, f: f, offs: refOffsets(f.Chunks), primed: -1}
 	r.ctx, r.cancel = context.WithCancel(context.Background())
 	return r
 }
