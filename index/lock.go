@@ -146,8 +146,18 @@ func sharedLock(ctx context.Context, be backends.Backend, op string, wait func(l
 // while waiting, so backups are never blocked by a waiting prune) until no
 // other live lock exists.
 func exclusiveLock(ctx context.Context, be backends.Backend, op string, wait func(lockInfo)) (*heldLock, error) {
-	for {
-		l, err := acquireLock(ctx, be, op, true)
+	return lockWhenAlone(ctx, be, op, true, func(lockInfo) bool { return true },
+		func(int) time.Duration { return time.Second }, func(_ int, li lockInfo) { wait(li) })
+}
+
+// lockWhenAlone writes a lock, lists the others, and keeps it if none of
+// them conflicts; otherwise it removes its own, tells wait, pauses and
+// tries again. Removing its own lock while waiting keeps a waiter from
+// blocking anyone, and two that see each other both back off.
+func lockWhenAlone(ctx context.Context, be backends.Backend, op string, exclusive bool, conflicts func(lockInfo) bool,
+	delay func(attempt int) time.Duration, wait func(attempt int, other lockInfo)) (*heldLock, error) {
+	for attempt := 0; ; attempt++ {
+		l, err := acquireLock(ctx, be, op, exclusive)
 		if err != nil {
 			return nil, err
 		}
@@ -156,12 +166,13 @@ func exclusiveLock(ctx context.Context, be backends.Backend, op string, wait fun
 			l.release()
 			return nil, err
 		}
-		if len(others) == 0 {
+		i := slices.IndexFunc(others, conflicts)
+		if i < 0 {
 			return l, nil
 		}
 		l.release()
-		wait(others[0])
-		if err := pause(ctx, time.Second); err != nil {
+		wait(attempt, others[i])
+		if err := pause(ctx, delay(attempt)); err != nil {
 			return nil, err
 		}
 	}
@@ -184,28 +195,19 @@ func processGone(pid int) bool { return errors.Is(syscall.Kill(pid, 0), syscall.
 // say what the backup waits for (a crashed host's lock lasts until stale).
 func commitLock(ctx context.Context, be backends.Backend, object string, wait func(lockInfo)) (*heldLock, error) {
 	op := "commit " + object
-	for attempt := 0; ; attempt++ {
-		l, err := acquireLock(ctx, be, op, false)
-		if err != nil {
-			return nil, err
-		}
-		others, err := otherLocks(ctx, be, l.name)
-		if err != nil {
-			l.release()
-			return nil, err
-		}
-		i := slices.IndexFunc(others, func(o lockInfo) bool { return o.Op == op })
-		if i < 0 {
-			return l, nil
-		}
-		l.release()
-		if attempt >= 3 && wait != nil {
-			wait(others[i])
-		}
-		if err := pause(ctx, time.Duration(10+mrand.IntN(40*min(attempt+1, 10)))*time.Millisecond); err != nil {
-			return nil, fmt.Errorf("wait for other commits of %s: %w", object, err)
-		}
+	l, err := lockWhenAlone(ctx, be, op, false, func(o lockInfo) bool { return o.Op == op },
+		func(attempt int) time.Duration {
+			return time.Duration(10+mrand.IntN(40*min(attempt+1, 10))) * time.Millisecond
+		},
+		func(attempt int, other lockInfo) {
+			if attempt >= 3 && wait != nil {
+				wait(other)
+			}
+		})
+	if err != nil {
+		return nil, fmt.Errorf("commit lock for %s: %w", object, err)
 	}
+	return l, nil
 }
 
 // pause waits d, or until ctx ends (returning its error).
