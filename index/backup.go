@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -35,71 +36,114 @@ type BackupOptions struct {
 	Progress func(Progress)
 	// Waiting is told when the backup waits for another process's lock.
 	Waiting func(op string)
+	// Events receives the source's own progress and warnings.
+	Events func(sources.Event)
 }
 
 // Backup takes one version of obj from src and commits it: packs, then the
 // session's index file, then the manifest, so that the version appears
 // only when every byte it needs is durable. Concurrent backups (in this or
-// other processes) are safe.
+// other processes) are safe. It is a run of one object; BeginBackup backs
+// up several at one consistent point.
 func (s *Store) Backup(ctx context.Context, src sources.Source, obj sources.Object, opts BackupOptions) (Version, error) {
 	ref := ObjectRef{Cluster: obj.Cluster, Database: obj.Database, Table: obj.Table}
-	lock, err := sharedLock(ctx, s.be, "backup "+ref.String(), func(li lockInfo) {
-		if opts.Waiting != nil {
-			opts.Waiting(fmt.Sprintf("%s (pid %d on %s)", li.Op, li.PID, li.Host))
-		}
-	})
-	if err != nil {
-		return Version{}, fmt.Errorf("backup %s: lock store: %w", ref, err)
-	}
-	defer lock.release()
-
-	known := newChunkSet()
-	prev := map[string]File{}
-	var prevV *Version
-	err = s.withCatalog(ctx, func(c *catalog) error {
-		if err := c.scan([]byte{keyChunk}, func(k, v []byte) error {
-			var id ID
-			copy(id[:], k[1:])
-			known.m[id] = decodeLoc(v).Length
-			return nil
-		}); err != nil {
-			return err
-		}
-		vs, err := c.versions(ref)
-		if err != nil || len(vs) == 0 {
-			return err
-		}
-		prevV = &vs[len(vs)-1]
-		return c.scan(filesPrefix(versionID(prevV.Name)), func(k, v []byte) error {
-			rest := string(k[9:])
-			i := strings.IndexByte(rest, 0)
-			f, err := decodeFileRecord(rest[:i], rest[i+1:], v)
-			prev[f.Path] = f
-			return err
-		})
-	})
+	run, err := s.BeginBackup(ctx, "backup "+ref.String(), opts.Waiting)
 	if err != nil {
 		return Version{}, fmt.Errorf("backup %s: %w", ref, err)
 	}
+	defer run.Close()
+	sess, err := sources.Begin(ctx, src, []sources.Object{obj}, sources.Discard)
+	if err != nil {
+		return Version{}, fmt.Errorf("backup %s: %w", ref, err)
+	}
+	defer sess.Close()
+	return run.Backup(ctx, src.Kind(), sess, obj, opts)
+}
 
+// BackupRun is one backup run over a set of objects: it holds the store's
+// shared lock (so prune waits) and the store's chunk set, loaded once for
+// every object of the run instead of once per object.
+type BackupRun struct {
+	s     *Store
+	lock  *heldLock
+	known *chunkSet
+	// mu serializes the run's backups: a chunk one object's backup claims
+	// is durable (packed and indexed) only when that backup commits, so the
+	// next object may refer to it only then.
+	mu sync.Mutex
+}
+
+// BeginBackup takes the store's shared lock under the name op (shown to
+// whoever waits for it) and loads the chunk set.
+func (s *Store) BeginBackup(ctx context.Context, op string, waiting func(string)) (*BackupRun, error) {
+	lock, err := sharedLock(ctx, s.be, op, func(li lockInfo) {
+		if waiting != nil {
+			waiting(fmt.Sprintf("%s (pid %d on %s)", li.Op, li.PID, li.Host))
+		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("lock store: %w", err)
+	}
+	known := newChunkSet()
+	err = s.withCatalog(ctx, func(c *catalog) error {
+		return c.eachChunk(func(id ID, loc BlobLoc) { known.m[id] = loc.Length })
+	})
+	if err != nil {
+		lock.release()
+		return nil, fmt.Errorf("load chunk set: %w", err)
+	}
+	return &BackupRun{s: s, lock: lock, known: known}, nil
+}
+
+// Close releases the run's lock.
+func (r *BackupRun) Close() { r.lock.release() }
+
+// Backup takes one version of obj through sess and commits it. The
+// version is named by the source's Result.At, else the session's point,
+// else the time of the commit. A failed or cancelled backup leaves no
+// version and nothing the run's later backups could refer to.
+func (r *BackupRun) Backup(ctx context.Context, kind string, sess sources.Session, obj sources.Object, opts BackupOptions) (Version, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	s := r.s
+	ref := ObjectRef{Cluster: obj.Cluster, Database: obj.Database, Table: obj.Table}
+	prevV, prev, err := s.previousVersion(ctx, ref)
+	if err != nil {
+		return Version{}, fmt.Errorf("backup %s: %w", ref, err)
+	}
 	start := time.Now()
 	workers := s.opts.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	pv := &prevVersion{ctx: ctx, s: s, files: prev}
-	sess := newSession(ctx, s, known, prev, workers)
-	sess.prevLocate = pv.locate
-	stopProgress := s.reportProgress(sess, ref, prevV, start, opts.Progress)
-	res, err := src.Backup(ctx, obj, pv, sess)
-	sess.close()
-	stopProgress()
+	pv := &prevVersion{ctx: ctx, s: s, v: prevV, files: prev}
+	ws := newSession(ctx, s, r.known, prev, workers)
+	ws.prevLocate = pv.locate
+	ws.events = opts.Events
+	ws.object = ref.String()
+	stopProgress := s.reportProgress(ws, ref, prevV, start, opts.Progress)
+	v, err := r.finish(ctx, kind, sess, obj, ref, pv, ws, start, opts, stopProgress)
 	if err != nil {
+		r.known.forget(ws.claimedIDs())
 		return Version{}, fmt.Errorf("backup %s: %w", ref, err)
 	}
-	packs, err := sess.packer.flush(ctx)
+	return v, nil
+}
+
+func (r *BackupRun) finish(ctx context.Context, kind string, sess sources.Session, obj sources.Object, ref ObjectRef, pv *prevVersion, ws *session, start time.Time, opts BackupOptions, stopProgress func()) (Version, error) {
+	s := r.s
+	res, err := sess.Backup(ctx, obj, pv, ws)
+	ws.close()
+	stopProgress()
+	if err == nil {
+		err = ctx.Err() // a source that ignores cancellation still makes no version
+	}
 	if err != nil {
-		return Version{}, fmt.Errorf("backup %s: %w", ref, err)
+		return Version{}, err
+	}
+	packs, err := ws.packer.flush(ctx)
+	if err != nil {
+		return Version{}, err
 	}
 	if len(packs) > 0 {
 		data, err := zstdJSON(indexFile{Packs: packs})
@@ -107,19 +151,33 @@ func (s *Store) Backup(ctx context.Context, src sources.Source, obj sources.Obje
 			return Version{}, err
 		}
 		if err := s.be.Put(ctx, "indexes/"+randomID(), data); err != nil {
-			return Version{}, fmt.Errorf("backup %s: write index: %w", ref, err)
+			return Version{}, fmt.Errorf("write index: %w", err)
 		}
 	}
-	if sess.spans.Load() {
+	if ws.spans.Load() {
 		if err := s.upgradeFormat(ctx); err != nil {
-			return Version{}, fmt.Errorf("backup %s: %w", ref, err)
+			return Version{}, err
 		}
 	}
-	v, err := s.commit(ctx, ref, src.Kind(), obj, res, sess, time.Since(start), opts.Waiting)
-	if err != nil {
-		return Version{}, fmt.Errorf("backup %s: %w", ref, err)
+	if res.At.IsZero() {
+		res.At = sess.At()
 	}
-	return v, nil
+	return s.commit(ctx, ref, kind, obj, res, ws, time.Since(start), opts.Waiting)
+}
+
+// previousVersion loads the newest version of ref and its files, if any.
+func (s *Store) previousVersion(ctx context.Context, ref ObjectRef) (*Version, map[string]File, error) {
+	prev := map[string]File{}
+	var prevV *Version
+	err := s.withCatalog(ctx, func(c *catalog) error {
+		vs, err := c.versions(ref)
+		if err != nil || len(vs) == 0 {
+			return err
+		}
+		prevV = &vs[len(vs)-1]
+		return c.eachFile(versionID(prevV.Name), func(f File) { prev[f.Path] = f })
+	})
+	return prevV, prev, err
 }
 
 // prevVersion is what a source sees of the previous version: its entries
@@ -130,6 +188,7 @@ func (s *Store) Backup(ctx context.Context, src sources.Source, obj sources.Obje
 type prevVersion struct {
 	ctx   context.Context
 	s     *Store
+	v     *Version // nil on a first backup
 	files map[string]File
 
 	once sync.Once
@@ -142,6 +201,24 @@ var _ sources.PreviousReader = (*prevVersion)(nil)
 func (p *prevVersion) Lookup(path string) (sources.Entry, bool) {
 	f, ok := p.files[path]
 	return f.Entry, ok
+}
+
+func (p *prevVersion) Info() (sources.VersionInfo, bool) {
+	if p.v == nil {
+		return sources.VersionInfo{}, false
+	}
+	return versionInfo(*p.v), true
+}
+
+func (p *prevVersion) Entries() []sources.Entry {
+	out := make([]sources.Entry, 0, len(p.files))
+	for _, f := range p.files {
+		if f.Path != "" {
+			out = append(out, f.Entry)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out
 }
 
 func (p *prevVersion) Open(ctx context.Context, path string) (io.ReadCloser, error) {

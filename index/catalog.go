@@ -187,3 +187,25 @@ func decodeFileRecord(dir, name string, val []byte) (File, error) {
 	}
 	return m.file(), nil
 }
+
+// eachChunk calls fn with every chunk the catalog knows and where it is.
+func (c *catalog) eachChunk(fn func(ID, BlobLoc)) error {
+	return c.scan([]byte{keyChunk}, func(k, v []byte) error {
+		fn(chunkFromKey(k), decodeLoc(v))
+		return nil
+	})
+}
+
+// eachFile calls fn with every file record of a version, in key order
+// (directory, then name).
+func (c *catalog) eachFile(v vid, fn func(File)) error {
+	return c.scan(filesPrefix(v), func(k, val []byte) error {
+		dir, name := fileFromKey(k)
+		f, err := decodeFileRecord(dir, name, val)
+		if err != nil {
+			return fmt.Errorf("catalog file %q: %w", k, err)
+		}
+		fn(f)
+		return nil
+	})
+}

@@ -35,3 +35,13 @@ func (c *chunkSet) size(id ID) uint32 {
 	defer c.mu.Unlock()
 	return c.m[id]
 }
+
+// forget drops ids claimed by a backup that failed: their packs were never
+// indexed, so no later backup may refer to them.
+func (c *chunkSet) forget(ids []ID) {
+	c.mu.Lock()
+	for _, id := range ids {
+		delete(c.m, id)
+	}
+	c.mu.Unlock()
+}

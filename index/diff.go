@@ -151,6 +151,12 @@ type storedVersion struct {
 	files map[string]File
 }
 
+func (sv *storedVersion) Info() sources.VersionInfo { return versionInfo(sv.v) }
+
+func versionInfo(v Version) sources.VersionInfo {
+	return sources.VersionInfo{Time: v.Time, Kind: v.Kind, Meta: v.Meta}
+}
+
 func (sv *storedVersion) Entries() []sources.Entry {
 	out := make([]sources.Entry, 0, len(sv.files))
 	for _, f := range sv.files {
@@ -216,6 +222,9 @@ func (w *memWriter) AddSpans(ctx context.Context, e sources.Entry, next func() (
 	w.put(e, buf.Bytes())
 	return nil
 }
+
+// Report drops a Differ's events: a diff is computed on a read.
+func (w *memWriter) Report(sources.Event) {}
 
 func (w *memWriter) Keep(ctx context.Context, e sources.Entry) error {
 	return fmt.Errorf("keep %s: not possible in a diff", e.Path)

@@ -1,6 +1,7 @@
 package index
 
 import (
+	"bytes"
 	"encoding/binary"
 	"time"
 
@@ -114,4 +115,18 @@ func splitPath(p string) (dir, name string) {
 		}
 	}
 	return "", p
+}
+
+// chunkFromKey returns the chunk id of a chunk key.
+func chunkFromKey(k []byte) ID {
+	var id ID
+	copy(id[:], k[1:])
+	return id
+}
+
+// fileFromKey returns the directory and name of a file key.
+func fileFromKey(k []byte) (dir, name string) {
+	rest := k[1+len(vid{}):]
+	i := bytes.IndexByte(rest, 0)
+	return string(rest[:i]), string(rest[i+1:])
 }

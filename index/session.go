@@ -38,6 +38,30 @@ type session struct {
 	readBytes, doneBytes, newBytes, newChunks, filesDone atomic.Int64
 	// spans is set once AddSpans is used: the version may hold extents.
 	spans atomic.Bool
+
+	// events receives the source's reports, tagged with object.
+	events func(sources.Event)
+	object string
+	// claimed are the chunks this session stores (see chunkSet.forget).
+	claimedMu sync.Mutex
+	claimed   []ID
+}
+
+// Report passes a source's event on to whoever runs the backup.
+func (s *session) Report(e sources.Event) {
+	if s.events == nil {
+		return
+	}
+	if e.Object == "" {
+		e.Object = s.object
+	}
+	s.events(e)
+}
+
+func (s *session) claimedIDs() []ID {
+	s.claimedMu.Lock()
+	defer s.claimedMu.Unlock()
+	return s.claimed
 }
 
 type chunkJob struct {
@@ -70,6 +94,9 @@ func (s *session) worker() {
 		ref := ChunkRef{ID: id, Size: uint32(len(j.data))}
 		var err error
 		if s.known.claim(id) {
+			s.claimedMu.Lock()
+			s.claimed = append(s.claimed, id)
+			s.claimedMu.Unlock()
 			var typ byte
 			var blob []byte
 			typ, blob = encodeBlob(dst, j.data)

@@ -23,6 +23,7 @@ type memSource struct {
 }
 
 func (m *memSource) Kind() string { return "mem" }
+func (m *memSource) Close() error { return nil }
 func (m *memSource) Discover(context.Context) ([]sources.Object, error) {
 	return []sources.Object{{Cluster: "c", Database: "d", Table: "t"}}, nil
 }

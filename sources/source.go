@@ -54,12 +54,48 @@ type Entry struct {
 	// A source compares it with the previous version's to decide whether
 	// to read the file again; the store only records it.
 	Fingerprint string
+	// Owner is who owns the entry, nil when the source has no such notion
+	// (a MongoDB collection file). Restore as root applies it.
+	Owner *Owner
+	// Attrs are what else the source must keep of the entry and the store
+	// only records (HDFS replication and block size, ACLs, extended
+	// attributes). Keys are namespaced by the source or by convention:
+	// "hdfs.replication", "xattr.user.comment", "acl". Values are raw
+	// bytes (may be invalid UTF-8).
+	Attrs map[string]string
+}
+
+// Owner is an entry's owner and group. A source fills in what it knows:
+// posix has numeric ids and (where the system resolves them) names, HDFS
+// names only.
+type Owner struct {
+	User  string // user name, "" when unknown
+	Group string // group name, "" when unknown
+	UID   int64  // numeric user id, -1 when unknown
+	GID   int64  // numeric group id, -1 when unknown
+}
+
+// VersionInfo is what a stored version says of itself besides its files.
+type VersionInfo struct {
+	// Time is the version's consistent point (UTC, whole seconds).
+	Time time.Time
+	// Kind is the source kind that wrote it.
+	Kind string
+	// Meta is the version's recorded metadata (Object.Meta and
+	// Result.Meta).
+	Meta map[string]string
 }
 
 // Previous is what a source may know of the object's previous version.
 type Previous interface {
 	// Lookup returns the previous version's entry at path, if any.
 	Lookup(path string) (Entry, bool)
+	// Info returns the previous version's time, kind and metadata; ok is
+	// false on a first backup.
+	Info() (info VersionInfo, ok bool)
+	// Entries lists every entry of the previous version, sorted by Path
+	// (none on a first backup).
+	Entries() []Entry
 }
 
 // PreviousReader is a Previous that can also read the previous version's
@@ -77,6 +113,45 @@ type NoPrevious struct{}
 
 // Lookup always reports false.
 func (NoPrevious) Lookup(string) (Entry, bool) { return Entry{}, false }
+
+// Info always reports false.
+func (NoPrevious) Info() (VersionInfo, bool) { return VersionInfo{}, false }
+
+// Entries returns nothing.
+func (NoPrevious) Entries() []Entry { return nil }
+
+// Event is what a source tells whoever watches a backup while it runs:
+// progress in its own units ("ranges", 40 of 256) or a problem ("node
+// 127.0.0.3 down, reading its ranges from other replicas"). Events are
+// advice for display and logs; what the version lacks still goes into
+// Result.Warnings.
+type Event struct {
+	// Object is the object the event concerns, "" for the whole session.
+	Object string
+	// Step names what is counted ("ranges", "files") or, for a warning,
+	// says what happened.
+	Step string
+	// Done and Total count Step's units; Total is 0 when unknown.
+	Done, Total int64
+	// Warning marks a problem rather than progress.
+	Warning bool
+}
+
+// Reporter receives a source's events. Report must be cheap and safe for
+// concurrent use; a source calls it as often as it likes and the receiver
+// throttles display.
+type Reporter interface {
+	Report(Event)
+}
+
+// ReporterFunc adapts a function to Reporter.
+type ReporterFunc func(Event)
+
+// Report calls f.
+func (f ReporterFunc) Report(e Event) { f(e) }
+
+// Discard is a Reporter that drops every event.
+var Discard Reporter = ReporterFunc(func(Event) {})
 
 // Writer receives a version's entries. Its methods are safe for concurrent
 // use so that a source can read files in parallel; entries may arrive in any
@@ -101,6 +176,8 @@ type Writer interface {
 	// e.Path, reading nothing. It fails if the previous version has no
 	// such file.
 	Keep(ctx context.Context, e Entry) error
+	// Reporter takes the source's progress and warnings for this object.
+	Reporter
 }
 
 // Span is one part of a file written with Writer.AddSpans: new bytes in
@@ -133,12 +210,58 @@ type Source interface {
 	Discover(ctx context.Context) ([]Object, error)
 	// Backup writes one version of obj to w. It must not return before
 	// every Add has returned. A returned error means the version must not
-	// be committed.
+	// be committed. Each call is its own consistent point; a source that
+	// can read several objects at one point implements SessionSource.
 	Backup(ctx context.Context, obj Object, prev Previous, w Writer) (Result, error)
+	// Close releases connections; the source is not used afterwards.
+	Close() error
 }
 
-// VersionReader gives a Differ read access to one stored version.
+// SessionSource is a Source that backs up several objects at one
+// consistent point: a Cassandra scan at one start time, a PostgreSQL
+// exported snapshot shared by every table of a database, one HDFS
+// snapshot of a directory tree. Begin takes the point (and whatever the
+// source holds for it); every Backup of the session reads at it, and the
+// versions it makes are named by Session.At.
+type SessionSource interface {
+	Source
+	Begin(ctx context.Context, objs []Object, r Reporter) (Session, error)
+}
+
+// Session is one backup run of a SessionSource over a set of objects.
+// Backup may be called once per object of the set, one at a time or
+// concurrently; Close releases the consistent point (drops a snapshot,
+// ends a transaction) and is called even after a failure.
+type Session interface {
+	// At is the session's consistent point.
+	At() time.Time
+	Backup(ctx context.Context, obj Object, prev Previous, w Writer) (Result, error)
+	Close() error
+}
+
+// Begin opens a backup session over objs: src's own when it is a
+// SessionSource, else one where each object is its own consistent point.
+func Begin(ctx context.Context, src Source, objs []Object, r Reporter) (Session, error) {
+	if ss, ok := src.(SessionSource); ok {
+		return ss.Begin(ctx, objs, r)
+	}
+	return perObject{src}, nil
+}
+
+// perObject is the session of a Source without sessions.
+type perObject struct{ src Source }
+
+func (p perObject) At() time.Time { return time.Time{} }
+func (p perObject) Backup(ctx context.Context, obj Object, prev Previous, w Writer) (Result, error) {
+	return p.src.Backup(ctx, obj, prev, w)
+}
+func (p perObject) Close() error { return nil }
+
+// VersionReader gives a Differ or a Loader read access to one stored
+// version.
 type VersionReader interface {
+	// Info returns the version's time, kind and metadata.
+	Info() VersionInfo
 	// Entries lists every entry of the version, sorted by Path.
 	Entries() []Entry
 	// Open returns the content of the file at path.

@@ -22,7 +22,7 @@ func TestFerretDBBackupRestore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close(ctx)
+	defer s.Close()
 	objs, err := s.Discover(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -150,7 +150,7 @@ func TestFerretDBDiff(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close(ctx)
+	defer s.Close()
 	obj := sources.Object{Cluster: "it", Database: f.db, Table: "small"}
 	w1, _ := backupOne(t, s, obj)
 	if _, err := Restore(ctx, f.dstURI, w1.version(), RestoreOptions{Database: f.db, Drop: true}); err != nil {

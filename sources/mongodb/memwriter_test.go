@@ -86,6 +86,8 @@ func (w *memWriter) AddSpans(_ context.Context, e sources.Entry, next func() (so
 	return w.put(f)
 }
 
+func (w *memWriter) Report(sources.Event) {}
+
 func (w *memWriter) Keep(context.Context, sources.Entry) error {
 	return errors.New("memWriter has no previous version")
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/mongo"
@@ -53,8 +54,11 @@ func connect(uri string) (*mongo.Client, error) {
 	return client, nil
 }
 
-// Close disconnects from the server.
-func (s *Source) Close(ctx context.Context) error {
+// Close disconnects from the server, waiting at most 10 seconds for
+// in-flight operations.
+func (s *Source) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
 	if err := s.client.Disconnect(ctx); err != nil {
 		return fmt.Errorf("disconnect from mongodb %s: %w", RedactURI(s.cfg.URI), err)
 	}

@@ -82,6 +82,8 @@ func (w *fakeWriter) AddSpans(context.Context, sources.Entry, func() (sources.Sp
 	return fmt.Errorf("posix does not use AddSpans")
 }
 
+func (w *fakeWriter) Report(sources.Event) {}
+
 func (w *fakeWriter) Keep(ctx context.Context, e sources.Entry) error {
 	w.mu.Lock()
 	w.keeps[e.Path]++

@@ -136,3 +136,6 @@ func (s *Source) root(obj sources.Object) (string, error) {
 	}
 	return dir, nil
 }
+
+// Close does nothing: the source holds nothing open between backups.
+func (s *Source) Close() error { return nil }
