@@ -203,11 +203,11 @@ func (p *prevVersion) Lookup(path string) (sources.Entry, bool) {
 	return f.Entry, ok
 }
 
-func (p *prevVersion) Info() (sources.VersionInfo, bool) {
+func (p *prevVersion) Info() sources.VersionInfo {
 	if p.v == nil {
-		return sources.VersionInfo{}, false
+		return sources.VersionInfo{}
 	}
-	return versionInfo(*p.v), true
+	return versionInfo(*p.v)
 }
 
 func (p *prevVersion) Entries() []sources.Entry {

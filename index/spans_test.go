@@ -31,6 +31,7 @@ type rowSource struct {
 }
 
 func (r *rowSource) Kind() string { return "rows" }
+func (r *rowSource) Close() error { return nil }
 func (r *rowSource) Discover(context.Context) ([]sources.Object, error) {
 	return []sources.Object{{Cluster: "c", Database: "d", Table: "rows"}}, nil
 }

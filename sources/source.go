@@ -90,9 +90,9 @@ type VersionInfo struct {
 type Previous interface {
 	// Lookup returns the previous version's entry at path, if any.
 	Lookup(path string) (Entry, bool)
-	// Info returns the previous version's time, kind and metadata; ok is
-	// false on a first backup.
-	Info() (info VersionInfo, ok bool)
+	// Info returns the previous version's time, kind and metadata; the
+	// zero VersionInfo (Time.IsZero()) on a first backup.
+	Info() VersionInfo
 	// Entries lists every entry of the previous version, sorted by Path
 	// (none on a first backup).
 	Entries() []Entry
@@ -114,8 +114,8 @@ type NoPrevious struct{}
 // Lookup always reports false.
 func (NoPrevious) Lookup(string) (Entry, bool) { return Entry{}, false }
 
-// Info always reports false.
-func (NoPrevious) Info() (VersionInfo, bool) { return VersionInfo{}, false }
+// Info returns the zero VersionInfo.
+func (NoPrevious) Info() VersionInfo { return VersionInfo{} }
 
 // Entries returns nothing.
 func (NoPrevious) Entries() []Entry { return nil }

@@ -113,7 +113,8 @@ type memVersion struct {
 
 var _ sources.VersionReader = (*memVersion)(nil)
 
-func (v *memVersion) Entries() []sources.Entry { return v.entries }
+func (v *memVersion) Entries() []sources.Entry  { return v.entries }
+func (v *memVersion) Info() sources.VersionInfo { return sources.VersionInfo{} }
 
 func (v *memVersion) Open(_ context.Context, path string) (io.ReadCloser, error) {
 	b, ok := v.data[path]

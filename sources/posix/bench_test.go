@@ -33,6 +33,8 @@ func (w *discardWriter) AddSpans(context.Context, sources.Entry, func() (sources
 	return fmt.Errorf("posix does not use AddSpans")
 }
 
+func (w *discardWriter) Report(sources.Event) {}
+
 func (w *discardWriter) Keep(ctx context.Context, e sources.Entry) error {
 	w.remember(e)
 	return nil

@@ -121,3 +121,13 @@ func (m mapPrevious) Lookup(path string) (sources.Entry, bool) {
 	e, ok := m[path]
 	return e, ok
 }
+
+func (m mapPrevious) Info() sources.VersionInfo { return sources.VersionInfo{} }
+
+func (m mapPrevious) Entries() []sources.Entry {
+	var out []sources.Entry
+	for _, e := range m {
+		out = append(out, e)
+	}
+	return out
+}
