@@ -1,0 +1,2 @@
+// Package backends is a lint fixture.
+package backends

@@ -1,0 +1,2 @@
+// Package fake is a lint fixture.
+package fake

@@ -1,0 +1,6 @@
+// Package local is a lint fixture.
+package local
+
+import (
+	_ "example.com/clean/backends"
+)

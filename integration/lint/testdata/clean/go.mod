@@ -1,0 +1,3 @@
+module example.com/clean // a comment
+
+go 1.22

@@ -1,0 +1,6 @@
+// Package sub is a lint fixture.
+package sub
+
+import (
+	_ "example.com/clean/index"
+)

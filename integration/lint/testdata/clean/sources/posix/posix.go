@@ -1,0 +1,6 @@
+// Package posix is a lint fixture.
+package posix
+
+import (
+	_ "example.com/clean/sources"
+)

@@ -1,0 +1,2 @@
+// Package sources is a lint fixture.
+package sources
