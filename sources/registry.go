@@ -18,9 +18,10 @@ type Kind struct {
 	Name string
 	// Usage is a one-line summary; Description the longer help text.
 	Usage, Description string
-	// ArgsUsage describes the positional arguments on the command line,
-	// which go to the option marked Positional.
-	ArgsUsage string
+	// UsageText shows how the command line looks, e.g. "strata backup
+	// posix --cluster NAME --db NAME TABLE=DIR [TABLE=DIR...]"; the
+	// positional arguments go to the option marked Positional.
+	UsageText string
 	// Options are the settings New understands besides the common ones
 	// (cluster and only, which every kind gets).
 	Options []Option

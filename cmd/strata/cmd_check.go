@@ -1,12 +1,12 @@
 package main
 
 import (
+	"context"
 	"fmt"
-	"time"
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/stratabackup/strata/index"
+	"github.com/stratabackup/strata/daemon/engine"
 )
 
 func checkCommand() *cli.Command {
@@ -16,43 +16,49 @@ func checkCommand() *cli.Command {
 		Description: `Exit status 3 when damage is found. check reads the whole store: on a
 remote backend that is a full download.`,
 		Action: func(c *cli.Context) error {
-			st, err := openStore(c, index.Snapshot)
+			e, err := newEngine(c)
 			if err != nil {
 				return err
 			}
-			defer st.Close()
-			stat := newStatus(c)
-			start := time.Now()
-			res, err := st.Check(c.Context, func(done, total int64) {
-				stat.set("checked %d of %d packs%s", done, total, eta(done, total, time.Since(start)))
-			})
-			stat.done()
-			if err != nil {
-				return err
-			}
-			if c.Bool("json") {
-				if err := printJSON(res); err != nil {
-					return err
-				}
-			} else {
-				fmt.Printf("checked %d packs, %d chunks, %s\n", res.Packs, res.Chunks, humanBytes(res.Bytes))
-				for _, d := range res.Damage {
-					fmt.Printf("DAMAGED chunk %s: %s\n", d.Chunk, d.Problem)
-					for _, a := range d.Affected {
-						fmt.Printf("  affects %s\n", a)
-					}
-					if len(d.Affected) == 0 {
-						fmt.Printf("  no version uses it (prune will remove it)\n")
-					}
-				}
-			}
-			if len(res.Damage) > 0 {
-				return cli.Exit(fmt.Sprintf("check: %d problems (damaged chunks, or manifests referring past a chunk's end)", len(res.Damage)), exitDamage)
-			}
-			if !c.Bool("json") {
-				fmt.Println("no errors found")
-			}
-			return nil
+			return runCheck(c.Context, e, uiOf(c))
 		},
+	}
+}
+
+func runCheck(ctx context.Context, e *engine.Engine, u ui) error {
+	stat := newStatus(u)
+	res, err := e.Check(ctx, func(p engine.CheckProgress) {
+		stat.set("checked %d of %d packs%s", p.Packs, p.TotalPacks, eta(p.Packs, p.TotalPacks, p.Elapsed))
+	})
+	stat.done()
+	if err != nil {
+		return err
+	}
+	if u.json {
+		if err := printJSON(res); err != nil {
+			return err
+		}
+	} else {
+		printCheck(res)
+	}
+	if len(res.Damage) > 0 {
+		return cli.Exit(fmt.Sprintf("check: %d problems (damaged chunks, or manifests referring past a chunk's end)", len(res.Damage)), exitDamage)
+	}
+	if !u.json {
+		fmt.Println("no errors found")
+	}
+	return nil
+}
+
+func printCheck(res engine.CheckResult) {
+	fmt.Printf("checked %d packs, %d chunks, %s\n", res.Packs, res.Chunks, humanBytes(res.Bytes))
+	for _, d := range res.Damage {
+		fmt.Printf("DAMAGED chunk %s: %s\n", d.Chunk, d.Problem)
+		for _, a := range d.Affected {
+			fmt.Printf("  affects %s\n", a)
+		}
+		if len(d.Affected) == 0 {
+			fmt.Printf("  no version uses it (prune will remove it)\n")
+		}
 	}
 }

@@ -1,12 +1,12 @@
 package main
 
 import (
+	"context"
 	"fmt"
-	"strings"
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/stratabackup/strata/index"
+	"github.com/stratabackup/strata/daemon/engine"
 	"github.com/stratabackup/strata/sources"
 )
 
@@ -23,57 +23,28 @@ in the mount.`,
 			if c.NArg() != 2 {
 				return cli.Exit("diff: give CLUSTER/DB/TABLE and T1..T2", exitUsage)
 			}
-			t1, t2, ok := strings.Cut(c.Args().Get(1), "..")
-			if !ok {
-				return cli.Exit(fmt.Sprintf("diff: %q is not a range T1..T2", c.Args().Get(1)), exitUsage)
-			}
-			st, err := openStore(c, index.Snapshot)
+			e, err := newEngine(c)
 			if err != nil {
 				return err
 			}
-			defer st.Close()
-			obj := c.Args().Get(0)
-			to, err := st.ResolveVersion(c.Context, obj+"/"+t2)
-			if err != nil {
-				return err
-			}
-			var from *index.Version
-			if f, err := st.ResolveVersion(c.Context, obj+"/"+t1); err == nil {
-				from = &f
-			} else if _, perr := index.ParseTime(t1); perr != nil && t1 != "latest" {
-				return err
-			}
-			d, err := st.Diff(c.Context, from, to)
-			if err != nil {
-				return err
-			}
-			var changed []string
-			err = st.Walk(c.Context, d.Version, "", func(f index.File) error {
-				if f.Type != sources.TypeDir {
-					changed = append(changed, f.Path)
-				}
-				return nil
-			})
-			if err != nil {
-				return err
-			}
-			if c.Bool("json") {
-				return printJSON(map[string]any{"from": from, "to": to, "changed": nonNil(changed), "deleted": nonNil(d.Deleted)})
-			}
-			for _, p := range changed {
-				fmt.Println("+", sources.EscapePath(p))
-			}
-			for _, p := range d.Deleted {
-				fmt.Println("-", sources.EscapePath(p))
-			}
-			return nil
+			return runDiff(c.Context, e, uiOf(c), c.Args().Get(0), c.Args().Get(1))
 		},
 	}
 }
 
-func nonNil(s []string) []string {
-	if s == nil {
-		return []string{}
+func runDiff(ctx context.Context, e *engine.Engine, u ui, object, rng string) error {
+	d, err := e.Diff(ctx, object, rng)
+	if err != nil {
+		return err
 	}
-	return s
+	if u.json {
+		return printJSON(d)
+	}
+	for _, p := range d.Changed {
+		fmt.Println("+", sources.EscapePath(p))
+	}
+	for _, p := range d.Deleted {
+		fmt.Println("-", sources.EscapePath(p))
+	}
+	return nil
 }

@@ -1,11 +1,12 @@
 package main
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/stratabackup/strata/index"
+	"github.com/stratabackup/strata/daemon/engine"
 )
 
 func forgetCommand() *cli.Command {
@@ -26,42 +27,37 @@ space.`,
 			&cli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "show what would be removed"},
 		},
 		Action: func(c *cli.Context) error {
-			p := index.Policy{Last: c.Int("keep-last"), Hourly: c.Int("keep-hourly"), Daily: c.Int("keep-daily"), Weekly: c.Int("keep-weekly"), Within: c.Duration("keep-within")}
-			if p.Empty() {
-				return cli.Exit("forget: give at least one --keep-* rule (refusing to forget every version)", exitUsage)
-			}
-			st, err := openStore(c, index.Held)
+			p := engine.Policy{Last: c.Int("keep-last"), Hourly: c.Int("keep-hourly"), Daily: c.Int("keep-daily"), Weekly: c.Int("keep-weekly"), Within: c.Duration("keep-within")}
+			e, err := newEngine(c)
 			if err != nil {
 				return err
 			}
-			defer st.Close()
-			var objs []index.ObjectRef
-			for _, a := range c.Args().Slice() {
-				o, err := st.ResolveObject(c.Context, a)
-				if err != nil {
-					return err
-				}
-				objs = append(objs, o)
-			}
-			ds, err := st.Forget(c.Context, p, objs, c.Bool("dry-run"))
-			if c.Bool("json") {
-				if jerr := printJSON(ds); jerr != nil {
-					return jerr
-				}
-				return err
-			}
-			verb := "removed"
-			if c.Bool("dry-run") {
-				verb = "would remove"
-			}
-			for _, d := range ds {
-				if d.Keep {
-					fmt.Printf("keep    %s/%s  %v\n", d.Version.Object, index.TimeName(d.Version.Time), d.Reasons)
-				} else {
-					fmt.Printf("%s %s/%s\n", verb, d.Version.Object, index.TimeName(d.Version.Time))
-				}
-			}
-			return err
+			return runForget(c.Context, e, uiOf(c), p, c.Args().Slice(), c.Bool("dry-run"))
 		},
 	}
+}
+
+func runForget(ctx context.Context, e *engine.Engine, u ui, p engine.Policy, objects []string, dryRun bool) error {
+	ds, err := e.Forget(ctx, p, objects, dryRun)
+	if u.json {
+		if ds == nil && err != nil {
+			return err
+		}
+		if jerr := printJSON(ds); jerr != nil {
+			return jerr
+		}
+		return err
+	}
+	verb := "removed"
+	if dryRun {
+		verb = "would remove"
+	}
+	for _, d := range ds {
+		if d.Keep {
+			fmt.Printf("keep    %s/%s  %v\n", d.Version.Object, engine.TimeName(d.Version.Time), d.Reasons)
+		} else {
+			fmt.Printf("%s %s/%s\n", verb, d.Version.Object, engine.TimeName(d.Version.Time))
+		}
+	}
+	return err
 }

@@ -1,11 +1,12 @@
 package main
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/stratabackup/strata/index"
+	"github.com/stratabackup/strata/daemon/engine"
 )
 
 func indexCommand() *cli.Command {
@@ -16,25 +17,24 @@ func indexCommand() *cli.Command {
 			Name:  "rebuild",
 			Usage: "delete the local catalog and recreate it from the store alone",
 			Action: func(c *cli.Context) error {
-				be, err := backend(c)
+				e, err := newEngine(c)
 				if err != nil {
 					return err
 				}
-				st, err := index.Rebuild(c.Context, be, storeOptions(c, index.Held))
-				if err != nil {
-					return err
-				}
-				defer st.Close()
-				vs, err := st.AllVersions(c.Context)
-				if err != nil {
-					return err
-				}
-				if c.Bool("json") {
-					return printJSON(map[string]int{"versions": len(vs)})
-				}
-				fmt.Printf("catalog rebuilt from %s: %d versions\n", be.Location(), len(vs))
-				return nil
+				return runRebuild(c.Context, e, uiOf(c))
 			},
 		}},
 	}
+}
+
+func runRebuild(ctx context.Context, e *engine.Engine, u ui) error {
+	n, loc, err := e.Rebuild(ctx)
+	if err != nil {
+		return err
+	}
+	if u.json {
+		return printJSON(map[string]int{"versions": n})
+	}
+	fmt.Printf("catalog rebuilt from %s: %d versions\n", loc, n)
+	return nil
 }

@@ -1,11 +1,12 @@
 package main
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/stratabackup/strata/index"
+	"github.com/stratabackup/strata/daemon/engine"
 )
 
 func initCommand() *cli.Command {
@@ -14,19 +15,23 @@ func initCommand() *cli.Command {
 		Usage:     "create a new, empty store at --store",
 		UsageText: "strata --store DIR init",
 		Action: func(c *cli.Context) error {
-			be, err := backend(c)
+			e, err := newEngine(c)
 			if err != nil {
 				return err
 			}
-			cfg, err := index.Init(c.Context, be)
-			if err != nil {
-				return err
-			}
-			if c.Bool("json") {
-				return printJSON(cfg)
-			}
-			fmt.Printf("created store %s at %s\n", cfg.ID, be.Location())
-			return nil
+			return runInit(c.Context, e, uiOf(c))
 		},
 	}
+}
+
+func runInit(ctx context.Context, e *engine.Engine, u ui) error {
+	cfg, loc, err := e.Init(ctx)
+	if err != nil {
+		return err
+	}
+	if u.json {
+		return printJSON(cfg)
+	}
+	fmt.Printf("created store %s at %s\n", cfg.ID, loc)
+	return nil
 }

@@ -1,14 +1,14 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/stratabackup/strata/fs"
-	"github.com/stratabackup/strata/index"
+	"github.com/stratabackup/strata/daemon/engine"
 )
 
 func mountCommand() *cli.Command {
@@ -31,47 +31,23 @@ EROFS. New versions appear within --refresh.`,
 			if mp == "" || c.NArg() != 1 {
 				return cli.Exit("mount: give exactly one MOUNTPOINT", exitUsage)
 			}
-			if fi, err := os.Stat(mp); err != nil || !fi.IsDir() {
-				return cli.Exit(fmt.Sprintf("mount: %s is not a directory", mp), exitUsage)
-			}
-			st, err := openStore(c, index.Snapshot)
+			e, err := newEngine(c)
 			if err != nil {
 				return err
 			}
-			defer st.Close()
-			m, err := fs.Mount(c.Context, mp, fs.FromStore(st), fs.Options{Debug: c.Bool("debug"), AllowOther: c.Bool("allow-other")})
-			if err != nil {
-				return err
-			}
-			if !c.Bool("quiet") {
-				fmt.Fprintf(os.Stderr, "mounted %s at %s (read-only); Ctrl-C to unmount\n", st.Backend().Location(), mp)
-			}
-			go refreshLoop(c, st, c.Duration("refresh"))
-			unmounted := make(chan struct{})
-			go func() { m.Wait(); close(unmounted) }()
-			select {
-			case <-c.Context.Done():
-				if err := m.Unmount(); err != nil {
-					return fmt.Errorf("unmount %s: %w (close files open in it, then `umount %s`)", mp, err, mp)
-				}
-			case <-unmounted:
-			}
-			return nil
+			return runMount(c.Context, e, uiOf(c), engine.MountRequest{
+				Mountpoint: mp, AllowOther: c.Bool("allow-other"), Debug: c.Bool("debug"), Refresh: c.Duration("refresh"),
+			})
 		},
 	}
 }
 
-func refreshLoop(c *cli.Context, st *index.Store, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-c.Context.Done():
-			return
-		case <-t.C:
-			if err := st.Refresh(c.Context); err != nil {
-				fmt.Fprintf(os.Stderr, "strata mount: refresh: %v\n", err)
-			}
+func runMount(ctx context.Context, e *engine.Engine, u ui, req engine.MountRequest) error {
+	req.Mounted = func(location string) {
+		if !u.quiet {
+			fmt.Fprintf(os.Stderr, "mounted %s at %s (read-only); Ctrl-C to unmount\n", location, req.Mountpoint)
 		}
 	}
+	req.RefreshFailed = func(err error) { fmt.Fprintf(os.Stderr, "strata mount: refresh: %v\n", err) }
+	return e.Mount(ctx, req)
 }

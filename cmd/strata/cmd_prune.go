@@ -1,11 +1,12 @@
 package main
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/stratabackup/strata/index"
+	"github.com/stratabackup/strata/daemon/engine"
 )
 
 func pruneCommand() *cli.Command {
@@ -19,22 +20,25 @@ are rewritten with only their used chunks.`,
 			&cli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "show what would be freed"},
 		},
 		Action: func(c *cli.Context) error {
-			st, err := openStore(c, index.Detached)
+			e, err := newEngine(c)
 			if err != nil {
 				return err
 			}
-			defer st.Close()
-			stat := newStatus(c)
-			res, err := st.Prune(c.Context, c.Bool("dry-run"), func(op string) { stat.set("waiting for %s to finish", op) })
-			stat.done()
-			if err != nil {
-				return err
-			}
-			if c.Bool("json") {
-				return printJSON(res)
-			}
-			fmt.Printf("%d packs deleted, %d rewritten, %s freed, %d chunks kept, %d temporary files of interrupted uploads removed\n", res.PacksDeleted, res.PacksRewritten, humanBytes(res.BytesFreed), res.ChunksKept, res.TempRemoved)
-			return nil
+			return runPrune(c.Context, e, uiOf(c), c.Bool("dry-run"))
 		},
 	}
+}
+
+func runPrune(ctx context.Context, e *engine.Engine, u ui, dryRun bool) error {
+	stat := newStatus(u)
+	res, err := e.Prune(ctx, dryRun, func(op string) { stat.set("waiting for %s to finish", op) })
+	stat.done()
+	if err != nil {
+		return err
+	}
+	if u.json {
+		return printJSON(res)
+	}
+	fmt.Printf("%d packs deleted, %d rewritten, %s freed, %d chunks kept, %d temporary files of interrupted uploads removed\n", res.PacksDeleted, res.PacksRewritten, humanBytes(res.BytesFreed), res.ChunksKept, res.TempRemoved)
+	return nil
 }

@@ -1,118 +1,93 @@
 package main
 
 import (
+	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/stratabackup/strata/index"
-	"github.com/stratabackup/strata/sources/mongodb"
+	"github.com/stratabackup/strata/daemon/engine"
+	"github.com/stratabackup/strata/sources"
 )
 
 func restoreCommand() *cli.Command {
+	flags := []cli.Flag{
+		&cli.StringFlag{Name: "path", Usage: "restore only this file or directory of the version"},
+		&cli.BoolFlag{Name: "overwrite", Usage: "replace existing files in TARGET_DIR"},
+	}
+	// Each kind that can load into its database adds --to-<kind>.
+	var loaders []string
+	for _, k := range sources.Kinds() {
+		if k.Loader != nil {
+			loaders = append(loaders, k.Name)
+			flags = append(flags, &cli.StringFlag{Name: "to-" + k.Name, Usage: "load into this " + k.Name + " `URI` instead of writing files"})
+		}
+	}
+	flags = append(flags,
+		&cli.StringFlag{Name: "db", Usage: "target database name (default: the version's)"},
+		&cli.StringFlag{Name: "collection", Aliases: []string{"table"}, Usage: "target collection or table name (default: the version's)"},
+		&cli.BoolFlag{Name: "drop", Usage: "drop the target collection first instead of merging"},
+	)
 	return &cli.Command{
 		Name:      "restore",
 		Usage:     "restore a version, a subtree or one file into a directory, or load a version into a database",
 		UsageText: "strata restore [--path SUB] CLUSTER/DB/TABLE/<time|latest> TARGET_DIR\n   strata restore --to-mongodb URI [--db NAME] [--collection NAME] [--drop] CLUSTER/DB/COLL/<time|latest|T1..T2>",
 		Description: `<time> picks the newest version at or before it (RFC 3339, a date, unix
 seconds). Files are written with their original (raw) names, modes, times
-and symlinks; existing files are not replaced unless --overwrite. With
---to-mongodb, the version (or the @diff T1..T2) is loaded into a MongoDB
-deployment: upserts by _id (safe to rerun), indexes recreated.`,
-		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "path", Usage: "restore only this file or directory of the version"},
-			&cli.BoolFlag{Name: "overwrite", Usage: "replace existing files in TARGET_DIR"},
-			&cli.StringFlag{Name: "to-mongodb", Usage: "load into this MongoDB `URI` instead of writing files"},
-			&cli.StringFlag{Name: "db", Usage: "target database name (default: the version's)"},
-			&cli.StringFlag{Name: "collection", Usage: "target collection name (default: the version's)"},
-			&cli.BoolFlag{Name: "drop", Usage: "drop the target collection first instead of merging"},
-		},
+and symlinks, and as root their owners; existing files are not replaced
+unless --overwrite. With --to-mongodb, the version (or the @diff T1..T2) is
+loaded into a MongoDB deployment: upserts by _id (safe to rerun), indexes
+recreated.`,
+		Flags: flags,
 		Action: func(c *cli.Context) error {
-			st, err := openStore(c, index.Snapshot)
+			e, err := newEngine(c)
 			if err != nil {
 				return err
 			}
-			defer st.Close()
-			if uri := c.String("to-mongodb"); uri != "" {
-				return restoreMongo(c, st, uri)
+			for _, kind := range loaders {
+				if target := c.String("to-" + kind); target != "" {
+					if c.NArg() != 1 {
+						return cli.Exit(fmt.Sprintf("restore --to-%s: give one CLUSTER/DB/TABLE/<time|latest|T1..T2>", kind), exitUsage)
+					}
+					return runLoad(c.Context, e, uiOf(c), engine.LoadRequest{Kind: kind, Target: target, Spec: c.Args().First(),
+						Options: sources.LoadOptions{Database: c.String("db"), Table: c.String("collection"), Drop: c.Bool("drop")}})
+				}
 			}
 			if c.NArg() != 2 {
 				return cli.Exit(fmt.Sprintf("restore: want VERSION TARGET_DIR, got %d arguments (flags such as --path go before them)", c.NArg()), exitUsage)
 			}
-			v, err := st.ResolveVersion(c.Context, c.Args().Get(0))
-			if err != nil {
-				return err
-			}
-			stat := newStatus(c)
-			start := time.Now()
-			var total int64
-			err = st.Restore(c.Context, v, strings.Trim(c.String("path"), "/"), c.Args().Get(1), index.RestoreOptions{
-				Overwrite: c.Bool("overwrite"),
-				Progress: func(files, bytes, all int64) {
-					total = bytes
-					stat.set("%d files, %s of %s restored, %s%s", files, humanBytes(bytes), humanBytes(all), rate(bytes, time.Since(start)), eta(bytes, all, time.Since(start)))
-				},
-			})
-			stat.done()
-			if err != nil {
-				return err
-			}
-			if !c.Bool("quiet") && !c.Bool("json") {
-				fmt.Printf("restored %s/%s to %s: %s in %.1fs\n", v.Object, index.TimeName(v.Time), c.Args().Get(1), humanBytes(total), time.Since(start).Seconds())
-			}
-			return nil
+			return runRestore(c.Context, e, uiOf(c), engine.RestoreRequest{Version: c.Args().Get(0), Target: c.Args().Get(1), Path: c.String("path"), Overwrite: c.Bool("overwrite")})
 		},
 	}
 }
 
-func restoreMongo(c *cli.Context, st *index.Store, uri string) error {
-	spec := c.Args().First()
-	i := strings.LastIndexByte(spec, '/')
-	if c.NArg() != 1 || i < 0 {
-		return cli.Exit("restore --to-mongodb: give one CLUSTER/DB/COLLECTION/<time|latest|T1..T2>", exitUsage)
-	}
-	var v index.Version
-	if t1, t2, isDiff := strings.Cut(spec[i+1:], ".."); isDiff {
-		obj, err := st.ResolveObject(c.Context, spec[:i])
-		if err != nil {
-			return err
-		}
-		from, err := st.ResolveVersion(c.Context, spec[:i]+"/"+t1)
-		if err != nil {
-			return err
-		}
-		to, err := st.ResolveVersion(c.Context, obj.String()+"/"+t2)
-		if err != nil {
-			return err
-		}
-		d, err := st.Diff(c.Context, &from, to)
-		if err != nil {
-			return err
-		}
-		v = d.Version
-	} else {
-		var err error
-		if v, err = st.ResolveVersion(c.Context, spec); err != nil {
-			return err
-		}
-	}
-	db := c.String("db")
-	if db == "" {
-		db = v.Object.Database
-	}
-	files, err := st.VersionReader(c.Context, v)
+func runRestore(ctx context.Context, e *engine.Engine, u ui, req engine.RestoreRequest) error {
+	stat := newStatus(u)
+	start := time.Now()
+	var total int64
+	v, err := e.Restore(ctx, req, func(p engine.RestoreProgress) {
+		total = p.Bytes
+		stat.set("%d files, %s of %s restored, %s%s", p.Files, humanBytes(p.Bytes), humanBytes(p.TotalBytes), rate(p.Bytes, time.Since(start)), eta(p.Bytes, p.TotalBytes, time.Since(start)))
+	})
+	stat.done()
 	if err != nil {
 		return err
 	}
-	stats, err := mongodb.Restore(c.Context, uri, files, mongodb.RestoreOptions{Database: db, Collection: c.String("collection"), Drop: c.Bool("drop")})
+	if !u.quiet && !u.json {
+		fmt.Printf("restored %s/%s to %s: %s in %.1fs\n", v.Object, engine.TimeName(v.Time), req.Target, humanBytes(total), time.Since(start).Seconds())
+	}
+	return nil
+}
+
+func runLoad(ctx context.Context, e *engine.Engine, u ui, req engine.LoadRequest) error {
+	res, err := e.Load(ctx, req)
 	if err != nil {
 		return err
 	}
-	if c.Bool("json") {
-		return printJSON(stats)
+	if u.json {
+		return printJSON(res.Stats)
 	}
-	fmt.Printf("restored %s/%s into %s: %d documents written, %d deleted, %d indexes\n", v.Object, index.TimeName(v.Time), db, stats.Documents, stats.Deleted, stats.Indexes)
+	fmt.Printf("restored %s/%s into %s: %s\n", res.Version.Object, engine.TimeName(res.Version.Time), res.Database, res.Summary)
 	return nil
 }

@@ -1,12 +1,12 @@
 package main
 
 import (
+	"context"
 	"fmt"
-	"strings"
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/stratabackup/strata/index"
+	"github.com/stratabackup/strata/daemon/engine"
 )
 
 func versionsCommand() *cli.Command {
@@ -18,34 +18,27 @@ func versionsCommand() *cli.Command {
 version's files; stored: compressed size of the distinct chunks the version
 uses; new: what this version added to the store.`,
 		Action: func(c *cli.Context) error {
-			st, err := openStore(c, index.Snapshot)
+			e, err := newEngine(c)
 			if err != nil {
 				return err
 			}
-			defer st.Close()
-			vs, err := st.AllVersions(c.Context)
-			if err != nil {
-				return err
-			}
-			prefix := c.Args().First()
-			var out []index.Version
-			for _, v := range vs {
-				if prefix == "" || v.Object.String() == prefix || strings.HasPrefix(v.Object.String(), strings.TrimSuffix(prefix, "/")+"/") {
-					out = append(out, v)
-				}
-			}
-			if c.Bool("json") {
-				if out == nil {
-					out = []index.Version{}
-				}
-				return printJSON(out)
-			}
-			fmt.Printf("%-44s %-21s %8s %10s %10s %10s %10s\n", "OBJECT", "VERSION", "FILES", "LOGICAL", "SIZE", "STORED", "NEW")
-			for _, v := range out {
-				fmt.Printf("%-44s %-21s %8d %10s %10s %10s %10s\n", v.Object, index.TimeName(v.Time), v.Stats.Files,
-					humanBytes(v.Stats.LogicalBytes), humanBytes(v.Stats.Bytes), humanBytes(v.Stats.StoredBytes), humanBytes(v.Stats.NewBytes))
-			}
-			return nil
+			return runVersions(c.Context, e, uiOf(c), c.Args().First())
 		},
 	}
+}
+
+func runVersions(ctx context.Context, e *engine.Engine, u ui, prefix string) error {
+	vs, err := e.Versions(ctx, prefix)
+	if err != nil {
+		return err
+	}
+	if u.json {
+		return printJSON(vs)
+	}
+	fmt.Printf("%-44s %-21s %8s %10s %10s %10s %10s\n", "OBJECT", "VERSION", "FILES", "LOGICAL", "SIZE", "STORED", "NEW")
+	for _, v := range vs {
+		fmt.Printf("%-44s %-21s %8d %10s %10s %10s %10s\n", v.Object, engine.TimeName(v.Time), v.Stats.Files,
+			humanBytes(v.Stats.LogicalBytes), humanBytes(v.Stats.Bytes), humanBytes(v.Stats.StoredBytes), humanBytes(v.Stats.NewBytes))
+	}
+	return nil
 }

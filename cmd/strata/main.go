@@ -1,5 +1,6 @@
 // Command strata backs up databases and directories into a deduplicated
-// store and shows every version as a read-only mounted tree.
+// store and shows every version as a read-only mounted tree. It is a thin
+// shell: each command parses its flags, calls daemon/engine and prints.
 package main
 
 import (
@@ -15,8 +16,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/stratabackup/strata/backends"
-	"github.com/stratabackup/strata/index"
+	"github.com/stratabackup/strata/daemon/engine"
 )
 
 // Exit codes, mapped only here.
@@ -36,14 +36,21 @@ func main() {
 		return
 	}
 	fmt.Fprintln(os.Stderr, "strata:", err)
+	os.Exit(exitCode(err))
+}
+
+// exitCode maps an error to the process's exit status.
+func exitCode(err error) int {
 	var ec cli.ExitCoder
 	switch {
 	case errors.As(err, &ec):
-		os.Exit(ec.ExitCode())
-	case errors.Is(err, index.ErrNoStore):
-		os.Exit(exitNoStore)
+		return ec.ExitCode()
+	case errors.Is(err, engine.ErrBadInput):
+		return exitUsage
+	case errors.Is(err, engine.ErrNoStore):
+		return exitNoStore
 	default:
-		os.Exit(exitError)
+		return exitError
 	}
 }
 
@@ -80,30 +87,16 @@ func newApp() *cli.App {
 	}
 }
 
-// backend opens the --store location.
-func backend(c *cli.Context) (backends.Backend, error) {
-	loc := c.String("store")
-	if loc == "" {
-		return nil, cli.Exit("no store given: use --store DIR (or STRATA_STORE=DIR); `strata init` creates one", exitUsage)
-	}
-	be, err := backends.Open(c.Context, loc)
-	if err != nil {
-		return nil, err
-	}
-	return backends.Retry(be, 5), nil
+// ui is how a command talks to its user: the global output flags.
+type ui struct {
+	json, quiet bool
 }
 
-// openStore opens the store in the given catalog mode.
-func openStore(c *cli.Context, mode index.Mode) (*index.Store, error) {
-	be, err := backend(c)
-	if err != nil {
-		return nil, err
-	}
-	return index.Open(c.Context, be, storeOptions(c, mode))
-}
+func uiOf(c *cli.Context) ui { return ui{json: c.Bool("json"), quiet: c.Bool("quiet")} }
 
-func storeOptions(c *cli.Context, mode index.Mode) index.Options {
-	return index.Options{CacheDir: c.String("cache-dir"), Mode: mode, Differs: differs()}
+// newEngine returns the engine on the --store location.
+func newEngine(c *cli.Context) (*engine.Engine, error) {
+	return engine.New(engine.Options{Store: c.String("store"), CacheDir: c.String("cache-dir"), Logger: slog.Default()})
 }
 
 // profile writes a CPU profile to $STRATA_CPUPROFILE, for developers.

@@ -8,7 +8,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
 )
 
@@ -44,14 +43,13 @@ func rate(n int64, d time.Duration) string {
 // nothing when stderr is not a terminal, or with --quiet or --json, so
 // scripts stay quiet.
 type status struct {
-	mu     sync.Mutex
-	on     bool
-	last   int
-	prefix string
+	mu   sync.Mutex
+	on   bool
+	last int
 }
 
-func newStatus(c *cli.Context) *status {
-	on := !c.Bool("quiet") && !c.Bool("json") && term.IsTerminal(int(os.Stderr.Fd()))
+func newStatus(u ui) *status {
+	on := !u.quiet && !u.json && term.IsTerminal(int(os.Stderr.Fd()))
 	return &status{on: on}
 }
 
@@ -61,7 +59,7 @@ func (s *status) set(format string, args ...any) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	line := s.prefix + fmt.Sprintf(format, args...)
+	line := fmt.Sprintf(format, args...)
 	pad := ""
 	if len(line) < s.last {
 		pad = strings.Repeat(" ", s.last-len(line))

@@ -24,6 +24,17 @@ import (
 // share with the server, the join falls back to a hash map of the older
 // version's _ids.
 func (s *Source) Diff(ctx context.Context, from, to sources.VersionReader, w sources.Writer) error {
+	return Differ{}.Diff(ctx, from, to, w)
+}
+
+// Differ computes a collection's @diff from two stored versions alone: it
+// needs no server, so the mount and the CLI use it without a connection.
+type Differ struct{}
+
+var _ sources.Differ = Differ{}
+
+// Diff writes the documents changed in (from, to] and the _ids deleted.
+func (Differ) Diff(ctx context.Context, from, to sources.VersionReader, w sources.Writer) error {
 	base, err := collectionBase(to)
 	if err != nil {
 		return err

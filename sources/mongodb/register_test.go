@@ -1,11 +1,11 @@
-package main
+package mongodb
 
 import (
 	"slices"
 	"testing"
 )
 
-func TestMongoScope(t *testing.T) {
+func TestScope(t *testing.T) {
 	cases := []struct {
 		only       []string
 		dbs, colls []string
@@ -21,9 +21,9 @@ func TestMongoScope(t *testing.T) {
 		{[]string{"shop/50%off"}, []string{"shop"}, nil},                       // not an escaped name: left to the filter
 	}
 	for _, tc := range cases {
-		dbs, colls := mongoScope(tc.only)
+		dbs, colls := Scope(tc.only)
 		if !slices.Equal(dbs, tc.dbs) || !slices.Equal(colls, tc.colls) {
-			t.Errorf("mongoScope(%q) = %q, %q; want %q, %q", tc.only, dbs, colls, tc.dbs, tc.colls)
+			t.Errorf("Scope(%q) = %q, %q; want %q, %q", tc.only, dbs, colls, tc.dbs, tc.colls)
 		}
 	}
 }

@@ -1,0 +1,61 @@
+package engine
+
+import (
+	"context"
+	"strings"
+
+	"github.com/stratabackup/strata/index"
+	"github.com/stratabackup/strata/sources"
+)
+
+// DiffResult lists what changed in an object between two times.
+type DiffResult struct {
+	// From is nil when T1 lies before the object's first version: then
+	// everything in To counts as added.
+	From *Version `json:"from"`
+	To   Version  `json:"to"`
+	// Changed are the paths added or changed in (T1, T2]; for row sources
+	// the native files of the changed rows.
+	Changed []string `json:"changed"`
+	// Deleted are the paths removed (file sources).
+	Deleted []string `json:"deleted"`
+}
+
+// Diff compares the newest versions at or before t1 and t2 of object
+// (CLUSTER/DB/TABLE). t1 before the first version means "from nothing".
+func (e *Engine) Diff(ctx context.Context, object, rng string) (DiffResult, error) {
+	t1, t2, ok := strings.Cut(rng, "..")
+	if !ok {
+		return DiffResult{}, badInput("diff: %q is not a range T1..T2", rng)
+	}
+	st, err := e.open(ctx, index.Snapshot)
+	if err != nil {
+		return DiffResult{}, err
+	}
+	defer st.Close()
+	to, err := st.ResolveVersion(ctx, object+"/"+t2)
+	if err != nil {
+		return DiffResult{}, err
+	}
+	res := DiffResult{To: to, Changed: []string{}}
+	if f, err := st.ResolveVersion(ctx, object+"/"+t1); err == nil {
+		res.From = &f
+	} else if _, perr := index.ParseTime(t1); perr != nil && t1 != "latest" {
+		return DiffResult{}, err
+	}
+	d, err := st.Diff(ctx, res.From, to)
+	if err != nil {
+		return DiffResult{}, err
+	}
+	err = st.Walk(ctx, d.Version, "", func(f index.File) error {
+		if f.Type != sources.TypeDir {
+			res.Changed = append(res.Changed, f.Path)
+		}
+		return nil
+	})
+	res.Deleted = d.Deleted
+	if res.Deleted == nil {
+		res.Deleted = []string{}
+	}
+	return res, err
+}

@@ -1,0 +1,204 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stratabackup/strata/sources"
+)
+
+// testKind is a source kind registered by this test: objects "d/t1",
+// "d/t2" and, when the config says so, "d/slow", which blocks until its
+// context ends. Its sessions have one consistent point and count Begins.
+const testKind = "enginetest"
+
+var testBegins struct {
+	sync.Mutex
+	n  int
+	at []time.Time
+}
+
+func init() {
+	sources.Register(sources.Kind{
+		Name:    testKind,
+		Options: []sources.Option{{Name: "slow"}, {Name: "content"}},
+		New: func(cfg sources.Config) (sources.Source, error) {
+			return &testSource{cluster: cfg.Cluster(), slow: cfg.Get("slow") != "", content: cfg.Get("content")}, nil
+		},
+	})
+}
+
+type testSource struct {
+	cluster string
+	slow    bool
+	content string
+}
+
+func (s *testSource) Kind() string { return testKind }
+func (s *testSource) Close() error { return nil }
+
+func (s *testSource) Discover(context.Context) ([]sources.Object, error) {
+	objs := []sources.Object{{Cluster: s.cluster, Database: "d", Table: "t1"}, {Cluster: s.cluster, Database: "d", Table: "t2"}}
+	if s.slow {
+		objs = append(objs, sources.Object{Cluster: s.cluster, Database: "d", Table: "slow"})
+	}
+	return objs, nil
+}
+
+func (s *testSource) Backup(ctx context.Context, obj sources.Object, prev sources.Previous, w sources.Writer) (sources.Result, error) {
+	return sources.Result{}, errors.New("the engine must back up through a session")
+}
+
+func (s *testSource) Begin(ctx context.Context, objs []sources.Object, r sources.Reporter) (sources.Session, error) {
+	testBegins.Lock()
+	at := time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC).Add(time.Duration(len(testBegins.at)) * time.Hour)
+	testBegins.n++
+	testBegins.at = append(testBegins.at, at)
+	testBegins.Unlock()
+	r.Report(sources.Event{Step: fmt.Sprintf("session of %d objects", len(objs))})
+	return &testSession{src: s, at: at}, nil
+}
+
+type testSession struct {
+	src *testSource
+	at  time.Time
+}
+
+func (s *testSession) At() time.Time { return s.at }
+func (s *testSession) Close() error  { return nil }
+
+func (s *testSession) Backup(ctx context.Context, obj sources.Object, prev sources.Previous, w sources.Writer) (sources.Result, error) {
+	data := []byte(s.src.content + obj.Table)
+	w.Report(sources.Event{Step: "rows", Done: 0, Total: 2})
+	if err := w.Add(ctx, sources.Entry{Path: "data", Type: sources.TypeFile, Mode: 0o644, Size: int64(len(data))}, bytes.NewReader(data)); err != nil {
+		return sources.Result{}, err
+	}
+	w.Report(sources.Event{Step: "rows", Done: 2, Total: 2})
+	if obj.Table == "slow" {
+		<-ctx.Done()
+		return sources.Result{}, ctx.Err()
+	}
+	return sources.Result{}, nil
+}
+
+func newTestEngine(t *testing.T) *Engine {
+	t.Helper()
+	dir := t.TempDir()
+	e, err := New(Options{Store: dir + "/store", CacheDir: dir + "/cache"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := e.Init(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func testRequest(extra ...string) BackupRequest {
+	cfg := sources.NewConfig()
+	cfg.Set(sources.OptCluster, "c")
+	for i := 0; i+1 < len(extra); i += 2 {
+		cfg.Set(extra[i], extra[i+1])
+	}
+	return BackupRequest{Kind: testKind, Config: cfg}
+}
+
+// TestBackupOneSession backs up two objects in one session: one Begin,
+// both versions named by the session's point, and the source's own
+// progress reaches the caller tagged with the object.
+func TestBackupOneSession(t *testing.T) {
+	e := newTestEngine(t)
+	testBegins.Lock()
+	before := testBegins.n
+	testBegins.Unlock()
+	var mu sync.Mutex
+	var srcEvents []Event
+	res, err := e.Backup(context.Background(), testRequest("content", "v1-"), func(ev Event) {
+		if ev.Source != nil {
+			mu.Lock()
+			srcEvents = append(srcEvents, ev)
+			mu.Unlock()
+		}
+	})
+	if err != nil || res.Failed != 0 || len(res.Objects) != 2 {
+		t.Fatalf("backup: %+v, %v", res, err)
+	}
+	testBegins.Lock()
+	begins, at := testBegins.n-before, testBegins.at[len(testBegins.at)-1]
+	testBegins.Unlock()
+	if begins != 1 {
+		t.Fatalf("%d sessions for one run, want 1", begins)
+	}
+	for _, r := range res.Objects {
+		if !r.Version.Time.Equal(at) {
+			t.Errorf("%s: version at %s, want the session's point %s", r.Object, r.Version.Time, at)
+		}
+	}
+	var rows []string
+	for _, ev := range srcEvents {
+		if ev.Source.Step == "rows" && ev.Source.Done == 2 {
+			rows = append(rows, ev.Object)
+		}
+	}
+	if strings.Join(rows, ",") != "c/d/t1,c/d/t2" {
+		t.Errorf("source progress for %q, want both objects in order; events: %+v", rows, srcEvents)
+	}
+}
+
+// TestBackupCancel cancels a run while an object is being backed up: that
+// object gets no version, the ones before it keep theirs, and the next run
+// succeeds.
+func TestBackupCancel(t *testing.T) {
+	e := newTestEngine(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	var once sync.Once
+	res, err := e.Backup(ctx, testRequest("slow", "yes", "content", "x"), func(ev Event) {
+		if ev.Object == "c/d/slow" && ev.Source != nil && ev.Source.Done == 2 {
+			once.Do(cancel)
+		}
+	})
+	if err != nil {
+		t.Fatalf("backup: %v", err)
+	}
+	if res.Failed != 1 || res.Objects[2].Error == "" || !strings.Contains(res.Objects[2].Error, "canceled") {
+		t.Fatalf("want only the slow object failed by cancellation, got %+v", res)
+	}
+	vs, err := e.Versions(context.Background(), "c/d/slow")
+	if err != nil || len(vs) != 0 {
+		t.Fatalf("cancelled backup left versions %v (err %v)", vs, err)
+	}
+	res, err = e.Backup(context.Background(), testRequest("content", "y"), nil)
+	if err != nil || res.Failed != 0 {
+		t.Fatalf("backup after a cancelled one: %+v, %v", res, err)
+	}
+	vs, err = e.Versions(context.Background(), "c/d")
+	if err != nil || len(vs) != 4 {
+		t.Fatalf("want 4 versions (t1, t2 twice), got %d (err %v)", len(vs), err)
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	e := newTestEngine(t)
+	cases := []struct {
+		name string
+		req  BackupRequest
+		want string
+	}{
+		{"unknown kind", BackupRequest{Kind: "nosuch", Config: sources.NewConfig()}, `unknown source kind "nosuch"`},
+		{"missing cluster", BackupRequest{Kind: testKind, Config: sources.NewConfig()}, `setting "cluster" is required`},
+		{"unknown setting", testRequest("colour", "red"), `unknown setting "colour"`},
+		{"bad pattern", testRequest(sources.OptOnly, "d/[x"), `--only "d/[x"`},
+	}
+	for _, tc := range cases {
+		_, err := e.Backup(context.Background(), tc.req, nil)
+		if !errors.Is(err, ErrBadInput) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: got %v, want a bad-input error containing %q", tc.name, err, tc.want)
+		}
+	}
+}

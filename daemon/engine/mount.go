@@ -1,0 +1,79 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/stratabackup/strata/fs"
+	"github.com/stratabackup/strata/index"
+)
+
+// MountRequest says where and how to mount the store.
+type MountRequest struct {
+	Mountpoint string
+	// AllowOther lets other users read the mount.
+	AllowOther bool
+	// Debug logs every FUSE request.
+	Debug bool
+	// Refresh is how often to look for new versions; default 10s.
+	Refresh time.Duration
+	// Mounted is told the store's location once the mount is up.
+	Mounted func(location string)
+	// RefreshFailed is told when looking for new versions fails; the
+	// mount keeps serving what it has.
+	RefreshFailed func(error)
+}
+
+// Mount shows every version as a read-only filesystem until ctx ends (then
+// it unmounts) or someone unmounts it.
+func (e *Engine) Mount(ctx context.Context, req MountRequest) error {
+	if fi, err := os.Stat(req.Mountpoint); err != nil || !fi.IsDir() {
+		return badInput("mount: %s is not a directory", req.Mountpoint)
+	}
+	if req.Refresh <= 0 {
+		req.Refresh = 10 * time.Second
+	}
+	st, err := e.open(ctx, index.Snapshot)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	m, err := fs.Mount(ctx, req.Mountpoint, fs.FromStore(st), fs.Options{Debug: req.Debug, AllowOther: req.AllowOther})
+	if err != nil {
+		return err
+	}
+	if req.Mounted != nil {
+		req.Mounted(st.Backend().Location())
+	}
+	refreshCtx, stopRefresh := context.WithCancel(ctx)
+	defer stopRefresh()
+	go refreshLoop(refreshCtx, st, req.Refresh, req.RefreshFailed)
+	unmounted := make(chan struct{})
+	go func() { m.Wait(); close(unmounted) }()
+	select {
+	case <-ctx.Done():
+		if err := m.Unmount(); err != nil {
+			return fmt.Errorf("unmount %s: %w (close files open in it, then `umount %s`)", req.Mountpoint, err, req.Mountpoint)
+		}
+	case <-unmounted:
+	}
+	return nil
+}
+
+// refreshLoop brings the mount's catalog up to date every interval.
+func refreshLoop(ctx context.Context, st *index.Store, every time.Duration, failed func(error)) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := st.Refresh(ctx); err != nil && failed != nil && ctx.Err() == nil {
+				failed(err)
+			}
+		}
+	}
+}

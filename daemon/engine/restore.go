@@ -1,0 +1,130 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/stratabackup/strata/index"
+	"github.com/stratabackup/strata/sources"
+)
+
+// RestoreRequest says what to restore where.
+type RestoreRequest struct {
+	// Version is CLUSTER/DB/TABLE/<time|latest>.
+	Version string
+	// Path restores only this file or directory of the version.
+	Path string
+	// Target is the directory written to.
+	Target string
+	// Overwrite replaces existing files in Target.
+	Overwrite bool
+}
+
+// RestoreProgress is a restore's state after each file.
+type RestoreProgress struct {
+	Files, Bytes, TotalBytes int64
+}
+
+// Restore writes a version (or a subtree or file of it) into a directory,
+// with raw names, modes, times, symlinks and (as root) owners.
+func (e *Engine) Restore(ctx context.Context, req RestoreRequest, progress func(RestoreProgress)) (Version, error) {
+	st, err := e.open(ctx, index.Snapshot)
+	if err != nil {
+		return Version{}, err
+	}
+	defer st.Close()
+	v, err := st.ResolveVersion(ctx, req.Version)
+	if err != nil {
+		return Version{}, err
+	}
+	err = st.Restore(ctx, v, strings.Trim(req.Path, "/"), req.Target, index.RestoreOptions{
+		Overwrite: req.Overwrite,
+		Progress: func(files, bytes, all int64) {
+			if progress != nil {
+				progress(RestoreProgress{Files: files, Bytes: bytes, TotalBytes: all})
+			}
+		},
+	})
+	return v, err
+}
+
+// LoadRequest says what to load into which database.
+type LoadRequest struct {
+	// Kind is the source kind whose Loader does the work ("mongodb").
+	Kind string
+	// Target addresses the database (a connection string).
+	Target string
+	// Spec is CLUSTER/DB/TABLE/<time|latest> or CLUSTER/DB/TABLE/T1..T2
+	// (the @diff of that range).
+	Spec string
+	// Options name the target database and table and whether to drop it.
+	Options sources.LoadOptions
+}
+
+// LoadResult is what a load did, and of which version.
+type LoadResult struct {
+	Version  Version
+	Database string
+	sources.LoadResult
+}
+
+// Load loads a version, or the @diff of a range, into a live database
+// through its kind's Loader.
+func (e *Engine) Load(ctx context.Context, req LoadRequest) (LoadResult, error) {
+	kind, err := sources.LookupKind(req.Kind)
+	if err != nil {
+		return LoadResult{}, badInput("%v", err)
+	}
+	if kind.Loader == nil {
+		return LoadResult{}, badInput("source kind %s cannot load into a database", req.Kind)
+	}
+	st, err := e.open(ctx, index.Snapshot)
+	if err != nil {
+		return LoadResult{}, err
+	}
+	defer st.Close()
+	v, err := resolveSpec(ctx, st, req.Spec)
+	if err != nil {
+		return LoadResult{}, err
+	}
+	if req.Options.Database == "" {
+		req.Options.Database = v.Object.Database
+	}
+	files, err := st.VersionReader(ctx, v)
+	if err != nil {
+		return LoadResult{}, err
+	}
+	res, err := kind.Loader.Load(ctx, req.Target, files, req.Options)
+	return LoadResult{Version: v, Database: req.Options.Database, LoadResult: res}, err
+}
+
+// resolveSpec finds CLUSTER/DB/TABLE/<time|latest>, or computes the
+// @diff of CLUSTER/DB/TABLE/T1..T2 as a virtual version.
+func resolveSpec(ctx context.Context, st *index.Store, spec string) (Version, error) {
+	i := strings.LastIndexByte(spec, '/')
+	if i < 0 {
+		return Version{}, badInput("%q: want CLUSTER/DB/TABLE/<time|latest|T1..T2>", spec)
+	}
+	t1, t2, isDiff := strings.Cut(spec[i+1:], "..")
+	if !isDiff {
+		return st.ResolveVersion(ctx, spec)
+	}
+	obj, err := st.ResolveObject(ctx, spec[:i])
+	if err != nil {
+		return Version{}, err
+	}
+	from, err := st.ResolveVersion(ctx, spec[:i]+"/"+t1)
+	if err != nil {
+		return Version{}, err
+	}
+	to, err := st.ResolveVersion(ctx, obj.String()+"/"+t2)
+	if err != nil {
+		return Version{}, err
+	}
+	d, err := st.Diff(ctx, &from, to)
+	if err != nil {
+		return Version{}, fmt.Errorf("diff %s: %w", spec, err)
+	}
+	return d.Version, nil
+}

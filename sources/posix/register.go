@@ -1,0 +1,35 @@
+package posix
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/stratabackup/strata/sources"
+)
+
+func init() {
+	sources.Register(sources.Kind{
+		Name:      Kind,
+		Usage:     "back up directories",
+		UsageText: "strata backup posix --cluster NAME --db NAME TABLE=DIR [TABLE=DIR...]",
+		Options: []sources.Option{
+			{Name: "db", Required: true, Usage: "database name (second level)"},
+			{Name: "root", Positional: true, Repeated: true, Usage: "a directory to back up as TABLE=DIR (e.g. home=/home)"},
+		},
+		New: newFromConfig,
+	})
+}
+
+// newFromConfig builds a source from generic settings: "db" and one
+// "root" TABLE=DIR per directory.
+func newFromConfig(cfg sources.Config) (sources.Source, error) {
+	roots := map[string]string{}
+	for _, a := range cfg.All("root") {
+		table, dir, ok := strings.Cut(a, "=")
+		if !ok || table == "" || dir == "" {
+			return nil, fmt.Errorf("argument %q: want TABLE=DIR, e.g. home=/home", a)
+		}
+		roots[table] = dir
+	}
+	return New(Config{Cluster: cfg.Cluster(), Database: cfg.Get("db"), Roots: roots})
+}
