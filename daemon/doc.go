@@ -1,6 +1,7 @@
 // Package daemon will hold what runs strata unattended: the scheduler,
 // retention policies, the REST API (loopback by default, a token when it
-// is not), metrics and the web UI. It wires index, fs and the sources
-// together the way cmd/strata does for one command. Nothing is here yet:
-// the CLI covers backups, mounts and restores today.
+// is not), metrics and the web UI. Every workflow it runs lives in
+// daemon/engine, which the CLI calls as well: the daemon adds scheduling,
+// persistence, the API and alerts, never a second implementation of a
+// backup, restore, diff or prune.
 package daemon

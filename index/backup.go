@@ -311,6 +311,29 @@ func (s *Store) commit(ctx context.Context, ref ObjectRef, kind string, obj sour
 		at = nowUTC().Truncate(time.Second)
 	}
 	files := sess.entries(sources.Entry{Type: sources.TypeDir, Mode: 0o755, ModTime: at})
+	if err := s.upgradeForFiles(ctx, files); err != nil {
+		return Version{}, err
+	}
+	st := versionStats(files, sess, res, took)
+	m := &manifest{Format: FormatVersion, Object: rawObject{rawString(ref.Cluster), rawString(ref.Database), rawString(ref.Table)}, Kind: kind, Stats: st, Meta: mergeMeta(obj.Meta, res.Meta), Warnings: res.Warnings}
+	m.Files = make([]mfile, len(files))
+	for i, f := range files {
+		m.Files[i] = fileToM(f)
+	}
+	name, err := s.writeManifest(ctx, ref, at, m, waiting)
+	if err != nil {
+		return Version{}, err
+	}
+	// The version is complete on the backend; the catalog is a cache that
+	// a later sync would fill in as well.
+	if err := s.withCatalog(ctx, func(c *catalog) error { return c.addVersion(name, m) }); err != nil {
+		return Version{}, fmt.Errorf("version %s is stored, but recording it in the local catalog failed: %w", name, err)
+	}
+	return m.version(name), nil
+}
+
+// versionStats sums a version's files and chunks.
+func versionStats(files []File, sess *session, res sources.Result, took time.Duration) Stats {
 	st := Stats{ReadBytes: sess.readBytes.Load(), NewBytes: sess.newBytes.Load(), NewChunks: sess.newChunks.Load(), Seconds: took.Seconds()}
 	seen := map[ID]bool{}
 	for _, f := range files {
@@ -333,61 +356,54 @@ func (s *Store) commit(ctx context.Context, ref ObjectRef, kind string, obj sour
 	if st.LogicalBytes == 0 {
 		st.LogicalBytes = st.Bytes
 	}
+	return st
+}
+
+// mergeMeta returns discovery's metadata overlaid with the backup's.
+func mergeMeta(maps ...map[string]string) map[string]string {
 	meta := map[string]string{}
-	for k, v := range obj.Meta {
-		meta[k] = v
+	for _, m := range maps {
+		for k, v := range m {
+			meta[k] = v
+		}
 	}
-	for k, v := range res.Meta {
-		meta[k] = v
-	}
-	m := &manifest{Format: FormatVersion, Object: rawObject{rawString(ref.Cluster), rawString(ref.Database), rawString(ref.Table)}, Kind: kind, Stats: st, Meta: meta, Warnings: res.Warnings}
-	m.Files = make([]mfile, len(files))
-	for i, f := range files {
-		m.Files[i] = fileToM(f)
-	}
-	// The commit lock (one per object, across processes and hosts) covers
-	// choosing the name and writing the manifest; it is taken before and
-	// released before the catalog, so the two locks never wait on each
-	// other.
-	var name string
+	return meta
+}
+
+// writeManifest stores m under the first free name at or after at and
+// returns that name. The commit lock (one per object, across processes
+// and hosts) covers choosing the name and writing the manifest; it is
+// taken before and released before the catalog, so the two locks never
+// wait on each other.
+func (s *Store) writeManifest(ctx context.Context, ref ObjectRef, at time.Time, m *manifest, waiting func(string)) (string, error) {
 	dir := versionName(ref, at)
 	dir = dir[:strings.LastIndexByte(dir, '/')]
-	err := func() error {
-		lock, err := commitLock(ctx, s.be, dir, func(li lockInfo) {
-			if waiting != nil {
-				waiting(fmt.Sprintf("%s (pid %d on %s)", li.Op, li.PID, li.Host))
-			}
-		})
-		if err != nil {
-			return err
+	lock, err := commitLock(ctx, s.be, dir, func(li lockInfo) {
+		if waiting != nil {
+			waiting(fmt.Sprintf("%s (pid %d on %s)", li.Op, li.PID, li.Host))
 		}
-		defer lock.release()
-		for {
-			m.Time = at
-			name = versionName(ref, at)
-			if _, err := s.be.Stat(ctx, name); errors.Is(err, backends.ErrNotFound) {
-				break
-			} else if err != nil {
-				return fmt.Errorf("stat %s: %w", name, err)
-			}
-			at = at.Add(time.Second)
-		}
-		data, err := zstdJSON(m)
-		if err != nil {
-			return err
-		}
-		if err := s.be.Put(ctx, name, data); err != nil {
-			return fmt.Errorf("write manifest %s: %w", name, err)
-		}
-		return nil
-	}()
+	})
 	if err != nil {
-		return Version{}, err
+		return "", err
 	}
-	// The version is complete on the backend; the catalog is a cache that
-	// a later sync would fill in as well.
-	if err := s.withCatalog(ctx, func(c *catalog) error { return c.addVersion(name, m) }); err != nil {
-		return Version{}, fmt.Errorf("version %s is stored, but recording it in the local catalog failed: %w", name, err)
+	defer lock.release()
+	var name string
+	for {
+		m.Time = at
+		name = versionName(ref, at)
+		if _, err := s.be.Stat(ctx, name); errors.Is(err, backends.ErrNotFound) {
+			break
+		} else if err != nil {
+			return "", fmt.Errorf("stat %s: %w", name, err)
+		}
+		at = at.Add(time.Second)
 	}
-	return m.version(name), nil
+	data, err := zstdJSON(m)
+	if err != nil {
+		return "", err
+	}
+	if err := s.be.Put(ctx, name, data); err != nil {
+		return "", fmt.Errorf("write manifest %s: %w", name, err)
+	}
+	return name, nil
 }
