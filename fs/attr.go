@@ -2,6 +2,10 @@ package fs
 
 import (
 	"hash/fnv"
+	"math"
+	"os/user"
+	"strconv"
+	"sync"
 	"syscall"
 	"time"
 
@@ -46,7 +50,9 @@ func typeBits(t sources.EntryType) uint32 {
 	return syscall.S_IFREG
 }
 
-// owner is who the mounted tree's entries belong to: the mounting user.
+// owner is who the mounted tree's entries belong to when they record no
+// owner of their own: the mounting user. It owns the levels above the
+// versions, and entries whose source has no owners (a MongoDB dump).
 type owner struct{ uid, gid uint32 }
 
 // fill sets the attributes common to every node.
@@ -70,6 +76,91 @@ func (o owner) fillEntry(a *fuse.Attr, e sources.Entry) {
 		size = int64(len(e.Target))
 	}
 	o.fill(a, typeBits(e.Type)|e.Mode&0o7777, size, e.ModTime)
+	a.Uid, a.Gid = o.ids(e.Owner)
+}
+
+// ids returns the uid and gid to show for an entry owned by eo, so that
+// `ls -l`, `find -user` and `rsync -a` as root see the recorded owner: the
+// recorded id where there is one (the mount shows what the source had, as
+// tar -tv --numeric-owner does; a name may map to another id here), else
+// the recorded name's id on this machine, else the mounting user's.
+func (o owner) ids(eo *sources.Owner) (uid, gid uint32) {
+	uid, gid = o.uid, o.gid
+	if eo == nil {
+		return uid, gid
+	}
+	if id, ok := shownID(eo.UID, eo.User, userIDs); ok {
+		uid = id
+	}
+	if id, ok := shownID(eo.GID, eo.Group, groupIDs); ok {
+		gid = id
+	}
+	return uid, gid
+}
+
+// shownID is recorded if it is a valid id, else name's id here.
+func shownID(recorded int64, name string, ids *nameIDs) (uint32, bool) {
+	if recorded >= 0 && recorded <= math.MaxUint32 {
+		return uint32(recorded), true
+	}
+	if name == "" {
+		return 0, false
+	}
+	return ids.id(name)
+}
+
+// nameIDs caches name-to-id lookups of this machine's accounts, misses
+// included: a directory listing asks for every entry's attributes, and
+// a lookup through NSS (files, LDAP) costs milliseconds. Entries of a
+// version never change, and accounts rarely do, so nothing expires.
+type nameIDs struct {
+	lookup func(name string) (string, error)
+	mu     sync.Mutex
+	m      map[string]nameID
+}
+
+type nameID struct {
+	id uint32
+	ok bool
+}
+
+var (
+	userIDs = &nameIDs{lookup: func(name string) (string, error) {
+		u, err := user.Lookup(name)
+		if err != nil {
+			return "", err
+		}
+		return u.Uid, nil
+	}}
+	groupIDs = &nameIDs{lookup: func(name string) (string, error) {
+		g, err := user.LookupGroup(name)
+		if err != nil {
+			return "", err
+		}
+		return g.Gid, nil
+	}}
+)
+
+// id returns name's id on this machine, false if it has none. The lock is
+// held during a lookup: a mount resolves only sources without ids (HDFS)
+// this way, whose few owner names are then cached.
+func (c *nameIDs) id(name string) (uint32, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if r, ok := c.m[name]; ok {
+		return r.id, r.ok
+	}
+	var r nameID
+	if s, err := c.lookup(name); err == nil {
+		if n, err := strconv.ParseUint(s, 10, 32); err == nil {
+			r = nameID{id: uint32(n), ok: true}
+		}
+	}
+	if c.m == nil {
+		c.m = map[string]nameID{}
+	}
+	c.m[name] = r
+	return r.id, r.ok
 }
 
 // immutable sets the kernel cache lifetimes of an entry inside a version.

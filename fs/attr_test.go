@@ -2,10 +2,14 @@ package fs
 
 import (
 	"os"
+	"os/user"
 	"path/filepath"
+	"strconv"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/stratabackup/strata/sources"
 )
 
 func TestStatIsTrue(t *testing.T) {
@@ -111,4 +115,88 @@ func le64(b []byte) uint64 {
 		v = v<<8 | uint64(b[i])
 	}
 	return v
+}
+
+// TestStatShowsOwner checks that the mount shows an entry's recorded
+// owner: its ids, else its names resolved here, else the mounting user.
+func TestStatShowsOwner(t *testing.T) {
+	c := newFakeCatalog()
+	v := c.add(orders, t1,
+		fakeFile{path: "ids", data: "x"},
+		fakeFile{path: "names", data: "x"},
+		fakeFile{path: "unknown", data: "x"},
+		fakeFile{path: "none", data: "x"},
+		fakeFile{path: "dir", dir: true},
+		fakeFile{path: "link", target: "ids"})
+	own := map[string]*sources.Owner{
+		"ids":     {User: "someone-else", Group: "nogroup", UID: 1234, GID: 5678},
+		"unknown": {User: "strata-no-such-user", Group: "strata-no-such-group", UID: -1, GID: -1},
+		"dir":     {UID: 4321, GID: 8765},
+		"link":    {UID: 1111, GID: 2222},
+	}
+	me := [2]uint32{uint32(os.Getuid()), uint32(os.Getgid())}
+	want := map[string][2]uint32{"ids": {1234, 5678}, "unknown": me, "none": me, "dir": {4321, 8765}, "link": {1111, 2222}}
+	if u, err := user.Lookup("nobody"); err == nil {
+		if g, err := user.LookupGroupId(u.Gid); err == nil {
+			uid, _ := strconv.Atoi(u.Uid)
+			gid, _ := strconv.Atoi(g.Gid)
+			own["names"] = &sources.Owner{User: u.Username, Group: g.Name, UID: -1, GID: -1}
+			want["names"] = [2]uint32{uint32(uid), uint32(gid)}
+		}
+	}
+	if _, ok := want["names"]; !ok {
+		want["names"] = me
+	}
+	tree := c.files[v.Name]
+	for p, o := range own {
+		f := tree[p]
+		f.Owner = o
+		tree[p] = f
+	}
+	mnt := mountTest(t, c)
+	for p, w := range want {
+		var st syscall.Stat_t
+		if err := syscall.Lstat(tablePath(mnt, orders, t1, p), &st); err != nil {
+			t.Errorf("lstat %s: %v", p, err)
+			continue
+		}
+		if st.Uid != w[0] || st.Gid != w[1] {
+			t.Errorf("%s (owner %+v): uid %d gid %d, want %d %d", p, own[p], st.Uid, st.Gid, w[0], w[1])
+		}
+	}
+	// The levels above versions stay the mounting user's.
+	var st syscall.Stat_t
+	if err := syscall.Lstat(tablePath(mnt, orders, t1), &st); err != nil || st.Uid != me[0] || st.Gid != me[1] {
+		t.Errorf("version directory: uid %d gid %d (%v), want the mounting user's", st.Uid, st.Gid, err)
+	}
+}
+
+// TestShownIDCachesLookups checks the name fallback without a mount: a
+// name is looked up once, misses included.
+func TestShownIDCachesLookups(t *testing.T) {
+	calls := map[string]int{}
+	ids := &nameIDs{lookup: func(name string) (string, error) {
+		calls[name]++
+		if name == "alice" {
+			return "1001", nil
+		}
+		return "", user.UnknownUserError(name)
+	}}
+	for range 3 {
+		if id, ok := shownID(-1, "alice", ids); !ok || id != 1001 {
+			t.Fatalf("alice: %d %v, want 1001", id, ok)
+		}
+		if _, ok := shownID(-1, "bob", ids); ok {
+			t.Fatal("bob resolved")
+		}
+		if id, ok := shownID(0, "alice", ids); !ok || id != 0 {
+			t.Fatalf("a recorded id 0 (root) gave %d %v", id, ok)
+		}
+		if _, ok := shownID(-1, "", ids); ok {
+			t.Fatal("no name and no id resolved")
+		}
+	}
+	if calls["alice"] != 1 || calls["bob"] != 1 || len(calls) != 2 {
+		t.Errorf("lookups %v, want one each for alice and bob", calls)
+	}
 }

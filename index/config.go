@@ -14,11 +14,20 @@ import (
 )
 
 // FormatVersion is the store format this code writes. Format 2 added
-// extents (a file referring to part of a chunk, see doc.go); a format-1
-// store is read as is and moved to 2 by the first backup that writes an
-// extent, so that older strata binaries, which would misread extents,
-// refuse the store instead.
-const FormatVersion = 2
+// extents (a file referring to part of a chunk, see doc.go); format 3 added
+// entry owners and attributes. An older store is read as is and moved to
+// FormatVersion by the first backup that writes what its format lacks (an
+// extent in a format-1 store, an owner or attribute in a format-1 or 2
+// store), so that older strata binaries refuse the store instead of
+// misreading extents or, worse for a restore, silently dropping owners.
+const FormatVersion = 3
+
+// The first formats that hold extents, and owners and attributes: what a
+// version needs of its store.
+const (
+	formatExtents = 2
+	formatOwners  = 3
+)
 
 // minFormat is the oldest store format this code reads.
 const minFormat = 1
@@ -95,29 +104,57 @@ func randomID() string {
 	return hex.EncodeToString(b[:])
 }
 
-// upgradeFormat moves the store's config to FormatVersion before a version
-// that needs it is written. Put is atomic; a crash before it leaves a
-// format-1 store with no extents in it, after it a format-2 store.
+// upgradeFormat moves the store to FormatVersion before a version with
+// extents is written, unless its format already holds them.
 func (s *Store) upgradeFormat(ctx context.Context) error {
+	return s.upgradeFormatFor(ctx, formatExtents)
+}
+
+// upgradeForFiles moves the store to FormatVersion before a version is
+// written whose entries record an owner or attributes, unless its format
+// already holds them. Commit calls it with the version's files: which
+// format a version needs is known from what it records, with no flag for
+// the writer to keep.
+func (s *Store) upgradeForFiles(ctx context.Context, files []File) error {
+	for _, f := range files {
+		if f.Owner != nil || len(f.Attrs) > 0 {
+			return s.upgradeFormatFor(ctx, formatOwners)
+		}
+	}
+	return nil
+}
+
+// upgradeFormatFor moves the store's config to FormatVersion if its
+// format is older than need. It goes straight to FormatVersion rather than
+// to need: a format means "what this code writes", and one step is one
+// config write. Put is atomic; a crash before it leaves the older store
+// without the new records in it, after it a FormatVersion store. s.cfg
+// keeps the format the store was opened with; fmtUpgraded says this
+// process (or another, as found) moved it to FormatVersion since.
+func (s *Store) upgradeFormatFor(ctx context.Context, need int) error {
 	s.fmtMu.Lock()
 	defer s.fmtMu.Unlock()
-	if s.cfg.Format >= FormatVersion || s.fmtUpgraded {
+	if s.cfg.Format >= need || s.fmtUpgraded {
 		return nil
 	}
 	cur, err := loadConfig(ctx, s.be)
 	if err != nil {
-		return err
+		return fmt.Errorf("upgrade store format: %w", err)
 	}
 	if cur.Format >= FormatVersion { // another process did it
 		s.fmtUpgraded = true
 		return nil
 	}
+	if cur.Format >= need { // another (older) process moved it far enough
+		return nil
+	}
+	from := cur.Format
 	cur.Format = FormatVersion
 	data, _ := json.MarshalIndent(cur, "", "  ")
 	if err := s.be.Put(ctx, "config", data); err != nil {
-		return fmt.Errorf("upgrade store %s to format %d: %w", s.be.Location(), FormatVersion, err)
+		return fmt.Errorf("upgrade store %s from format %d to %d: %w", s.be.Location(), from, FormatVersion, err)
 	}
-	s.log.Info("store format upgraded: older strata versions will refuse it", "store", s.be.Location(), "format", FormatVersion)
+	s.log.Info("store format upgraded: older strata versions will refuse it", "store", s.be.Location(), "from", from, "format", FormatVersion)
 	s.fmtUpgraded = true
 	return nil
 }

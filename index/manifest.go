@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"sort"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -41,7 +42,86 @@ type mfile struct {
 	Size        int64     `json:"size"`
 	Target      rawString `json:"target,omitempty"`
 	Fingerprint string    `json:"fp,omitempty"`
+	Owner       *mowner   `json:"owner,omitempty"`
+	Attrs       rawAttrs  `json:"attrs,omitempty"`
 	Chunks      chunkList `json:"chunks,omitempty"`
+}
+
+// mowner is an entry's owner (store format 3). Names are raw bytes (a
+// posix user name need not be UTF-8); an id the source did not know
+// (sources.Owner's -1) is left out rather than written as -1, and so is an
+// unknown name, so a version from a source without names costs
+// {"uid":n,"gid":n} per entry.
+type mowner struct {
+	User  rawString `json:"user,omitempty"`
+	Group rawString `json:"group,omitempty"`
+	UID   *int64    `json:"uid,omitempty"`
+	GID   *int64    `json:"gid,omitempty"`
+}
+
+// rawAttrs are an entry's attributes (store format 3) as a list of
+// [key, value] pairs sorted by key, not a JSON object: keys are raw bytes
+// too (an extended attribute's name need not be UTF-8), and JSON object
+// keys cannot carry invalid UTF-8 without loss.
+type rawAttrs map[string]string
+
+func (a rawAttrs) MarshalJSON() ([]byte, error) {
+	keys := make([]string, 0, len(a))
+	for k := range a {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	pairs := make([][2]rawString, len(keys))
+	for i, k := range keys {
+		pairs[i] = [2]rawString{rawString(k), rawString(a[k])}
+	}
+	return json.Marshal(pairs)
+}
+
+func (a *rawAttrs) UnmarshalJSON(b []byte) error {
+	var pairs [][2]rawString
+	if err := json.Unmarshal(b, &pairs); err != nil {
+		return fmt.Errorf("bad attributes: want [[key, value], ...]: %w", err)
+	}
+	if pairs == nil {
+		*a = nil
+		return nil
+	}
+	m := make(rawAttrs, len(pairs))
+	for _, p := range pairs {
+		m[string(p[0])] = string(p[1])
+	}
+	*a = m
+	return nil
+}
+
+// ownerToM records o, nil when there is nothing to record.
+func ownerToM(o *sources.Owner) *mowner {
+	if o == nil {
+		return nil
+	}
+	id := func(n int64) *int64 {
+		if n < 0 {
+			return nil
+		}
+		return &n
+	}
+	return &mowner{User: rawString(o.User), Group: rawString(o.Group), UID: id(o.UID), GID: id(o.GID)}
+}
+
+// owner is the recorded owner back as the seam has it: -1 for an id
+// that was not recorded.
+func (m *mowner) owner() *sources.Owner {
+	if m == nil {
+		return nil
+	}
+	id := func(p *int64) int64 {
+		if p == nil {
+			return -1
+		}
+		return *p
+	}
+	return &sources.Owner{User: string(m.User), Group: string(m.Group), UID: id(m.UID), GID: id(m.GID)}
 }
 
 // chunkRec is a ChunkRef as ["hex id", size] or, for an extent that does
@@ -176,7 +256,10 @@ func (r *rawString) UnmarshalJSON(b []byte) error {
 }
 
 func fileToM(f File) mfile {
-	m := mfile{Path: rawString(f.Path), Type: uint8(f.Type), Mode: f.Mode, ModTime: f.ModTime.UTC(), Size: f.Size, Target: rawString(f.Target), Fingerprint: f.Fingerprint}
+	m := mfile{Path: rawString(f.Path), Type: uint8(f.Type), Mode: f.Mode, ModTime: f.ModTime.UTC(), Size: f.Size, Target: rawString(f.Target), Fingerprint: f.Fingerprint, Owner: ownerToM(f.Owner)}
+	if len(f.Attrs) > 0 {
+		m.Attrs = rawAttrs(f.Attrs)
+	}
 	m.Chunks = make(chunkList, len(f.Chunks))
 	for i, c := range f.Chunks {
 		m.Chunks[i] = chunkRec(c)
@@ -185,7 +268,10 @@ func fileToM(f File) mfile {
 }
 
 func (m mfile) file() File {
-	f := File{Entry: sources.Entry{Path: string(m.Path), Type: sources.EntryType(m.Type), Mode: m.Mode, ModTime: m.ModTime, Size: m.Size, Target: string(m.Target), Fingerprint: m.Fingerprint}}
+	f := File{Entry: sources.Entry{Path: string(m.Path), Type: sources.EntryType(m.Type), Mode: m.Mode, ModTime: m.ModTime, Size: m.Size, Target: string(m.Target), Fingerprint: m.Fingerprint, Owner: m.Owner.owner()}}
+	if len(m.Attrs) > 0 {
+		f.Attrs = map[string]string(m.Attrs)
+	}
 	f.Chunks = make([]ChunkRef, len(m.Chunks))
 	for i, c := range m.Chunks {
 		f.Chunks[i] = ChunkRef(c)

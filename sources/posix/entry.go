@@ -9,13 +9,16 @@ import (
 	"github.com/stratabackup/strata/sources"
 )
 
-// entryFromStat builds the entry of rel from its (l)stat result.
+// entryFromStat builds the entry of rel from its (l)stat result, owner
+// included (restore as root and the mount show it). Attrs stay empty:
+// extended attributes and ACLs are not read yet.
 func entryFromStat(rel string, typ sources.EntryType, st *unix.Stat_t) sources.Entry {
 	e := sources.Entry{
 		Path:    rel,
 		Type:    typ,
 		Mode:    st.Mode & 0o7777,
 		ModTime: time.Unix(st.Mtim.Sec, st.Mtim.Nsec),
+		Owner:   ownerOf(st),
 	}
 	if typ == sources.TypeFile {
 		e.Size = st.Size
