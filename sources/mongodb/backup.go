@@ -72,7 +72,7 @@ func (s *Source) writeDocuments(ctx context.Context, coll *mongo.Collection, pt 
 	ranges := s.planRanges(ctx, coll)
 	s.cfg.Logger.Debug("reading collection", "collection", coll.Name(), "ranges", len(ranges))
 	q := rangeQuery{coll: coll, batchSize: s.cfg.BatchSize, readConcern: pt.readConcern}
-	rr := readRanges(ctx, q, ranges, s.cfg.Workers)
+	rr := readRanges(ctx, q, ranges, s.cfg.Workers, w)
 	defer rr.close()
 	sp := newSpanner(ctx, prev, path, rr.next, s.cfg.Logger)
 	defer sp.close()

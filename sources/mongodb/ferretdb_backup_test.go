@@ -9,6 +9,7 @@ import (
 	"go.mongodb.org/mongo-driver/bson"
 
 	"github.com/stratabackup/strata/sources"
+	"github.com/stratabackup/strata/sources/sourcetest"
 )
 
 // TestFerretDBBackupRestore backs up every collection of a database,
@@ -37,16 +38,18 @@ func TestFerretDBBackupRestore(t *testing.T) {
 			if res.Meta["consistency"] != "fuzzy" || len(res.Warnings) == 0 {
 				t.Errorf("FerretDB copy not marked fuzzy: %v %v", res.Meta, res.Warnings)
 			}
-			bsonFile, meta := w.files[name+".bson"], w.files[name+".metadata.json"]
-			if bsonFile == nil || meta == nil {
-				t.Fatalf("files written: %v", keys(w.files))
+			_, hasBSON := w.Entry(name + ".bson")
+			_, hasMeta := w.Entry(name + ".metadata.json")
+			if !hasBSON || !hasMeta {
+				t.Fatalf("files written: %v", w.Paths())
 			}
+			bsonData, meta := w.Data(name+".bson"), w.Data(name+".metadata.json")
 			want := serverDocs(t, f.src, f.db, name)
-			sameDocs(t, "backup", fileDocs(t, bsonFile.data), want)
-			checkMetadata(t, meta.data, name)
-			t.Logf("%s: %d documents, %d bytes in %d spans; metadata %s", name, len(want), len(bsonFile.data), len(w.spans), trim(meta.data))
+			sameDocs(t, "backup", fileDocs(t, bsonData), want)
+			checkMetadata(t, meta, name)
+			t.Logf("%s: %d documents, %d bytes in %d spans; metadata %s", name, len(want), len(bsonData), len(w.Spans()), trim(meta))
 
-			st, err := Restore(ctx, f.dstURI, w.version(), RestoreOptions{Database: f.db, Drop: true})
+			st, err := Restore(ctx, f.dstURI, w.Version(), RestoreOptions{Database: f.db, Drop: true})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -57,22 +60,13 @@ func TestFerretDBBackupRestore(t *testing.T) {
 			if name == "small" {
 				return
 			}
-			if _, err := Restore(ctx, f.dstURI, w.version(), RestoreOptions{Database: f.db}); err != nil {
+			if _, err := Restore(ctx, f.dstURI, w.Version(), RestoreOptions{Database: f.db}); err != nil {
 				t.Fatalf("rerun restore: %v", err)
 			}
 			sameDocs(t, "restore rerun", serverDocs(t, f.dst, f.db, name), want)
 			t.Logf("restore: %+v", st)
 		})
 	}
-}
-
-func keys[V any](m map[string]V) []string {
-	var out []string
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
 }
 
 func trim(b []byte) string {
@@ -153,7 +147,7 @@ func TestFerretDBDiff(t *testing.T) {
 	defer s.Close()
 	obj := sources.Object{Cluster: "it", Database: f.db, Table: "small"}
 	w1, _ := backupOne(t, s, obj)
-	if _, err := Restore(ctx, f.dstURI, w1.version(), RestoreOptions{Database: f.db, Drop: true}); err != nil {
+	if _, err := Restore(ctx, f.dstURI, w1.Version(), RestoreOptions{Database: f.db, Drop: true}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -179,44 +173,44 @@ func TestFerretDBDiff(t *testing.T) {
 
 	// The second backup reads the first as its previous version: only the
 	// changed and added documents may be new data.
-	w2 := newMemWriter()
-	w2.prev = w1.version()
-	if _, err := s.Backup(ctx, obj, w2.prev, w2); err != nil {
+	v1 := w1.Version()
+	w2 := sourcetest.NewWriter(v1)
+	if _, err := s.Backup(ctx, obj, v1, w2); err != nil {
 		t.Fatal(err)
 	}
-	sameDocs(t, "second backup", fileDocs(t, w2.files["small.bson"].data), serverDocs(t, f.src, f.db, "small"))
+	sameDocs(t, "second backup", fileDocs(t, w2.Data("small.bson")), serverDocs(t, f.src, f.db, "small"))
 	fresh, total := 0, 0
-	for _, sp := range w2.spans {
+	for _, sp := range w2.Spans() {
 		fresh += len(sp.Data)
 		total += len(sp.Data) + int(sp.Len)
 	}
-	if total != len(w2.files["small.bson"].data) {
-		t.Fatalf("spans cover %d bytes, the file has %d", total, len(w2.files["small.bson"].data))
+	if total != len(w2.Data("small.bson")) {
+		t.Fatalf("spans cover %d bytes, the file has %d", total, len(w2.Data("small.bson")))
 	}
-	t.Logf("second backup: %d of %d bytes new (%.1f%%) in %d spans", fresh, total, 100*float64(fresh)/float64(total), len(w2.spans))
+	t.Logf("second backup: %d of %d bytes new (%.1f%%) in %d spans", fresh, total, 100*float64(fresh)/float64(total), len(w2.Spans()))
 	if float64(fresh)/float64(total) > 0.13 {
 		t.Errorf("%.3f of the bytes are new after 5%% updates, want at most 0.13", float64(fresh)/float64(total))
 	}
 
-	dw := newMemWriter()
-	if err := s.Diff(ctx, w1.version(), w2.version(), dw); err != nil {
+	dw := sourcetest.NewWriter(nil)
+	if err := s.Diff(ctx, v1, w2.Version(), dw); err != nil {
 		t.Fatal(err)
 	}
-	changed := fileDocs(t, dw.files["small.bson"].data)
+	changed := fileDocs(t, dw.Data("small.bson"))
 	if len(changed) != n/20+10 {
 		t.Errorf("diff: %d documents, want %d", len(changed), n/20+10)
 	}
-	gotDel, err := parseIDs(dw.files["small.deleted.json"].data)
+	gotDel, err := parseIDs(dw.Data("small.deleted.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(gotDel) != len(deleted) {
 		t.Errorf("diff: %d deleted, want %d", len(gotDel), len(deleted))
 	}
-	if _, ok := dw.files["small.metadata.json"]; !ok {
+	if _, ok := dw.Entry("small.metadata.json"); !ok {
 		t.Error("diff: no metadata.json")
 	}
-	st, err := Restore(ctx, f.dstURI, dw.version(), RestoreOptions{Database: f.db})
+	st, err := Restore(ctx, f.dstURI, dw.Version(), RestoreOptions{Database: f.db})
 	if err != nil {
 		t.Fatal(err)
 	}

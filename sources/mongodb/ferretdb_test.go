@@ -19,6 +19,7 @@ import (
 
 	"github.com/stratabackup/strata/integration/harness"
 	"github.com/stratabackup/strata/sources"
+	"github.com/stratabackup/strata/sources/sourcetest"
 )
 
 // ferretURIs starts the FerretDB pair and returns the source and restore
@@ -195,9 +196,9 @@ func trunc(d bson.Raw) string {
 	return s
 }
 
-func backupOne(t *testing.T, s *Source, obj sources.Object) (*memWriter, sources.Result) {
+func backupOne(t *testing.T, s *Source, obj sources.Object) (*sourcetest.Writer, sources.Result) {
 	t.Helper()
-	w := newMemWriter()
+	w := sourcetest.NewWriter(nil)
 	res, err := s.Backup(context.Background(), obj, sources.NoPrevious{}, w)
 	if err != nil {
 		t.Fatalf("backup %s: %v", obj, err)

@@ -10,6 +10,8 @@ import (
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/mongo"
 	"go.mongodb.org/mongo-driver/mongo/options"
+
+	"github.com/stratabackup/strata/sources"
 )
 
 // batchBytes is the size at which a range reader hands a batch of
@@ -20,12 +22,14 @@ const batchBytes = 1 << 20
 // a time, and yields their documents in order: all of range 0, then range 1…
 // Ranges start in order and each holds its worker slot until it has been
 // read, so the range the consumer waits for is always running. Memory is
-// bounded by workers × (channel depth + 1) batches.
+// bounded by workers × (channel depth + 1) batches. Each range the
+// consumer finishes is reported as progress ("ranges", done of total).
 type rangeReader struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	chans  []chan []byte
 	wg     sync.WaitGroup
+	rep    sources.Reporter
 
 	mu  sync.Mutex
 	err error
@@ -37,9 +41,10 @@ type rangeReader struct {
 }
 
 // readRanges starts reading; the caller must call close.
-func readRanges(ctx context.Context, q rangeQuery, ranges []idRange, workers int) *rangeReader {
+func readRanges(ctx context.Context, q rangeQuery, ranges []idRange, workers int, rep sources.Reporter) *rangeReader {
 	ctx, cancel := context.WithCancel(ctx)
-	rr := &rangeReader{ctx: ctx, cancel: cancel, chans: make([]chan []byte, len(ranges))}
+	rr := &rangeReader{ctx: ctx, cancel: cancel, chans: make([]chan []byte, len(ranges)), rep: rep}
+	rep.Report(sources.Event{Step: "ranges", Total: int64(len(ranges))})
 	for i := range rr.chans {
 		rr.chans[i] = make(chan []byte, 2)
 	}
@@ -86,8 +91,16 @@ func (rr *rangeReader) failed() error {
 }
 
 // next returns the next document in _id order, or io.EOF. The document
-// is valid until the following call.
+// is valid until the following call. Once the context is done it fails
+// at once, even with batches still buffered, so that a cancelled backup
+// stops handing documents to the writer.
 func (rr *rangeReader) next() (bson.Raw, error) {
+	if err := rr.ctx.Err(); err != nil {
+		if ferr := rr.failed(); ferr != nil {
+			return nil, ferr
+		}
+		return nil, err
+	}
 	for len(rr.buf) == 0 {
 		if rr.cur >= len(rr.chans) {
 			return nil, io.EOF
@@ -101,6 +114,7 @@ func (rr *rangeReader) next() (bson.Raw, error) {
 				return nil, err
 			}
 			rr.cur++
+			rr.rep.Report(sources.Event{Step: "ranges", Done: int64(rr.cur), Total: int64(len(rr.chans))})
 			continue
 		}
 		rr.buf = b

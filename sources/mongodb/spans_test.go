@@ -13,6 +13,7 @@ import (
 	"go.mongodb.org/mongo-driver/bson/primitive"
 
 	"github.com/stratabackup/strata/sources"
+	"github.com/stratabackup/strata/sources/sourcetest"
 )
 
 var testTime = time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
@@ -50,12 +51,24 @@ func makeDoc(t testing.TB, id primitive.ObjectID, rng *rand.Rand, size int) bson
 	return b
 }
 
+// versionOf builds a version of path → content, with entries as Backup
+// writes them.
+func versionOf(t testing.TB, files map[string][]byte) *sourcetest.Version {
+	t.Helper()
+	w := sourcetest.NewWriter(nil)
+	for p, b := range files {
+		if err := w.Add(context.Background(), fileEntry(p, testTime, int64(len(b))), bytes.NewReader(b)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return w.Version()
+}
+
 // spanAll writes docs through a spanner over prev (nil: first version)
 // and returns the writer.
-func spanAll(t *testing.T, prev *memVersion, docs []bson.Raw) (*memWriter, *spanner) {
+func spanAll(t *testing.T, prev *sourcetest.Version, docs []bson.Raw) (*sourcetest.Writer, *spanner) {
 	t.Helper()
-	w := newMemWriter()
-	w.prev = prev
+	w := sourcetest.NewWriter(prev)
 	i := 0
 	next := func() (bson.Raw, error) {
 		if i == len(docs) {
@@ -83,7 +96,7 @@ func TestSpannerReferencesUnchangedDocuments(t *testing.T) {
 	if sp1.Reused != 0 || sp1.NewDocs != 5000 {
 		t.Fatalf("first version: %d reused, %d new; want 0, 5000", sp1.Reused, sp1.NewDocs)
 	}
-	prev := versionOf(map[string][]byte{"c.bson": w1.files["c.bson"].data})
+	prev := versionOf(t, map[string][]byte{"c.bson": w1.Data("c.bson")})
 
 	var v2 []bson.Raw
 	changed := 0
@@ -104,7 +117,7 @@ func TestSpannerReferencesUnchangedDocuments(t *testing.T) {
 		}
 	}
 	w2, sp2 := spanAll(t, prev, v2)
-	if got, want := w2.files["c.bson"].data, bytes.Join(toBytes(v2), nil); !bytes.Equal(got, want) {
+	if got, want := w2.Data("c.bson"), bytes.Join(toBytes(v2), nil); !bytes.Equal(got, want) {
 		t.Fatalf("second version: %d bytes differ from the %d expected", len(got), len(want))
 	}
 	if int(sp2.NewDocs) != changed || int(sp2.Reused) != len(v2)-changed {
@@ -112,7 +125,7 @@ func TestSpannerReferencesUnchangedDocuments(t *testing.T) {
 	}
 	// Each change splits a run: about one range per change, not per document.
 	ranges := 0
-	for _, s := range w2.spans {
+	for _, s := range w2.Spans() {
 		if len(s.Data) == 0 {
 			ranges++
 		}
@@ -153,9 +166,9 @@ func TestSpannerSurvivesBadPrevious(t *testing.T) {
 		"garbage":   bytes.Repeat([]byte{0xff}, 300),
 	} {
 		t.Run(name, func(t *testing.T) {
-			prev := versionOf(map[string][]byte{"c.bson": prevBytes})
+			prev := versionOf(t, map[string][]byte{"c.bson": prevBytes})
 			w, _ := spanAll(t, prev, docs)
-			if !bytes.Equal(w.files["c.bson"].data, bytes.Join(toBytes(docs), nil)) {
+			if !bytes.Equal(w.Data("c.bson"), bytes.Join(toBytes(docs), nil)) {
 				t.Fatal("written file differs from the documents")
 			}
 		})
@@ -193,17 +206,17 @@ func TestSpannerDecimal128AndNestedArrays(t *testing.T) {
 	}
 	v1 := mk(0)
 	w1, _ := spanAll(t, nil, v1)
-	prev := versionOf(map[string][]byte{"c.bson": w1.files["c.bson"].data})
+	prev := versionOf(t, map[string][]byte{"c.bson": w1.Data("c.bson")})
 	v2 := mk(1)
 	w2, sp := spanAll(t, prev, v2)
-	if !bytes.Equal(w2.files["c.bson"].data, bytes.Join(toBytes(v2), nil)) {
+	if !bytes.Equal(w2.Data("c.bson"), bytes.Join(toBytes(v2), nil)) {
 		t.Fatal("second version differs from the documents")
 	}
 	if sp.NewDocs != 2 || sp.Reused != int64(len(ids)-2) {
 		t.Fatalf("%d new, %d reused; want 2 new (documents 2 and 5), %d reused", sp.NewDocs, sp.Reused, len(ids)-2)
 	}
 	// The diff between the versions finds the same two documents.
-	cur := versionOf(map[string][]byte{"c.bson": w2.files["c.bson"].data})
+	cur := versionOf(t, map[string][]byte{"c.bson": w2.Data("c.bson")})
 	d, err := diffDocs(context.Background(), prev, cur, "c.bson")
 	if err != nil {
 		t.Fatal(err)

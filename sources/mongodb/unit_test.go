@@ -10,6 +10,8 @@ import (
 
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/bson/primitive"
+
+	"github.com/stratabackup/strata/sources/sourcetest"
 )
 
 func rv(t *testing.T, v interface{}) bson.RawValue {
@@ -179,23 +181,23 @@ func TestDiff(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			from := versionOf(map[string][]byte{"c.bson": bsonFile(t, tc.from...), "c.metadata.json": meta})
-			to := versionOf(map[string][]byte{"c.bson": bsonFile(t, tc.to...), "c.metadata.json": meta})
+			from := versionOf(t, map[string][]byte{"c.bson": bsonFile(t, tc.from...), "c.metadata.json": meta})
+			to := versionOf(t, map[string][]byte{"c.bson": bsonFile(t, tc.to...), "c.metadata.json": meta})
 			s := &Source{}
-			w := newMemWriter()
+			w := sourcetest.NewWriter(nil)
 			if err := s.Diff(context.Background(), from, to, w); err != nil {
 				t.Fatal(err)
 			}
-			if got, want := w.files["c.bson"].data, bsonFile(t, tc.changed...); !bytes.Equal(got, want) {
+			if got, want := w.Data("c.bson"), bsonFile(t, tc.changed...); !bytes.Equal(got, want) {
 				t.Errorf("changed documents differ: got %d bytes, want %d", len(got), len(want))
 			}
-			if got := string(w.files["c.deleted.json"].data); got != tc.deleted {
+			if got := string(w.Data("c.deleted.json")); got != tc.deleted {
 				t.Errorf("deleted.json %s, want %s", got, tc.deleted)
 			}
-			if !bytes.Equal(w.files["c.metadata.json"].data, meta) {
+			if !bytes.Equal(w.Data("c.metadata.json"), meta) {
 				t.Error("metadata.json not copied from the newer version")
 			}
-			ids, err := parseIDs(w.files["c.deleted.json"].data)
+			ids, err := parseIDs(w.Data("c.deleted.json"))
 			if err != nil || len(ids) != strings.Count(tc.deleted, ",")+1 {
 				t.Errorf("parse deleted.json: %v %v", ids, err)
 			}

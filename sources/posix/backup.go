@@ -44,7 +44,9 @@ func newBackup(root string, prev sources.Previous, w sources.Writer, workers int
 // the kernel's dentry and inode lookups busy; reading files is the pool's.
 func (b *backup) walkers() int { return max(2, min(8, b.workers/2)) }
 
-// run walks the tree and reads the files; it returns after every Add.
+// run walks the tree and reads the files; it returns after every Add. It
+// reports the files found every progressEvery files and once at the end,
+// when their total is known.
 func (b *backup) run(ctx context.Context) error {
 	g, gctx := errgroup.WithContext(ctx)
 	stop := context.AfterFunc(gctx, b.queue.close)
@@ -62,7 +64,12 @@ func (b *backup) run(ctx context.Context) error {
 	for range b.workers {
 		g.Go(func() error { return b.readFiles(gctx) })
 	}
-	return g.Wait()
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	n := b.stats.files.Load()
+	b.w.Report(sources.Event{Step: "files", Done: n, Total: n})
+	return nil
 }
 
 // lockedPrevious serialises Lookup: Previous does not promise to be safe

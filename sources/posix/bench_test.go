@@ -3,48 +3,13 @@ package posix
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 
 	"github.com/stratabackup/strata/sources"
+	"github.com/stratabackup/strata/sources/sourcetest"
 )
-
-// discardWriter reads and drops content, remembering only fingerprints so
-// that it can serve as the previous version of the next run.
-type discardWriter struct {
-	mu   sync.Mutex
-	prev mapPrevious
-}
-
-func (w *discardWriter) Add(ctx context.Context, e sources.Entry, r io.Reader) error {
-	if r != nil {
-		if _, err := io.Copy(io.Discard, r); err != nil {
-			return err
-		}
-	}
-	w.remember(e)
-	return nil
-}
-
-func (w *discardWriter) AddSpans(context.Context, sources.Entry, func() (sources.Span, error)) error {
-	return fmt.Errorf("posix does not use AddSpans")
-}
-
-func (w *discardWriter) Report(sources.Event) {}
-
-func (w *discardWriter) Keep(ctx context.Context, e sources.Entry) error {
-	w.remember(e)
-	return nil
-}
-
-func (w *discardWriter) remember(e sources.Entry) {
-	w.mu.Lock()
-	w.prev[e.Path] = e
-	w.mu.Unlock()
-}
 
 // makeSmallFiles creates n files of 100 bytes in directories of 1000.
 func makeSmallFiles(b *testing.B, root string, n int) {
@@ -74,18 +39,23 @@ func BenchmarkBackup100k(b *testing.B) {
 		b.Fatal(err)
 	}
 	obj := sources.Object{Cluster: "c", Database: "d", Table: "t"}
-	prev := &discardWriter{prev: mapPrevious{}}
-	if _, err := s.Backup(context.Background(), obj, nil, prev); err != nil {
+	first := sourcetest.NewWriter(nil)
+	if _, err := s.Backup(context.Background(), obj, nil, first); err != nil {
 		b.Fatal(err)
 	}
+	prev := first.Version()
 	for _, c := range []struct {
 		name string
-		prev sources.Previous
-	}{{"read", nil}, {"unchanged", prev.prev}} {
+		prev *sourcetest.Version // nil: a first backup
+	}{{"read", nil}, {"unchanged", prev}} {
 		b.Run(c.name, func(b *testing.B) {
+			var p sources.Previous = sources.NoPrevious{}
+			if c.prev != nil {
+				p = c.prev
+			}
 			for b.Loop() {
-				w := &discardWriter{prev: make(mapPrevious, n+n/1000)}
-				if _, err := s.Backup(context.Background(), obj, c.prev, w); err != nil {
+				w := sourcetest.NewWriter(c.prev)
+				if _, err := s.Backup(context.Background(), obj, p, w); err != nil {
 					b.Fatal(err)
 				}
 			}

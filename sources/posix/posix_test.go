@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,10 +14,11 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/stratabackup/strata/sources"
+	"github.com/stratabackup/strata/sources/sourcetest"
 )
 
-// backupDir backs up dir as table "t" with a fresh fake writer.
-func backupDir(t *testing.T, dir string, prev sources.Previous, w *fakeWriter) (sources.Result, error) {
+// backupDir backs up dir as table "t" into w.
+func backupDir(t *testing.T, dir string, prev sources.Previous, w sources.Writer) (sources.Result, error) {
 	t.Helper()
 	s, err := New(Config{Cluster: "c", Database: "d", Roots: map[string]string{"t": dir}})
 	if err != nil {
@@ -92,7 +94,7 @@ func TestBackupTree(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	w := newFakeWriter()
+	w := sourcetest.NewWriter(nil)
 	before := time.Now()
 	res, err := backupDir(t, root, nil, w)
 	if err != nil {
@@ -104,29 +106,29 @@ func TestBackupTree(t *testing.T) {
 	if len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], filepath.Join(root, "fifo")) {
 		t.Errorf("warnings = %q, want one naming the fifo", res.Warnings)
 	}
-	if len(w.entries) != len(files)+len(dirs)+len(links) {
-		t.Errorf("got %d entries, want %d", len(w.entries), len(files)+len(dirs)+len(links))
+	if len(w.Paths()) != len(files)+len(dirs)+len(links) {
+		t.Errorf("got %d entries, want %d", len(w.Paths()), len(files)+len(dirs)+len(links))
 	}
 	for rel, f := range files {
-		e, ok := w.entries[rel]
+		e, ok := w.Entry(rel)
 		switch {
 		case !ok:
 			t.Errorf("file %q missing", rel)
 		case e.Type != f.typ || e.Mode != f.mode || !e.ModTime.Equal(mtime1) || e.Size != int64(len(f.data)):
 			t.Errorf("file %q = %+v, want mode %o size %d mtime %v", rel, e, f.mode, len(f.data), mtime1)
-		case string(w.content[rel]) != f.data:
-			t.Errorf("file %q content %q, want %q", rel, w.content[rel], f.data)
+		case string(w.Data(rel)) != f.data:
+			t.Errorf("file %q content %q, want %q", rel, w.Data(rel), f.data)
 		case e.Fingerprint == "":
 			t.Errorf("file %q has no fingerprint", rel)
 		}
 	}
 	for rel, mode := range dirs {
-		if e := w.entries[rel]; e.Type != sources.TypeDir || e.Mode != mode || !e.ModTime.Equal(mtime1) {
+		if e, _ := w.Entry(rel); e.Type != sources.TypeDir || e.Mode != mode || !e.ModTime.Equal(mtime1) {
 			t.Errorf("dir %q = %+v, want mode %o mtime %v", rel, e, mode, mtime1)
 		}
 	}
 	for rel, target := range links {
-		if e := w.entries[rel]; e.Type != sources.TypeSymlink || e.Target != target {
+		if e, _ := w.Entry(rel); e.Type != sources.TypeSymlink || e.Target != target {
 			t.Errorf("symlink %q = %+v, want target %q", rel, e, target)
 		}
 	}
@@ -182,7 +184,7 @@ func TestSecondBackupReadsOnlyChanged(t *testing.T) {
 	for _, c := range cases {
 		writeFile(t, p(c.name), []byte("content"), 0o644, mtime1)
 	}
-	first := newFakeWriter()
+	first := sourcetest.NewWriter(nil)
 	if _, err := backupDir(t, root, nil, first); err != nil {
 		t.Fatal(err)
 	}
@@ -191,16 +193,17 @@ func TestSecondBackupReadsOnlyChanged(t *testing.T) {
 	}
 	writeFile(t, p("new"), []byte("new"), 0o644, mtime1)
 
-	second := newFakeWriter()
-	if _, err := backupDir(t, root, first.previous(), second); err != nil {
+	prev := first.Version()
+	second := sourcetest.NewWriter(prev)
+	if _, err := backupDir(t, root, prev, second); err != nil {
 		t.Fatal(err)
 	}
-	if second.adds["new"] != 1 {
-		t.Errorf("new file: %d Adds, want 1", second.adds["new"])
+	if second.Adds("new") != 1 {
+		t.Errorf("new file: %d Adds, want 1", second.Adds("new"))
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			adds, keeps := second.adds[c.name], second.keeps[c.name]
+			adds, keeps := second.Adds(c.name), second.Keeps(c.name)
 			if c.wantRead && (adds != 1 || keeps != 0) {
 				t.Errorf("changed file: %d Adds, %d Keeps; want it read once", adds, keeps)
 			}
@@ -237,7 +240,7 @@ func TestFileChangedDuringRead(t *testing.T) {
 			root := t.TempDir()
 			path := filepath.Join(root, "live.db")
 			writeFile(t, path, data, 0o644, mtime1)
-			w := newFakeWriter()
+			w := &hookWriter{Writer: sourcetest.NewWriter(nil)}
 			w.onRead = func(rel string, attempt int) { c.change(path, attempt) }
 			_, err := backupDir(t, root, nil, w)
 			if c.wantErr {
@@ -249,8 +252,8 @@ func TestFileChangedDuringRead(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if w.adds["live.db"] != 2 || !bytes.Equal(w.content["live.db"], c.want) {
-				t.Errorf("%d Adds, %d bytes stored; want 2 Adds and %d bytes", w.adds["live.db"], len(w.content["live.db"]), len(c.want))
+			if w.Adds("live.db") != 2 || !bytes.Equal(w.Data("live.db"), c.want) {
+				t.Errorf("%d Adds, %d bytes stored; want 2 Adds and %d bytes", w.Adds("live.db"), len(w.Data("live.db")), len(c.want))
 			}
 		})
 	}
@@ -270,8 +273,7 @@ func appendTo(path string, data []byte) {
 func TestWriterErrorNamesPath(t *testing.T) {
 	root := t.TempDir()
 	writeFile(t, filepath.Join(root, "sub", "f"), []byte("x"), 0o644, mtime1)
-	w := newFakeWriter()
-	w.failPath = "sub/f"
+	w := &hookWriter{Writer: sourcetest.NewWriter(nil), failPath: "sub/f"}
 	_, err := backupDir(t, root, nil, w)
 	if err == nil || !strings.Contains(err.Error(), filepath.Join(root, "sub", "f")) {
 		t.Fatalf("err = %v, want one naming the file", err)
@@ -287,7 +289,7 @@ func TestBackupCancelled(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err = s.Backup(ctx, sources.Object{Cluster: "c", Database: "d", Table: "t"}, nil, newFakeWriter())
+	_, err = s.Backup(ctx, sources.Object{Cluster: "c", Database: "d", Table: "t"}, nil, sourcetest.NewWriter(nil))
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
@@ -322,8 +324,74 @@ func TestDiscoverAndUnknownObject(t *testing.T) {
 	if len(objs) != 2 || objs[0].String() != "c/d/etc" || objs[1].String() != "c/d/var/data" || objs[1].Meta["path"] != "/var" {
 		t.Errorf("Discover = %+v", objs)
 	}
-	_, err = s.Backup(context.Background(), sources.Object{Cluster: "c", Database: "d", Table: "nope"}, nil, newFakeWriter())
+	_, err = s.Backup(context.Background(), sources.Object{Cluster: "c", Database: "d", Table: "nope"}, nil, sourcetest.NewWriter(nil))
 	if err == nil || !strings.Contains(err.Error(), "nope") {
 		t.Errorf("backup of an unknown table: err = %v", err)
+	}
+}
+
+// hookWriter injects faults into a sourcetest.Writer: onRead runs after
+// the first Read of each file Add, with the path and the how-many-th Add
+// of that path it is; an Add of failPath fails.
+type hookWriter struct {
+	*sourcetest.Writer
+	onRead   func(path string, attempt int)
+	failPath string
+}
+
+func (w *hookWriter) Add(ctx context.Context, e sources.Entry, r io.Reader) error {
+	if e.Path == w.failPath {
+		return errors.New("injected failure")
+	}
+	if r != nil && w.onRead != nil {
+		attempt := w.Adds(e.Path) + 1
+		r = &firstRead{r: r, hook: func() { w.onRead(e.Path, attempt) }}
+	}
+	return w.Writer.Add(ctx, e, r)
+}
+
+// firstRead calls hook once, after the first Read.
+type firstRead struct {
+	r    io.Reader
+	hook func()
+}
+
+func (f *firstRead) Read(p []byte) (int, error) {
+	n, err := f.r.Read(p)
+	if f.hook != nil {
+		f.hook()
+		f.hook = nil
+	}
+	return n, err
+}
+
+func TestSessionNamesVersionsByItsStart(t *testing.T) {
+	a, b := t.TempDir(), t.TempDir()
+	writeFile(t, filepath.Join(a, "f"), []byte("x"), 0o644, mtime1)
+	s, err := New(Config{Cluster: "c", Database: "d", Roots: map[string]string{"a": a, "b": b}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	objs, _ := s.Discover(ctx)
+	if _, err := s.Begin(ctx, append(objs, sources.Object{Cluster: "c", Database: "d", Table: "nope"}), sources.Discard); err == nil || !strings.Contains(err.Error(), "nope") {
+		t.Errorf("Begin with an unknown table: err = %v, want one naming it", err)
+	}
+	before := time.Now().UTC().Truncate(time.Second)
+	sess, err := s.Begin(ctx, objs[:1], sources.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Close()
+	at := sess.At()
+	if at.Location() != time.UTC || !at.Equal(at.Truncate(time.Second)) || at.Before(before) || at.After(time.Now()) {
+		t.Errorf("Session.At = %v, want the start in UTC whole seconds", at)
+	}
+	res, err := sess.Backup(ctx, objs[0], nil, sourcetest.NewWriter(nil))
+	if err != nil || !res.At.Equal(at) {
+		t.Errorf("session backup: At %v, err %v; want At %v", res.At, err, at)
+	}
+	if _, err := sess.Backup(ctx, objs[1], nil, sourcetest.NewWriter(nil)); err == nil {
+		t.Error("session backup of an object not named at Begin succeeded")
 	}
 }

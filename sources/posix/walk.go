@@ -16,6 +16,11 @@ import (
 // readdirBatch is how many names are listed per getdents round.
 const readdirBatch = 1024
 
+// progressEvery is how many files the walk finds between two progress
+// events: often enough to show a large tree moving, rarely enough to cost
+// nothing next to the lstats.
+const progressEvery = 1000
+
 // walk lists directories from the queue until the walk is over.
 func (b *backup) walk(ctx context.Context) error {
 	for {
@@ -79,8 +84,13 @@ func openDir(root, rel string) (*os.File, error) {
 	return os.NewFile(uintptr(fd), full), nil
 }
 
-// entry handles one name found in the directory rel (open as dirfd).
+// entry handles one name found in the directory rel (open as dirfd). A
+// cancelled walk stops here, before the next lstat or Writer call, rather
+// than after a whole directory.
 func (b *backup) entry(ctx context.Context, dirfd int, dir, name string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	rel := path.Join(dir, name)
 	var st unix.Stat_t
 	if err := unix.Fstatat(dirfd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
@@ -123,7 +133,9 @@ func (b *backup) symlink(ctx context.Context, dirfd int, rel, name string, st *u
 
 // file keeps an unchanged file by reference or queues it to be read.
 func (b *backup) file(ctx context.Context, rel string, st *unix.Stat_t) error {
-	b.stats.files.Add(1)
+	if n := b.stats.files.Add(1); n%progressEvery == 0 {
+		b.w.Report(sources.Event{Step: "files", Done: n})
+	}
 	e := entryFromStat(rel, sources.TypeFile, st)
 	if p, ok := b.prev.Lookup(rel); ok && p.Type == sources.TypeFile && p.Fingerprint == e.Fingerprint {
 		b.stats.kept.Add(1)
