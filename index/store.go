@@ -45,6 +45,9 @@ type Options struct {
 	ChunkCacheBytes int64
 	// Workers for hashing and compression; default GOMAXPROCS.
 	Workers int
+	// DiffCacheBytes bounds the estimated heap of computed @diff results
+	// kept for reuse; default 64 MiB. Large diff content spills to disk.
+	DiffCacheBytes int64
 }
 
 // Store is an open strata store: the backend plus its local catalog.
@@ -57,7 +60,7 @@ type Store struct {
 	cat     *catalog // nil in Detached mode outside catalog sessions
 	snapDir string
 	cache   *chunkCache
-	diffs   sync.Map // cached DiffResults by key
+	diffs   *diffCache // computed @diff results, bounded (diffcache.go)
 	// fmtMu guards fmtUpgraded: this process moved the store to
 	// FormatVersion (s.cfg keeps the format it was opened with).
 	fmtMu       sync.Mutex
@@ -93,6 +96,7 @@ func Open(ctx context.Context, be backends.Backend, opts Options) (*Store, error
 	}
 	s := &Store{be: be, cfg: cfg, opts: opts, log: opts.Logger, catDir: filepath.Join(opts.CacheDir, cfg.ID, "catalog")}
 	s.cache = newChunkCache(opts.ChunkCacheBytes)
+	s.diffs = newDiffCache(filepath.Dir(s.catDir), opts.DiffCacheBytes)
 	switch opts.Mode {
 	case Held:
 		s.cat, err = s.openShared(ctx)
@@ -168,6 +172,7 @@ func (s *Store) Refresh(ctx context.Context) error {
 // Close releases the catalog.
 func (s *Store) Close() error {
 	var err error
+	s.diffs.close()
 	if s.cat != nil {
 		err = s.cat.close()
 		s.cat = nil
