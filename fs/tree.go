@@ -23,7 +23,6 @@ type tree struct {
 	objs     []index.ObjectRef
 	objsAt   time.Time
 	versions map[index.ObjectRef]cachedVersions
-	diffs    map[string]index.DiffResult
 }
 
 type cachedVersions struct {
@@ -37,7 +36,7 @@ const maxCachedObjects = 1024
 
 func newTree(cat Catalog, log *slog.Logger, o owner) *tree {
 	return &tree{cat: cat, log: log, owner: o, started: time.Now(),
-		versions: map[index.ObjectRef]cachedVersions{}, diffs: map[string]index.DiffResult{}}
+		versions: map[index.ObjectRef]cachedVersions{}}
 }
 
 // objects returns every object, at most refreshTimeout old.

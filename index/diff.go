@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"sort"
 	"strings"
 	"sync"
@@ -210,7 +211,16 @@ func sameFile(a, b File) bool {
 			return false
 		}
 	}
-	return true
+	return sameOwner(a.Owner, b.Owner) && maps.Equal(a.Attrs, b.Attrs)
+}
+
+// sameOwner reports whether two entries have the same recorded owner: a
+// chown shows in @diff like a chmod.
+func sameOwner(a, b *sources.Owner) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return *a == *b
 }
 
 // versionReader gives a Differ access to a stored version.
