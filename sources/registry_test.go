@@ -1,0 +1,48 @@
+package sources
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestKindCheck(t *testing.T) {
+	k := Kind{Name: "k", Options: []Option{{Name: "uri", Required: true}, {Name: "root", Positional: true, Repeated: true}}}
+	cases := []struct {
+		name string
+		vals map[string][]string
+		want string // "" means valid
+	}{
+		{"complete", map[string][]string{"cluster": {"c"}, "uri": {"u"}, "root": {"a=/a", "b=/b"}, "only": {"x", "y"}}, ""},
+		{"no cluster", map[string][]string{"uri": {"u"}}, `setting "cluster" is required`},
+		{"no uri", map[string][]string{"cluster": {"c"}}, `setting "uri" is required`},
+		{"empty uri", map[string][]string{"cluster": {"c"}, "uri": {""}}, `setting "uri" is required`},
+		{"unknown", map[string][]string{"cluster": {"c"}, "uri": {"u"}, "colour": {"red"}}, `unknown setting "colour"`},
+		{"twice", map[string][]string{"cluster": {"c"}, "uri": {"u", "v"}}, `setting "uri" given 2 times`},
+	}
+	for _, tc := range cases {
+		err := k.Check(Config{Values: tc.vals})
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%s: %v", tc.name, err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("%s: got %v, want an error containing %q", tc.name, err, tc.want)
+		}
+	}
+}
+
+func TestRegister(t *testing.T) {
+	Register(Kind{Name: "registry-test", New: func(Config) (Source, error) { return nil, nil }, Differ: nil})
+	k, err := LookupKind("registry-test")
+	if err != nil || k.Name != "registry-test" {
+		t.Fatalf("LookupKind: %+v, %v", k, err)
+	}
+	if _, err := LookupKind("nosuch"); err == nil || !strings.Contains(err.Error(), "registry-test") {
+		t.Errorf("unknown kind: %v, want an error listing the known kinds", err)
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("registering a kind twice did not panic")
+		}
+	}()
+	Register(Kind{Name: "registry-test", New: func(Config) (Source, error) { return nil, nil }})
+}
