@@ -7,17 +7,25 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"sort"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
 	"github.com/cockroachdb/pebble"
 )
 
-// catalog is the Pebble cache of the backend's indexes and manifests.
+// catalog is the Pebble cache of the backend's indexes and manifests. It
+// is the shared one in the cache directory (one process at a time), a
+// private snapshot of it, or a Store's view: a view has no database of its
+// own and lends each call the Store's snapshot current when the call
+// starts (see snapshots), so that a refresh can replace the snapshot
+// while reads go on.
 type catalog struct {
-	db  *pebble.DB
-	dir string
+	db   *pebble.DB // nil in a view
+	dir  string
+	view *snapshots
 }
 
 // catalogCacheBytes sizes Pebble's block cache. Pebble's default (8 MiB,
@@ -58,6 +66,14 @@ func openCatalog(ctx context.Context, dir string, log *slog.Logger) (*catalog, e
 
 func (c *catalog) close() error { return c.db.Close() }
 
+// generation returns the catalog's generation (nil if never written): two
+// catalogs with one generation, a snapshot and what it was copied from,
+// hold the same data.
+func (c *catalog) generation() ([]byte, error) {
+	g, _, err := c.get(genKey())
+	return g, err
+}
+
 // isLockHeld recognises Pebble's failure to take its LOCK file because
 // another process holds it: fcntl's EAGAIN (or EACCES on some systems).
 func isLockHeld(err error) bool {
@@ -73,11 +89,29 @@ func (quietLogger) Fatalf(format string, args ...any) {
 	panic(fmt.Sprintf(format, args...))
 }
 
+// reader returns the database a read goes to, and what to call when the
+// read is done (a view's snapshot is closed only after its last reader).
+func (c *catalog) reader() (*pebble.DB, func(), error) {
+	if c.view == nil {
+		return c.db, func() {}, nil
+	}
+	sn, err := c.view.acquire()
+	if err != nil {
+		return nil, nil, err
+	}
+	return sn.cat.db, func() { c.view.release(sn) }, nil
+}
+
 // scan calls fn for every key with prefix p, in order.
 func (c *catalog) scan(p []byte, fn func(k, v []byte) error) error {
-	it, err := c.db.NewIter(&pebble.IterOptions{LowerBound: p, UpperBound: prefixEnd(p)})
+	db, done, err := c.reader()
 	if err != nil {
 		return err
+	}
+	defer done()
+	it, err := db.NewIter(&pebble.IterOptions{LowerBound: p, UpperBound: prefixEnd(p)})
+	if err != nil {
+		return fmt.Errorf("read catalog %s: %w", c.dir, err)
 	}
 	defer it.Close()
 	for it.First(); it.Valid(); it.Next() {
@@ -89,16 +123,41 @@ func (c *catalog) scan(p []byte, fn func(k, v []byte) error) error {
 }
 
 func (c *catalog) get(k []byte) ([]byte, bool, error) {
-	v, closer, err := c.db.Get(k)
+	db, done, err := c.reader()
+	if err != nil {
+		return nil, false, err
+	}
+	defer done()
+	v, closer, err := db.Get(k)
 	if errors.Is(err, pebble.ErrNotFound) {
 		return nil, false, nil
 	}
 	if err != nil {
-		return nil, false, err
+		return nil, false, fmt.Errorf("read catalog %s: %w", c.dir, err)
 	}
 	out := append([]byte(nil), v...)
 	closer.Close()
 	return out, true, nil
+}
+
+// write applies the batch that fill builds. A view is never written: its
+// snapshots are replaced, not updated, so a reader never sees a half sync.
+func (c *catalog) write(fill func(b *pebble.Batch) error) error {
+	if c.db == nil {
+		return fmt.Errorf("catalog view is read-only (internal error)")
+	}
+	b := c.db.NewBatch()
+	defer b.Close()
+	if err := fill(b); err != nil {
+		return err
+	}
+	if err := b.Set(genKey(), newGen(), nil); err != nil {
+		return err
+	}
+	if err := b.Commit(pebble.NoSync); err != nil {
+		return fmt.Errorf("write catalog %s: %w", c.dir, err)
+	}
+	return nil
 }
 
 // chunk returns a chunk's location.
@@ -113,15 +172,14 @@ func (c *catalog) chunk(id ID) (BlobLoc, bool, error) {
 // versions returns an object's versions, oldest first.
 func (c *catalog) versions(o ObjectRef) ([]Version, error) {
 	var out []Version
-	err := c.scan(objectKeyPrefix(o), func(k, v []byte) error {
-		// The prefix of a nested table ("a" vs "a/b") also matches deeper
-		// tables: keep only keys with exactly 8 bytes after the prefix.
-		if len(k) != len(objectKeyPrefix(o))+8 {
-			return nil
+	p := objectKeyPrefix(o)
+	err := c.scan(p, func(k, v []byte) error {
+		if !isVersionKeyIn(k, p) {
+			return nil // a nested table's version
 		}
-		var ver Version
-		if err := json.Unmarshal(v, &ver); err != nil {
-			return fmt.Errorf("catalog version %q: %w", k, err)
+		ver, err := decodeVersion(k, v)
+		if err != nil {
+			return err
 		}
 		out = append(out, ver)
 		return nil
@@ -132,26 +190,56 @@ func (c *catalog) versions(o ObjectRef) ([]Version, error) {
 // allVersions returns every version of every object.
 func (c *catalog) allVersions() ([]Version, error) {
 	var out []Version
-	err := c.scan([]byte{keyVersion}, func(k, v []byte) error {
-		var ver Version
-		if err := json.Unmarshal(v, &ver); err != nil {
-			return fmt.Errorf("catalog version %q: %w", k, err)
-		}
-		out = append(out, ver)
+	err := c.eachVersion(func(v Version) error {
+		out = append(out, v)
 		return nil
 	})
 	return out, err
 }
 
+// eachVersion calls fn with every version of every object, by object and
+// then time.
+func (c *catalog) eachVersion(fn func(Version) error) error {
+	return c.scan(kindPrefix(keyVersion), func(k, v []byte) error {
+		ver, err := decodeVersion(k, v)
+		if err != nil {
+			return err
+		}
+		return fn(ver)
+	})
+}
+
+// objects lists every object with at least one version, sorted.
+func (c *catalog) objects() ([]ObjectRef, error) {
+	seen := map[ObjectRef]bool{}
+	var out []ObjectRef
+	err := c.eachVersion(func(v Version) error {
+		if !seen[v.Object] {
+			seen[v.Object] = true
+			out = append(out, v.Object)
+		}
+		return nil
+	})
+	sort.Slice(out, func(i, j int) bool { return out[i].String() < out[j].String() })
+	return out, err
+}
+
+func decodeVersion(k, v []byte) (Version, error) {
+	var ver Version
+	if err := json.Unmarshal(v, &ver); err != nil {
+		return ver, fmt.Errorf("catalog version %q: %w", k, err)
+	}
+	return ver, nil
+}
+
 // readDir lists a version directory's children, sorted by raw name.
 func (c *catalog) readDir(v Version, dir string) ([]File, error) {
-	id := versionID(v.Name)
-	p := dirPrefix(id, dir)
 	var out []File
-	err := c.scan(p, func(k, val []byte) error {
-		f, err := decodeFileRecord(dir, string(k[len(p):]), val)
+	err := c.scan(dirPrefix(versionID(v.Name), dir), func(k, val []byte) error {
+		_, name := fileFromKey(k)
+		f, err := decodeFileRecord(dir, name, val)
 		if err != nil {
-			return fmt.Errorf("catalog file %q in %s: %w", k[len(p):], v.Name, err)
+			return fmt.Errorf("catalog file %q in %s: %w", name, v.Name, err)
 		}
 		out = append(out, f)
 		return nil
@@ -208,4 +296,199 @@ func (c *catalog) eachFile(v vid, fn func(File)) error {
 		fn(f)
 		return nil
 	})
+}
+
+// eachReference calls fn with every chunk reference of every file of
+// every version (a chunk shared by several files comes several times).
+func (c *catalog) eachReference(fn func(ChunkRef)) error {
+	return c.scan(kindPrefix(keyFile), func(k, v []byte) error {
+		var m mfile
+		if err := json.Unmarshal(v, &m); err != nil {
+			return fmt.Errorf("catalog file %q: %w", k, err)
+		}
+		for _, r := range m.Chunks {
+			fn(ChunkRef(r))
+		}
+		return nil
+	})
+}
+
+// loadedIndexes returns the names of the index files loaded.
+func (c *catalog) loadedIndexes() (map[string]bool, error) { return c.loadedNames(keyIndex) }
+
+// loadedManifests returns the names of the manifests loaded.
+func (c *catalog) loadedManifests() (map[string]bool, error) { return c.loadedNames(keyManifest) }
+
+func (c *catalog) loadedNames(kind byte) (map[string]bool, error) {
+	out := map[string]bool{}
+	err := c.scan(kindPrefix(kind), func(k, _ []byte) error {
+		out[nameFromKey(k)] = true
+		return nil
+	})
+	return out, err
+}
+
+// addIndex records an index file's chunk locations and that it is loaded.
+func (c *catalog) addIndex(name string, idx indexFile) error {
+	return c.write(func(b *pebble.Batch) error {
+		for _, p := range idx.Packs {
+			for _, bl := range p.Blobs {
+				loc := BlobLoc{Pack: p.ID, Type: bl.Type, Offset: bl.Offset, Length: bl.Length, RawLen: bl.RawLen}
+				if err := b.Set(chunkKey(bl.ID), encodeLoc(loc), nil); err != nil {
+					return err
+				}
+			}
+		}
+		return b.Set(indexKey(name), nil, nil)
+	})
+}
+
+// forgetChunks drops every chunk location and loaded index, to be loaded
+// again from the backend's indexes (after a prune rewrote them).
+func (c *catalog) forgetChunks() error {
+	return c.write(func(b *pebble.Batch) error {
+		for _, kind := range []byte{keyChunk, keyIndex} {
+			p := kindPrefix(kind)
+			if err := b.DeleteRange(p, prefixEnd(p), nil); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// addVersion writes a manifest's version and files into the catalog.
+func (c *catalog) addVersion(name string, m *manifest) error {
+	v := m.version(name)
+	id := versionID(name)
+	vj, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("catalog version %s: %w", name, err)
+	}
+	vk := versionKey(v.Object, v.Time)
+	return c.write(func(b *pebble.Batch) error {
+		for _, mf := range m.Files {
+			dir, base := splitPath(string(mf.Path))
+			mf.Path = ""
+			fj, err := json.Marshal(mf)
+			if err != nil {
+				return fmt.Errorf("catalog file %s in %s: %w", dir+"/"+base, name, err)
+			}
+			if err := b.Set(fileKey(id, dir, base), fj, nil); err != nil {
+				return err
+			}
+		}
+		if err := b.Set(vk, vj, nil); err != nil {
+			return err
+		}
+		return b.Set(manifestKey(name), manifestValue(id, vk), nil)
+	})
+}
+
+// dropVersion removes a version and its files (its manifest is gone).
+func (c *catalog) dropVersion(name string) error {
+	val, ok, err := c.get(manifestKey(name))
+	if err != nil || !ok {
+		return err
+	}
+	id, vk := parseManifestValue(val)
+	return c.write(func(b *pebble.Batch) error {
+		fp := filesPrefix(id)
+		if err := b.DeleteRange(fp, prefixEnd(fp), nil); err != nil {
+			return err
+		}
+		if err := b.Delete(vk, nil); err != nil {
+			return err
+		}
+		return b.Delete(manifestKey(name), nil)
+	})
+}
+
+// snapshots holds a Store's current read snapshot: a private copy of the
+// shared catalog. Each read borrows it for one catalog call; replace makes
+// a new one current without waiting for readers, and the old one is
+// closed (and its directory removed) when its last reader gives it back.
+type snapshots struct {
+	mu     sync.Mutex
+	cur    *snapshot
+	closed bool
+	log    *slog.Logger
+}
+
+type snapshot struct {
+	cat  *catalog
+	dir  string // private directory holding it
+	refs int    // readers, plus one while current; guarded by snapshots.mu
+}
+
+// errStoreClosed is what reads of a closed Store get.
+var errStoreClosed = errors.New("store is closed")
+
+func (ss *snapshots) acquire() (*snapshot, error) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	if ss.cur == nil {
+		if ss.closed {
+			return nil, fmt.Errorf("read catalog: %w", errStoreClosed)
+		}
+		return nil, errors.New("read catalog: no snapshot taken yet (internal error)")
+	}
+	ss.cur.refs++
+	return ss.cur, nil
+}
+
+func (ss *snapshots) release(sn *snapshot) {
+	ss.mu.Lock()
+	sn.refs--
+	last := sn.refs == 0
+	ss.mu.Unlock()
+	if !last {
+		return
+	}
+	if err := sn.cat.close(); err != nil {
+		ss.log.Warn("close catalog snapshot", "dir", sn.dir, "err", err)
+	}
+	if err := os.RemoveAll(sn.dir); err != nil {
+		ss.log.Warn("remove catalog snapshot", "dir", sn.dir, "err", err)
+	}
+}
+
+// replace makes sn the snapshot that reads get; after close it only
+// closes sn.
+func (ss *snapshots) replace(sn *snapshot) error {
+	ss.mu.Lock()
+	if ss.closed {
+		ss.mu.Unlock()
+		sn.refs = 1
+		ss.release(sn)
+		return fmt.Errorf("replace catalog snapshot: %w", errStoreClosed)
+	}
+	old := ss.cur
+	sn.refs = 1
+	ss.cur = sn
+	ss.mu.Unlock()
+	if old != nil {
+		ss.release(old)
+	}
+	return nil
+}
+
+// close drops the current snapshot (closed once its readers finish) and
+// refuses reads from now on.
+func (ss *snapshots) close() {
+	ss.mu.Lock()
+	old := ss.cur
+	ss.cur, ss.closed = nil, true
+	ss.mu.Unlock()
+	if old != nil {
+		ss.release(old)
+	}
+}
+
+// state reports whether reads have a snapshot, and whether the Store is
+// closed.
+func (ss *snapshots) state() (active, closed bool) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	return ss.cur != nil, ss.closed
 }

@@ -32,143 +32,160 @@ type CheckResult struct {
 // each problem affects.
 func (s *Store) Check(ctx context.Context, progress func(packs, total int64)) (CheckResult, error) {
 	var res CheckResult
-	cat, err := s.catalog()
+	cat, err := s.readCatalog(ctx)
 	if err != nil {
 		return res, err
 	}
-	packs := map[ID][]ID{}
-	if err := cat.scan([]byte{keyChunk}, func(k, v []byte) error {
-		var id ID
-		copy(id[:], k[1:])
-		l := decodeLoc(v)
-		packs[l.Pack] = append(packs[l.Pack], id)
-		return nil
+	packs := map[string][]ID{}
+	locs := map[ID]BlobLoc{}
+	if err := cat.eachChunk(func(id ID, l BlobLoc) {
+		packs[packName(l.Pack)] = append(packs[packName(l.Pack)], id)
+		locs[id] = l
 	}); err != nil {
-		return res, err
+		return res, fmt.Errorf("check: list chunks: %w", err)
 	}
 	bad := map[ID]string{} // chunk -> problem
 	var mu sync.Mutex
 	var done int64
-	ids := make([]string, 0, len(packs))
-	byName := map[string]ID{}
-	for p := range packs {
-		ids = append(ids, packName(p))
-		byName[packName(p)] = p
+	names := make([]string, 0, len(packs))
+	for name := range packs {
+		names = append(names, name)
 	}
-	sort.Strings(ids)
-	err = parallel(ctx, ids, func(ctx context.Context, name string) error {
+	sort.Strings(names)
+	err = parallel(ctx, names, func(ctx context.Context, name string) error {
 		data, err := getRange(ctx, s.be, name, 0, -1)
+		var problems map[ID]string
+		switch {
+		case errors.Is(err, backends.ErrNotFound):
+			problems = map[ID]string{}
+			for _, c := range packs[name] {
+				problems[c] = "pack missing: " + name
+			}
+		case err != nil:
+			return fmt.Errorf("check: %w", err)
+		default:
+			problems = checkPack(name, data, packs[name], locs)
+		}
 		mu.Lock()
 		defer mu.Unlock()
 		done++
 		if progress != nil {
-			progress(done, int64(len(ids)))
+			progress(done, int64(len(names)))
 		}
-		if errors.Is(err, backends.ErrNotFound) {
-			for _, c := range packs[byName[name]] {
-				bad[c] = "pack missing: " + name
-			}
-			return nil
+		if err == nil {
+			res.Packs++
+			res.Bytes += int64(len(data))
+			res.Chunks += int64(len(packs[name]))
 		}
-		if err != nil {
-			return err
-		}
-		res.Packs++
-		res.Bytes += int64(len(data))
-		hdr := map[ID]packBlob{}
-		blobs, herr := packHeader(name, data)
-		for _, b := range blobs {
-			hdr[b.ID] = b
-		}
-		for _, c := range packs[byName[name]] {
-			l, _, _ := cat.chunk(c)
-			res.Chunks++
-			if h, ok := hdr[c]; herr != nil {
-				bad[c] = herr.Error()
-				continue
-			} else if !ok || h.Offset != l.Offset || h.Length != l.Length {
-				bad[c] = name + ": its header does not list the chunk where the index says"
-				continue
-			}
-			end := int64(l.Offset) + int64(l.Length)
-			if end > int64(len(data)) {
-				bad[c] = "chunk beyond the end of " + name
-				continue
-			}
-			if _, err := decodeBlob(c, l.Type, data[l.Offset:end], int(l.RawLen)); err != nil {
-				bad[c] = fmt.Sprintf("chunk in %s: %v", name, err)
-			}
+		for c, p := range problems {
+			bad[c] = p
 		}
 		return nil
 	})
 	if err != nil {
 		return res, err
 	}
-	return res, s.attribute(ctx, cat, bad, &res)
+	return res, s.attribute(ctx, cat, bad, locs, &res)
+}
+
+// checkPack verifies the chunks ids that the index places in the pack
+// name (read whole into data) and returns what is wrong with each bad one.
+func checkPack(name string, data []byte, ids []ID, locs map[ID]BlobLoc) map[ID]string {
+	bad := map[ID]string{}
+	hdr := map[ID]packBlob{}
+	blobs, herr := packHeader(name, data)
+	for _, b := range blobs {
+		hdr[b.ID] = b
+	}
+	for _, c := range ids {
+		l := locs[c]
+		if h, ok := hdr[c]; herr != nil {
+			bad[c] = herr.Error()
+			continue
+		} else if !ok || h.Offset != l.Offset || h.Length != l.Length {
+			bad[c] = name + ": its header does not list the chunk where the index says"
+			continue
+		}
+		end := int64(l.Offset) + int64(l.Length)
+		if end > int64(len(data)) {
+			bad[c] = "chunk beyond the end of " + name
+			continue
+		}
+		if _, err := decodeBlob(c, l.Type, data[l.Offset:end], int(l.RawLen)); err != nil {
+			bad[c] = fmt.Sprintf("chunk in %s: %v", name, err)
+		}
+	}
+	return bad
 }
 
 // attribute finds, for every bad chunk and every chunk referenced but not
-// indexed, the version files that need it.
-func (s *Store) attribute(ctx context.Context, cat *catalog, bad map[ID]string, res *CheckResult) error {
+// indexed (not in locs), the version files that need it.
+func (s *Store) attribute(ctx context.Context, cat *catalog, bad map[ID]string, locs map[ID]BlobLoc, res *CheckResult) error {
 	vs, err := cat.allVersions()
 	if err != nil {
-		return err
+		return fmt.Errorf("check: list versions: %w", err)
 	}
-	affected := map[ID][]string{}
-	rawLen := map[ID]uint32{} // indexed chunks already looked up
-	var badRefs []Damage
-	seenRef := map[string]bool{}
+	a := &attribution{bad: bad, locs: locs, affected: map[ID][]string{}, seenRef: map[string]bool{}}
 	for _, v := range vs {
 		err := s.Walk(ctx, v, "", func(f File) error {
-			where := v.Object.String() + "/" + TimeName(v.Time) + ": " + f.Path
-			for _, c := range f.Chunks {
-				if _, isBad := bad[c.ID]; !isBad {
-					n, seen := rawLen[c.ID]
-					if !seen {
-						loc, ok, err := cat.chunk(c.ID)
-						if err != nil {
-							return err
-						}
-						if ok {
-							n, seen = loc.RawLen, true
-							rawLen[c.ID] = n
-						} else {
-							bad[c.ID] = "chunk not in any index"
-						}
-					}
-					if seen {
-						// A healthy chunk, but this file's reference to it
-						// may point past its end (a damaged manifest).
-						if end := uint64(c.Off) + uint64(c.Size); end > uint64(n) {
-							key := where + "\x00" + c.ID.String()
-							if seenRef[key] {
-								continue // one entry per file and chunk
-							}
-							seenRef[key] = true
-							badRefs = append(badRefs, Damage{
-								Problem:  fmt.Sprintf("reference to bytes %d-%d of a %d-byte chunk (the version's manifest is damaged)", c.Off, end, n),
-								Chunk:    c.ID.String(),
-								Affected: []string{where},
-							})
-						}
-						continue
-					}
-				}
-				if l := affected[c.ID]; len(l) == 0 || l[len(l)-1] != where {
-					affected[c.ID] = append(l, where)
-				}
-			}
+			a.file(v.Object.String()+"/"+TimeName(v.Time)+": "+f.Path, f)
 			return nil
 		})
 		if err != nil {
-			return err
+			return fmt.Errorf("check: walk %s: %w", v.Name, err)
 		}
 	}
-	res.Damage = append(res.Damage, badRefs...)
+	res.Damage = append(res.Damage, a.badRefs...)
 	for id, problem := range bad {
-		d := Damage{Problem: problem, Chunk: id.String(), Affected: affected[id]}
+		d := Damage{Problem: problem, Chunk: id.String(), Affected: a.affected[id]}
 		res.Damage = append(res.Damage, d)
 	}
 	sort.Slice(res.Damage, func(i, j int) bool { return res.Damage[i].Chunk < res.Damage[j].Chunk })
 	return nil
+}
+
+// attribution collects, file by file, which files need each bad chunk and
+// which references point past the end of their (healthy) chunk.
+type attribution struct {
+	bad      map[ID]string
+	locs     map[ID]BlobLoc
+	affected map[ID][]string
+	badRefs  []Damage
+	seenRef  map[string]bool
+}
+
+// file attributes the chunks of f, named where in the report.
+func (a *attribution) file(where string, f File) {
+	for _, c := range f.Chunks {
+		if _, isBad := a.bad[c.ID]; !isBad {
+			if loc, ok := a.locs[c.ID]; ok {
+				a.checkRef(where, c, loc.RawLen)
+				continue
+			}
+			a.bad[c.ID] = "chunk not in any index"
+		}
+		if l := a.affected[c.ID]; len(l) == 0 || l[len(l)-1] != where {
+			a.affected[c.ID] = append(l, where)
+		}
+	}
+}
+
+// checkRef reports a reference past the end of its n-byte chunk: the chunk
+// is healthy, the version's manifest is damaged. One entry per file and
+// chunk.
+func (a *attribution) checkRef(where string, c ChunkRef, n uint32) {
+	end := uint64(c.Off) + uint64(c.Size)
+	if end <= uint64(n) {
+		return
+	}
+	key := where + "\x00" + c.ID.String()
+	if a.seenRef[key] {
+		return
+	}
+	a.seenRef[key] = true
+	a.badRefs = append(a.badRefs, Damage{
+		Problem:  fmt.Sprintf("reference to bytes %d-%d of a %d-byte chunk (the version's manifest is damaged)", c.Off, end, n),
+		Chunk:    c.ID.String(),
+		Affected: []string{where},
+	})
 }

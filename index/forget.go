@@ -71,39 +71,55 @@ func (p Policy) Apply(vs []Version) []Decision {
 
 // Forget applies the policy to every object (or only to objs) and, unless
 // dryRun, deletes the manifests of versions not kept. Their data stays
-// until prune.
+// until prune. It decides from the shared catalog, synced, so that
+// versions other processes just made count; the catalog is not held while
+// manifests are deleted, and a last sync drops the forgotten versions from
+// it and from this Store's reads.
 func (s *Store) Forget(ctx context.Context, p Policy, objs []ObjectRef, dryRun bool) ([]Decision, error) {
 	if p.Empty() {
 		return nil, fmt.Errorf("forget: no --keep-* rule given; refusing to forget every version")
 	}
-	cat, err := s.catalog()
-	if err != nil {
-		return nil, err
+	var all []Decision
+	err := s.withCatalog(ctx, func(cat *catalog) error {
+		var err error
+		all, err = decide(cat, p, objs)
+		return err
+	})
+	if err != nil || dryRun {
+		return all, err
 	}
+	for _, d := range all {
+		if d.Keep {
+			continue
+		}
+		if err = s.be.Delete(ctx, d.Version.Name); err != nil {
+			err = fmt.Errorf("forget %s: %w", d.Version.Name, err)
+			break
+		}
+	}
+	// Also after a failed delete: the versions already gone must go from
+	// the catalog too.
+	if serr := s.withCatalog(ctx, func(*catalog) error { return nil }); serr != nil && err == nil {
+		err = fmt.Errorf("forget: drop forgotten versions from the catalog: %w", serr)
+	}
+	return all, err
+}
+
+// decide applies the policy to each of objs (every object if none).
+func decide(cat *catalog, p Policy, objs []ObjectRef) ([]Decision, error) {
 	if len(objs) == 0 {
-		if objs, err = s.Objects(ctx); err != nil {
-			return nil, err
+		var err error
+		if objs, err = cat.objects(); err != nil {
+			return nil, fmt.Errorf("forget: list objects: %w", err)
 		}
 	}
 	var all []Decision
 	for _, o := range objs {
 		vs, err := cat.versions(o)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("forget: versions of %s: %w", o, err)
 		}
-		ds := p.Apply(vs)
-		for _, d := range ds {
-			if d.Keep || dryRun {
-				continue
-			}
-			if err := s.be.Delete(ctx, d.Version.Name); err != nil {
-				return all, fmt.Errorf("forget %s: %w", d.Version.Name, err)
-			}
-			if err := cat.dropVersion(d.Version.Name); err != nil {
-				return all, err
-			}
-		}
-		all = append(all, ds...)
+		all = append(all, p.Apply(vs)...)
 	}
 	return all, nil
 }

@@ -3,6 +3,7 @@ package index
 import (
 	"bytes"
 	"encoding/binary"
+	mrand "math/rand/v2"
 	"time"
 
 	"github.com/zeebo/blake3"
@@ -15,7 +16,8 @@ import (
 //	f <vid, 8 bytes> <dir> 0x00 <name>            -> file record (JSON mfile without path)
 //	c <chunk id, 32 bytes>                        -> BlobLoc (45 bytes)
 //	i <index name>                                -> "" (this index file is loaded)
-//	m <manifest name>                             -> vid (this manifest is loaded)
+//	m <manifest name>                             -> vid, version key (this manifest is loaded)
+//	g                                             -> 8 random bytes, new at every write (the catalog's generation)
 //
 // <object prefix> is the manifest name's directory (escaped names, '/'
 // separated, trailing '/'), so versions of one object sort by time and
@@ -28,6 +30,7 @@ const (
 	keyChunk    = 'c'
 	keyIndex    = 'i'
 	keyManifest = 'm'
+	keyGen      = 'g'
 )
 
 // vid is a version's short id in the catalog: 8 bytes of the hash of its
@@ -62,10 +65,7 @@ func fileKey(v vid, dir, name string) []byte {
 	return append(k, name...)
 }
 
-func dirPrefix(v vid, dir string) []byte {
-	k := fileKey(v, dir, "")
-	return k
-}
+func dirPrefix(v vid, dir string) []byte { return fileKey(v, dir, "") }
 
 func filesPrefix(v vid) []byte { return append([]byte{keyFile}, v[:]...) }
 
@@ -74,6 +74,41 @@ func chunkKey(id ID) []byte { return append([]byte{keyChunk}, id[:]...) }
 func indexKey(name string) []byte { return append([]byte{keyIndex}, name...) }
 
 func manifestKey(name string) []byte { return append([]byte{keyManifest}, name...) }
+
+// genKey holds the catalog's generation: a snapshot whose generation is
+// the shared catalog's holds the same data, and a refresh can keep it.
+func genKey() []byte { return []byte{keyGen} }
+
+// newGen returns a fresh generation.
+func newGen() []byte { return binary.BigEndian.AppendUint64(nil, mrand.Uint64()) }
+
+// kindPrefix is the prefix of every key of one kind (keyChunk, keyIndex...).
+func kindPrefix(kind byte) []byte { return []byte{kind} }
+
+// nameFromKey returns the backend name in an index or manifest key.
+func nameFromKey(k []byte) string { return string(k[1:]) }
+
+// versionTimeLen is the length of a version key's time, after its object
+// prefix.
+const versionTimeLen = 8
+
+// isVersionKeyIn reports whether k, found by a scan of an object's key
+// prefix p, is a version of exactly that object: the prefix of a nested
+// table ("a" vs "a/b") also matches the deeper table's keys, which are
+// longer.
+func isVersionKeyIn(k, p []byte) bool { return len(k) == len(p)+versionTimeLen }
+
+// manifestValue is what a manifest key maps to: the version's id, then its
+// version key, so that dropping the manifest finds both.
+func manifestValue(id vid, versionKey []byte) []byte {
+	return append(append(make([]byte, 0, len(id)+len(versionKey)), id[:]...), versionKey...)
+}
+
+// parseManifestValue splits a manifestValue.
+func parseManifestValue(val []byte) (id vid, versionKey []byte) {
+	copy(id[:], val)
+	return id, val[len(id):]
+}
 
 // prefixEnd returns the smallest key greater than every key with prefix p.
 func prefixEnd(p []byte) []byte {

@@ -2,7 +2,6 @@ package index
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -40,13 +39,19 @@ func (s *Store) Prune(ctx context.Context, dryRun bool, waiting func(string)) (P
 		return res, fmt.Errorf("prune: lock store: %w", err)
 	}
 	defer lock.release()
-	// The catalog is opened only now, with the lock held: a backup that
-	// prune waits for needs the catalog to commit.
+	// The catalog is read only now, with the lock held (no backup runs to
+	// add references), and only for the plan: packs are rewritten without
+	// it, so that mounts and refreshes of other processes go on.
+	var packs map[ID]*packUse
 	err = s.withCatalog(ctx, func(cat *catalog) error {
 		var err error
-		res, err = s.prune(ctx, cat, dryRun)
+		packs, err = packUsage(cat)
 		return err
 	})
+	if err != nil {
+		return res, fmt.Errorf("prune: read catalog: %w", err)
+	}
+	res, err = s.prune(ctx, packs, dryRun)
 	if err == nil && !dryRun {
 		res.TempRemoved, err = s.removeTemporary(ctx)
 	}
@@ -71,30 +76,21 @@ func (s *Store) removeTemporary(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-func (s *Store) prune(ctx context.Context, cat *catalog, dryRun bool) (PruneResult, error) {
-	var res PruneResult
+// packUse is what prune found of one pack's blobs.
+type packUse struct {
+	used, unused   []packBlob
+	usedB, unusedB int64
+}
+
+// packUsage sorts every indexed chunk, pack by pack, into used (a file of
+// some version refers to it) and unused.
+func packUsage(cat *catalog) (map[ID]*packUse, error) {
 	used := map[ID]bool{}
-	if err := cat.scan([]byte{keyFile}, func(_, v []byte) error {
-		var m mfile
-		if err := json.Unmarshal(v, &m); err != nil {
-			return err
-		}
-		for _, c := range m.Chunks {
-			used[c.ID] = true
-		}
-		return nil
-	}); err != nil {
-		return res, err
-	}
-	type packUse struct {
-		used, unused   []packBlob
-		usedB, unusedB int64
+	if err := cat.eachReference(func(r ChunkRef) { used[r.ID] = true }); err != nil {
+		return nil, err
 	}
 	packs := map[ID]*packUse{}
-	if err := cat.scan([]byte{keyChunk}, func(k, v []byte) error {
-		var id ID
-		copy(id[:], k[1:])
-		l := decodeLoc(v)
+	err := cat.eachChunk(func(id ID, l BlobLoc) {
 		pu := packs[l.Pack]
 		if pu == nil {
 			pu = &packUse{}
@@ -106,10 +102,13 @@ func (s *Store) prune(ctx context.Context, cat *catalog, dryRun bool) (PruneResu
 		} else {
 			pu.unused, pu.unusedB = append(pu.unused, b), pu.unusedB+int64(l.Length)
 		}
-		return nil
-	}); err != nil {
-		return res, err
-	}
+	})
+	return packs, err
+}
+
+// prune deletes or rewrites the packs on the backend by their use.
+func (s *Store) prune(ctx context.Context, packs map[ID]*packUse, dryRun bool) (PruneResult, error) {
+	var res PruneResult
 	onBackend := map[ID]int64{}
 	if err := s.be.List(ctx, "packs/", func(oi backends.ObjectInfo) error {
 		if id, ok := parsePackName(oi.Name); ok {
@@ -117,7 +116,7 @@ func (s *Store) prune(ctx context.Context, cat *catalog, dryRun bool) (PruneResu
 		}
 		return nil
 	}); err != nil {
-		return res, err
+		return res, fmt.Errorf("prune: list packs on %s: %w", s.be.Location(), err)
 	}
 	var keep []indexPack
 	var drop []ID
@@ -132,18 +131,8 @@ func (s *Store) prune(ctx context.Context, cat *catalog, dryRun bool) (PruneResu
 			drop = append(drop, id)
 			res.PacksRewritten++
 			res.BytesFreed += pu.unusedB
-			if dryRun {
-				continue
-			}
-			for _, b := range pu.used {
-				blob, err := getRange(ctx, s.be, packName(id), int64(b.Offset), int64(b.Length))
-				if err != nil {
-					return res, fmt.Errorf("prune: repack: %w", err)
-				}
-				if _, err := decodeBlob(b.ID, b.Type, append([]byte(nil), blob...), int(b.RawLen)); err != nil {
-					return res, fmt.Errorf("prune: repack %s: %w (run `strata check`)", packName(id), err)
-				}
-				if err := pk.add(ctx, b.ID, b.Type, blob, int(b.RawLen)); err != nil {
+			if !dryRun {
+				if err := s.repack(ctx, pk, id, pu.used); err != nil {
 					return res, err
 				}
 			}
@@ -163,10 +152,31 @@ func (s *Store) prune(ctx context.Context, cat *catalog, dryRun bool) (PruneResu
 		return res, err
 	}
 	keep = append(keep, newPacks...)
-	return res, s.replaceIndexes(ctx, cat, keep, drop)
+	return res, s.replaceIndexes(ctx, keep, drop)
 }
 
-func (s *Store) replaceIndexes(ctx context.Context, cat *catalog, keep []indexPack, drop []ID) error {
+// repack copies the used blobs of pack id into the packer, verified.
+func (s *Store) repack(ctx context.Context, pk *packer, id ID, used []packBlob) error {
+	for _, b := range used {
+		blob, err := getRange(ctx, s.be, packName(id), int64(b.Offset), int64(b.Length))
+		if err != nil {
+			return fmt.Errorf("prune: repack: %w", err)
+		}
+		if _, err := decodeBlob(b.ID, b.Type, append([]byte(nil), blob...), int(b.RawLen)); err != nil {
+			return fmt.Errorf("prune: repack %s: %w (run `strata check`)", packName(id), err)
+		}
+		if err := pk.add(ctx, b.ID, b.Type, blob, int(b.RawLen)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// replaceIndexes writes one index of the packs kept, deletes the old
+// indexes, brings the catalog (and this Store's reads) to the new
+// locations, and only then deletes the dropped packs, so that this
+// process never reads a chunk from a pack already gone.
+func (s *Store) replaceIndexes(ctx context.Context, keep []indexPack, drop []ID) error {
 	old, err := listNames(ctx, s.be, "indexes/")
 	if err != nil {
 		return err
@@ -183,10 +193,13 @@ func (s *Store) replaceIndexes(ctx context.Context, cat *catalog, keep []indexPa
 			return fmt.Errorf("prune: delete old index %s: %w", name, err)
 		}
 	}
+	if err := s.withCatalog(ctx, func(*catalog) error { return nil }); err != nil {
+		return fmt.Errorf("prune: reload chunk locations: %w", err)
+	}
 	for _, id := range drop {
 		if err := s.be.Delete(ctx, packName(id)); err != nil {
 			return fmt.Errorf("prune: delete %s: %w", packName(id), err)
 		}
 	}
-	return cat.sync(ctx, s.be)
+	return nil
 }

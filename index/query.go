@@ -12,29 +12,16 @@ import (
 
 // Objects lists every object with at least one version, sorted.
 func (s *Store) Objects(ctx context.Context) ([]ObjectRef, error) {
-	cat, err := s.catalog()
+	cat, err := s.readCatalog(ctx)
 	if err != nil {
 		return nil, err
 	}
-	vs, err := cat.allVersions()
-	if err != nil {
-		return nil, err
-	}
-	seen := map[ObjectRef]bool{}
-	var out []ObjectRef
-	for _, v := range vs {
-		if !seen[v.Object] {
-			seen[v.Object] = true
-			out = append(out, v.Object)
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].String() < out[j].String() })
-	return out, nil
+	return cat.objects()
 }
 
 // Versions lists an object's versions, oldest first.
 func (s *Store) Versions(ctx context.Context, obj ObjectRef) ([]Version, error) {
-	cat, err := s.catalog()
+	cat, err := s.readCatalog(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -43,7 +30,7 @@ func (s *Store) Versions(ctx context.Context, obj ObjectRef) ([]Version, error) 
 
 // AllVersions lists every version of every object.
 func (s *Store) AllVersions(ctx context.Context) ([]Version, error) {
-	cat, err := s.catalog()
+	cat, err := s.readCatalog(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -55,7 +42,7 @@ func (s *Store) ReadDir(ctx context.Context, v Version, dir string) ([]File, err
 	if d, ok := s.virtual(v); ok {
 		return d.readDir(dir), nil
 	}
-	cat, err := s.catalog()
+	cat, err := s.readCatalog(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -67,7 +54,7 @@ func (s *Store) Lookup(ctx context.Context, v Version, path string) (File, error
 	if d, ok := s.virtual(v); ok {
 		return d.lookup(path)
 	}
-	cat, err := s.catalog()
+	cat, err := s.readCatalog(ctx)
 	if err != nil {
 		return File{}, err
 	}

@@ -1,6 +1,7 @@
 package index
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -15,19 +16,25 @@ import (
 	"github.com/stratabackup/strata/sources"
 )
 
-// Mode says how a Store uses its local catalog.
+// Mode says how a Store holds the shared catalog. In every mode one Store
+// backs up, reads, forgets and prunes: reads go to a private snapshot of
+// the catalog, replaced by Refresh and after this Store's own commits,
+// forgets and prunes; backups, forget and prune use the shared catalog in
+// short sessions. Pebble lets one process at a time open the shared
+// catalog, so the modes differ in how long they keep it.
 type Mode int
 
 const (
-	// Held keeps the shared catalog open for the Store's life: for
-	// commands that read a lot (restore, check, prune).
+	// Held keeps the shared catalog open for the Store's life, so its
+	// sessions never wait for it, but other processes wait until Close:
+	// for short commands (rebuild, forget).
 	Held Mode = iota
-	// Detached opens the shared catalog only for short moments, so that
-	// several backups in separate processes run at once.
+	// Detached opens the shared catalog only for sessions, so that
+	// backups, mounts and prunes in other processes run at once, and
+	// takes the read snapshot at the first read: for a backup process.
 	Detached
-	// Snapshot reads a private copy of the catalog, refreshed from the
-	// backend by Refresh: for a long-running mount that must not block
-	// backups.
+	// Snapshot is Detached with the read snapshot taken at Open: for a
+	// daemon or a mount, which read from the start.
 	Snapshot
 )
 
@@ -52,15 +59,22 @@ type Options struct {
 
 // Store is an open strata store: the backend plus its local catalog.
 type Store struct {
-	be      backends.Backend
-	cfg     Config
-	opts    Options
-	log     *slog.Logger
-	catDir  string
-	cat     *catalog // nil in Detached mode outside catalog sessions
-	snapDir string
-	cache   *chunkCache
-	diffs   *diffCache // computed @diff results, bounded (diffcache.go)
+	be     backends.Backend
+	cfg    Config
+	opts   Options
+	log    *slog.Logger
+	catDir string
+	// sessMu serializes this Store's sessions with the shared catalog
+	// (Pebble would make a second one in this process wait anyway); held
+	// is the shared catalog, kept open in Held mode only.
+	sessMu sync.Mutex
+	held   *catalog
+	// reads is what every read asks: a view of snaps, the Store's current
+	// snapshot of the shared catalog.
+	reads *catalog
+	snaps *snapshots
+	cache *chunkCache
+	diffs *diffCache // computed @diff results, bounded (diffcache.go)
 	// fmtMu guards fmtUpgraded: this process moved the store to
 	// FormatVersion (s.cfg keeps the format it was opened with).
 	fmtMu       sync.Mutex
@@ -97,89 +111,131 @@ func Open(ctx context.Context, be backends.Backend, opts Options) (*Store, error
 	s := &Store{be: be, cfg: cfg, opts: opts, log: opts.Logger, catDir: filepath.Join(opts.CacheDir, cfg.ID, "catalog")}
 	s.cache = newChunkCache(opts.ChunkCacheBytes)
 	s.diffs = newDiffCache(filepath.Dir(s.catDir), opts.DiffCacheBytes)
-	switch opts.Mode {
-	case Held:
-		s.cat, err = s.openShared(ctx)
-	case Snapshot:
-		err = s.openSnapshot(ctx)
-	}
-	if err != nil {
+	s.snaps = &snapshots{log: s.log}
+	s.reads = &catalog{view: s.snaps, dir: s.catDir + " (snapshot)"}
+	if err := s.openCatalogs(ctx); err != nil {
 		return nil, err
 	}
 	return s, nil
 }
 
-func (s *Store) openShared(ctx context.Context) (*catalog, error) {
-	c, err := openCatalog(ctx, s.catDir, s.log)
-	if err != nil {
-		return nil, err
-	}
-	if err := c.sync(ctx, s.be); err != nil {
-		c.close()
-		return nil, fmt.Errorf("sync catalog with %s: %w", s.be.Location(), err)
-	}
-	return c, nil
-}
-
-// openSnapshot syncs the shared catalog, copies it (a Pebble checkpoint:
-// hard links) into a private directory and opens the copy.
-func (s *Store) openSnapshot(ctx context.Context) error {
-	shared, err := s.openShared(ctx)
-	if err != nil {
-		return err
-	}
+// openCatalogs holds the shared catalog in Held mode and, unless the
+// Store is Detached, takes the first read snapshot now, so that a bad
+// catalog or backend fails Open rather than the first read.
+func (s *Store) openCatalogs(ctx context.Context) error {
 	removeStaleSnapshots(filepath.Dir(s.catDir))
-	dir, err := os.MkdirTemp(filepath.Dir(s.catDir), fmt.Sprintf("snapshot-%d-", os.Getpid()))
-	if err != nil {
-		shared.close()
+	if s.opts.Mode == Held {
+		c, err := openCatalog(ctx, s.catDir, s.log)
+		if err != nil {
+			return err
+		}
+		s.held = c
+	}
+	if s.opts.Mode == Detached {
+		return nil
+	}
+	if err := s.Refresh(ctx); err != nil {
+		if s.held != nil {
+			s.held.close()
+			s.held = nil
+		}
+		s.snaps.close()
 		return err
 	}
-	snap := filepath.Join(dir, "catalog")
-	err = shared.db.Checkpoint(snap, pebble.WithFlushedWAL())
-	shared.close()
-	if err != nil {
-		os.RemoveAll(dir)
-		return fmt.Errorf("copy catalog: %w", err)
-	}
-	s.snapDir = dir
-	s.cat, err = openCatalog(ctx, snap, s.log)
-	return err
+	return nil
 }
 
-// withCatalog runs fn with the shared catalog, synced; in Detached mode it
-// opens it just for fn.
+// withCatalog runs fn in a session with the shared catalog (see session).
 func (s *Store) withCatalog(ctx context.Context, fn func(*catalog) error) error {
-	if s.cat != nil {
-		if err := s.cat.sync(ctx, s.be); err != nil {
-			return fmt.Errorf("sync catalog with %s: %w", s.be.Location(), err)
-		}
-		return fn(s.cat)
-	}
-	c, err := s.openShared(ctx)
-	if err != nil {
-		return err
-	}
-	defer c.close()
-	return fn(c)
+	return s.session(ctx, false, fn)
 }
 
 // Refresh loads versions and indexes written since the catalog was last
-// synced (by other processes), and drops forgotten versions.
+// synced (by other processes), drops forgotten versions, and gives this
+// Store's reads a new snapshot if anything changed; reads running
+// meanwhile finish on the old one.
 func (s *Store) Refresh(ctx context.Context) error {
-	return s.withCatalog(ctx, func(*catalog) error { return nil })
+	return s.session(ctx, true, func(*catalog) error { return nil })
 }
 
-// Close releases the catalog.
+// session runs fn with the shared catalog, synced with the backend.
+// Outside Held mode the catalog is opened just for the session, so that
+// other processes (backups, mounts, prunes) use it in between. At the end
+// of a session, if this Store reads (or snap asks), its read snapshot is
+// brought up to date with the shared catalog: this Store sees its own
+// commits, forgets and prunes at once.
+func (s *Store) session(ctx context.Context, snap bool, fn func(*catalog) error) error {
+	s.sessMu.Lock()
+	defer s.sessMu.Unlock()
+	c := s.held
+	if c == nil {
+		var err error
+		if c, err = openCatalog(ctx, s.catDir, s.log); err != nil {
+			return err
+		}
+		defer c.close()
+	}
+	if err := c.sync(ctx, s.be); err != nil {
+		// Left half synced: the next session finishes the sync before
+		// any snapshot is taken.
+		return fmt.Errorf("sync catalog with %s: %w", s.be.Location(), err)
+	}
+	err := fn(c)
+	if active, _ := s.snaps.state(); snap || active {
+		if serr := s.freshen(ctx, c); serr != nil && err == nil {
+			err = serr
+		}
+	}
+	return err
+}
+
+// freshen replaces the read snapshot by a copy of the shared catalog c,
+// unless it holds the same data already (the same generation): an idle
+// mount's periodic Refresh costs a sync with the backend, not a copy.
+func (s *Store) freshen(ctx context.Context, c *catalog) error {
+	if active, _ := s.snaps.state(); active {
+		cur, err := s.reads.generation()
+		shared, serr := c.generation()
+		if err == nil && serr == nil && bytes.Equal(cur, shared) {
+			return nil
+		}
+	}
+	return s.snapshot(ctx, c)
+}
+
+// snapshot copies the shared catalog c (a Pebble checkpoint: hard links)
+// into a private directory, opens the copy and makes it the one that reads
+// go to.
+func (s *Store) snapshot(ctx context.Context, c *catalog) error {
+	dir, err := os.MkdirTemp(filepath.Dir(s.catDir), fmt.Sprintf("snapshot-%d-", os.Getpid()))
+	if err != nil {
+		return fmt.Errorf("snapshot catalog: %w", err)
+	}
+	path := filepath.Join(dir, "catalog")
+	if err := c.db.Checkpoint(path, pebble.WithFlushedWAL()); err != nil {
+		os.RemoveAll(dir)
+		return fmt.Errorf("copy catalog %s to %s: %w", c.dir, path, err)
+	}
+	sc, err := openCatalog(ctx, path, s.log)
+	if err != nil {
+		os.RemoveAll(dir)
+		return err
+	}
+	return s.snaps.replace(&snapshot{cat: sc, dir: dir})
+}
+
+// Close releases the catalog. Reads still running finish on their
+// snapshot, which is closed after them; later reads fail.
 func (s *Store) Close() error {
+	s.sessMu.Lock()
+	defer s.sessMu.Unlock()
 	var err error
 	s.diffs.close()
-	if s.cat != nil {
-		err = s.cat.close()
-		s.cat = nil
+	if s.held != nil {
+		err = s.held.close()
+		s.held = nil
 	}
-	if s.snapDir != "" {
-		os.RemoveAll(s.snapDir)
-	}
+	s.snaps.close()
 	return err
 }
 
@@ -189,11 +245,23 @@ func (s *Store) Config() Config { return s.cfg }
 // Backend returns the store's backend.
 func (s *Store) Backend() backends.Backend { return s.be }
 
-func (s *Store) catalog() (*catalog, error) {
-	if s.cat == nil {
-		return nil, fmt.Errorf("store opened detached: no catalog for reads")
+// catalog returns the catalog that reads ask (see readCatalog), for
+// callers without a context.
+func (s *Store) catalog() (*catalog, error) { return s.readCatalog(context.Background()) }
+
+// readCatalog returns the catalog that reads ask: a view of the Store's
+// current snapshot. A Detached Store takes its first snapshot here.
+func (s *Store) readCatalog(ctx context.Context) (*catalog, error) {
+	active, closed := s.snaps.state()
+	if closed {
+		return nil, fmt.Errorf("read catalog: %w", errStoreClosed)
 	}
-	return s.cat, nil
+	if !active {
+		if err := s.session(ctx, true, func(*catalog) error { return nil }); err != nil {
+			return nil, fmt.Errorf("take the first catalog snapshot: %w", err)
+		}
+	}
+	return s.reads, nil
 }
 
 func rootEntry(v Version) sources.Entry {
@@ -202,7 +270,9 @@ func rootEntry(v Version) sources.Entry {
 
 func nowUTC() time.Time { return time.Now().UTC() }
 
-// Rebuild deletes the local catalog and recreates it from the backend alone.
+// Rebuild deletes the local catalog and recreates it from the backend
+// alone, returning a Store in opts.Mode: only a Held one keeps other
+// processes from the rebuilt catalog until Close.
 func Rebuild(ctx context.Context, be backends.Backend, opts Options) (*Store, error) {
 	cfg, err := loadConfig(ctx, be)
 	if err != nil {
@@ -220,8 +290,17 @@ func Rebuild(ctx context.Context, be backends.Backend, opts Options) (*Store, er
 	if err := os.RemoveAll(dir); err != nil {
 		return nil, fmt.Errorf("remove catalog %s: %w", dir, err)
 	}
-	opts.Mode = Held
-	return Open(ctx, be, opts)
+	s, err := Open(ctx, be, opts)
+	if err != nil || opts.Mode != Detached {
+		return s, err
+	}
+	// A Detached Open leaves the catalog alone: fill it now, in one
+	// session, so that other processes get it back rebuilt.
+	if err := s.withCatalog(ctx, func(*catalog) error { return nil }); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("rebuild catalog %s: %w", dir, err)
+	}
+	return s, nil
 }
 
 // removeStaleSnapshots deletes private catalog copies left by processes

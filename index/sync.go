@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/cockroachdb/pebble"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/stratabackup/strata/backends"
@@ -47,31 +46,19 @@ func listNames(ctx context.Context, be backends.Backend, prefix string) (map[str
 	return names, nil
 }
 
-func (c *catalog) loadedNames(kind byte) (map[string]bool, error) {
-	out := map[string]bool{}
-	err := c.scan([]byte{kind}, func(k, _ []byte) error {
-		out[string(k[1:])] = true
-		return nil
-	})
-	return out, err
-}
-
 func (c *catalog) syncIndexes(ctx context.Context, be backends.Backend) error {
 	onBackend, err := listNames(ctx, be, "indexes/")
 	if err != nil {
 		return err
 	}
-	loaded, err := c.loadedNames(keyIndex)
+	loaded, err := c.loadedIndexes()
 	if err != nil {
 		return err
 	}
 	for name := range loaded {
 		if !onBackend[name] {
 			// An index was removed (prune): chunk locations may be stale.
-			if err := c.db.DeleteRange([]byte{keyChunk}, []byte{keyChunk + 1}, pebble.NoSync); err != nil {
-				return err
-			}
-			if err := c.db.DeleteRange([]byte{keyIndex}, []byte{keyIndex + 1}, pebble.NoSync); err != nil {
+			if err := c.forgetChunks(); err != nil {
 				return err
 			}
 			loaded = map[string]bool{}
@@ -89,14 +76,7 @@ func (c *catalog) syncIndexes(ctx context.Context, be backends.Backend) error {
 		if err != nil {
 			return err
 		}
-		b := c.db.NewBatch()
-		for _, p := range idx.Packs {
-			for _, bl := range p.Blobs {
-				_ = b.Set(chunkKey(bl.ID), encodeLoc(BlobLoc{Pack: p.ID, Type: bl.Type, Offset: bl.Offset, Length: bl.Length, RawLen: bl.RawLen}), nil)
-			}
-		}
-		_ = b.Set(indexKey(name), nil, nil)
-		return b.Commit(pebble.NoSync)
+		return c.addIndex(name, idx)
 	})
 }
 
@@ -117,7 +97,7 @@ func (c *catalog) syncVersions(ctx context.Context, be backends.Backend) error {
 	if err != nil {
 		return err
 	}
-	loaded, err := c.loadedNames(keyManifest)
+	loaded, err := c.loadedManifests()
 	if err != nil {
 		return err
 	}
@@ -160,39 +140,6 @@ func (m *manifest) version(name string) Version {
 		Object: ObjectRef{Cluster: string(m.Object.Cluster), Database: string(m.Object.Database), Table: string(m.Object.Table)},
 		Time:   m.Time.UTC(), Kind: m.Kind, Name: name, Stats: m.Stats, Meta: m.Meta, Warnings: m.Warnings,
 	}
-}
-
-// addVersion writes a manifest's version and files into the catalog.
-func (c *catalog) addVersion(name string, m *manifest) error {
-	v := m.version(name)
-	id := versionID(name)
-	b := c.db.NewBatch()
-	vj, _ := json.Marshal(v)
-	for _, mf := range m.Files {
-		dir, base := splitPath(string(mf.Path))
-		mf.Path = ""
-		fj, err := json.Marshal(mf)
-		if err != nil {
-			return err
-		}
-		_ = b.Set(fileKey(id, dir, base), fj, nil)
-	}
-	_ = b.Set(versionKey(v.Object, v.Time), vj, nil)
-	_ = b.Set(manifestKey(name), append(id[:], versionKey(v.Object, v.Time)...), nil)
-	return b.Commit(pebble.NoSync)
-}
-
-func (c *catalog) dropVersion(name string) error {
-	val, ok, err := c.get(manifestKey(name))
-	if err != nil || !ok {
-		return err
-	}
-	b := c.db.NewBatch()
-	fp := filesPrefix(vid(val[:8]))
-	_ = b.DeleteRange(fp, prefixEnd(fp), nil)
-	_ = b.Delete(val[8:], nil)
-	_ = b.Delete(manifestKey(name), nil)
-	return b.Commit(pebble.NoSync)
 }
 
 // parallel runs fn for each item with a few workers (backend latency, not
