@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/stratabackup/strata/backends"
+	"github.com/stratabackup/strata/index/lock"
 	"github.com/stratabackup/strata/sources"
 )
 
@@ -65,7 +66,7 @@ func (s *Store) Backup(ctx context.Context, src sources.Source, obj sources.Obje
 // every object of the run instead of once per object.
 type BackupRun struct {
 	s     *Store
-	lock  *heldLock
+	lock  *lock.Held
 	known *chunkSet
 	// mu serializes the run's backups: a chunk one object's backup claims
 	// is durable (packed and indexed) only when that backup commits, so the
@@ -76,9 +77,9 @@ type BackupRun struct {
 // BeginBackup takes the store's shared lock under the name op (shown to
 // whoever waits for it) and loads the chunk set.
 func (s *Store) BeginBackup(ctx context.Context, op string, waiting func(string)) (*BackupRun, error) {
-	lock, err := sharedLock(ctx, s.be, op, func(li lockInfo) {
+	held, err := lock.Shared(ctx, s.be, op, func(li lock.Info) {
 		if waiting != nil {
-			waiting(fmt.Sprintf("%s (pid %d on %s)", li.Op, li.PID, li.Host))
+			waiting(li.String())
 		}
 	})
 	if err != nil {
@@ -89,14 +90,14 @@ func (s *Store) BeginBackup(ctx context.Context, op string, waiting func(string)
 		return c.eachChunk(func(id ID, loc BlobLoc) { known.m[id] = loc.Length })
 	})
 	if err != nil {
-		lock.release()
+		held.Release()
 		return nil, fmt.Errorf("load chunk set: %w", err)
 	}
-	return &BackupRun{s: s, lock: lock, known: known}, nil
+	return &BackupRun{s: s, lock: held, known: known}, nil
 }
 
 // Close releases the run's lock.
-func (r *BackupRun) Close() { r.lock.release() }
+func (r *BackupRun) Close() { r.lock.Release() }
 
 // Backup takes one version of obj through sess and commits it. The
 // version is named by the source's Result.At, else the session's point,
@@ -378,15 +379,15 @@ func mergeMeta(maps ...map[string]string) map[string]string {
 func (s *Store) writeManifest(ctx context.Context, ref ObjectRef, at time.Time, m *manifest, waiting func(string)) (string, error) {
 	dir := versionName(ref, at)
 	dir = dir[:strings.LastIndexByte(dir, '/')]
-	lock, err := commitLock(ctx, s.be, dir, func(li lockInfo) {
+	held, err := lock.Commit(ctx, s.be, dir, func(li lock.Info) {
 		if waiting != nil {
-			waiting(fmt.Sprintf("%s (pid %d on %s)", li.Op, li.PID, li.Host))
+			waiting(li.String())
 		}
 	})
 	if err != nil {
 		return "", err
 	}
-	defer lock.release()
+	defer held.Release()
 	var name string
 	for {
 		m.Time = at

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/stratabackup/strata/index/lock"
 )
 
 // A mount runs for weeks and is asked for @diff of any pair of times, so
@@ -273,7 +275,7 @@ func removeStaleSpills(parent string) {
 	old, _ := filepath.Glob(filepath.Join(parent, spillPrefix+"*-*"))
 	for _, d := range old {
 		var pid int
-		if _, err := fmt.Sscanf(filepath.Base(d), spillPrefix+"%d-", &pid); err == nil && pid > 0 && processGone(pid) {
+		if _, err := fmt.Sscanf(filepath.Base(d), spillPrefix+"%d-", &pid); err == nil && pid > 0 && lock.ProcessGone(pid) {
 			os.RemoveAll(d)
 		}
 	}

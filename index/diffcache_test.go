@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stratabackup/strata/index/lock"
 	"github.com/stratabackup/strata/sources"
 )
 
@@ -220,7 +221,7 @@ func TestDiffCacheSharesComputation(t *testing.T) {
 func TestStaleSpillsRemoved(t *testing.T) {
 	parent := t.TempDir()
 	dead := 1<<22 - 1
-	for dead > 1 && !processGone(dead) {
+	for dead > 1 && !lock.ProcessGone(dead) {
 		dead--
 	}
 	live := filepath.Join(parent, fmt.Sprintf("%s%d-1", spillPrefix, os.Getpid()))

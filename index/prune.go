@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/stratabackup/strata/backends"
+	"github.com/stratabackup/strata/index/lock"
 )
 
 // PruneResult says what prune did (or would do).
@@ -30,15 +31,15 @@ const repackThreshold = 0.3
 // index, old indexes deleted, then old packs.
 func (s *Store) Prune(ctx context.Context, dryRun bool, waiting func(string)) (PruneResult, error) {
 	var res PruneResult
-	lock, err := exclusiveLock(ctx, s.be, "prune", func(li lockInfo) {
+	held, err := lock.Exclusive(ctx, s.be, "prune", func(li lock.Info) {
 		if waiting != nil {
-			waiting(fmt.Sprintf("%s (pid %d on %s)", li.Op, li.PID, li.Host))
+			waiting(li.String())
 		}
 	})
 	if err != nil {
 		return res, fmt.Errorf("prune: lock store: %w", err)
 	}
-	defer lock.release()
+	defer held.Release()
 	// The catalog is read only now, with the lock held (no backup runs to
 	// add references), and only for the plan: packs are rewritten without
 	// it, so that mounts and refreshes of other processes go on.

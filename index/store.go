@@ -13,6 +13,7 @@ import (
 	"github.com/cockroachdb/pebble"
 
 	"github.com/stratabackup/strata/backends"
+	"github.com/stratabackup/strata/index/lock"
 	"github.com/stratabackup/strata/sources"
 )
 
@@ -309,7 +310,7 @@ func removeStaleSnapshots(dir string) {
 	old, _ := filepath.Glob(filepath.Join(dir, "snapshot-*-*"))
 	for _, d := range old {
 		var pid int
-		if _, err := fmt.Sscanf(filepath.Base(d), "snapshot-%d-", &pid); err == nil && pid > 0 && processGone(pid) {
+		if _, err := fmt.Sscanf(filepath.Base(d), "snapshot-%d-", &pid); err == nil && pid > 0 && lock.ProcessGone(pid) {
 			os.RemoveAll(d)
 		}
 	}

@@ -1,17 +1,20 @@
-package index
+package lock
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	mrand "math/rand/v2"
 	"os"
+	"slices"
 	"syscall"
 	"time"
 
 	"github.com/stratabackup/strata/backends"
-	mrand "math/rand/v2"
-	"slices"
 )
 
 // Locks live on the backend as locks/<id>. A backup holds a shared lock for
@@ -26,7 +29,9 @@ const (
 	lockStale   = 5 * time.Minute
 )
 
-type lockInfo struct {
+// Info is a lock object's content: what holds the lock, where, and when
+// it was last refreshed.
+type Info struct {
 	Exclusive bool      `json:"exclusive"`
 	Op        string    `json:"op"`
 	Host      string    `json:"host"`
@@ -34,36 +39,41 @@ type lockInfo struct {
 	Time      time.Time `json:"time"`
 }
 
-type heldLock struct {
+// Held is a lock this process wrote and keeps fresh until Release.
+type Held struct {
 	be   backends.Backend
 	name string
 	stop chan struct{}
 	done chan struct{}
 }
 
-func (l lockInfo) live(now time.Time) bool {
+// String says who holds the lock, for a display of what a caller waits
+// for: "prune (pid 42 on host)".
+func (l Info) String() string { return fmt.Sprintf("%s (pid %d on %s)", l.Op, l.PID, l.Host) }
+
+func (l Info) live(now time.Time) bool {
 	if now.Sub(l.Time) > lockStale {
 		return false
 	}
 	if h, _ := os.Hostname(); h == l.Host {
-		if processGone(l.PID) {
+		if ProcessGone(l.PID) {
 			return false
 		}
 	}
 	return true
 }
 
-func writeLock(ctx context.Context, be backends.Backend, name string, info lockInfo) error {
+func writeLock(ctx context.Context, be backends.Backend, name string, info Info) error {
 	info.Time = time.Now().UTC()
 	data, _ := json.Marshal(info)
 	return be.Put(ctx, name, data)
 }
 
-// acquireLock writes a lock and keeps it fresh until release.
-func acquireLock(ctx context.Context, be backends.Backend, op string, exclusive bool) (*heldLock, error) {
+// acquireLock writes a lock and keeps it fresh until Release.
+func acquireLock(ctx context.Context, be backends.Backend, op string, exclusive bool) (*Held, error) {
 	host, _ := os.Hostname()
-	info := lockInfo{Exclusive: exclusive, Op: op, Host: host, PID: os.Getpid()}
-	l := &heldLock{be: be, name: "locks/" + randomID(), stop: make(chan struct{}), done: make(chan struct{})}
+	info := Info{Exclusive: exclusive, Op: op, Host: host, PID: os.Getpid()}
+	l := &Held{be: be, name: "locks/" + randomID(), stop: make(chan struct{}), done: make(chan struct{})}
 	if err := writeLock(ctx, be, l.name, info); err != nil {
 		return nil, fmt.Errorf("write lock %s: %w", l.name, err)
 	}
@@ -83,28 +93,29 @@ func acquireLock(ctx context.Context, be backends.Backend, op string, exclusive 
 	return l, nil
 }
 
-func (l *heldLock) release() {
+// Release stops refreshing the lock and deletes it from the backend.
+func (l *Held) Release() {
 	close(l.stop)
 	<-l.done
 	_ = l.be.Delete(context.Background(), l.name)
 }
 
 // otherLocks lists live locks other than own.
-func otherLocks(ctx context.Context, be backends.Backend, own string) ([]lockInfo, error) {
-	var out []lockInfo
+func otherLocks(ctx context.Context, be backends.Backend, own string) ([]Info, error) {
+	var out []Info
 	now := time.Now()
 	err := be.List(ctx, "locks/", func(oi backends.ObjectInfo) error {
 		if oi.Name == own {
 			return nil
 		}
-		data, err := getRange(ctx, be, oi.Name, 0, -1)
+		data, err := readAll(ctx, be, oi.Name)
 		if errors.Is(err, backends.ErrNotFound) {
 			return nil
 		}
 		if err != nil {
 			return err
 		}
-		var li lockInfo
+		var li Info
 		if json.Unmarshal(data, &li) == nil && li.live(now) {
 			out = append(out, li)
 		}
@@ -113,8 +124,9 @@ func otherLocks(ctx context.Context, be backends.Backend, own string) ([]lockInf
 	return out, err
 }
 
-// sharedLock is taken by backups: it waits while a prune holds the store.
-func sharedLock(ctx context.Context, be backends.Backend, op string, wait func(lockInfo)) (*heldLock, error) {
+// Shared is taken by backups under the name op: it waits while a prune
+// holds the store, telling wait (every second) who holds it.
+func Shared(ctx context.Context, be backends.Backend, op string, wait func(Info)) (*Held, error) {
 	l, err := acquireLock(ctx, be, op, false)
 	if err != nil {
 		return nil, err
@@ -122,10 +134,10 @@ func sharedLock(ctx context.Context, be backends.Backend, op string, wait func(l
 	for {
 		others, err := otherLocks(ctx, be, l.name)
 		if err != nil {
-			l.release()
+			l.Release()
 			return nil, err
 		}
-		var excl *lockInfo
+		var excl *Info
 		for i := range others {
 			if others[i].Exclusive {
 				excl = &others[i]
@@ -136,26 +148,26 @@ func sharedLock(ctx context.Context, be backends.Backend, op string, wait func(l
 		}
 		wait(*excl)
 		if err := pause(ctx, time.Second); err != nil {
-			l.release()
+			l.Release()
 			return nil, err
 		}
 	}
 }
 
-// exclusiveLock is taken by prune: it waits (politely removing its own lock
+// Exclusive is taken by prune: it waits (politely removing its own lock
 // while waiting, so backups are never blocked by a waiting prune) until no
 // other live lock exists.
-func exclusiveLock(ctx context.Context, be backends.Backend, op string, wait func(lockInfo)) (*heldLock, error) {
-	return lockWhenAlone(ctx, be, op, true, func(lockInfo) bool { return true },
-		func(int) time.Duration { return time.Second }, func(_ int, li lockInfo) { wait(li) })
+func Exclusive(ctx context.Context, be backends.Backend, op string, wait func(Info)) (*Held, error) {
+	return lockWhenAlone(ctx, be, op, true, func(Info) bool { return true },
+		func(int) time.Duration { return time.Second }, func(_ int, li Info) { wait(li) })
 }
 
 // lockWhenAlone writes a lock, lists the others, and keeps it if none of
 // them conflicts; otherwise it removes its own, tells wait, pauses and
 // tries again. Removing its own lock while waiting keeps a waiter from
 // blocking anyone, and two that see each other both back off.
-func lockWhenAlone(ctx context.Context, be backends.Backend, op string, exclusive bool, conflicts func(lockInfo) bool,
-	delay func(attempt int) time.Duration, wait func(attempt int, other lockInfo)) (*heldLock, error) {
+func lockWhenAlone(ctx context.Context, be backends.Backend, op string, exclusive bool, conflicts func(Info) bool,
+	delay func(attempt int) time.Duration, wait func(attempt int, other Info)) (*Held, error) {
 	for attempt := 0; ; attempt++ {
 		l, err := acquireLock(ctx, be, op, exclusive)
 		if err != nil {
@@ -163,14 +175,14 @@ func lockWhenAlone(ctx context.Context, be backends.Backend, op string, exclusiv
 		}
 		others, err := otherLocks(ctx, be, l.name)
 		if err != nil {
-			l.release()
+			l.Release()
 			return nil, err
 		}
 		i := slices.IndexFunc(others, conflicts)
 		if i < 0 {
 			return l, nil
 		}
-		l.release()
+		l.Release()
 		wait(attempt, others[i])
 		if err := pause(ctx, delay(attempt)); err != nil {
 			return nil, err
@@ -178,10 +190,10 @@ func lockWhenAlone(ctx context.Context, be backends.Backend, op string, exclusiv
 	}
 }
 
-// processGone reports a process that no longer exists on this host.
-func processGone(pid int) bool { return errors.Is(syscall.Kill(pid, 0), syscall.ESRCH) }
+// ProcessGone reports a process that no longer exists on this host.
+func ProcessGone(pid int) bool { return errors.Is(syscall.Kill(pid, 0), syscall.ESRCH) }
 
-// commitLock serialises the naming and writing of one object's manifests
+// Commit serialises the naming and writing of one object's manifests
 // across processes and hosts (a remote store shared by several machines):
 // without it two backups of one table in the same second could both find
 // the name free and the second Put would overwrite the first version. A
@@ -193,13 +205,13 @@ func processGone(pid int) bool { return errors.Is(syscall.Kill(pid, 0), syscall.
 //
 // wait is told of the other commit after a few rounds, so a display can
 // say what the backup waits for (a crashed host's lock lasts until stale).
-func commitLock(ctx context.Context, be backends.Backend, object string, wait func(lockInfo)) (*heldLock, error) {
+func Commit(ctx context.Context, be backends.Backend, object string, wait func(Info)) (*Held, error) {
 	op := "commit " + object
-	l, err := lockWhenAlone(ctx, be, op, false, func(o lockInfo) bool { return o.Op == op },
+	l, err := lockWhenAlone(ctx, be, op, false, func(o Info) bool { return o.Op == op },
 		func(attempt int) time.Duration {
 			return time.Duration(10+mrand.IntN(40*min(attempt+1, 10))) * time.Millisecond
 		},
-		func(attempt int, other lockInfo) {
+		func(attempt int, other Info) {
 			if attempt >= 3 && wait != nil {
 				wait(other)
 			}
@@ -218,4 +230,25 @@ func pause(ctx context.Context, d time.Duration) error {
 	case <-time.After(d):
 		return nil
 	}
+}
+
+// readAll reads a whole object.
+func readAll(ctx context.Context, be backends.Backend, name string) ([]byte, error) {
+	rc, err := be.Get(ctx, name, 0, -1)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	defer rc.Close()
+	data, err := io.ReadAll(rc)
+	if err != nil {
+		return nil, fmt.Errorf("read %s at 0: %w", name, err)
+	}
+	return data, nil
+}
+
+// randomID names a lock object: 16 random bytes in hex.
+func randomID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }
