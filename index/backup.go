@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/stratabackup/strata/backends"
+	"github.com/stratabackup/strata/index/format"
 	"github.com/stratabackup/strata/index/lock"
 	"github.com/stratabackup/strata/sources"
 )
@@ -87,7 +88,7 @@ func (s *Store) BeginBackup(ctx context.Context, op string, waiting func(string)
 	}
 	known := newChunkSet()
 	err = s.withCatalog(ctx, func(c *catalog) error {
-		return c.eachChunk(func(id ID, loc BlobLoc) { known.m[id] = loc.Length })
+		return c.eachChunk(func(id ID, loc format.BlobLoc) { known.m[id] = loc.Length })
 	})
 	if err != nil {
 		held.Release()
@@ -147,11 +148,11 @@ func (r *BackupRun) finish(ctx context.Context, kind string, sess sources.Sessio
 		return Version{}, err
 	}
 	if len(packs) > 0 {
-		data, err := zstdJSON(indexFile{Packs: packs})
+		data, err := format.ZstdJSON(format.IndexFile{Packs: packs})
 		if err != nil {
 			return Version{}, err
 		}
-		if err := s.be.Put(ctx, "indexes/"+randomID(), data); err != nil {
+		if err := s.be.Put(ctx, "indexes/"+format.RandomID(), data); err != nil {
 			return Version{}, fmt.Errorf("write index: %w", err)
 		}
 	}
@@ -193,7 +194,7 @@ type prevVersion struct {
 	files map[string]File
 
 	once sync.Once
-	locs map[ID]BlobLoc
+	locs map[ID]format.BlobLoc
 	err  error
 }
 
@@ -238,7 +239,7 @@ func (p *prevVersion) Open(ctx context.Context, path string) (io.ReadCloser, err
 // load finds the previous version's chunks in the catalog, once.
 func (p *prevVersion) load() error {
 	p.once.Do(func() {
-		p.locs = map[ID]BlobLoc{}
+		p.locs = map[ID]format.BlobLoc{}
 		p.err = p.s.withCatalog(p.ctx, func(c *catalog) error {
 			for _, f := range p.files {
 				for _, r := range f.Chunks {
@@ -264,9 +265,9 @@ func (p *prevVersion) load() error {
 }
 
 // locate finds the previous version's chunks without the catalog.
-func (p *prevVersion) locate(id ID) (BlobLoc, bool, error) {
+func (p *prevVersion) locate(id ID) (format.BlobLoc, bool, error) {
 	if err := p.load(); err != nil {
-		return BlobLoc{}, false, err
+		return format.BlobLoc{}, false, err
 	}
 	loc, ok := p.locs[id]
 	return loc, ok, nil
@@ -316,10 +317,10 @@ func (s *Store) commit(ctx context.Context, ref ObjectRef, kind string, obj sour
 		return Version{}, err
 	}
 	st := versionStats(files, sess, res, took)
-	m := &manifest{Format: FormatVersion, Object: rawObject{rawString(ref.Cluster), rawString(ref.Database), rawString(ref.Table)}, Kind: kind, Stats: st, Meta: mergeMeta(obj.Meta, res.Meta), Warnings: res.Warnings}
-	m.Files = make([]mfile, len(files))
+	m := &format.Manifest{Format: FormatVersion, Object: format.RawObject{Cluster: format.RawString(ref.Cluster), Database: format.RawString(ref.Database), Table: format.RawString(ref.Table)}, Kind: kind, Stats: st, Meta: mergeMeta(obj.Meta, res.Meta), Warnings: res.Warnings}
+	m.Files = make([]format.FileRecord, len(files))
 	for i, f := range files {
-		m.Files[i] = fileToM(f)
+		m.Files[i] = format.ToFileRecord(f)
 	}
 	name, err := s.writeManifest(ctx, ref, at, m, waiting)
 	if err != nil {
@@ -330,7 +331,7 @@ func (s *Store) commit(ctx context.Context, ref ObjectRef, kind string, obj sour
 	if err := s.withCatalog(ctx, func(c *catalog) error { return c.addVersion(name, m) }); err != nil {
 		return Version{}, fmt.Errorf("version %s is stored, but recording it in the local catalog failed: %w", name, err)
 	}
-	return m.version(name), nil
+	return m.Version(name), nil
 }
 
 // versionStats sums a version's files and chunks.
@@ -376,8 +377,8 @@ func mergeMeta(maps ...map[string]string) map[string]string {
 // and hosts) covers choosing the name and writing the manifest; it is
 // taken before and released before the catalog, so the two locks never
 // wait on each other.
-func (s *Store) writeManifest(ctx context.Context, ref ObjectRef, at time.Time, m *manifest, waiting func(string)) (string, error) {
-	dir := versionName(ref, at)
+func (s *Store) writeManifest(ctx context.Context, ref ObjectRef, at time.Time, m *format.Manifest, waiting func(string)) (string, error) {
+	dir := format.VersionName(ref, at)
 	dir = dir[:strings.LastIndexByte(dir, '/')]
 	held, err := lock.Commit(ctx, s.be, dir, func(li lock.Info) {
 		if waiting != nil {
@@ -391,7 +392,7 @@ func (s *Store) writeManifest(ctx context.Context, ref ObjectRef, at time.Time, 
 	var name string
 	for {
 		m.Time = at
-		name = versionName(ref, at)
+		name = format.VersionName(ref, at)
 		if _, err := s.be.Stat(ctx, name); errors.Is(err, backends.ErrNotFound) {
 			break
 		} else if err != nil {
@@ -399,7 +400,7 @@ func (s *Store) writeManifest(ctx context.Context, ref ObjectRef, at time.Time, 
 		}
 		at = at.Add(time.Second)
 	}
-	data, err := zstdJSON(m)
+	data, err := format.ZstdJSON(m)
 	if err != nil {
 		return "", err
 	}

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/cockroachdb/pebble"
+
+	"github.com/stratabackup/strata/index/format"
 )
 
 // catalog is the Pebble cache of the backend's indexes and manifests. It
@@ -161,10 +163,10 @@ func (c *catalog) write(fill func(b *pebble.Batch) error) error {
 }
 
 // chunk returns a chunk's location.
-func (c *catalog) chunk(id ID) (BlobLoc, bool, error) {
+func (c *catalog) chunk(id ID) (format.BlobLoc, bool, error) {
 	v, ok, err := c.get(chunkKey(id))
 	if err != nil || !ok {
-		return BlobLoc{}, ok, err
+		return format.BlobLoc{}, ok, err
 	}
 	return decodeLoc(v), true, nil
 }
@@ -264,20 +266,20 @@ func (c *catalog) lookup(v Version, path string) (File, error) {
 }
 
 func decodeFileRecord(dir, name string, val []byte) (File, error) {
-	var m mfile
+	var m format.FileRecord
 	if err := json.Unmarshal(val, &m); err != nil {
 		return File{}, err
 	}
 	if dir == "" {
-		m.Path = rawString(name)
+		m.Path = format.RawString(name)
 	} else {
-		m.Path = rawString(dir + "/" + name)
+		m.Path = format.RawString(dir + "/" + name)
 	}
-	return m.file(), nil
+	return m.File(), nil
 }
 
 // eachChunk calls fn with every chunk the catalog knows and where it is.
-func (c *catalog) eachChunk(fn func(ID, BlobLoc)) error {
+func (c *catalog) eachChunk(fn func(ID, format.BlobLoc)) error {
 	return c.scan([]byte{keyChunk}, func(k, v []byte) error {
 		fn(chunkFromKey(k), decodeLoc(v))
 		return nil
@@ -302,7 +304,7 @@ func (c *catalog) eachFile(v vid, fn func(File)) error {
 // every version (a chunk shared by several files comes several times).
 func (c *catalog) eachReference(fn func(ChunkRef)) error {
 	return c.scan(kindPrefix(keyFile), func(k, v []byte) error {
-		var m mfile
+		var m format.FileRecord
 		if err := json.Unmarshal(v, &m); err != nil {
 			return fmt.Errorf("catalog file %q: %w", k, err)
 		}
@@ -329,11 +331,11 @@ func (c *catalog) loadedNames(kind byte) (map[string]bool, error) {
 }
 
 // addIndex records an index file's chunk locations and that it is loaded.
-func (c *catalog) addIndex(name string, idx indexFile) error {
+func (c *catalog) addIndex(name string, idx format.IndexFile) error {
 	return c.write(func(b *pebble.Batch) error {
 		for _, p := range idx.Packs {
 			for _, bl := range p.Blobs {
-				loc := BlobLoc{Pack: p.ID, Type: bl.Type, Offset: bl.Offset, Length: bl.Length, RawLen: bl.RawLen}
+				loc := format.BlobLoc{Pack: p.ID, Type: bl.Type, Offset: bl.Offset, Length: bl.Length, RawLen: bl.RawLen}
 				if err := b.Set(chunkKey(bl.ID), encodeLoc(loc), nil); err != nil {
 					return err
 				}
@@ -358,8 +360,8 @@ func (c *catalog) forgetChunks() error {
 }
 
 // addVersion writes a manifest's version and files into the catalog.
-func (c *catalog) addVersion(name string, m *manifest) error {
-	v := m.version(name)
+func (c *catalog) addVersion(name string, m *format.Manifest) error {
+	v := m.Version(name)
 	id := versionID(name)
 	vj, err := json.Marshal(v)
 	if err != nil {

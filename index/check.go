@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/stratabackup/strata/backends"
+	"github.com/stratabackup/strata/index/format"
 )
 
 // Damage is one problem check found, with what it affects.
@@ -37,9 +38,9 @@ func (s *Store) Check(ctx context.Context, progress func(packs, total int64)) (C
 		return res, err
 	}
 	packs := map[string][]ID{}
-	locs := map[ID]BlobLoc{}
-	if err := cat.eachChunk(func(id ID, l BlobLoc) {
-		packs[packName(l.Pack)] = append(packs[packName(l.Pack)], id)
+	locs := map[ID]format.BlobLoc{}
+	if err := cat.eachChunk(func(id ID, l format.BlobLoc) {
+		packs[format.PackName(l.Pack)] = append(packs[format.PackName(l.Pack)], id)
 		locs[id] = l
 	}); err != nil {
 		return res, fmt.Errorf("check: list chunks: %w", err)
@@ -53,7 +54,7 @@ func (s *Store) Check(ctx context.Context, progress func(packs, total int64)) (C
 	}
 	sort.Strings(names)
 	err = parallel(ctx, names, func(ctx context.Context, name string) error {
-		data, err := getRange(ctx, s.be, name, 0, -1)
+		data, err := format.ReadRange(ctx, s.be, name, 0, -1)
 		var problems map[ID]string
 		switch {
 		case errors.Is(err, backends.ErrNotFound):
@@ -90,10 +91,10 @@ func (s *Store) Check(ctx context.Context, progress func(packs, total int64)) (C
 
 // checkPack verifies the chunks ids that the index places in the pack
 // name (read whole into data) and returns what is wrong with each bad one.
-func checkPack(name string, data []byte, ids []ID, locs map[ID]BlobLoc) map[ID]string {
+func checkPack(name string, data []byte, ids []ID, locs map[ID]format.BlobLoc) map[ID]string {
 	bad := map[ID]string{}
-	hdr := map[ID]packBlob{}
-	blobs, herr := packHeader(name, data)
+	hdr := map[ID]format.PackBlob{}
+	blobs, herr := format.PackHeader(name, data)
 	for _, b := range blobs {
 		hdr[b.ID] = b
 	}
@@ -111,7 +112,7 @@ func checkPack(name string, data []byte, ids []ID, locs map[ID]BlobLoc) map[ID]s
 			bad[c] = "chunk beyond the end of " + name
 			continue
 		}
-		if _, err := decodeBlob(c, l.Type, data[l.Offset:end], int(l.RawLen)); err != nil {
+		if _, err := format.DecodeBlob(c, l.Type, data[l.Offset:end], int(l.RawLen)); err != nil {
 			bad[c] = fmt.Sprintf("chunk in %s: %v", name, err)
 		}
 	}
@@ -120,7 +121,7 @@ func checkPack(name string, data []byte, ids []ID, locs map[ID]BlobLoc) map[ID]s
 
 // attribute finds, for every bad chunk and every chunk referenced but not
 // indexed (not in locs), the version files that need it.
-func (s *Store) attribute(ctx context.Context, cat *catalog, bad map[ID]string, locs map[ID]BlobLoc, res *CheckResult) error {
+func (s *Store) attribute(ctx context.Context, cat *catalog, bad map[ID]string, locs map[ID]format.BlobLoc, res *CheckResult) error {
 	vs, err := cat.allVersions()
 	if err != nil {
 		return fmt.Errorf("check: list versions: %w", err)
@@ -148,7 +149,7 @@ func (s *Store) attribute(ctx context.Context, cat *catalog, bad map[ID]string, 
 // which references point past the end of their (healthy) chunk.
 type attribution struct {
 	bad      map[ID]string
-	locs     map[ID]BlobLoc
+	locs     map[ID]format.BlobLoc
 	affected map[ID][]string
 	badRefs  []Damage
 	seenRef  map[string]bool

@@ -303,7 +303,7 @@ func (w *diffWriter) collect(e sources.Entry, fill func(io.Writer) error) error 
 	f := File{Entry: e}
 	f.Size = int64(len(c.data))
 	if len(c.data) > 0 {
-		f.content, f.Chunks = c.data, c.carrier
+		f.Content, f.Chunks = c.data, c.carrier
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -387,3 +387,14 @@ func (sr *streamReader) Read(p []byte) (int, error) {
 }
 
 func (sr *streamReader) Close() error { return sr.r.Close() }
+
+// DiffResult is what changed between two versions of an object. Version is
+// a virtual version (not on the backend) holding the files added or changed
+// with their content at the later version (file sources), or the native
+// files of the changed rows (row sources); Deleted lists removed paths
+// (file sources) in order.
+type DiffResult struct {
+	Version Version
+	Deleted []string
+	tree    *virtualTree
+}

@@ -1,43 +1,11 @@
 // Package index is strata's deduplicated store: content-defined chunks,
 // packs, index files and version manifests on a backends.Backend, plus the
-// local Pebble catalog that makes them fast to query.
+// local Pebble catalog that makes them fast to query. Store is its one
+// facade: backups, reads, diffs, restore, retention, prune and check.
 //
-// # Store format
-//
-//	config                                  JSON: store id, format, chunker parameters and seed, hash, compression
-//	packs/<2 hex>/<pack id>                 blobs, then a header (41 bytes per blob: type, chunk id, stored and raw length), its length, magic
-//	indexes/<random id>                     zstd JSON: for each pack written by one backup session (or prune), its blobs
-//	versions/<cluster>/<db>/<table>/<time>  zstd JSON manifest: object, time, kind, stats, meta, warnings, files (owner, attributes) and their chunks
-//	locks/<random id>                       JSON: who holds the store (backup: shared; prune: exclusive; "commit <object>": one manifest write per object at a time, across hosts)
-//
-// A chunk's id is the BLAKE3-256 of its raw bytes; it is stored once, zstd
-// compressed unless that makes it no smaller. Chunk boundaries come from FastCDC
-// over a gear table derived from the store's seed (128 KiB min, 512 KiB
-// average, 2 MiB max). Every read decompresses and re-hashes the chunk.
-//
-// A file in a manifest is a list of references ["chunk id", size] or
-// ["chunk id", size, offset]: size bytes of the chunk from offset (0 if
-// absent). Content-defined files use whole chunks; row sources (MongoDB)
-// write new rows into fresh chunks and refer to unchanged rows inside the
-// chunks an earlier version wrote (extents), so one changed 100-byte
-// document costs about its own bytes plus two references, not a chunk.
-// Extents are store format 2.
-//
-// A file record may also carry its owner and attributes (store format 3):
-// "owner": {"user", "group", "uid", "gid"}, each left out when the source
-// did not know it (names are raw bytes, {"b64": ...} when not UTF-8), and
-// "attrs": [[key, value], ...] sorted by key, keys namespaced by the
-// source ("hdfs.replication", "xattr.user.comment"), both raw bytes.
-// Entries without them (format 1 and 2 records, MongoDB files) leave the
-// fields out. Restore as root applies the owner (by name where the name
-// exists on the restoring machine, else by id); the mount shows it.
-//
-// The config's format is the newest this store may hold. An older store is
-// read as is and moved to format 3 (its config rewritten) before the first
-// manifest that needs more than its format: extents in a format-1 store,
-// an owner or attributes in a format-1 or 2 store. Older binaries then
-// refuse the store ("store format 3, this strata reads formats 1 to 2")
-// rather than misread extents or restore without owners.
+// Sub-packages hold what can be read on its own: index/format the bytes on
+// the backend (store format below), index/lock the backend's lock objects.
+// They import nothing of index; index imports them.
 //
 // # Crash safety
 //
@@ -51,5 +19,7 @@
 // The Pebble catalog (keys.go) caches indexes and manifests; the backend
 // is the truth and Rebuild recreates the catalog from it. Pebble allows one
 // process at a time: backups hold it only to load the chunk set and to
-// commit, a mount reads a private checkpoint refreshed from the backend.
+// commit; reads (a mount) go to a private snapshot of the catalog (a
+// checkpoint), refreshed from the shared catalog after each sync: by
+// Refresh, and after each of the Store's own sessions.
 package index

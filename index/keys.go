@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/zeebo/blake3"
+
+	"github.com/stratabackup/strata/index/format"
 )
 
 // The Pebble catalog's key schema, all in this file. The catalog is a cache
@@ -45,7 +47,7 @@ func versionID(manifestName string) vid {
 }
 
 func versionKey(o ObjectRef, t time.Time) []byte {
-	p := objectPrefix(o)
+	p := format.ObjectPrefix(o)
 	k := make([]byte, 0, 1+len(p)+8)
 	k = append(k, keyVersion)
 	k = append(k, p...)
@@ -53,7 +55,7 @@ func versionKey(o ObjectRef, t time.Time) []byte {
 }
 
 func objectKeyPrefix(o ObjectRef) []byte {
-	return append([]byte{keyVersion}, objectPrefix(o)...)
+	return append([]byte{keyVersion}, format.ObjectPrefix(o)...)
 }
 
 func fileKey(v vid, dir, name string) []byte {
@@ -122,7 +124,7 @@ func prefixEnd(p []byte) []byte {
 	return nil
 }
 
-func encodeLoc(l BlobLoc) []byte {
+func encodeLoc(l format.BlobLoc) []byte {
 	b := make([]byte, 45)
 	copy(b, l.Pack[:])
 	b[32] = l.Type
@@ -132,8 +134,8 @@ func encodeLoc(l BlobLoc) []byte {
 	return b
 }
 
-func decodeLoc(b []byte) BlobLoc {
-	var l BlobLoc
+func decodeLoc(b []byte) format.BlobLoc {
+	var l format.BlobLoc
 	copy(l.Pack[:], b)
 	l.Type = b[32]
 	l.Offset = binary.BigEndian.Uint32(b[33:])

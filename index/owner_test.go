@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/stratabackup/strata/backends"
+	"github.com/stratabackup/strata/index/format"
 	"github.com/stratabackup/strata/sources"
 )
 
@@ -118,7 +119,7 @@ func TestOwnersAndAttrsRecorded(t *testing.T) {
 	checkOwned(t, st2, v, want)
 	// Compact: nothing recorded for an entry without owner or attributes,
 	// and no unknown id written as -1.
-	m, err := readManifest(ctx, be, v.Name)
+	m, err := format.ReadManifest(ctx, be, v.Name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,17 +142,17 @@ func TestOwnersAndAttrsRecorded(t *testing.T) {
 // attributes (formats 1 and 2) to none, and one with an empty owner to an
 // owner with unknown ids.
 func TestOwnerRecordIsOptional(t *testing.T) {
-	var m mfile
+	var m format.FileRecord
 	if err := json.Unmarshal([]byte(`{"path":"a","type":0,"mode":420,"mtime":"2026-01-01T00:00:00Z","size":0}`), &m); err != nil {
 		t.Fatal(err)
 	}
-	if f := m.file(); f.Owner != nil || f.Attrs != nil {
+	if f := m.File(); f.Owner != nil || f.Attrs != nil {
 		t.Errorf("old record decoded to owner %+v attrs %v", f.Owner, f.Attrs)
 	}
 	if err := json.Unmarshal([]byte(`{"path":"a","owner":{},"attrs":[]}`), &m); err != nil {
 		t.Fatal(err)
 	}
-	if f := m.file(); !reflect.DeepEqual(f.Owner, &sources.Owner{UID: -1, GID: -1}) || f.Attrs != nil {
+	if f := m.File(); !reflect.DeepEqual(f.Owner, &sources.Owner{UID: -1, GID: -1}) || f.Attrs != nil {
 		t.Errorf("empty owner decoded to %+v attrs %v", f.Owner, f.Attrs)
 	}
 	if err := json.Unmarshal([]byte(`{"attrs":{"a":"b"}}`), &m); err == nil {
@@ -164,7 +165,7 @@ func TestOwnerRecordIsOptional(t *testing.T) {
 func setConfigFormat(t *testing.T, be backends.Backend, n int) {
 	t.Helper()
 	ctx := context.Background()
-	data, err := getRange(ctx, be, "config", 0, -1)
+	data, err := format.ReadRange(ctx, be, "config", 0, -1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,7 +182,7 @@ func setConfigFormat(t *testing.T, be backends.Backend, n int) {
 
 func configFormat(t *testing.T, be backends.Backend) int {
 	t.Helper()
-	cfg, err := loadConfig(context.Background(), be)
+	cfg, err := format.LoadConfig(context.Background(), be)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -220,7 +221,7 @@ func testUpgradeOnOwners(t *testing.T, old int) {
 	if f := configFormat(t, be); f != old {
 		t.Fatalf("a backup without owners moved the store from format %d to %d", old, f)
 	}
-	if old == formatExtents {
+	if old == format.FormatExtents {
 		src := &rowSource{recs: makeRecs(rand.New(rand.NewSource(3)), 50), at: time.Unix(1700000000, 0).UTC()}
 		if _, err := st.Backup(ctx, src, sources.Object{Cluster: "c", Database: "d", Table: "rows"}, BackupOptions{}); err != nil {
 			t.Fatal(err)

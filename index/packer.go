@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/stratabackup/strata/backends"
+	"github.com/stratabackup/strata/index/format"
 )
 
 // packer collects compressed blobs into packs and uploads full packs in the
@@ -14,19 +15,19 @@ import (
 type packer struct {
 	be       backends.Backend
 	mu       sync.Mutex
-	cur      *packBuilder
+	cur      *format.PackBuilder
 	sem      chan struct{}
 	wg       sync.WaitGroup
 	errMu    sync.Mutex
 	err      error
-	packs    []indexPack
+	packs    []format.IndexPack
 	uploaded int64
 }
 
 const uploadsInFlight = 4
 
 func newPacker(be backends.Backend) *packer {
-	return &packer{be: be, cur: newPackBuilder(), sem: make(chan struct{}, uploadsInFlight)}
+	return &packer{be: be, cur: format.NewPackBuilder(), sem: make(chan struct{}, uploadsInFlight)}
 }
 
 // add appends a blob; it may block while earlier packs upload.
@@ -36,16 +37,16 @@ func (p *packer) add(ctx context.Context, id ID, typ byte, blob []byte, rawLen i
 	if err := p.failed(); err != nil {
 		return err
 	}
-	p.cur.add(id, typ, blob, rawLen)
-	if p.cur.buf.Len() >= packTarget {
+	p.cur.Add(id, typ, blob, rawLen)
+	if p.cur.Len() >= format.PackTarget {
 		full := p.cur
-		p.cur = newPackBuilder()
+		p.cur = format.NewPackBuilder()
 		return p.upload(ctx, full)
 	}
 	return nil
 }
 
-func (p *packer) upload(ctx context.Context, b *packBuilder) error {
+func (p *packer) upload(ctx context.Context, b *format.PackBuilder) error {
 	select {
 	case p.sem <- struct{}{}:
 	case <-ctx.Done():
@@ -54,16 +55,16 @@ func (p *packer) upload(ctx context.Context, b *packBuilder) error {
 	p.wg.Add(1)
 	go func() {
 		defer func() { <-p.sem; p.wg.Done() }()
-		id, data := b.finish()
-		err := p.put(ctx, packName(id), data)
+		id, data := b.Finish()
+		err := p.put(ctx, format.PackName(id), data)
 		size := len(data)
-		b.release()
+		b.Release()
 		if err != nil {
-			p.fail(fmt.Errorf("upload pack %s: %w", packName(id), err))
+			p.fail(fmt.Errorf("upload pack %s: %w", format.PackName(id), err))
 			return
 		}
 		p.errMu.Lock()
-		p.packs = append(p.packs, indexPack{ID: id, Blobs: b.blobs})
+		p.packs = append(p.packs, format.IndexPack{ID: id, Blobs: b.Blobs()})
 		p.uploaded += int64(size)
 		p.errMu.Unlock()
 	}()
@@ -95,14 +96,14 @@ func (p *packer) put(ctx context.Context, name string, data []byte) error {
 
 // flush uploads the last pack, waits for every upload and makes them
 // durable; it returns the packs written, for the session's index file.
-func (p *packer) flush(ctx context.Context) ([]indexPack, error) {
+func (p *packer) flush(ctx context.Context) ([]format.IndexPack, error) {
 	p.mu.Lock()
-	if len(p.cur.blobs) > 0 {
+	if len(p.cur.Blobs()) > 0 {
 		if err := p.upload(ctx, p.cur); err != nil {
 			p.mu.Unlock()
 			return nil, err
 		}
-		p.cur = newPackBuilder()
+		p.cur = format.NewPackBuilder()
 	}
 	p.mu.Unlock()
 	p.wg.Wait()

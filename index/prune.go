@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/stratabackup/strata/backends"
+	"github.com/stratabackup/strata/index/format"
 	"github.com/stratabackup/strata/index/lock"
 )
 
@@ -79,7 +80,7 @@ func (s *Store) removeTemporary(ctx context.Context) (int, error) {
 
 // packUse is what prune found of one pack's blobs.
 type packUse struct {
-	used, unused   []packBlob
+	used, unused   []format.PackBlob
 	usedB, unusedB int64
 }
 
@@ -91,13 +92,13 @@ func packUsage(cat *catalog) (map[ID]*packUse, error) {
 		return nil, err
 	}
 	packs := map[ID]*packUse{}
-	err := cat.eachChunk(func(id ID, l BlobLoc) {
+	err := cat.eachChunk(func(id ID, l format.BlobLoc) {
 		pu := packs[l.Pack]
 		if pu == nil {
 			pu = &packUse{}
 			packs[l.Pack] = pu
 		}
-		b := packBlob{ID: id, Type: l.Type, Offset: l.Offset, Length: l.Length, RawLen: l.RawLen}
+		b := format.PackBlob{ID: id, Type: l.Type, Offset: l.Offset, Length: l.Length, RawLen: l.RawLen}
 		if used[id] {
 			pu.used, pu.usedB = append(pu.used, b), pu.usedB+int64(l.Length)
 		} else {
@@ -112,14 +113,14 @@ func (s *Store) prune(ctx context.Context, packs map[ID]*packUse, dryRun bool) (
 	var res PruneResult
 	onBackend := map[ID]int64{}
 	if err := s.be.List(ctx, "packs/", func(oi backends.ObjectInfo) error {
-		if id, ok := parsePackName(oi.Name); ok {
+		if id, ok := format.ParsePackName(oi.Name); ok {
 			onBackend[id] = oi.Size
 		}
 		return nil
 	}); err != nil {
 		return res, fmt.Errorf("prune: list packs on %s: %w", s.be.Location(), err)
 	}
-	var keep []indexPack
+	var keep []format.IndexPack
 	var drop []ID
 	pk := newPacker(s.be)
 	for id, size := range onBackend {
@@ -138,7 +139,7 @@ func (s *Store) prune(ctx context.Context, packs map[ID]*packUse, dryRun bool) (
 				}
 			}
 		default:
-			keep = append(keep, indexPack{ID: id, Blobs: pu.used})
+			keep = append(keep, format.IndexPack{ID: id, Blobs: pu.used})
 		}
 		if pu != nil {
 			res.ChunksKept += int64(len(pu.used))
@@ -157,14 +158,14 @@ func (s *Store) prune(ctx context.Context, packs map[ID]*packUse, dryRun bool) (
 }
 
 // repack copies the used blobs of pack id into the packer, verified.
-func (s *Store) repack(ctx context.Context, pk *packer, id ID, used []packBlob) error {
+func (s *Store) repack(ctx context.Context, pk *packer, id ID, used []format.PackBlob) error {
 	for _, b := range used {
-		blob, err := getRange(ctx, s.be, packName(id), int64(b.Offset), int64(b.Length))
+		blob, err := format.ReadRange(ctx, s.be, format.PackName(id), int64(b.Offset), int64(b.Length))
 		if err != nil {
 			return fmt.Errorf("prune: repack: %w", err)
 		}
-		if _, err := decodeBlob(b.ID, b.Type, append([]byte(nil), blob...), int(b.RawLen)); err != nil {
-			return fmt.Errorf("prune: repack %s: %w (run `strata check`)", packName(id), err)
+		if _, err := format.DecodeBlob(b.ID, b.Type, append([]byte(nil), blob...), int(b.RawLen)); err != nil {
+			return fmt.Errorf("prune: repack %s: %w (run `strata check`)", format.PackName(id), err)
 		}
 		if err := pk.add(ctx, b.ID, b.Type, blob, int(b.RawLen)); err != nil {
 			return err
@@ -177,16 +178,16 @@ func (s *Store) repack(ctx context.Context, pk *packer, id ID, used []packBlob) 
 // indexes, brings the catalog (and this Store's reads) to the new
 // locations, and only then deletes the dropped packs, so that this
 // process never reads a chunk from a pack already gone.
-func (s *Store) replaceIndexes(ctx context.Context, keep []indexPack, drop []ID) error {
+func (s *Store) replaceIndexes(ctx context.Context, keep []format.IndexPack, drop []ID) error {
 	old, err := listNames(ctx, s.be, "indexes/")
 	if err != nil {
 		return err
 	}
-	data, err := zstdJSON(indexFile{Packs: keep})
+	data, err := format.ZstdJSON(format.IndexFile{Packs: keep})
 	if err != nil {
 		return err
 	}
-	if err := s.be.Put(ctx, "indexes/"+randomID(), data); err != nil {
+	if err := s.be.Put(ctx, "indexes/"+format.RandomID(), data); err != nil {
 		return fmt.Errorf("prune: write index: %w", err)
 	}
 	for name := range old {
@@ -198,8 +199,8 @@ func (s *Store) replaceIndexes(ctx context.Context, keep []indexPack, drop []ID)
 		return fmt.Errorf("prune: reload chunk locations: %w", err)
 	}
 	for _, id := range drop {
-		if err := s.be.Delete(ctx, packName(id)); err != nil {
-			return fmt.Errorf("prune: delete %s: %w", packName(id), err)
+		if err := s.be.Delete(ctx, format.PackName(id)); err != nil {
+			return fmt.Errorf("prune: delete %s: %w", format.PackName(id), err)
 		}
 	}
 	return nil

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stratabackup/strata/index/format"
 	"github.com/stratabackup/strata/sources"
 )
 
@@ -147,7 +148,7 @@ func (s *Store) ResolveObject(ctx context.Context, spec string) (ObjectRef, erro
 		return ObjectRef{}, err
 	}
 	for _, o := range objs {
-		if o.String() == spec || strings.TrimSuffix(objectPrefix(o)[len("versions/"):], "/") == spec {
+		if o.String() == spec || strings.TrimSuffix(format.ObjectPrefix(o)[len("versions/"):], "/") == spec {
 			return o, nil
 		}
 	}

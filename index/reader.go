@@ -9,6 +9,8 @@ import (
 	"slices"
 	"sort"
 	"sync"
+
+	"github.com/stratabackup/strata/index/format"
 )
 
 // chunkCache keeps decoded chunks, bounded by bytes, and makes concurrent
@@ -85,7 +87,7 @@ func (c *chunkCache) get(ctx context.Context, id ID, load func() ([]byte, error)
 
 // locator finds a chunk's blob where the store has no catalog to ask (a
 // backup reading the previous version runs detached).
-type locator func(ID) (BlobLoc, bool, error)
+type locator func(ID) (format.BlobLoc, bool, error)
 
 // loadChunk fetches one chunk from its pack (through the cache) and
 // verifies it; locate finds the blob, or the catalog when locate is nil.
@@ -105,11 +107,11 @@ func (s *Store) loadChunk(ctx context.Context, id ID, locate locator) ([]byte, e
 		if !ok {
 			return nil, fmt.Errorf("chunk %s: %w", id, ErrNotFound)
 		}
-		blob, err := getRange(ctx, s.be, packName(loc.Pack), int64(loc.Offset), int64(loc.Length))
+		blob, err := format.ReadRange(ctx, s.be, format.PackName(loc.Pack), int64(loc.Offset), int64(loc.Length))
 		if err != nil {
 			return nil, fmt.Errorf("chunk %s: %w", id, err)
 		}
-		return decodeBlob(id, loc.Type, blob, int(loc.RawLen))
+		return format.DecodeBlob(id, loc.Type, blob, int(loc.RawLen))
 	})
 }
 
@@ -141,7 +143,7 @@ func (s *Store) OpenFile(f File) *FileReader {
 
 // ReadAt reads len(p) bytes at off; it returns io.EOF at the end.
 func (r *FileReader) ReadAt(ctx context.Context, p []byte, off int64) (int, error) {
-	if c := r.f.content; c != nil {
+	if c := r.f.Content; c != nil {
 		if off >= int64(len(c)) {
 			return 0, io.EOF
 		}

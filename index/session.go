@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/stratabackup/strata/index/format"
 	"github.com/stratabackup/strata/sources"
 )
 
@@ -90,7 +91,7 @@ func (s *session) worker() {
 	defer s.wg.Done()
 	var dst []byte
 	for j := range s.jobs {
-		id := hashChunk(j.data)
+		id := format.HashChunk(j.data)
 		ref := ChunkRef{ID: id, Size: uint32(len(j.data))}
 		var err error
 		if s.known.claim(id) {
@@ -99,7 +100,7 @@ func (s *session) worker() {
 			s.claimedMu.Unlock()
 			var typ byte
 			var blob []byte
-			typ, blob = encodeBlob(dst, j.data)
+			typ, blob = format.EncodeBlob(dst, j.data)
 			dst = blob
 			err = s.packer.add(s.ctx, id, typ, blob, len(j.data))
 			s.known.stored(id, uint32(len(blob)))
@@ -149,9 +150,9 @@ func (s *session) Add(ctx context.Context, e sources.Entry, r io.Reader) error {
 		s.record(File{Entry: e})
 		return nil
 	}
-	ch, _ := chunkerPool.Get().(*Chunker)
-	if ch == nil || ch.p != s.st.cfg.Chunker {
-		ch = NewChunker(s.st.cfg.Chunker, r)
+	ch, _ := chunkerPool.Get().(*format.Chunker)
+	if ch == nil || ch.Params() != s.st.cfg.Chunker {
+		ch = format.NewChunker(s.st.cfg.Chunker, r)
 	} else {
 		ch.Reset(r)
 	}

@@ -8,12 +8,12 @@ import (
 	"fmt"
 	"io"
 	"math/rand"
-	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stratabackup/strata/backends"
+	"github.com/stratabackup/strata/index/format"
 	"github.com/stratabackup/strata/sources"
 )
 
@@ -194,23 +194,6 @@ func TestSpanOutsidePreviousFileFails(t *testing.T) {
 	}
 }
 
-func TestChunkRefManifestForm(t *testing.T) {
-	for _, c := range []ChunkRef{{Size: 7}, {Size: 7, Off: 3}} {
-		b, err := chunkRec(c).MarshalJSON()
-		if err != nil {
-			t.Fatal(err)
-		}
-		var back chunkRec
-		if err := back.UnmarshalJSON(b); err != nil || ChunkRef(back) != c {
-			t.Fatalf("%s decodes to %+v (%v), want %+v", b, back, err, c)
-		}
-	}
-	var bad chunkRec
-	if err := bad.UnmarshalJSON([]byte(fmt.Sprintf(`["%x"]`, ID{}))); err == nil {
-		t.Fatal("a one-element reference decoded")
-	}
-}
-
 // TestSpansCompactSparseChunks: over 30 versions that each change 5% of
 // the rows of a 6 MB file, the latest file does not refer to chunks it
 // mostly does not use (reading it fetches about 1/compactBelow of its size
@@ -275,45 +258,6 @@ func TestSpansCompactSparseChunks(t *testing.T) {
 	for k, v := range vs {
 		if !bytes.Equal(readAll(t, st, v, "rows.dat"), wants[k]) {
 			t.Fatalf("version %d reads back wrong", k)
-		}
-	}
-}
-
-func TestChunkListDecodes(t *testing.T) {
-	var a, b ID
-	a[0], b[31] = 0xab, 0x01
-	want := chunkList{{ID: a, Size: 7}, {ID: b, Size: 9, Off: 3}, {ID: a, Size: 1 << 21}}
-	enc, err := json.Marshal(want)
-	if err != nil {
-		t.Fatal(err)
-	}
-	spaced := bytes.ReplaceAll(enc, []byte(","), []byte(" ,\n "))
-	for _, in := range [][]byte{enc, spaced} {
-		var got chunkList
-		if err := json.Unmarshal(in, &got); err != nil || !slices.Equal(got, want) {
-			t.Fatalf("%s decodes to %v (%v), want %v", in, got, err, want)
-		}
-	}
-	for _, bad := range []string{`[["ab",1]]`, `[["` + strings.Repeat("0", 64) + `",x]]`, `[["` + strings.Repeat("0", 64) + `",1,2,3]]`, `{}`, `[[1,2]`} {
-		var got chunkList
-		if err := json.Unmarshal([]byte(bad), &got); err == nil {
-			t.Errorf("%s decoded to %v", bad, got)
-		}
-	}
-}
-
-func BenchmarkChunkListDecode(b *testing.B) {
-	l := make(chunkList, 100000)
-	for i := range l {
-		l[i] = chunkRec{Size: uint32(i), Off: uint32(i % 3)}
-		l[i].ID[0] = byte(i)
-	}
-	enc, _ := json.Marshal(l)
-	b.SetBytes(int64(len(enc)))
-	for b.Loop() {
-		var got chunkList
-		if err := json.Unmarshal(enc, &got); err != nil {
-			b.Fatal(err)
 		}
 	}
 }
@@ -388,8 +332,8 @@ func TestFormatUpgradeOnFirstExtent(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	format := func() int {
-		c, err := loadConfig(ctx, be)
+	storeFormat := func() int {
+		c, err := format.LoadConfig(ctx, be)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -405,18 +349,18 @@ func TestFormatUpgradeOnFirstExtent(t *testing.T) {
 	if _, err := st.Backup(ctx, &memSource{files: map[string][]byte{"a": []byte("x")}}, obj, BackupOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if f := format(); f != 1 {
+	if f := storeFormat(); f != 1 {
 		t.Fatalf("a backup without extents moved the store to format %d", f)
 	}
 	src := &rowSource{recs: makeRecs(rand.New(rand.NewSource(5)), 100), at: time.Unix(1700000000, 0).UTC()}
 	if _, err := st.Backup(ctx, src, sources.Object{Cluster: "c", Database: "d", Table: "rows"}, BackupOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if f := format(); f != FormatVersion {
+	if f := storeFormat(); f != FormatVersion {
 		t.Fatalf("after a backup with spans the store has format %d, want %d", f, FormatVersion)
 	}
 	setFormat(FormatVersion + 1)
-	if _, err := loadConfig(ctx, be); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("store format %d", FormatVersion+1)) {
+	if _, err := format.LoadConfig(ctx, be); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("store format %d", FormatVersion+1)) {
 		t.Fatalf("a future format opened: %v", err)
 	}
 }
@@ -460,7 +404,7 @@ func TestCheckReportsReferencePastChunkEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := readManifest(ctx, be, v.Name)
+	m, err := format.ReadManifest(ctx, be, v.Name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -469,7 +413,7 @@ func TestCheckReportsReferencePastChunkEnd(t *testing.T) {
 			m.Files[i].Chunks[0].Off = 1 << 30
 		}
 	}
-	data, err := zstdJSON(m)
+	data, err := format.ZstdJSON(m)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/cockroachdb/pebble"
 
 	"github.com/stratabackup/strata/backends"
+	"github.com/stratabackup/strata/index/format"
 	"github.com/stratabackup/strata/index/lock"
 	"github.com/stratabackup/strata/sources"
 )
@@ -96,7 +97,7 @@ func DefaultCacheDir() string {
 // Open opens the store on be and brings the catalog up to date with the
 // backend.
 func Open(ctx context.Context, be backends.Backend, opts Options) (*Store, error) {
-	cfg, err := loadConfig(ctx, be)
+	cfg, err := format.LoadConfig(ctx, be)
 	if err != nil {
 		return nil, err
 	}
@@ -275,7 +276,7 @@ func nowUTC() time.Time { return time.Now().UTC() }
 // alone, returning a Store in opts.Mode: only a Held one keeps other
 // processes from the rebuilt catalog until Close.
 func Rebuild(ctx context.Context, be backends.Backend, opts Options) (*Store, error) {
-	cfg, err := loadConfig(ctx, be)
+	cfg, err := format.LoadConfig(ctx, be)
 	if err != nil {
 		return nil, err
 	}

@@ -35,7 +35,7 @@ func testOneStore(t *testing.T, mode Mode) {
 	}
 	defer st.Close()
 	obj := sources.Object{Cluster: "c", Database: "d", Table: "t"}
-	ref := ObjectRef{"c", "d", "t"}
+	ref := ObjectRef{Cluster: "c", Database: "d", Table: "t"}
 	t0 := time.Unix(1700000000, 0).UTC()
 	v1 := backupBytes(t, st, obj, t0, randBytes(1, 1<<20))
 	if err := checkVersion(ctx, st, v1, randBytes(1, 1<<20)); err != nil {

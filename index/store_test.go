@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"math/rand/v2"
 	"sort"
 	"sync"
 	"testing"
@@ -181,7 +182,7 @@ func TestFailedPackUploadLeavesNoVersion(t *testing.T) {
 	if err == nil {
 		t.Fatal("backup succeeded with a failing backend")
 	}
-	vs, _ := st2.Versions(ctx, ObjectRef{"c", "d", "t"})
+	vs, _ := st2.Versions(ctx, ObjectRef{Cluster: "c", Database: "d", Table: "t"})
 	if len(vs) != 1 || vs[0].Name != v1.Name {
 		t.Fatalf("versions after a failed backup: %v", vs)
 	}
@@ -209,7 +210,7 @@ func TestConcurrentBackupsSameTable(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	vs, _ := st.Versions(context.Background(), ObjectRef{"c", "d", "t"})
+	vs, _ := st.Versions(context.Background(), ObjectRef{Cluster: "c", Database: "d", Table: "t"})
 	if len(vs) != 2 {
 		t.Fatalf("%d versions, want 2", len(vs))
 	}
@@ -289,4 +290,14 @@ func TestForgetPolicy(t *testing.T) {
 	if !(Policy{}).Empty() {
 		t.Fatal("empty policy not reported empty")
 	}
+}
+
+// randBytes returns n reproducible pseudo-random (incompressible) bytes.
+func randBytes(seed uint64, n int) []byte {
+	r := rand.New(rand.NewChaCha8([32]byte{byte(seed), byte(seed >> 8)}))
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(r.Uint32())
+	}
+	return b
 }

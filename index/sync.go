@@ -1,27 +1,15 @@
 package index
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 
 	"golang.org/x/sync/errgroup"
 
 	"github.com/stratabackup/strata/backends"
+	"github.com/stratabackup/strata/index/format"
 )
-
-// indexFile is an indexes/<id> object: which chunks a backup session (or a
-// prune) put into which packs. zstd-compressed JSON.
-type indexFile struct {
-	Packs []indexPack `json:"packs"`
-}
-
-type indexPack struct {
-	ID    ID         `json:"id"`
-	Blobs []packBlob `json:"blobs"`
-}
 
 // sync brings the catalog up to date with the backend: loads index files
 // and manifests it has not seen and drops versions whose manifest is gone
@@ -72,24 +60,12 @@ func (c *catalog) syncIndexes(ctx context.Context, be backends.Backend) error {
 		}
 	}
 	return parallel(ctx, todo, func(ctx context.Context, name string) error {
-		idx, err := readIndexFile(ctx, be, name)
+		idx, err := format.ReadIndexFile(ctx, be, name)
 		if err != nil {
 			return err
 		}
 		return c.addIndex(name, idx)
 	})
-}
-
-func readIndexFile(ctx context.Context, be backends.Backend, name string) (indexFile, error) {
-	var idx indexFile
-	data, err := getRange(ctx, be, name, 0, -1)
-	if err != nil {
-		return idx, err
-	}
-	if err := unzstdJSON(data, &idx); err != nil {
-		return idx, fmt.Errorf("index %s: %w", name, err)
-	}
-	return idx, nil
 }
 
 func (c *catalog) syncVersions(ctx context.Context, be backends.Backend) error {
@@ -115,31 +91,12 @@ func (c *catalog) syncVersions(ctx context.Context, be backends.Backend) error {
 		}
 	}
 	return parallel(ctx, todo, func(ctx context.Context, name string) error {
-		m, err := readManifest(ctx, be, name)
+		m, err := format.ReadManifest(ctx, be, name)
 		if err != nil {
 			return err
 		}
 		return c.addVersion(name, m)
 	})
-}
-
-func readManifest(ctx context.Context, be backends.Backend, name string) (*manifest, error) {
-	data, err := getRange(ctx, be, name, 0, -1)
-	if err != nil {
-		return nil, err
-	}
-	var m manifest
-	if err := unzstdJSON(data, &m); err != nil {
-		return nil, fmt.Errorf("manifest %s: %w", name, err)
-	}
-	return &m, nil
-}
-
-func (m *manifest) version(name string) Version {
-	return Version{
-		Object: ObjectRef{Cluster: string(m.Object.Cluster), Database: string(m.Object.Database), Table: string(m.Object.Table)},
-		Time:   m.Time.UTC(), Kind: m.Kind, Name: name, Stats: m.Stats, Meta: m.Meta, Warnings: m.Warnings,
-	}
 }
 
 // parallel runs fn for each item with a few workers (backend latency, not
@@ -151,22 +108,4 @@ func parallel(ctx context.Context, items []string, fn func(context.Context, stri
 		g.Go(func() error { return fn(ctx, it) })
 	}
 	return g.Wait()
-}
-
-func zstdJSON(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(v); err != nil {
-		return nil, err
-	}
-	e, _ := codecs()
-	return e.EncodeAll(buf.Bytes(), nil), nil
-}
-
-func unzstdJSON(data []byte, v any) error {
-	_, d := codecs()
-	raw, err := d.DecodeAll(data, nil)
-	if err != nil {
-		return fmt.Errorf("decompress: %w", err)
-	}
-	return json.Unmarshal(raw, v)
 }

@@ -1,4 +1,4 @@
-package index
+package format
 
 import (
 	"bytes"
@@ -57,12 +57,12 @@ func TestChunkerResynchronisesAfterInsert(t *testing.T) {
 	shifted := append(append([]byte("a few inserted bytes"), data[:5<<20]...), data[5<<20:]...)
 	seen := map[ID]bool{}
 	for _, c := range chunks(t, p, data) {
-		seen[hashChunk(c)] = true
+		seen[HashChunk(c)] = true
 	}
 	after := chunks(t, p, shifted)
 	same := 0
 	for _, c := range after {
-		if seen[hashChunk(c)] {
+		if seen[HashChunk(c)] {
 			same++
 		}
 	}
@@ -91,19 +91,19 @@ func TestBlobRoundTripAndCorruption(t *testing.T) {
 		{"empty", []byte{}, blobRaw},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			id := hashChunk(tc.data)
-			typ, blob := encodeBlob(nil, tc.data)
+			id := HashChunk(tc.data)
+			typ, blob := EncodeBlob(nil, tc.data)
 			if typ != tc.typ {
 				t.Fatalf("type %d, want %d", typ, tc.typ)
 			}
-			got, err := decodeBlob(id, typ, append([]byte(nil), blob...), len(tc.data))
+			got, err := DecodeBlob(id, typ, append([]byte(nil), blob...), len(tc.data))
 			if err != nil || !bytes.Equal(got, tc.data) {
 				t.Fatalf("round trip failed: %v", err)
 			}
 			if len(blob) > 0 {
 				bad := append([]byte(nil), blob...)
 				bad[len(bad)/2] ^= 1
-				if _, err := decodeBlob(id, typ, bad, len(tc.data)); err == nil {
+				if _, err := DecodeBlob(id, typ, bad, len(tc.data)); err == nil {
 					t.Fatal("a flipped byte was not detected")
 				}
 			}

@@ -1,4 +1,4 @@
-package index
+package format
 
 import (
 	"encoding/binary"
@@ -83,6 +83,9 @@ func NewChunker(p ChunkerParams, r io.Reader) *Chunker {
 	c.Reset(r)
 	return c
 }
+
+// Params returns the parameters the chunker cuts with.
+func (c *Chunker) Params() ChunkerParams { return c.p }
 
 // Reset starts over on a new stream, keeping the buffer.
 func (c *Chunker) Reset(r io.Reader) {

@@ -1,4 +1,4 @@
-package index
+package format
 
 import (
 	"bytes"
@@ -9,8 +9,9 @@ import (
 	"io"
 	"sync"
 
-	"github.com/stratabackup/strata/backends"
 	"github.com/zeebo/blake3"
+
+	"github.com/stratabackup/strata/backends"
 )
 
 // Pack layout: blobs concatenated, then a header with one 41-byte record per
@@ -22,10 +23,10 @@ const (
 	packMagic      = "STRP1\n\x00\x00"
 	packRecordSize = 1 + 32 + 4 + 4
 	packTrailer    = 4 + len(packMagic)
-	// packTarget is the size at which a pack is closed and uploaded: large
+	// PackTarget is the size at which a pack is closed and uploaded: large
 	// enough that object stores see few requests, small enough that two
 	// uploads in flight cost little memory.
-	packTarget = 16 << 20
+	PackTarget = 16 << 20
 )
 
 // BlobLoc says where a chunk lives.
@@ -37,8 +38,8 @@ type BlobLoc struct {
 	RawLen uint32 `json:"raw_len"`
 }
 
-// packBlob is one blob of a pack being built or read.
-type packBlob struct {
+// PackBlob is one blob of a pack being built or read.
+type PackBlob struct {
 	ID     ID     `json:"id"`
 	Type   byte   `json:"type"`
 	Offset uint32 `json:"offset"`
@@ -46,12 +47,14 @@ type packBlob struct {
 	RawLen uint32 `json:"raw_len"`
 }
 
-func packName(id ID) string {
+// PackName is a pack's backend name: packs/<2 hex>/<id>.
+func PackName(id ID) string {
 	h := hex.EncodeToString(id[:])
 	return "packs/" + h[:2] + "/" + h
 }
 
-func parsePackName(name string) (ID, bool) {
+// ParsePackName reads a pack's id back from its backend name.
+func ParsePackName(name string) (ID, bool) {
 	var id ID
 	base := name[bytes.LastIndexByte([]byte(name), '/')+1:]
 	b, err := hex.DecodeString(base)
@@ -62,39 +65,47 @@ func parsePackName(name string) (ID, bool) {
 	return id, true
 }
 
-// packBuilder accumulates blobs for one pack.
-type packBuilder struct {
+// PackBuilder accumulates blobs for one pack.
+type PackBuilder struct {
 	buf   *bytes.Buffer
-	blobs []packBlob
+	blobs []PackBlob
 }
 
 // packBufs recycles pack buffers: a fresh 18 MiB buffer per pack cost a
 // page fault per 4 KiB written.
 var packBufs = sync.Pool{New: func() any {
 	b := new(bytes.Buffer)
-	b.Grow(packTarget + 2<<20) // one allocation per pack, no regrowth
+	b.Grow(PackTarget + 2<<20) // one allocation per pack, no regrowth
 	return b
 }}
 
-func newPackBuilder() *packBuilder {
+// NewPackBuilder starts an empty pack; Release returns its buffer.
+func NewPackBuilder() *PackBuilder {
 	buf := packBufs.Get().(*bytes.Buffer)
 	buf.Reset()
-	return &packBuilder{buf: buf}
+	return &PackBuilder{buf: buf}
 }
 
-// release returns the builder's buffer once its bytes are no longer needed.
-func (p *packBuilder) release() {
+// Release returns the builder's buffer once its bytes are no longer needed.
+func (p *PackBuilder) Release() {
 	packBufs.Put(p.buf)
 	p.buf = nil
 }
 
-func (p *packBuilder) add(id ID, typ byte, blob []byte, rawLen int) {
-	p.blobs = append(p.blobs, packBlob{ID: id, Type: typ, Offset: uint32(p.buf.Len()), Length: uint32(len(blob)), RawLen: uint32(rawLen)})
+// Add appends one encoded blob (see EncodeBlob) of chunk id.
+func (p *PackBuilder) Add(id ID, typ byte, blob []byte, rawLen int) {
+	p.blobs = append(p.blobs, PackBlob{ID: id, Type: typ, Offset: uint32(p.buf.Len()), Length: uint32(len(blob)), RawLen: uint32(rawLen)})
 	p.buf.Write(blob)
 }
 
-// finish appends the header and returns the pack's bytes and id.
-func (p *packBuilder) finish() (ID, []byte) {
+// Len is the size of the blobs added so far.
+func (p *PackBuilder) Len() int { return p.buf.Len() }
+
+// Blobs are the blobs added so far, in order.
+func (p *PackBuilder) Blobs() []PackBlob { return p.blobs }
+
+// Finish appends the header and returns the pack's bytes and id.
+func (p *PackBuilder) Finish() (ID, []byte) {
 	var rec [packRecordSize]byte
 	for _, b := range p.blobs {
 		rec[0] = b.Type
@@ -111,9 +122,9 @@ func (p *packBuilder) finish() (ID, []byte) {
 	return blake3.Sum256(data), data
 }
 
-// packHeader reads the trailing header of a whole pack: check uses it
+// PackHeader reads the trailing header of a whole pack: check uses it
 // to confirm that the pack holds what the index says.
-func packHeader(name string, data []byte) ([]packBlob, error) {
+func PackHeader(name string, data []byte) ([]PackBlob, error) {
 	size := int64(len(data))
 	if size < int64(packTrailer) || string(data[size-8:]) != packMagic {
 		return nil, fmt.Errorf("pack %s: no pack trailer: %w", name, ErrCorrupt)
@@ -126,12 +137,12 @@ func packHeader(name string, data []byte) ([]packBlob, error) {
 	return parsePackHeader(name, data[start:start+hlen], start)
 }
 
-func parsePackHeader(name string, hdr []byte, dataLen int64) ([]packBlob, error) {
-	blobs := make([]packBlob, 0, len(hdr)/packRecordSize)
+func parsePackHeader(name string, hdr []byte, dataLen int64) ([]PackBlob, error) {
+	blobs := make([]PackBlob, 0, len(hdr)/packRecordSize)
 	var off int64
 	for i := 0; i+packRecordSize <= len(hdr); i += packRecordSize {
 		r := hdr[i : i+packRecordSize]
-		b := packBlob{Type: r[0], Offset: uint32(off), Length: binary.LittleEndian.Uint32(r[33:]), RawLen: binary.LittleEndian.Uint32(r[37:])}
+		b := PackBlob{Type: r[0], Offset: uint32(off), Length: binary.LittleEndian.Uint32(r[33:]), RawLen: binary.LittleEndian.Uint32(r[37:])}
 		copy(b.ID[:], r[1:33])
 		off += int64(b.Length)
 		blobs = append(blobs, b)
@@ -142,7 +153,9 @@ func parsePackHeader(name string, hdr []byte, dataLen int64) ([]packBlob, error)
 	return blobs, nil
 }
 
-func getRange(ctx context.Context, be backends.Backend, name string, off, length int64) ([]byte, error) {
+// ReadRange reads length bytes of name from off (all of it from off when
+// length is negative).
+func ReadRange(ctx context.Context, be backends.Backend, name string, off, length int64) ([]byte, error) {
 	rc, err := be.Get(ctx, name, off, length)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", name, err)

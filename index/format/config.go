@@ -1,4 +1,4 @@
-package index
+package format
 
 import (
 	"context"
@@ -23,10 +23,10 @@ import (
 const FormatVersion = 3
 
 // The first formats that hold extents, and owners and attributes: what a
-// version needs of its store.
+// Version needs of its store.
 const (
-	formatExtents = 2
-	formatOwners  = 3
+	FormatExtents = 2
+	FormatOwners  = 3
 )
 
 // minFormat is the oldest store format this code reads.
@@ -77,8 +77,10 @@ func Init(ctx context.Context, be backends.Backend) (Config, error) {
 	return cfg, nil
 }
 
-func loadConfig(ctx context.Context, be backends.Backend) (Config, error) {
-	data, err := getRange(ctx, be, "config", 0, -1)
+// LoadConfig reads and checks the store's config: a format this code
+// reads and valid chunker parameters.
+func LoadConfig(ctx context.Context, be backends.Backend) (Config, error) {
+	data, err := ReadRange(ctx, be, "config", 0, -1)
 	if errors.Is(err, backends.ErrNotFound) {
 		return Config{}, fmt.Errorf("open %s: %w", be.Location(), ErrNoStore)
 	}
@@ -98,63 +100,9 @@ func loadConfig(ctx context.Context, be backends.Backend) (Config, error) {
 	return cfg, nil
 }
 
-func randomID() string {
+// RandomID names a new object (index files): 16 random bytes in hex.
+func RandomID() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
-}
-
-// upgradeFormat moves the store to FormatVersion before a version with
-// extents is written, unless its format already holds them.
-func (s *Store) upgradeFormat(ctx context.Context) error {
-	return s.upgradeFormatFor(ctx, formatExtents)
-}
-
-// upgradeForFiles moves the store to FormatVersion before a version is
-// written whose entries record an owner or attributes, unless its format
-// already holds them. Commit calls it with the version's files: which
-// format a version needs is known from what it records, with no flag for
-// the writer to keep.
-func (s *Store) upgradeForFiles(ctx context.Context, files []File) error {
-	for _, f := range files {
-		if f.Owner != nil || len(f.Attrs) > 0 {
-			return s.upgradeFormatFor(ctx, formatOwners)
-		}
-	}
-	return nil
-}
-
-// upgradeFormatFor moves the store's config to FormatVersion if its
-// format is older than need. It goes straight to FormatVersion rather than
-// to need: a format means "what this code writes", and one step is one
-// config write. Put is atomic; a crash before it leaves the older store
-// without the new records in it, after it a FormatVersion store. s.cfg
-// keeps the format the store was opened with; fmtUpgraded says this
-// process (or another, as found) moved it to FormatVersion since.
-func (s *Store) upgradeFormatFor(ctx context.Context, need int) error {
-	s.fmtMu.Lock()
-	defer s.fmtMu.Unlock()
-	if s.cfg.Format >= need || s.fmtUpgraded {
-		return nil
-	}
-	cur, err := loadConfig(ctx, s.be)
-	if err != nil {
-		return fmt.Errorf("upgrade store format: %w", err)
-	}
-	if cur.Format >= FormatVersion { // another process did it
-		s.fmtUpgraded = true
-		return nil
-	}
-	if cur.Format >= need { // another (older) process moved it far enough
-		return nil
-	}
-	from := cur.Format
-	cur.Format = FormatVersion
-	data, _ := json.MarshalIndent(cur, "", "  ")
-	if err := s.be.Put(ctx, "config", data); err != nil {
-		return fmt.Errorf("upgrade store %s from format %d to %d: %w", s.be.Location(), from, FormatVersion, err)
-	}
-	s.log.Info("store format upgraded: older strata versions will refuse it", "store", s.be.Location(), "from", from, "format", FormatVersion)
-	s.fmtUpgraded = true
-	return nil
 }

@@ -1,4 +1,4 @@
-package index
+package format
 
 import (
 	"bytes"
@@ -13,34 +13,36 @@ import (
 	"github.com/stratabackup/strata/sources"
 )
 
-// manifest is a version's record on the backend, zstd-compressed JSON.
+// Manifest is a version's record on the backend, zstd-compressed JSON.
 // Paths and names are raw source bytes; JSON cannot hold invalid UTF-8, so
 // strings that are not valid UTF-8 are stored in the *_b64 fields instead
-// (see rawString).
-type manifest struct {
+// (see RawString).
+type Manifest struct {
 	Format   int               `json:"format"`
-	Object   rawObject         `json:"object"`
+	Object   RawObject         `json:"object"`
 	Time     time.Time         `json:"time"`
 	Kind     string            `json:"kind"`
 	Stats    Stats             `json:"stats"`
 	Meta     map[string]string `json:"meta,omitempty"`
 	Warnings []string          `json:"warnings,omitempty"`
-	Files    []mfile           `json:"files"`
+	Files    []FileRecord      `json:"files"`
 }
 
-type rawObject struct {
-	Cluster  rawString `json:"cluster"`
-	Database rawString `json:"database"`
-	Table    rawString `json:"table"`
+// RawObject is a manifest's object name, raw bytes.
+type RawObject struct {
+	Cluster  RawString `json:"cluster"`
+	Database RawString `json:"database"`
+	Table    RawString `json:"table"`
 }
 
-type mfile struct {
-	Path        rawString `json:"path"`
+// FileRecord is one entry of a manifest.
+type FileRecord struct {
+	Path        RawString `json:"path"`
 	Type        uint8     `json:"type"`
 	Mode        uint32    `json:"mode"`
 	ModTime     time.Time `json:"mtime"`
 	Size        int64     `json:"size"`
-	Target      rawString `json:"target,omitempty"`
+	Target      RawString `json:"target,omitempty"`
 	Fingerprint string    `json:"fp,omitempty"`
 	Owner       *mowner   `json:"owner,omitempty"`
 	Attrs       rawAttrs  `json:"attrs,omitempty"`
@@ -53,8 +55,8 @@ type mfile struct {
 // unknown name, so a version from a source without names costs
 // {"uid":n,"gid":n} per entry.
 type mowner struct {
-	User  rawString `json:"user,omitempty"`
-	Group rawString `json:"group,omitempty"`
+	User  RawString `json:"user,omitempty"`
+	Group RawString `json:"group,omitempty"`
 	UID   *int64    `json:"uid,omitempty"`
 	GID   *int64    `json:"gid,omitempty"`
 }
@@ -71,15 +73,15 @@ func (a rawAttrs) MarshalJSON() ([]byte, error) {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	pairs := make([][2]rawString, len(keys))
+	pairs := make([][2]RawString, len(keys))
 	for i, k := range keys {
-		pairs[i] = [2]rawString{rawString(k), rawString(a[k])}
+		pairs[i] = [2]RawString{RawString(k), RawString(a[k])}
 	}
 	return json.Marshal(pairs)
 }
 
 func (a *rawAttrs) UnmarshalJSON(b []byte) error {
-	var pairs [][2]rawString
+	var pairs [][2]RawString
 	if err := json.Unmarshal(b, &pairs); err != nil {
 		return fmt.Errorf("bad attributes: want [[key, value], ...]: %w", err)
 	}
@@ -106,7 +108,7 @@ func ownerToM(o *sources.Owner) *mowner {
 		}
 		return &n
 	}
-	return &mowner{User: rawString(o.User), Group: rawString(o.Group), UID: id(o.UID), GID: id(o.GID)}
+	return &mowner{User: RawString(o.User), Group: RawString(o.Group), UID: id(o.UID), GID: id(o.GID)}
 }
 
 // owner is the recorded owner back as the seam has it: -1 for an id
@@ -229,34 +231,35 @@ func (c *chunkRec) parseFast(b []byte) bool {
 	return true
 }
 
-// rawString holds arbitrary bytes in JSON: valid UTF-8 as a plain string,
+// RawString holds arbitrary bytes in JSON: valid UTF-8 as a plain string,
 // anything else as {"b64": "..."}.
-type rawString string
+type RawString string
 
-func (r rawString) MarshalJSON() ([]byte, error) {
+func (r RawString) MarshalJSON() ([]byte, error) {
 	if utf8.ValidString(string(r)) {
 		return json.Marshal(string(r))
 	}
 	return json.Marshal(map[string][]byte{"b64": []byte(r)})
 }
 
-func (r *rawString) UnmarshalJSON(b []byte) error {
+func (r *RawString) UnmarshalJSON(b []byte) error {
 	if len(b) > 0 && b[0] == '{' {
 		var m map[string][]byte
 		if err := json.Unmarshal(b, &m); err != nil {
 			return err
 		}
-		*r = rawString(m["b64"])
+		*r = RawString(m["b64"])
 		return nil
 	}
 	var s string
 	err := json.Unmarshal(b, &s)
-	*r = rawString(s)
+	*r = RawString(s)
 	return err
 }
 
-func fileToM(f File) mfile {
-	m := mfile{Path: rawString(f.Path), Type: uint8(f.Type), Mode: f.Mode, ModTime: f.ModTime.UTC(), Size: f.Size, Target: rawString(f.Target), Fingerprint: f.Fingerprint, Owner: ownerToM(f.Owner)}
+// ToFileRecord is f as a manifest records it.
+func ToFileRecord(f File) FileRecord {
+	m := FileRecord{Path: RawString(f.Path), Type: uint8(f.Type), Mode: f.Mode, ModTime: f.ModTime.UTC(), Size: f.Size, Target: RawString(f.Target), Fingerprint: f.Fingerprint, Owner: ownerToM(f.Owner)}
 	if len(f.Attrs) > 0 {
 		m.Attrs = rawAttrs(f.Attrs)
 	}
@@ -267,7 +270,8 @@ func fileToM(f File) mfile {
 	return m
 }
 
-func (m mfile) file() File {
+// File is the entry back as readers use it.
+func (m FileRecord) File() File {
 	f := File{Entry: sources.Entry{Path: string(m.Path), Type: sources.EntryType(m.Type), Mode: m.Mode, ModTime: m.ModTime, Size: m.Size, Target: string(m.Target), Fingerprint: m.Fingerprint, Owner: m.Owner.owner()}}
 	if len(m.Attrs) > 0 {
 		f.Attrs = map[string]string(m.Attrs)
@@ -279,13 +283,14 @@ func (m mfile) file() File {
 	return f
 }
 
-// versionName is the manifest's backend name:
+// VersionName is the manifest's backend name:
 // versions/<cluster>/<db>/<table components...>/<time>, each component
 // escaped with sources.EscapeName.
-func versionName(o ObjectRef, t time.Time) string {
-	return objectPrefix(o) + TimeName(t)
+func VersionName(o ObjectRef, t time.Time) string {
+	return ObjectPrefix(o) + TimeName(t)
 }
 
-func objectPrefix(o ObjectRef) string {
+// ObjectPrefix is the backend prefix of an object's manifests.
+func ObjectPrefix(o ObjectRef) string {
 	return "versions/" + sources.EscapeName(o.Cluster) + "/" + sources.EscapeName(o.Database) + "/" + sources.EscapePath(o.Table) + "/"
 }

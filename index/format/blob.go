@@ -1,4 +1,4 @@
-package index
+package format
 
 import (
 	"fmt"
@@ -30,14 +30,14 @@ func codecs() (*zstd.Encoder, *zstd.Decoder) {
 	return enc, dec
 }
 
-// hashChunk returns a chunk's content address.
-func hashChunk(b []byte) ID { return blake3.Sum256(b) }
+// HashChunk returns a chunk's content address.
+func HashChunk(b []byte) ID { return blake3.Sum256(b) }
 
-// encodeBlob compresses a chunk into dst, or keeps it raw when zstd does
+// EncodeBlob compresses a chunk into dst, or keeps it raw when zstd does
 // not make it smaller: random data then costs one cheap failed attempt
 // (zstd runs at ~1.6 GB/s on incompressible input) and no decompression on
 // reads.
-func encodeBlob(dst, chunk []byte) (typ byte, out []byte) {
+func EncodeBlob(dst, chunk []byte) (typ byte, out []byte) {
 	e, _ := codecs()
 	out = e.EncodeAll(chunk, dst[:0])
 	if len(out) >= len(chunk) {
@@ -46,8 +46,8 @@ func encodeBlob(dst, chunk []byte) (typ byte, out []byte) {
 	return blobZstd, out
 }
 
-// decodeBlob turns a stored blob back into the chunk and verifies its hash.
-func decodeBlob(id ID, typ byte, blob []byte, rawLen int) ([]byte, error) {
+// DecodeBlob turns a stored blob back into the chunk and verifies its hash.
+func DecodeBlob(id ID, typ byte, blob []byte, rawLen int) ([]byte, error) {
 	var chunk []byte
 	switch typ {
 	case blobRaw:
@@ -62,7 +62,7 @@ func decodeBlob(id ID, typ byte, blob []byte, rawLen int) ([]byte, error) {
 	default:
 		return nil, fmt.Errorf("chunk %s: unknown blob type %d", id, typ)
 	}
-	if len(chunk) != rawLen || hashChunk(chunk) != id {
+	if len(chunk) != rawLen || HashChunk(chunk) != id {
 		return nil, fmt.Errorf("chunk %s: %w", id, ErrCorrupt)
 	}
 	return chunk, nil

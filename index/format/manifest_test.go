@@ -1,0 +1,66 @@
+package format
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestChunkRefManifestForm(t *testing.T) {
+	for _, c := range []ChunkRef{{Size: 7}, {Size: 7, Off: 3}} {
+		b, err := chunkRec(c).MarshalJSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back chunkRec
+		if err := back.UnmarshalJSON(b); err != nil || ChunkRef(back) != c {
+			t.Fatalf("%s decodes to %+v (%v), want %+v", b, back, err, c)
+		}
+	}
+	var bad chunkRec
+	if err := bad.UnmarshalJSON([]byte(fmt.Sprintf(`["%x"]`, ID{}))); err == nil {
+		t.Fatal("a one-element reference decoded")
+	}
+}
+
+func TestChunkListDecodes(t *testing.T) {
+	var a, b ID
+	a[0], b[31] = 0xab, 0x01
+	want := chunkList{{ID: a, Size: 7}, {ID: b, Size: 9, Off: 3}, {ID: a, Size: 1 << 21}}
+	enc, err := json.Marshal(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spaced := bytes.ReplaceAll(enc, []byte(","), []byte(" ,\n "))
+	for _, in := range [][]byte{enc, spaced} {
+		var got chunkList
+		if err := json.Unmarshal(in, &got); err != nil || !slices.Equal(got, want) {
+			t.Fatalf("%s decodes to %v (%v), want %v", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{`[["ab",1]]`, `[["` + strings.Repeat("0", 64) + `",x]]`, `[["` + strings.Repeat("0", 64) + `",1,2,3]]`, `{}`, `[[1,2]`} {
+		var got chunkList
+		if err := json.Unmarshal([]byte(bad), &got); err == nil {
+			t.Errorf("%s decoded to %v", bad, got)
+		}
+	}
+}
+
+func BenchmarkChunkListDecode(b *testing.B) {
+	l := make(chunkList, 100000)
+	for i := range l {
+		l[i] = chunkRec{Size: uint32(i), Off: uint32(i % 3)}
+		l[i].ID[0] = byte(i)
+	}
+	enc, _ := json.Marshal(l)
+	b.SetBytes(int64(len(enc)))
+	for b.Loop() {
+		var got chunkList
+		if err := json.Unmarshal(enc, &got); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
