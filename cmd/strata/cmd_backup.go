@@ -48,6 +48,7 @@ func backupKindCommand(k sources.Kind) *cli.Command {
 			if err != nil {
 				return err
 			}
+			defer e.Close()
 			return runBackup(c.Context, e, uiOf(c), engine.BackupRequest{Kind: k.Name, Config: kindConfig(c, k)})
 		},
 	}

@@ -20,6 +20,7 @@ remote backend that is a full download.`,
 			if err != nil {
 				return err
 			}
+			defer e.Close()
 			return runCheck(c.Context, e, uiOf(c))
 		},
 	}

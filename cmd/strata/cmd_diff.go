@@ -27,6 +27,7 @@ in the mount.`,
 			if err != nil {
 				return err
 			}
+			defer e.Close()
 			return runDiff(c.Context, e, uiOf(c), c.Args().Get(0), c.Args().Get(1))
 		},
 	}

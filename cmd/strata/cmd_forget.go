@@ -32,6 +32,7 @@ space.`,
 			if err != nil {
 				return err
 			}
+			defer e.Close()
 			return runForget(c.Context, e, uiOf(c), p, c.Args().Slice(), c.Bool("dry-run"))
 		},
 	}

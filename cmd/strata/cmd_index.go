@@ -21,6 +21,7 @@ func indexCommand() *cli.Command {
 				if err != nil {
 					return err
 				}
+				defer e.Close()
 				return runRebuild(c.Context, e, uiOf(c))
 			},
 		}},

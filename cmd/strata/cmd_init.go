@@ -19,6 +19,7 @@ func initCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
+			defer e.Close()
 			return runInit(c.Context, e, uiOf(c))
 		},
 	}

@@ -35,6 +35,7 @@ EROFS. New versions appear within --refresh.`,
 			if err != nil {
 				return err
 			}
+			defer e.Close()
 			return runMount(c.Context, e, uiOf(c), engine.MountRequest{
 				Mountpoint: mp, AllowOther: c.Bool("allow-other"), Debug: c.Bool("debug"), Refresh: c.Duration("refresh"),
 			})

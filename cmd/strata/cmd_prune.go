@@ -24,6 +24,7 @@ are rewritten with only their used chunks.`,
 			if err != nil {
 				return err
 			}
+			defer e.Close()
 			return runPrune(c.Context, e, uiOf(c), c.Bool("dry-run"))
 		},
 	}

@@ -45,6 +45,7 @@ recreated.`,
 			if err != nil {
 				return err
 			}
+			defer e.Close()
 			for _, kind := range loaders {
 				if target := c.String("to-" + kind); target != "" {
 					if c.NArg() != 1 {

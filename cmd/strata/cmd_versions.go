@@ -22,6 +22,7 @@ uses; new: what this version added to the store.`,
 			if err != nil {
 				return err
 			}
+			defer e.Close()
 			return runVersions(c.Context, e, uiOf(c), c.Args().First())
 		},
 	}

@@ -61,11 +61,10 @@ func (e *Engine) Backup(ctx context.Context, req BackupRequest, events func(Even
 		return BackupResult{}, err
 	}
 	defer src.Close()
-	st, err := e.open(ctx, index.Detached)
+	st, err := e.store(ctx)
 	if err != nil {
 		return BackupResult{}, err
 	}
-	defer st.Close()
 	return backupObjects(ctx, st, src, objs, events)
 }
 

@@ -28,11 +28,10 @@ func (e *Engine) Diff(ctx context.Context, object, rng string) (DiffResult, erro
 	if !ok {
 		return DiffResult{}, badInput("diff: %q is not a range T1..T2", rng)
 	}
-	st, err := e.open(ctx, index.Snapshot)
+	st, err := e.store(ctx)
 	if err != nil {
 		return DiffResult{}, err
 	}
-	defer st.Close()
 	to, err := st.ResolveVersion(ctx, object+"/"+t2)
 	if err != nil {
 		return DiffResult{}, err

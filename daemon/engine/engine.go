@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 
 	"github.com/stratabackup/strata/backends"
 	"github.com/stratabackup/strata/index"
@@ -43,9 +44,16 @@ type Options struct {
 	Retries int
 }
 
-// Engine runs workflows on one store.
+// Engine runs workflows on one store. It opens the store once, at the
+// first workflow, and serves every later one from it: one Store backs up,
+// mounts, restores and prunes at once (reads use a private snapshot of the
+// catalog, writes the shared catalog for short moments), so a long-running
+// process holds one catalog, not one per job. Close releases it.
 type Engine struct {
 	opts Options
+
+	mu sync.Mutex
+	st *index.Store
 }
 
 // New checks opts; it touches nothing until a workflow runs.
@@ -71,13 +79,39 @@ func (e *Engine) backend(ctx context.Context) (backends.Backend, error) {
 	return backends.Retry(be, e.opts.Retries), nil
 }
 
-// open opens the store with the catalog mode a workflow needs.
-func (e *Engine) open(ctx context.Context, mode index.Mode) (*index.Store, error) {
+// store returns the engine's store, opening it on first use. Detached
+// mode: the shared catalog is held only for short moments, so other
+// processes back up and prune alongside, and the read snapshot is made
+// at the first read.
+func (e *Engine) store(ctx context.Context) (*index.Store, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.st != nil {
+		return e.st, nil
+	}
 	be, err := e.backend(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return index.Open(ctx, be, e.storeOptions(mode))
+	st, err := index.Open(ctx, be, e.storeOptions(index.Detached))
+	if err != nil {
+		return nil, err
+	}
+	e.st = st
+	return st, nil
+}
+
+// Close releases the store; the engine may be used again afterwards (it
+// reopens the store).
+func (e *Engine) Close() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.st == nil {
+		return nil
+	}
+	err := e.st.Close()
+	e.st = nil
+	return err
 }
 
 func (e *Engine) storeOptions(mode index.Mode) index.Options {
@@ -97,6 +131,9 @@ func (e *Engine) Init(ctx context.Context) (index.Config, string, error) {
 // Rebuild deletes the local catalog and recreates it from the store
 // alone; it returns how many versions it found.
 func (e *Engine) Rebuild(ctx context.Context) (int, string, error) {
+	if err := e.Close(); err != nil {
+		return 0, "", err
+	}
 	be, err := e.backend(ctx)
 	if err != nil {
 		return 0, "", err

@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -97,6 +99,7 @@ func newTestEngine(t *testing.T) *Engine {
 	if _, _, err := e.Init(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { e.Close() })
 	return e
 }
 
@@ -200,5 +203,39 @@ func TestBadInput(t *testing.T) {
 		if !errors.Is(err, ErrBadInput) || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: got %v, want a bad-input error containing %q", tc.name, err, tc.want)
 		}
+	}
+}
+
+// TestWorkflowsOnOneStore runs backup, diff, forget, prune, check and
+// restore through one engine (one open store), as the daemon will.
+func TestWorkflowsOnOneStore(t *testing.T) {
+	e := newTestEngine(t)
+	ctx := context.Background()
+	for _, content := range []string{"first-", "second-"} {
+		if res, err := e.Backup(ctx, testRequest("content", content), nil); err != nil || res.Failed != 0 {
+			t.Fatalf("backup %s: %+v, %v", content, res, err)
+		}
+	}
+	d, err := e.Diff(ctx, "c/d/t1", "2026-01-01..latest")
+	if err != nil || d.From != nil || len(d.Changed) != 1 {
+		t.Fatalf("diff from before the first version: %+v, %v", d, err)
+	}
+	ds, err := e.Forget(ctx, Policy{Last: 1}, nil, false)
+	if err != nil || len(ds) != 4 {
+		t.Fatalf("forget: %+v, %v", ds, err)
+	}
+	if _, err := e.Prune(ctx, false, nil); err != nil {
+		t.Fatalf("prune: %v", err)
+	}
+	if res, err := e.Check(ctx, nil); err != nil || len(res.Damage) != 0 {
+		t.Fatalf("check: %+v, %v", res, err)
+	}
+	dir := t.TempDir()
+	if _, err := e.Restore(ctx, RestoreRequest{Version: "c/d/t1/latest", Target: dir}, nil); err != nil {
+		t.Fatalf("restore: %v", err)
+	}
+	got, err := os.ReadFile(filepath.Join(dir, "data"))
+	if err != nil || string(got) != "second-t1" {
+		t.Fatalf("restored %q, %v; want the newest version's content", got, err)
 	}
 }

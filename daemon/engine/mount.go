@@ -35,11 +35,10 @@ func (e *Engine) Mount(ctx context.Context, req MountRequest) error {
 	if req.Refresh <= 0 {
 		req.Refresh = 10 * time.Second
 	}
-	st, err := e.open(ctx, index.Snapshot)
+	st, err := e.store(ctx)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
 	m, err := fs.Mount(ctx, req.Mountpoint, fs.FromStore(st), fs.Options{Debug: req.Debug, AllowOther: req.AllowOther})
 	if err != nil {
 		return err

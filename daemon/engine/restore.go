@@ -29,11 +29,10 @@ type RestoreProgress struct {
 // Restore writes a version (or a subtree or file of it) into a directory,
 // with raw names, modes, times, symlinks and (as root) owners.
 func (e *Engine) Restore(ctx context.Context, req RestoreRequest, progress func(RestoreProgress)) (Version, error) {
-	st, err := e.open(ctx, index.Snapshot)
+	st, err := e.store(ctx)
 	if err != nil {
 		return Version{}, err
 	}
-	defer st.Close()
 	v, err := st.ResolveVersion(ctx, req.Version)
 	if err != nil {
 		return Version{}, err
@@ -79,11 +78,10 @@ func (e *Engine) Load(ctx context.Context, req LoadRequest) (LoadResult, error) 
 	if kind.Loader == nil {
 		return LoadResult{}, badInput("source kind %s cannot load into a database", req.Kind)
 	}
-	st, err := e.open(ctx, index.Snapshot)
+	st, err := e.store(ctx)
 	if err != nil {
 		return LoadResult{}, err
 	}
-	defer st.Close()
 	v, err := resolveSpec(ctx, st, req.Spec)
 	if err != nil {
 		return LoadResult{}, err

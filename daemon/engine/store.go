@@ -11,11 +11,10 @@ import (
 // Versions lists the versions of every object under prefix (CLUSTER,
 // CLUSTER/DB or CLUSTER/DB/TABLE; "" for all), oldest first per object.
 func (e *Engine) Versions(ctx context.Context, prefix string) ([]Version, error) {
-	st, err := e.open(ctx, index.Snapshot)
+	st, err := e.store(ctx)
 	if err != nil {
 		return nil, err
 	}
-	defer st.Close()
 	vs, err := st.AllVersions(ctx)
 	if err != nil {
 		return nil, err
@@ -36,11 +35,10 @@ func (e *Engine) Forget(ctx context.Context, p Policy, objects []string, dryRun 
 	if p.Empty() {
 		return nil, badInput("forget: give at least one --keep-* rule (refusing to forget every version)")
 	}
-	st, err := e.open(ctx, index.Held)
+	st, err := e.store(ctx)
 	if err != nil {
 		return nil, err
 	}
-	defer st.Close()
 	var objs []index.ObjectRef
 	for _, a := range objects {
 		o, err := st.ResolveObject(ctx, a)
@@ -55,11 +53,10 @@ func (e *Engine) Forget(ctx context.Context, p Policy, objects []string, dryRun 
 // Prune deletes data that no version references. It waits while backups
 // run; waiting is told what it waits for.
 func (e *Engine) Prune(ctx context.Context, dryRun bool, waiting func(op string)) (PruneResult, error) {
-	st, err := e.open(ctx, index.Detached)
+	st, err := e.store(ctx)
 	if err != nil {
 		return PruneResult{}, err
 	}
-	defer st.Close()
 	return st.Prune(ctx, dryRun, waiting)
 }
 
@@ -73,11 +70,10 @@ type CheckProgress struct {
 // Check reads every pack and verifies every chunk; damage is in the
 // result, not the error.
 func (e *Engine) Check(ctx context.Context, progress func(CheckProgress)) (CheckResult, error) {
-	st, err := e.open(ctx, index.Snapshot)
+	st, err := e.store(ctx)
 	if err != nil {
 		return CheckResult{}, err
 	}
-	defer st.Close()
 	start := time.Now()
 	return st.Check(ctx, func(done, total int64) {
 		if progress != nil {
