@@ -12,23 +12,7 @@ import (
 )
 
 func restoreCommand() *cli.Command {
-	flags := []cli.Flag{
-		&cli.StringFlag{Name: "path", Usage: "restore only this file or directory of the version"},
-		&cli.BoolFlag{Name: "overwrite", Usage: "replace existing files in TARGET_DIR"},
-	}
-	// Each kind that can load into its database adds --to-<kind>.
-	var loaders []string
-	for _, k := range sources.Kinds() {
-		if k.Loader != nil {
-			loaders = append(loaders, k.Name)
-			flags = append(flags, &cli.StringFlag{Name: "to-" + k.Name, Usage: "load into this " + k.Name + " `URI` instead of writing files"})
-		}
-	}
-	flags = append(flags,
-		&cli.StringFlag{Name: "db", Usage: "target database name (default: the version's)"},
-		&cli.StringFlag{Name: "collection", Aliases: []string{"table"}, Usage: "target collection or table name (default: the version's)"},
-		&cli.BoolFlag{Name: "drop", Usage: "drop the target collection first instead of merging"},
-	)
+	flags, loaders := restoreFlags()
 	return &cli.Command{
 		Name:      "restore",
 		Usage:     "restore a version, a subtree or one file into a directory, or load a version into a database",
@@ -61,6 +45,26 @@ recreated.`,
 			return runRestore(c.Context, e, uiOf(c), engine.RestoreRequest{Version: c.Args().Get(0), Target: c.Args().Get(1), Path: c.String("path"), Overwrite: c.Bool("overwrite")})
 		},
 	}
+}
+
+// restoreFlags are restore's flags: each kind that can load into its
+// database adds --to-<kind>, listed in loaders.
+func restoreFlags() (flags []cli.Flag, loaders []string) {
+	flags = []cli.Flag{
+		&cli.StringFlag{Name: "path", Usage: "restore only this file or directory of the version"},
+		&cli.BoolFlag{Name: "overwrite", Usage: "replace existing files in TARGET_DIR"},
+	}
+	for _, k := range sources.Kinds() {
+		if k.Loader != nil {
+			loaders = append(loaders, k.Name)
+			flags = append(flags, &cli.StringFlag{Name: "to-" + k.Name, Usage: "load into this " + k.Name + " `URI` instead of writing files"})
+		}
+	}
+	return append(flags,
+		&cli.StringFlag{Name: "db", Usage: "target database name (default: the version's)"},
+		&cli.StringFlag{Name: "collection", Aliases: []string{"table"}, Usage: "target collection or table name (default: the version's)"},
+		&cli.BoolFlag{Name: "drop", Usage: "drop the target collection first instead of merging"},
+	), loaders
 }
 
 func runRestore(ctx context.Context, e *engine.Engine, u ui, req engine.RestoreRequest) error {
