@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/stratabackup/strata/backends"
+	"github.com/stratabackup/strata/index/catalog"
 	"github.com/stratabackup/strata/index/format"
 	"github.com/stratabackup/strata/index/lock"
 	"github.com/stratabackup/strata/sources"
@@ -87,8 +88,8 @@ func (s *Store) BeginBackup(ctx context.Context, op string, waiting func(string)
 		return nil, fmt.Errorf("lock store: %w", err)
 	}
 	known := newChunkSet()
-	err = s.withCatalog(ctx, func(c *catalog) error {
-		return c.eachChunk(func(id ID, loc format.BlobLoc) { known.m[id] = loc.Length })
+	err = s.withCatalog(ctx, func(c *catalog.Catalog) error {
+		return c.EachChunk(func(id ID, loc format.BlobLoc) { known.m[id] = loc.Length })
 	})
 	if err != nil {
 		held.Release()
@@ -171,13 +172,13 @@ func (r *BackupRun) finish(ctx context.Context, kind string, sess sources.Sessio
 func (s *Store) previousVersion(ctx context.Context, ref ObjectRef) (*Version, map[string]File, error) {
 	prev := map[string]File{}
 	var prevV *Version
-	err := s.withCatalog(ctx, func(c *catalog) error {
-		vs, err := c.versions(ref)
+	err := s.withCatalog(ctx, func(c *catalog.Catalog) error {
+		vs, err := c.Versions(ref)
 		if err != nil || len(vs) == 0 {
 			return err
 		}
 		prevV = &vs[len(vs)-1]
-		return c.eachFile(versionID(prevV.Name), func(f File) { prev[f.Path] = f })
+		return c.EachFile(*prevV, func(f File) { prev[f.Path] = f })
 	})
 	return prevV, prev, err
 }
@@ -240,13 +241,13 @@ func (p *prevVersion) Open(ctx context.Context, path string) (io.ReadCloser, err
 func (p *prevVersion) load() error {
 	p.once.Do(func() {
 		p.locs = map[ID]format.BlobLoc{}
-		p.err = p.s.withCatalog(p.ctx, func(c *catalog) error {
+		p.err = p.s.withCatalog(p.ctx, func(c *catalog.Catalog) error {
 			for _, f := range p.files {
 				for _, r := range f.Chunks {
 					if _, done := p.locs[r.ID]; done {
 						continue
 					}
-					loc, ok, err := c.chunk(r.ID)
+					loc, ok, err := c.Chunk(r.ID)
 					if err != nil {
 						return err
 					}
@@ -328,7 +329,7 @@ func (s *Store) commit(ctx context.Context, ref ObjectRef, kind string, obj sour
 	}
 	// The version is complete on the backend; the catalog is a cache that
 	// a later sync would fill in as well.
-	if err := s.withCatalog(ctx, func(c *catalog) error { return c.addVersion(name, m) }); err != nil {
+	if err := s.withCatalog(ctx, func(c *catalog.Catalog) error { return c.AddVersion(name, m) }); err != nil {
 		return Version{}, fmt.Errorf("version %s is stored, but recording it in the local catalog failed: %w", name, err)
 	}
 	return m.Version(name), nil

@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/stratabackup/strata/backends"
+	"github.com/stratabackup/strata/index/catalog"
 	"github.com/stratabackup/strata/index/format"
 )
 
@@ -39,7 +40,7 @@ func (s *Store) Check(ctx context.Context, progress func(packs, total int64)) (C
 	}
 	packs := map[string][]ID{}
 	locs := map[ID]format.BlobLoc{}
-	if err := cat.eachChunk(func(id ID, l format.BlobLoc) {
+	if err := cat.EachChunk(func(id ID, l format.BlobLoc) {
 		packs[format.PackName(l.Pack)] = append(packs[format.PackName(l.Pack)], id)
 		locs[id] = l
 	}); err != nil {
@@ -53,7 +54,7 @@ func (s *Store) Check(ctx context.Context, progress func(packs, total int64)) (C
 		names = append(names, name)
 	}
 	sort.Strings(names)
-	err = parallel(ctx, names, func(ctx context.Context, name string) error {
+	err = format.Parallel(ctx, names, func(ctx context.Context, name string) error {
 		data, err := format.ReadRange(ctx, s.be, name, 0, -1)
 		var problems map[ID]string
 		switch {
@@ -121,8 +122,8 @@ func checkPack(name string, data []byte, ids []ID, locs map[ID]format.BlobLoc) m
 
 // attribute finds, for every bad chunk and every chunk referenced but not
 // indexed (not in locs), the version files that need it.
-func (s *Store) attribute(ctx context.Context, cat *catalog, bad map[ID]string, locs map[ID]format.BlobLoc, res *CheckResult) error {
-	vs, err := cat.allVersions()
+func (s *Store) attribute(ctx context.Context, cat *catalog.Catalog, bad map[ID]string, locs map[ID]format.BlobLoc, res *CheckResult) error {
+	vs, err := cat.AllVersions()
 	if err != nil {
 		return fmt.Errorf("check: list versions: %w", err)
 	}

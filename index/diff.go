@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/stratabackup/strata/index/format"
 	"github.com/stratabackup/strata/sources"
 )
 
@@ -25,7 +26,7 @@ type virtualTree struct {
 func (d *virtualTree) readDir(dir string) []File {
 	var out []File
 	for p, f := range d.files {
-		if pd, _ := splitPath(p); pd == dir && p != "" {
+		if pd, _ := format.SplitPath(p); pd == dir && p != "" {
 			out = append(out, f)
 		}
 	}
@@ -160,7 +161,7 @@ func (s *Store) computeDiff(ctx context.Context, key string, from *Version, to V
 	if err != nil {
 		return diffValue{}, fmt.Errorf("diff: list %s: %w", to.Name, err)
 	}
-	res := &DiffResult{Version: to, tree: &virtualTree{files: map[string]File{"": {Entry: rootEntry(to)}}}}
+	res := &DiffResult{Version: to, tree: &virtualTree{files: map[string]File{"": {Entry: format.RootEntry(to)}}}}
 	res.Version.Name = key
 	differ, ok := s.opts.Differs[to.Kind]
 	if !ok || from == nil {
@@ -187,7 +188,7 @@ func fileDiff(a, b map[string]File, res *DiffResult) {
 			continue // a directory whose metadata changed shows only if it holds changes
 		}
 		res.tree.files[p] = f
-		for d, _ := splitPath(p); d != ""; d, _ = splitPath(d) {
+		for d, _ := format.SplitPath(p); d != ""; d, _ = format.SplitPath(d) {
 			if _, ok := res.tree.files[d]; ok {
 				break
 			}

@@ -47,7 +47,7 @@ const (
 )
 
 // Estimated heap bytes of the parts of a cached diff: a File value with
-// its map slot and the slice readDir builds, a chunk reference, a deleted
+// its map slot and the slice catalog.ReadDir builds, a chunk reference, a deleted
 // path's string header, and the fixed part of an entry.
 const (
 	fileOverhead    = 256

@@ -4,8 +4,9 @@
 // facade: backups, reads, diffs, restore, retention, prune and check.
 //
 // Sub-packages hold what can be read on its own: index/format the bytes on
-// the backend (store format below), index/lock the backend's lock objects.
-// They import nothing of index; index imports them.
+// the backend (the store format), index/catalog the Pebble catalog,
+// index/lock the backend's lock objects. They import nothing of index;
+// index imports them (and catalog imports format).
 //
 // # Crash safety
 //
@@ -16,7 +17,7 @@
 //
 // # Catalog
 //
-// The Pebble catalog (keys.go) caches indexes and manifests; the backend
+// The Pebble catalog (index/catalog, keys in its keys.go) caches indexes and manifests; the backend
 // is the truth and Rebuild recreates the catalog from it. Pebble allows one
 // process at a time: backups hold it only to load the chunk set and to
 // commit; reads (a mount) go to a private snapshot of the catalog (a

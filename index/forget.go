@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sort"
 	"time"
+
+	"github.com/stratabackup/strata/index/catalog"
 )
 
 // Policy says which versions of each object to keep; a version is kept if
@@ -80,7 +82,7 @@ func (s *Store) Forget(ctx context.Context, p Policy, objs []ObjectRef, dryRun b
 		return nil, fmt.Errorf("forget: no --keep-* rule given; refusing to forget every version")
 	}
 	var all []Decision
-	err := s.withCatalog(ctx, func(cat *catalog) error {
+	err := s.withCatalog(ctx, func(cat *catalog.Catalog) error {
 		var err error
 		all, err = decide(cat, p, objs)
 		return err
@@ -99,23 +101,23 @@ func (s *Store) Forget(ctx context.Context, p Policy, objs []ObjectRef, dryRun b
 	}
 	// Also after a failed delete: the versions already gone must go from
 	// the catalog too.
-	if serr := s.withCatalog(ctx, func(*catalog) error { return nil }); serr != nil && err == nil {
+	if serr := s.withCatalog(ctx, func(*catalog.Catalog) error { return nil }); serr != nil && err == nil {
 		err = fmt.Errorf("forget: drop forgotten versions from the catalog: %w", serr)
 	}
 	return all, err
 }
 
 // decide applies the policy to each of objs (every object if none).
-func decide(cat *catalog, p Policy, objs []ObjectRef) ([]Decision, error) {
+func decide(cat *catalog.Catalog, p Policy, objs []ObjectRef) ([]Decision, error) {
 	if len(objs) == 0 {
 		var err error
-		if objs, err = cat.objects(); err != nil {
+		if objs, err = cat.Objects(); err != nil {
 			return nil, fmt.Errorf("forget: list objects: %w", err)
 		}
 	}
 	var all []Decision
 	for _, o := range objs {
-		vs, err := cat.versions(o)
+		vs, err := cat.Versions(o)
 		if err != nil {
 			return nil, fmt.Errorf("forget: versions of %s: %w", o, err)
 		}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/stratabackup/strata/backends"
+	"github.com/stratabackup/strata/index/catalog"
 	"github.com/stratabackup/strata/index/format"
 	"github.com/stratabackup/strata/index/lock"
 )
@@ -45,7 +46,7 @@ func (s *Store) Prune(ctx context.Context, dryRun bool, waiting func(string)) (P
 	// add references), and only for the plan: packs are rewritten without
 	// it, so that mounts and refreshes of other processes go on.
 	var packs map[ID]*packUse
-	err = s.withCatalog(ctx, func(cat *catalog) error {
+	err = s.withCatalog(ctx, func(cat *catalog.Catalog) error {
 		var err error
 		packs, err = packUsage(cat)
 		return err
@@ -86,13 +87,13 @@ type packUse struct {
 
 // packUsage sorts every indexed chunk, pack by pack, into used (a file of
 // some version refers to it) and unused.
-func packUsage(cat *catalog) (map[ID]*packUse, error) {
+func packUsage(cat *catalog.Catalog) (map[ID]*packUse, error) {
 	used := map[ID]bool{}
-	if err := cat.eachReference(func(r ChunkRef) { used[r.ID] = true }); err != nil {
+	if err := cat.EachReference(func(r ChunkRef) { used[r.ID] = true }); err != nil {
 		return nil, err
 	}
 	packs := map[ID]*packUse{}
-	err := cat.eachChunk(func(id ID, l format.BlobLoc) {
+	err := cat.EachChunk(func(id ID, l format.BlobLoc) {
 		pu := packs[l.Pack]
 		if pu == nil {
 			pu = &packUse{}
@@ -179,7 +180,7 @@ func (s *Store) repack(ctx context.Context, pk *packer, id ID, used []format.Pac
 // locations, and only then deletes the dropped packs, so that this
 // process never reads a chunk from a pack already gone.
 func (s *Store) replaceIndexes(ctx context.Context, keep []format.IndexPack, drop []ID) error {
-	old, err := listNames(ctx, s.be, "indexes/")
+	old, err := format.ListNames(ctx, s.be, "indexes/")
 	if err != nil {
 		return err
 	}
@@ -195,7 +196,7 @@ func (s *Store) replaceIndexes(ctx context.Context, keep []format.IndexPack, dro
 			return fmt.Errorf("prune: delete old index %s: %w", name, err)
 		}
 	}
-	if err := s.withCatalog(ctx, func(*catalog) error { return nil }); err != nil {
+	if err := s.withCatalog(ctx, func(*catalog.Catalog) error { return nil }); err != nil {
 		return fmt.Errorf("prune: reload chunk locations: %w", err)
 	}
 	for _, id := range drop {

@@ -17,7 +17,7 @@ func (s *Store) Objects(ctx context.Context) ([]ObjectRef, error) {
 	if err != nil {
 		return nil, err
 	}
-	return cat.objects()
+	return cat.Objects()
 }
 
 // Versions lists an object's versions, oldest first.
@@ -26,7 +26,7 @@ func (s *Store) Versions(ctx context.Context, obj ObjectRef) ([]Version, error) 
 	if err != nil {
 		return nil, err
 	}
-	return cat.versions(obj)
+	return cat.Versions(obj)
 }
 
 // AllVersions lists every version of every object.
@@ -35,7 +35,7 @@ func (s *Store) AllVersions(ctx context.Context) ([]Version, error) {
 	if err != nil {
 		return nil, err
 	}
-	return cat.allVersions()
+	return cat.AllVersions()
 }
 
 // ReadDir lists the direct children of dir in v, sorted by raw name.
@@ -47,7 +47,7 @@ func (s *Store) ReadDir(ctx context.Context, v Version, dir string) ([]File, err
 	if err != nil {
 		return nil, err
 	}
-	return cat.readDir(v, dir)
+	return cat.ReadDir(v, dir)
 }
 
 // Lookup returns the entry at path in v ("" is the root).
@@ -59,7 +59,7 @@ func (s *Store) Lookup(ctx context.Context, v Version, path string) (File, error
 	if err != nil {
 		return File{}, err
 	}
-	return cat.lookup(v, path)
+	return cat.Lookup(v, path)
 }
 
 // Walk calls fn for every entry of v below dir ("" for all), depth first in

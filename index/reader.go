@@ -98,7 +98,7 @@ func (s *Store) loadChunk(ctx context.Context, id ID, locate locator) ([]byte, e
 			if err != nil {
 				return nil, err
 			}
-			locate = cat.chunk
+			locate = cat.Chunk
 		}
 		loc, ok, err := locate(id)
 		if err != nil {

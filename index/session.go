@@ -256,7 +256,7 @@ func (s *session) entries(dirDefaults sources.Entry) []File {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for p := range s.files {
-		for d, _ := splitPath(p); d != ""; d, _ = splitPath(d) {
+		for d, _ := format.SplitPath(p); d != ""; d, _ = format.SplitPath(d) {
 			if _, ok := s.files[d]; ok {
 				break
 			}

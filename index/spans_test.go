@@ -240,7 +240,7 @@ func TestSpansCompactSparseChunks(t *testing.T) {
 		if _, seen := fetched[c.ID]; seen {
 			continue
 		}
-		loc, ok, err := cat.chunk(c.ID)
+		loc, ok, err := cat.Chunk(c.ID)
 		if err != nil || !ok {
 			t.Fatalf("chunk %s: %v %v", c.ID, ok, err)
 		}

@@ -10,11 +10,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/cockroachdb/pebble"
-
 	"github.com/stratabackup/strata/backends"
+	"github.com/stratabackup/strata/index/catalog"
 	"github.com/stratabackup/strata/index/format"
-	"github.com/stratabackup/strata/index/lock"
 	"github.com/stratabackup/strata/sources"
 )
 
@@ -70,11 +68,11 @@ type Store struct {
 	// (Pebble would make a second one in this process wait anyway); held
 	// is the shared catalog, kept open in Held mode only.
 	sessMu sync.Mutex
-	held   *catalog
+	held   *catalog.Catalog
 	// reads is what every read asks: a view of snaps, the Store's current
 	// snapshot of the shared catalog.
-	reads *catalog
-	snaps *snapshots
+	reads *catalog.Catalog
+	snaps *catalog.Snapshots
 	cache *chunkCache
 	diffs *diffCache // computed @diff results, bounded (diffcache.go)
 	// fmtMu guards fmtUpgraded: this process moved the store to
@@ -113,8 +111,8 @@ func Open(ctx context.Context, be backends.Backend, opts Options) (*Store, error
 	s := &Store{be: be, cfg: cfg, opts: opts, log: opts.Logger, catDir: filepath.Join(opts.CacheDir, cfg.ID, "catalog")}
 	s.cache = newChunkCache(opts.ChunkCacheBytes)
 	s.diffs = newDiffCache(filepath.Dir(s.catDir), opts.DiffCacheBytes)
-	s.snaps = &snapshots{log: s.log}
-	s.reads = &catalog{view: s.snaps, dir: s.catDir + " (snapshot)"}
+	s.snaps = catalog.NewSnapshots(s.log)
+	s.reads = catalog.NewView(s.snaps, s.catDir+" (snapshot)")
 	if err := s.openCatalogs(ctx); err != nil {
 		return nil, err
 	}
@@ -125,9 +123,9 @@ func Open(ctx context.Context, be backends.Backend, opts Options) (*Store, error
 // Store is Detached, takes the first read snapshot now, so that a bad
 // catalog or backend fails Open rather than the first read.
 func (s *Store) openCatalogs(ctx context.Context) error {
-	removeStaleSnapshots(filepath.Dir(s.catDir))
+	catalog.RemoveStaleSnapshots(filepath.Dir(s.catDir))
 	if s.opts.Mode == Held {
-		c, err := openCatalog(ctx, s.catDir, s.log)
+		c, err := catalog.Open(ctx, s.catDir, s.log)
 		if err != nil {
 			return err
 		}
@@ -138,17 +136,17 @@ func (s *Store) openCatalogs(ctx context.Context) error {
 	}
 	if err := s.Refresh(ctx); err != nil {
 		if s.held != nil {
-			s.held.close()
+			s.held.Close()
 			s.held = nil
 		}
-		s.snaps.close()
+		s.snaps.Close()
 		return err
 	}
 	return nil
 }
 
 // withCatalog runs fn in a session with the shared catalog (see session).
-func (s *Store) withCatalog(ctx context.Context, fn func(*catalog) error) error {
+func (s *Store) withCatalog(ctx context.Context, fn func(*catalog.Catalog) error) error {
 	return s.session(ctx, false, fn)
 }
 
@@ -157,7 +155,7 @@ func (s *Store) withCatalog(ctx context.Context, fn func(*catalog) error) error 
 // Store's reads a new snapshot if anything changed; reads running
 // meanwhile finish on the old one.
 func (s *Store) Refresh(ctx context.Context) error {
-	return s.session(ctx, true, func(*catalog) error { return nil })
+	return s.session(ctx, true, func(*catalog.Catalog) error { return nil })
 }
 
 // session runs fn with the shared catalog, synced with the backend.
@@ -166,24 +164,24 @@ func (s *Store) Refresh(ctx context.Context) error {
 // of a session, if this Store reads (or snap asks), its read snapshot is
 // brought up to date with the shared catalog: this Store sees its own
 // commits, forgets and prunes at once.
-func (s *Store) session(ctx context.Context, snap bool, fn func(*catalog) error) error {
+func (s *Store) session(ctx context.Context, snap bool, fn func(*catalog.Catalog) error) error {
 	s.sessMu.Lock()
 	defer s.sessMu.Unlock()
 	c := s.held
 	if c == nil {
 		var err error
-		if c, err = openCatalog(ctx, s.catDir, s.log); err != nil {
+		if c, err = catalog.Open(ctx, s.catDir, s.log); err != nil {
 			return err
 		}
-		defer c.close()
+		defer c.Close()
 	}
-	if err := c.sync(ctx, s.be); err != nil {
+	if err := c.Sync(ctx, s.be); err != nil {
 		// Left half synced: the next session finishes the sync before
 		// any snapshot is taken.
 		return fmt.Errorf("sync catalog with %s: %w", s.be.Location(), err)
 	}
 	err := fn(c)
-	if active, _ := s.snaps.state(); snap || active {
+	if active, _ := s.snaps.State(); snap || active {
 		if serr := s.freshen(ctx, c); serr != nil && err == nil {
 			err = serr
 		}
@@ -194,10 +192,10 @@ func (s *Store) session(ctx context.Context, snap bool, fn func(*catalog) error)
 // freshen replaces the read snapshot by a copy of the shared catalog c,
 // unless it holds the same data already (the same generation): an idle
 // mount's periodic Refresh costs a sync with the backend, not a copy.
-func (s *Store) freshen(ctx context.Context, c *catalog) error {
-	if active, _ := s.snaps.state(); active {
-		cur, err := s.reads.generation()
-		shared, serr := c.generation()
+func (s *Store) freshen(ctx context.Context, c *catalog.Catalog) error {
+	if active, _ := s.snaps.State(); active {
+		cur, err := s.reads.Generation()
+		shared, serr := c.Generation()
 		if err == nil && serr == nil && bytes.Equal(cur, shared) {
 			return nil
 		}
@@ -205,25 +203,14 @@ func (s *Store) freshen(ctx context.Context, c *catalog) error {
 	return s.snapshot(ctx, c)
 }
 
-// snapshot copies the shared catalog c (a Pebble checkpoint: hard links)
-// into a private directory, opens the copy and makes it the one that reads
-// go to.
-func (s *Store) snapshot(ctx context.Context, c *catalog) error {
-	dir, err := os.MkdirTemp(filepath.Dir(s.catDir), fmt.Sprintf("snapshot-%d-", os.Getpid()))
+// snapshot copies the shared catalog c into a private directory and
+// makes the copy the one that reads go to.
+func (s *Store) snapshot(ctx context.Context, c *catalog.Catalog) error {
+	sn, err := c.Checkpoint(ctx, filepath.Dir(s.catDir), s.log)
 	if err != nil {
-		return fmt.Errorf("snapshot catalog: %w", err)
-	}
-	path := filepath.Join(dir, "catalog")
-	if err := c.db.Checkpoint(path, pebble.WithFlushedWAL()); err != nil {
-		os.RemoveAll(dir)
-		return fmt.Errorf("copy catalog %s to %s: %w", c.dir, path, err)
-	}
-	sc, err := openCatalog(ctx, path, s.log)
-	if err != nil {
-		os.RemoveAll(dir)
 		return err
 	}
-	return s.snaps.replace(&snapshot{cat: sc, dir: dir})
+	return s.snaps.Replace(sn)
 }
 
 // Close releases the catalog. Reads still running finish on their
@@ -234,10 +221,10 @@ func (s *Store) Close() error {
 	var err error
 	s.diffs.close()
 	if s.held != nil {
-		err = s.held.close()
+		err = s.held.Close()
 		s.held = nil
 	}
-	s.snaps.close()
+	s.snaps.Close()
 	return err
 }
 
@@ -249,25 +236,21 @@ func (s *Store) Backend() backends.Backend { return s.be }
 
 // catalog returns the catalog that reads ask (see readCatalog), for
 // callers without a context.
-func (s *Store) catalog() (*catalog, error) { return s.readCatalog(context.Background()) }
+func (s *Store) catalog() (*catalog.Catalog, error) { return s.readCatalog(context.Background()) }
 
 // readCatalog returns the catalog that reads ask: a view of the Store's
 // current snapshot. A Detached Store takes its first snapshot here.
-func (s *Store) readCatalog(ctx context.Context) (*catalog, error) {
-	active, closed := s.snaps.state()
+func (s *Store) readCatalog(ctx context.Context) (*catalog.Catalog, error) {
+	active, closed := s.snaps.State()
 	if closed {
-		return nil, fmt.Errorf("read catalog: %w", errStoreClosed)
+		return nil, fmt.Errorf("read catalog: %w", catalog.ErrClosed)
 	}
 	if !active {
-		if err := s.session(ctx, true, func(*catalog) error { return nil }); err != nil {
+		if err := s.session(ctx, true, func(*catalog.Catalog) error { return nil }); err != nil {
 			return nil, fmt.Errorf("take the first catalog snapshot: %w", err)
 		}
 	}
 	return s.reads, nil
-}
-
-func rootEntry(v Version) sources.Entry {
-	return sources.Entry{Type: sources.TypeDir, Mode: 0o755, ModTime: v.Time}
 }
 
 func nowUTC() time.Time { return time.Now().UTC() }
@@ -284,11 +267,11 @@ func Rebuild(ctx context.Context, be backends.Backend, opts Options) (*Store, er
 		opts.CacheDir = DefaultCacheDir()
 	}
 	dir := filepath.Join(opts.CacheDir, cfg.ID, "catalog")
-	c, err := openCatalog(ctx, dir, slog.Default()) // waits for other users, then holds it
+	c, err := catalog.Open(ctx, dir, slog.Default()) // waits for other users, then holds it
 	if err != nil {
 		return nil, err
 	}
-	c.close()
+	c.Close()
 	if err := os.RemoveAll(dir); err != nil {
 		return nil, fmt.Errorf("remove catalog %s: %w", dir, err)
 	}
@@ -298,21 +281,9 @@ func Rebuild(ctx context.Context, be backends.Backend, opts Options) (*Store, er
 	}
 	// A Detached Open leaves the catalog alone: fill it now, in one
 	// session, so that other processes get it back rebuilt.
-	if err := s.withCatalog(ctx, func(*catalog) error { return nil }); err != nil {
+	if err := s.withCatalog(ctx, func(*catalog.Catalog) error { return nil }); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("rebuild catalog %s: %w", dir, err)
 	}
 	return s, nil
-}
-
-// removeStaleSnapshots deletes private catalog copies left by processes
-// that died without Close (kill -9).
-func removeStaleSnapshots(dir string) {
-	old, _ := filepath.Glob(filepath.Join(dir, "snapshot-*-*"))
-	for _, d := range old {
-		var pid int
-		if _, err := fmt.Sscanf(filepath.Base(d), "snapshot-%d-", &pid); err == nil && pid > 0 && lock.ProcessGone(pid) {
-			os.RemoveAll(d)
-		}
-	}
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/stratabackup/strata/backends"
+	"github.com/stratabackup/strata/index/catalog"
 	"github.com/stratabackup/strata/sources"
 )
 
@@ -191,7 +192,7 @@ func TestReadsDuringRefresh(t *testing.T) {
 	if n := snapshotDirs(t, cache); n != 0 {
 		t.Fatalf("%d snapshot directories after Close", n)
 	}
-	if _, err := st.Versions(ctx, v.Object); !errors.Is(err, errStoreClosed) {
+	if _, err := st.Versions(ctx, v.Object); !errors.Is(err, catalog.ErrClosed) {
 		t.Fatalf("read after Close: %v, want errStoreClosed", err)
 	}
 }

@@ -1,4 +1,4 @@
-package index
+package catalog
 
 import (
 	"context"
@@ -9,7 +9,6 @@ import (
 	"os"
 	"sort"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -18,28 +17,28 @@ import (
 	"github.com/stratabackup/strata/index/format"
 )
 
-// catalog is the Pebble cache of the backend's indexes and manifests. It
+// Catalog is the Pebble cache of the backend's indexes and manifests. It
 // is the shared one in the cache directory (one process at a time), a
 // private snapshot of it, or a Store's view: a view has no database of its
 // own and lends each call the Store's snapshot current when the call
 // starts (see snapshots), so that a refresh can replace the snapshot
 // while reads go on.
-type catalog struct {
+type Catalog struct {
 	db   *pebble.DB // nil in a view
 	dir  string
-	view *snapshots
+	view *Snapshots
 }
 
 // catalogCacheBytes sizes Pebble's block cache. Pebble's default (8 MiB,
 // in shards of 2 MiB here) cannot hold the block of a large file record,
 // such as a MongoDB .bson with 100,000 extents (~8 MiB of JSON), and the
-// chunk keys that share that block were decompressed again on every
-// lookup (0.8 ms each in a test). Memory is used only as blocks are read.
+// Chunk keys that share that block were decompressed again on every
+// Lookup (0.8 ms each in a test). Memory is used only as blocks are read.
 const catalogCacheBytes = 128 << 20
 
-// openCatalog opens (creating) the Pebble database in dir. Pebble allows one
+// Open opens (creating) the Pebble database in dir. Pebble allows one
 // process at a time; others wait here, saying so once, until ctx ends.
-func openCatalog(ctx context.Context, dir string, log *slog.Logger) (*catalog, error) {
+func Open(ctx context.Context, dir string, log *slog.Logger) (*Catalog, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create catalog dir %s: %w", dir, err)
 	}
@@ -49,7 +48,7 @@ func openCatalog(ctx context.Context, dir string, log *slog.Logger) (*catalog, e
 		db, err := pebble.Open(dir, &pebble.Options{Logger: quietLogger{}, Cache: cache})
 		cache.Unref() // the DB holds its own reference
 		if err == nil {
-			return &catalog{db: db, dir: dir}, nil
+			return &Catalog{db: db, dir: dir}, nil
 		}
 		if !isLockHeld(err) {
 			return nil, fmt.Errorf("open catalog %s: %w (it is a cache: `strata index rebuild` recreates it)", dir, err)
@@ -66,12 +65,14 @@ func openCatalog(ctx context.Context, dir string, log *slog.Logger) (*catalog, e
 	}
 }
 
-func (c *catalog) close() error { return c.db.Close() }
+// Close closes the catalog's database (not a view's snapshots: see
+// Snapshots.Close).
+func (c *Catalog) Close() error { return c.db.Close() }
 
-// generation returns the catalog's generation (nil if never written): two
+// Generation returns the catalog's generation (nil if never written): two
 // catalogs with one generation, a snapshot and what it was copied from,
 // hold the same data.
-func (c *catalog) generation() ([]byte, error) {
+func (c *Catalog) Generation() ([]byte, error) {
 	g, _, err := c.get(genKey())
 	return g, err
 }
@@ -93,7 +94,7 @@ func (quietLogger) Fatalf(format string, args ...any) {
 
 // reader returns the database a read goes to, and what to call when the
 // read is done (a view's snapshot is closed only after its last reader).
-func (c *catalog) reader() (*pebble.DB, func(), error) {
+func (c *Catalog) reader() (*pebble.DB, func(), error) {
 	if c.view == nil {
 		return c.db, func() {}, nil
 	}
@@ -105,7 +106,7 @@ func (c *catalog) reader() (*pebble.DB, func(), error) {
 }
 
 // scan calls fn for every key with prefix p, in order.
-func (c *catalog) scan(p []byte, fn func(k, v []byte) error) error {
+func (c *Catalog) scan(p []byte, fn func(k, v []byte) error) error {
 	db, done, err := c.reader()
 	if err != nil {
 		return err
@@ -124,7 +125,7 @@ func (c *catalog) scan(p []byte, fn func(k, v []byte) error) error {
 	return it.Error()
 }
 
-func (c *catalog) get(k []byte) ([]byte, bool, error) {
+func (c *Catalog) get(k []byte) ([]byte, bool, error) {
 	db, done, err := c.reader()
 	if err != nil {
 		return nil, false, err
@@ -143,8 +144,8 @@ func (c *catalog) get(k []byte) ([]byte, bool, error) {
 }
 
 // write applies the batch that fill builds. A view is never written: its
-// snapshots are replaced, not updated, so a reader never sees a half sync.
-func (c *catalog) write(fill func(b *pebble.Batch) error) error {
+// Snapshots are replaced, not updated, so a reader never sees a half sync.
+func (c *Catalog) write(fill func(b *pebble.Batch) error) error {
 	if c.db == nil {
 		return fmt.Errorf("catalog view is read-only (internal error)")
 	}
@@ -162,8 +163,8 @@ func (c *catalog) write(fill func(b *pebble.Batch) error) error {
 	return nil
 }
 
-// chunk returns a chunk's location.
-func (c *catalog) chunk(id ID) (format.BlobLoc, bool, error) {
+// Chunk returns a chunk's location.
+func (c *Catalog) Chunk(id format.ID) (format.BlobLoc, bool, error) {
 	v, ok, err := c.get(chunkKey(id))
 	if err != nil || !ok {
 		return format.BlobLoc{}, ok, err
@@ -171,9 +172,9 @@ func (c *catalog) chunk(id ID) (format.BlobLoc, bool, error) {
 	return decodeLoc(v), true, nil
 }
 
-// versions returns an object's versions, oldest first.
-func (c *catalog) versions(o ObjectRef) ([]Version, error) {
-	var out []Version
+// Versions returns an object's versions, oldest first.
+func (c *Catalog) Versions(o format.ObjectRef) ([]format.Version, error) {
+	var out []format.Version
 	p := objectKeyPrefix(o)
 	err := c.scan(p, func(k, v []byte) error {
 		if !isVersionKeyIn(k, p) {
@@ -189,10 +190,10 @@ func (c *catalog) versions(o ObjectRef) ([]Version, error) {
 	return out, err
 }
 
-// allVersions returns every version of every object.
-func (c *catalog) allVersions() ([]Version, error) {
-	var out []Version
-	err := c.eachVersion(func(v Version) error {
+// AllVersions returns every version of every object.
+func (c *Catalog) AllVersions() ([]format.Version, error) {
+	var out []format.Version
+	err := c.eachVersion(func(v format.Version) error {
 		out = append(out, v)
 		return nil
 	})
@@ -201,7 +202,7 @@ func (c *catalog) allVersions() ([]Version, error) {
 
 // eachVersion calls fn with every version of every object, by object and
 // then time.
-func (c *catalog) eachVersion(fn func(Version) error) error {
+func (c *Catalog) eachVersion(fn func(format.Version) error) error {
 	return c.scan(kindPrefix(keyVersion), func(k, v []byte) error {
 		ver, err := decodeVersion(k, v)
 		if err != nil {
@@ -211,11 +212,11 @@ func (c *catalog) eachVersion(fn func(Version) error) error {
 	})
 }
 
-// objects lists every object with at least one version, sorted.
-func (c *catalog) objects() ([]ObjectRef, error) {
-	seen := map[ObjectRef]bool{}
-	var out []ObjectRef
-	err := c.eachVersion(func(v Version) error {
+// Objects lists every object with at least one version, sorted.
+func (c *Catalog) Objects() ([]format.ObjectRef, error) {
+	seen := map[format.ObjectRef]bool{}
+	var out []format.ObjectRef
+	err := c.eachVersion(func(v format.Version) error {
 		if !seen[v.Object] {
 			seen[v.Object] = true
 			out = append(out, v.Object)
@@ -226,17 +227,17 @@ func (c *catalog) objects() ([]ObjectRef, error) {
 	return out, err
 }
 
-func decodeVersion(k, v []byte) (Version, error) {
-	var ver Version
+func decodeVersion(k, v []byte) (format.Version, error) {
+	var ver format.Version
 	if err := json.Unmarshal(v, &ver); err != nil {
 		return ver, fmt.Errorf("catalog version %q: %w", k, err)
 	}
 	return ver, nil
 }
 
-// readDir lists a version directory's children, sorted by raw name.
-func (c *catalog) readDir(v Version, dir string) ([]File, error) {
-	var out []File
+// ReadDir lists a version directory's children, sorted by raw name.
+func (c *Catalog) ReadDir(v format.Version, dir string) ([]format.File, error) {
+	var out []format.File
 	err := c.scan(dirPrefix(versionID(v.Name), dir), func(k, val []byte) error {
 		_, name := fileFromKey(k)
 		f, err := decodeFileRecord(dir, name, val)
@@ -249,26 +250,26 @@ func (c *catalog) readDir(v Version, dir string) ([]File, error) {
 	return out, err
 }
 
-// lookup returns one entry of a version.
-func (c *catalog) lookup(v Version, path string) (File, error) {
+// Lookup returns one entry of a version.
+func (c *Catalog) Lookup(v format.Version, path string) (format.File, error) {
 	if path == "" {
-		return File{Entry: rootEntry(v)}, nil
+		return format.File{Entry: format.RootEntry(v)}, nil
 	}
-	dir, name := splitPath(path)
+	dir, name := format.SplitPath(path)
 	val, ok, err := c.get(fileKey(versionID(v.Name), dir, name))
 	if err != nil {
-		return File{}, err
+		return format.File{}, err
 	}
 	if !ok {
-		return File{}, fmt.Errorf("%s in %s: %w", path, v.Name, ErrNotFound)
+		return format.File{}, fmt.Errorf("%s in %s: %w", path, v.Name, format.ErrNotFound)
 	}
 	return decodeFileRecord(dir, name, val)
 }
 
-func decodeFileRecord(dir, name string, val []byte) (File, error) {
+func decodeFileRecord(dir, name string, val []byte) (format.File, error) {
 	var m format.FileRecord
 	if err := json.Unmarshal(val, &m); err != nil {
-		return File{}, err
+		return format.File{}, err
 	}
 	if dir == "" {
 		m.Path = format.RawString(name)
@@ -278,18 +279,18 @@ func decodeFileRecord(dir, name string, val []byte) (File, error) {
 	return m.File(), nil
 }
 
-// eachChunk calls fn with every chunk the catalog knows and where it is.
-func (c *catalog) eachChunk(fn func(ID, format.BlobLoc)) error {
+// EachChunk calls fn with every chunk the catalog knows and where it is.
+func (c *Catalog) EachChunk(fn func(format.ID, format.BlobLoc)) error {
 	return c.scan([]byte{keyChunk}, func(k, v []byte) error {
 		fn(chunkFromKey(k), decodeLoc(v))
 		return nil
 	})
 }
 
-// eachFile calls fn with every file record of a version, in key order
+// EachFile calls fn with every file record of a version, in key order
 // (directory, then name).
-func (c *catalog) eachFile(v vid, fn func(File)) error {
-	return c.scan(filesPrefix(v), func(k, val []byte) error {
+func (c *Catalog) EachFile(v format.Version, fn func(format.File)) error {
+	return c.scan(filesPrefix(versionID(v.Name)), func(k, val []byte) error {
 		dir, name := fileFromKey(k)
 		f, err := decodeFileRecord(dir, name, val)
 		if err != nil {
@@ -300,28 +301,28 @@ func (c *catalog) eachFile(v vid, fn func(File)) error {
 	})
 }
 
-// eachReference calls fn with every chunk reference of every file of
+// EachReference calls fn with every chunk reference of every file of
 // every version (a chunk shared by several files comes several times).
-func (c *catalog) eachReference(fn func(ChunkRef)) error {
+func (c *Catalog) EachReference(fn func(format.ChunkRef)) error {
 	return c.scan(kindPrefix(keyFile), func(k, v []byte) error {
 		var m format.FileRecord
 		if err := json.Unmarshal(v, &m); err != nil {
 			return fmt.Errorf("catalog file %q: %w", k, err)
 		}
 		for _, r := range m.Chunks {
-			fn(ChunkRef(r))
+			fn(format.ChunkRef(r))
 		}
 		return nil
 	})
 }
 
 // loadedIndexes returns the names of the index files loaded.
-func (c *catalog) loadedIndexes() (map[string]bool, error) { return c.loadedNames(keyIndex) }
+func (c *Catalog) loadedIndexes() (map[string]bool, error) { return c.loadedNames(keyIndex) }
 
 // loadedManifests returns the names of the manifests loaded.
-func (c *catalog) loadedManifests() (map[string]bool, error) { return c.loadedNames(keyManifest) }
+func (c *Catalog) loadedManifests() (map[string]bool, error) { return c.loadedNames(keyManifest) }
 
-func (c *catalog) loadedNames(kind byte) (map[string]bool, error) {
+func (c *Catalog) loadedNames(kind byte) (map[string]bool, error) {
 	out := map[string]bool{}
 	err := c.scan(kindPrefix(kind), func(k, _ []byte) error {
 		out[nameFromKey(k)] = true
@@ -331,7 +332,7 @@ func (c *catalog) loadedNames(kind byte) (map[string]bool, error) {
 }
 
 // addIndex records an index file's chunk locations and that it is loaded.
-func (c *catalog) addIndex(name string, idx format.IndexFile) error {
+func (c *Catalog) addIndex(name string, idx format.IndexFile) error {
 	return c.write(func(b *pebble.Batch) error {
 		for _, p := range idx.Packs {
 			for _, bl := range p.Blobs {
@@ -347,7 +348,7 @@ func (c *catalog) addIndex(name string, idx format.IndexFile) error {
 
 // forgetChunks drops every chunk location and loaded index, to be loaded
 // again from the backend's indexes (after a prune rewrote them).
-func (c *catalog) forgetChunks() error {
+func (c *Catalog) forgetChunks() error {
 	return c.write(func(b *pebble.Batch) error {
 		for _, kind := range []byte{keyChunk, keyIndex} {
 			p := kindPrefix(kind)
@@ -359,8 +360,8 @@ func (c *catalog) forgetChunks() error {
 	})
 }
 
-// addVersion writes a manifest's version and files into the catalog.
-func (c *catalog) addVersion(name string, m *format.Manifest) error {
+// AddVersion writes a manifest's version and files into the catalog.
+func (c *Catalog) AddVersion(name string, m *format.Manifest) error {
 	v := m.Version(name)
 	id := versionID(name)
 	vj, err := json.Marshal(v)
@@ -370,7 +371,7 @@ func (c *catalog) addVersion(name string, m *format.Manifest) error {
 	vk := versionKey(v.Object, v.Time)
 	return c.write(func(b *pebble.Batch) error {
 		for _, mf := range m.Files {
-			dir, base := splitPath(string(mf.Path))
+			dir, base := format.SplitPath(string(mf.Path))
 			mf.Path = ""
 			fj, err := json.Marshal(mf)
 			if err != nil {
@@ -388,7 +389,7 @@ func (c *catalog) addVersion(name string, m *format.Manifest) error {
 }
 
 // dropVersion removes a version and its files (its manifest is gone).
-func (c *catalog) dropVersion(name string) error {
+func (c *Catalog) dropVersion(name string) error {
 	val, ok, err := c.get(manifestKey(name))
 	if err != nil || !ok {
 		return err
@@ -406,91 +407,10 @@ func (c *catalog) dropVersion(name string) error {
 	})
 }
 
-// snapshots holds a Store's current read snapshot: a private copy of the
-// shared catalog. Each read borrows it for one catalog call; replace makes
-// a new one current without waiting for readers, and the old one is
-// closed (and its directory removed) when its last reader gives it back.
-type snapshots struct {
-	mu     sync.Mutex
-	cur    *snapshot
-	closed bool
-	log    *slog.Logger
-}
+// NewSnapshots returns a Store's snapshot holder, empty until the first
+// Replace.
+func NewSnapshots(log *slog.Logger) *Snapshots { return &Snapshots{log: log} }
 
-type snapshot struct {
-	cat  *catalog
-	dir  string // private directory holding it
-	refs int    // readers, plus one while current; guarded by snapshots.mu
-}
-
-// errStoreClosed is what reads of a closed Store get.
-var errStoreClosed = errors.New("store is closed")
-
-func (ss *snapshots) acquire() (*snapshot, error) {
-	ss.mu.Lock()
-	defer ss.mu.Unlock()
-	if ss.cur == nil {
-		if ss.closed {
-			return nil, fmt.Errorf("read catalog: %w", errStoreClosed)
-		}
-		return nil, errors.New("read catalog: no snapshot taken yet (internal error)")
-	}
-	ss.cur.refs++
-	return ss.cur, nil
-}
-
-func (ss *snapshots) release(sn *snapshot) {
-	ss.mu.Lock()
-	sn.refs--
-	last := sn.refs == 0
-	ss.mu.Unlock()
-	if !last {
-		return
-	}
-	if err := sn.cat.close(); err != nil {
-		ss.log.Warn("close catalog snapshot", "dir", sn.dir, "err", err)
-	}
-	if err := os.RemoveAll(sn.dir); err != nil {
-		ss.log.Warn("remove catalog snapshot", "dir", sn.dir, "err", err)
-	}
-}
-
-// replace makes sn the snapshot that reads get; after close it only
-// closes sn.
-func (ss *snapshots) replace(sn *snapshot) error {
-	ss.mu.Lock()
-	if ss.closed {
-		ss.mu.Unlock()
-		sn.refs = 1
-		ss.release(sn)
-		return fmt.Errorf("replace catalog snapshot: %w", errStoreClosed)
-	}
-	old := ss.cur
-	sn.refs = 1
-	ss.cur = sn
-	ss.mu.Unlock()
-	if old != nil {
-		ss.release(old)
-	}
-	return nil
-}
-
-// close drops the current snapshot (closed once its readers finish) and
-// refuses reads from now on.
-func (ss *snapshots) close() {
-	ss.mu.Lock()
-	old := ss.cur
-	ss.cur, ss.closed = nil, true
-	ss.mu.Unlock()
-	if old != nil {
-		ss.release(old)
-	}
-}
-
-// state reports whether reads have a snapshot, and whether the Store is
-// closed.
-func (ss *snapshots) state() (active, closed bool) {
-	ss.mu.Lock()
-	defer ss.mu.Unlock()
-	return ss.cur != nil, ss.closed
-}
+// NewView returns a catalog without a database of its own whose reads go
+// to the current snapshot of ss; name says which catalog in errors.
+func NewView(ss *Snapshots, name string) *Catalog { return &Catalog{view: ss, dir: name} }

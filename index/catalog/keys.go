@@ -1,4 +1,4 @@
-package index
+package catalog
 
 import (
 	"bytes"
@@ -15,7 +15,7 @@ import (
 // of the backend's indexes/ and versions/; nothing in it is the truth.
 //
 //	v <object prefix> <unix seconds, 8 bytes BE>  -> Version (JSON)
-//	f <vid, 8 bytes> <dir> 0x00 <name>            -> file record (JSON mfile without path)
+//	f <vid, 8 bytes> <dir> 0x00 <name>            -> file record (JSON format.FileRecord without path)
 //	c <chunk id, 32 bytes>                        -> BlobLoc (45 bytes)
 //	i <index name>                                -> "" (this index file is loaded)
 //	m <manifest name>                             -> vid, version key (this manifest is loaded)
@@ -46,7 +46,7 @@ func versionID(manifestName string) vid {
 	return v
 }
 
-func versionKey(o ObjectRef, t time.Time) []byte {
+func versionKey(o format.ObjectRef, t time.Time) []byte {
 	p := format.ObjectPrefix(o)
 	k := make([]byte, 0, 1+len(p)+8)
 	k = append(k, keyVersion)
@@ -54,7 +54,7 @@ func versionKey(o ObjectRef, t time.Time) []byte {
 	return binary.BigEndian.AppendUint64(k, uint64(t.Unix()))
 }
 
-func objectKeyPrefix(o ObjectRef) []byte {
+func objectKeyPrefix(o format.ObjectRef) []byte {
 	return append([]byte{keyVersion}, format.ObjectPrefix(o)...)
 }
 
@@ -71,7 +71,7 @@ func dirPrefix(v vid, dir string) []byte { return fileKey(v, dir, "") }
 
 func filesPrefix(v vid) []byte { return append([]byte{keyFile}, v[:]...) }
 
-func chunkKey(id ID) []byte { return append([]byte{keyChunk}, id[:]...) }
+func chunkKey(id format.ID) []byte { return append([]byte{keyChunk}, id[:]...) }
 
 func indexKey(name string) []byte { return append([]byte{keyIndex}, name...) }
 
@@ -144,19 +144,9 @@ func decodeLoc(b []byte) format.BlobLoc {
 	return l
 }
 
-// splitPath splits a version path into its directory and name.
-func splitPath(p string) (dir, name string) {
-	for i := len(p) - 1; i >= 0; i-- {
-		if p[i] == '/' {
-			return p[:i], p[i+1:]
-		}
-	}
-	return "", p
-}
-
 // chunkFromKey returns the chunk id of a chunk key.
-func chunkFromKey(k []byte) ID {
-	var id ID
+func chunkFromKey(k []byte) format.ID {
+	var id format.ID
 	copy(id[:], k[1:])
 	return id
 }
