@@ -6,7 +6,12 @@
 // Sub-packages hold what can be read on its own: index/format the bytes on
 // the backend (the store format), index/catalog the Pebble catalog,
 // index/lock the backend's lock objects. They import nothing of index;
-// index imports them (and catalog imports format).
+// index imports them (catalog imports format, and lock for its check of
+// dead processes). Here, by concern: backups in backup.go, session.go,
+// spans.go, chunkset.go and packer.go; reads in reader.go and query.go;
+// @diff in diff.go and diffcache.go; restore to disk in restore.go;
+// retention (the forget policy) in retention.go; prune.go; check.go; the
+// Store itself (open, sessions, snapshots, close) in store.go.
 //
 // # Crash safety
 //
@@ -17,10 +22,11 @@
 //
 // # Catalog
 //
-// The Pebble catalog (index/catalog, keys in its keys.go) caches indexes and manifests; the backend
-// is the truth and Rebuild recreates the catalog from it. Pebble allows one
-// process at a time: backups hold it only to load the chunk set and to
-// commit; reads (a mount) go to a private snapshot of the catalog (a
-// checkpoint), refreshed from the shared catalog after each sync: by
-// Refresh, and after each of the Store's own sessions.
+// The Pebble catalog (index/catalog; its key schema in keys.go there)
+// caches indexes and manifests; the backend is the truth and Rebuild
+// recreates the catalog from it. Pebble allows one process at a time:
+// backups hold it only to load the chunk set and to commit; reads (a
+// mount) go to a private snapshot of the catalog (a checkpoint), refreshed
+// from the shared catalog after each sync: by Refresh, and after each of
+// the Store's own sessions.
 package index
