@@ -407,10 +407,6 @@ func (c *Catalog) dropVersion(name string) error {
 	})
 }
 
-// NewSnapshots returns a Store's snapshot holder, empty until the first
-// Replace.
-func NewSnapshots(log *slog.Logger) *Snapshots { return &Snapshots{log: log} }
-
 // NewView returns a catalog without a database of its own whose reads go
 // to the current snapshot of ss; name says which catalog in errors.
 func NewView(ss *Snapshots, name string) *Catalog { return &Catalog{view: ss, dir: name} }

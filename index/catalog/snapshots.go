@@ -25,6 +25,10 @@ type Snapshots struct {
 	log    *slog.Logger
 }
 
+// NewSnapshots returns a Store's snapshot holder, empty until the first
+// Replace.
+func NewSnapshots(log *slog.Logger) *Snapshots { return &Snapshots{log: log} }
+
 // Snapshot is one private copy of the shared catalog (see Checkpoint).
 type Snapshot struct {
 	cat  *Catalog

@@ -1,0 +1,115 @@
+package catalog
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stratabackup/strata/index/format"
+	"github.com/stratabackup/strata/sources"
+)
+
+func addTestVersion(t *testing.T, c *Catalog, ref format.ObjectRef, at time.Time, paths ...string) format.Version {
+	t.Helper()
+	m := &format.Manifest{Format: format.FormatVersion, Time: at, Kind: "test",
+		Object: format.RawObject{Cluster: format.RawString(ref.Cluster), Database: format.RawString(ref.Database), Table: format.RawString(ref.Table)}}
+	for i, p := range paths {
+		var id format.ID
+		id[0] = byte(i + 1)
+		f := format.File{Entry: sources.Entry{Path: p, Type: sources.TypeFile, Mode: 0o644, ModTime: at, Size: 3}, Chunks: []format.ChunkRef{{ID: id, Size: 3}}}
+		m.Files = append(m.Files, format.ToFileRecord(f))
+	}
+	name := format.VersionName(ref, at)
+	if err := c.AddVersion(name, m); err != nil {
+		t.Fatal(err)
+	}
+	return m.Version(name)
+}
+
+// Versions of one object leave out a nested table's; files are found by
+// path and listed by directory; a dropped version takes its files along.
+func TestCatalogVersionsAndFiles(t *testing.T) {
+	ctx := context.Background()
+	c, err := Open(ctx, t.TempDir(), slog.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ref := format.ObjectRef{Cluster: "c", Database: "d", Table: "t"}
+	nested := format.ObjectRef{Cluster: "c", Database: "d", Table: "t/sub"}
+	t0 := time.Unix(1700000000, 0).UTC()
+	v := addTestVersion(t, c, ref, t0, "a", "dir/b", "dir/c")
+	addTestVersion(t, c, nested, t0, "x")
+	vs, err := c.Versions(ref)
+	if err != nil || len(vs) != 1 || vs[0].Name != v.Name {
+		t.Fatalf("versions of %s: %v (%v), want only %s", ref, vs, err, v.Name)
+	}
+	if objs, err := c.Objects(); err != nil || len(objs) != 2 {
+		t.Fatalf("objects: %v (%v), want 2", objs, err)
+	}
+	f, err := c.Lookup(v, "dir/b")
+	if err != nil || f.Path != "dir/b" || len(f.Chunks) != 1 || f.Chunks[0].ID[0] != 2 {
+		t.Fatalf("lookup dir/b: %+v (%v)", f, err)
+	}
+	if _, err := c.Lookup(v, "dir/none"); !errors.Is(err, format.ErrNotFound) {
+		t.Fatalf("lookup of a missing file: %v, want ErrNotFound", err)
+	}
+	fs, err := c.ReadDir(v, "dir")
+	if err != nil || len(fs) != 2 || fs[0].Path != "dir/b" || fs[1].Path != "dir/c" {
+		t.Fatalf("readdir dir: %v (%v)", fs, err)
+	}
+	gen, _ := c.Generation()
+	if err := c.dropVersion(v.Name); err != nil {
+		t.Fatal(err)
+	}
+	if g, _ := c.Generation(); string(g) == string(gen) {
+		t.Fatal("a write kept the catalog's generation")
+	}
+	n := 0
+	if err := c.EachFile(v, func(format.File) { n++ }); err != nil || n != 0 {
+		t.Fatalf("%d files (%v) left of a dropped version", n, err)
+	}
+	if vs, _ := c.Versions(ref); len(vs) != 0 {
+		t.Fatalf("dropped version still listed: %v", vs)
+	}
+}
+
+// A view reads the current snapshot; after Close it refuses reads.
+func TestViewReadsSnapshot(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	c, err := Open(ctx, filepath.Join(dir, "catalog"), slog.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ref := format.ObjectRef{Cluster: "c", Database: "d", Table: "t"}
+	v := addTestVersion(t, c, ref, time.Unix(1700000000, 0).UTC(), "a")
+	ss := NewSnapshots(slog.Default())
+	view := NewView(ss, "test view")
+	if _, err := view.Versions(ref); err == nil {
+		t.Fatal("a view read before any snapshot")
+	}
+	sn, err := c.Checkpoint(ctx, dir, slog.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ss.Replace(sn); err != nil {
+		t.Fatal(err)
+	}
+	addTestVersion(t, c, ref, time.Unix(1700000001, 0).UTC(), "a")
+	vs, err := view.Versions(ref)
+	if err != nil || len(vs) != 1 || vs[0].Name != v.Name {
+		t.Fatalf("view sees %v (%v), want the snapshot's one version", vs, err)
+	}
+	ss.Close()
+	if _, err := view.Versions(ref); !errors.Is(err, ErrClosed) {
+		t.Fatalf("read after Close: %v, want ErrClosed", err)
+	}
+	if old, _ := filepath.Glob(filepath.Join(dir, "snapshot-*")); len(old) != 0 {
+		t.Fatalf("snapshot directories left after Close: %v", old)
+	}
+}
