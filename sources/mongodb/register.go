@@ -11,7 +11,7 @@ import (
 
 func init() {
 	sources.Register(sources.Kind{
-		Name:  Kind,
+		Name:      Kind,
 		Usage:     "back up MongoDB collections in mongodump's layout",
 		UsageText: "strata backup mongodb --cluster NAME --uri mongodb://HOST:PORT/ [--only DB[/COLLECTION]]",
 		Description: `One version per collection: <coll>.bson (raw documents in _id order) and
