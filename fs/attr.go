@@ -53,7 +53,14 @@ func typeBits(t sources.EntryType) uint32 {
 // owner is who the mounted tree's entries belong to when they record no
 // owner of their own: the mounting user. It owns the levels above the
 // versions, and entries whose source has no owners (a MongoDB dump).
-type owner struct{ uid, gid uint32 }
+// Recorded owners are shown only when recorded is set (the mount runs as
+// root): the mount has no default_permissions, so a user who mounts a
+// backup of other people's files would otherwise be refused their 0700
+// directories by the permission check on the shown owner.
+type owner struct {
+	uid, gid uint32
+	recorded bool
+}
 
 // fill sets the attributes common to every node.
 func (o owner) fill(a *fuse.Attr, mode uint32, size int64, mtime time.Time) {
@@ -86,7 +93,7 @@ func (o owner) fillEntry(a *fuse.Attr, e sources.Entry) {
 // the recorded name's id on this machine, else the mounting user's.
 func (o owner) ids(eo *sources.Owner) (uid, gid uint32) {
 	uid, gid = o.uid, o.gid
-	if eo == nil {
+	if eo == nil || !o.recorded {
 		return uid, gid
 	}
 	if id, ok := shownID(eo.UID, eo.User, userIDs); ok {

@@ -54,7 +54,7 @@ func Mount(ctx context.Context, mountpoint string, cat Catalog, opts Options) (*
 	if err != nil {
 		return nil, fmt.Errorf("mount %s: %w", mountpoint, err)
 	}
-	t := newTree(cat, opts.Logger, owner{uid: uint32(os.Getuid()), gid: uint32(os.Getgid())})
+	t := newTree(cat, opts.Logger, owner{uid: uint32(os.Getuid()), gid: uint32(os.Getgid()), recorded: os.Geteuid() == 0})
 	root := &objDir{t: t}
 	fo := fuseOptions(opts, t.owner)
 	server, err := fuse.NewServer(negativeEntries{gofs.NewNodeFS(root, fo)}, abs, &fo.MountOptions)
