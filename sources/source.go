@@ -153,7 +153,9 @@ func (f ReporterFunc) Report(e Event) { f(e) }
 // Discard is a Reporter that drops every event.
 var Discard Reporter = ReporterFunc(func(Event) {})
 
-// Writer receives a version's entries. Its methods are safe for concurrent
+// Writer receives a version's entries. Paths are relative, without empty,
+// "." or ".." components; each is added once; directories and symlinks
+// have Size 0 and a symlink has a Target. Its methods are safe for concurrent
 // use so that a source can read files in parallel; entries may arrive in any
 // order, and directories need not be added before their children (missing
 // parent directories are created with mode 0755).
@@ -174,7 +176,9 @@ type Writer interface {
 	AddSpans(ctx context.Context, e Entry, next func() (Span, error)) error
 	// Keep records e with the content of the previous version's entry at
 	// e.Path, reading nothing. It fails if the previous version has no
-	// such file.
+	// such file; e.Size must be that file's size (the store takes the
+	// previous size; sourcetest's Writer reports a mismatch as the source
+	// bug it is).
 	Keep(ctx context.Context, e Entry) error
 	// Reporter takes the source's progress and warnings for this object.
 	Reporter
