@@ -115,6 +115,13 @@ func backupObjects(ctx context.Context, st *index.Store, src sources.Source, obj
 	var res BackupResult
 	for _, obj := range objs {
 		name := obj.String()
+		if ctx.Err() != nil { // cancelled: say so once per object, start nothing
+			r := ObjectResult{Object: name, Error: "not started: " + ctx.Err().Error()}
+			events(Event{Object: name, Done: &r})
+			res.Failed++
+			res.Objects = append(res.Objects, r)
+			continue
+		}
 		v, err := run.Backup(ctx, src.Kind(), sess, obj, index.BackupOptions{
 			Progress: func(p index.Progress) { events(Event{Object: name, Progress: &p}) },
 			Waiting:  func(op string) { events(Event{Object: name, Waiting: op}) },
