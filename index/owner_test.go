@@ -131,7 +131,7 @@ func TestOwnersAndAttrsRecorded(t *testing.T) {
 				t.Errorf("%q records %s", f.Path, j)
 			}
 		case "names":
-			if o, _ := json.Marshal(f.Owner); string(o) != `{"user":"hdfs","group":"supergroup"}` {
+			if o, _ := json.Marshal(f.Owner); string(o) != `[-1,-1,"hdfs","supergroup"]` {
 				t.Errorf("owner with unknown ids written as %s", o)
 			}
 		}
@@ -149,7 +149,7 @@ func TestOwnerRecordIsOptional(t *testing.T) {
 	if f := m.File(); f.Owner != nil || f.Attrs != nil {
 		t.Errorf("old record decoded to owner %+v attrs %v", f.Owner, f.Attrs)
 	}
-	if err := json.Unmarshal([]byte(`{"path":"a","owner":{},"attrs":[]}`), &m); err != nil {
+	if err := json.Unmarshal([]byte(`{"path":"a","owner":[],"attrs":[]}`), &m); err != nil {
 		t.Fatal(err)
 	}
 	if f := m.File(); !reflect.DeepEqual(f.Owner, &sources.Owner{UID: -1, GID: -1}) || f.Attrs != nil {

@@ -39,6 +39,11 @@ func (e *Engine) Mount(ctx context.Context, req MountRequest) error {
 	if err != nil {
 		return err
 	}
+	// The first read makes the store's catalog snapshot: pay for it here,
+	// not in the first `ls` of the mount.
+	if _, err := st.Objects(ctx); err != nil {
+		return err
+	}
 	m, err := fs.Mount(ctx, req.Mountpoint, fs.FromStore(st), fs.Options{Debug: req.Debug, AllowOther: req.AllowOther})
 	if err != nil {
 		return err

@@ -30,8 +30,9 @@
 // Extents are store format 2.
 //
 // A file record may also carry its owner and attributes (store format 3):
-// "owner": {"user", "group", "uid", "gid"}, each left out when the source
-// did not know it (names are raw bytes, {"b64": ...} when not UTF-8), and
+// "owner": [uid, gid] or [uid, gid, "user", "group"], -1 for an id and ""
+// for a name the source did not know (names are raw bytes, {"b64": ...}
+// when not UTF-8), and
 // "attrs": [[key, value], ...] sorted by key, keys namespaced by the
 // source ("hdfs.replication", "xattr.user.comment"), both raw bytes.
 // Entries without them (format 1 and 2 records, MongoDB files) leave the

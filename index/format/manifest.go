@@ -49,16 +49,87 @@ type FileRecord struct {
 	Chunks      chunkList `json:"chunks,omitempty"`
 }
 
-// mowner is an entry's owner (store format 3). Names are raw bytes (a
-// posix user name need not be UTF-8); an id the source did not know
-// (sources.Owner's -1) is left out rather than written as -1, and so is an
-// unknown name, so a version from a source without names costs
-// {"uid":n,"gid":n} per entry.
+// mowner is an entry's owner (store format 3), recorded compactly as
+// [uid, gid] or [uid, gid, "user", "group"], -1 for an id the source did
+// not know: every entry of a posix version carries one, and a catalog
+// listing decodes one per entry, so an object with named fields cost a
+// measurable share of a cold `ls -lR`. Names are raw bytes (a posix user
+// name need not be UTF-8), written as RawString.
 type mowner struct {
-	User  RawString `json:"user,omitempty"`
-	Group RawString `json:"group,omitempty"`
-	UID   *int64    `json:"uid,omitempty"`
-	GID   *int64    `json:"gid,omitempty"`
+	User, Group RawString
+	UID, GID    int64
+}
+
+func (m mowner) MarshalJSON() ([]byte, error) {
+	b := append(strconv.AppendInt([]byte{'['}, m.UID, 10), ',')
+	b = strconv.AppendInt(b, m.GID, 10)
+	if m.User != "" || m.Group != "" {
+		for _, name := range []RawString{m.User, m.Group} {
+			j, err := name.MarshalJSON()
+			if err != nil {
+				return nil, err
+			}
+			b = append(append(b, ','), j...)
+		}
+	}
+	return append(b, ']'), nil
+}
+
+func (m *mowner) UnmarshalJSON(b []byte) error {
+	*m = mowner{UID: -1, GID: -1}
+	if m.parseFast(b) {
+		return nil
+	}
+	var parts []json.RawMessage
+	if err := json.Unmarshal(b, &parts); err != nil || (len(parts) != 0 && len(parts) != 2 && len(parts) != 4) {
+		return fmt.Errorf("bad owner %.60s: want [uid, gid] or [uid, gid, \"user\", \"group\"]", b)
+	}
+	if len(parts) == 0 {
+		return nil
+	}
+	if json.Unmarshal(parts[0], &m.UID) != nil || json.Unmarshal(parts[1], &m.GID) != nil {
+		return fmt.Errorf("bad owner %.60s: ids must be integers", b)
+	}
+	if len(parts) == 4 {
+		if err := m.User.UnmarshalJSON(parts[2]); err != nil {
+			return fmt.Errorf("bad owner %.60s: %w", b, err)
+		}
+		return m.Group.UnmarshalJSON(parts[3])
+	}
+	return nil
+}
+
+// parseFast reads [uid,gid] and [uid,gid,"user","group"] as MarshalJSON
+// writes them for names without escapes; anything else is left to the
+// general path.
+func (m *mowner) parseFast(b []byte) bool {
+	if len(b) < 5 || b[0] != '[' || b[len(b)-1] != ']' || bytes.IndexByte(b, '\\') >= 0 || bytes.IndexByte(b, '{') >= 0 {
+		return false
+	}
+	ids, names, hasNames := bytes.Cut(b[1:len(b)-1], []byte{',', '"'})
+	uid, gid, ok := bytes.Cut(ids, []byte{','})
+	if !ok {
+		return false
+	}
+	var err1, err2 error
+	m.UID, err1 = strconv.ParseInt(string(uid), 10, 64)
+	m.GID, err2 = strconv.ParseInt(string(gid), 10, 64)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	if !hasNames {
+		return true
+	}
+	user, group, ok := bytes.Cut(names, []byte(`","`))
+	if !ok || len(group) == 0 || group[len(group)-1] != '"' {
+		return false
+	}
+	group = group[:len(group)-1]
+	if bytes.IndexByte(user, '"') >= 0 || bytes.IndexByte(group, '"') >= 0 {
+		return false
+	}
+	m.User, m.Group = RawString(user), RawString(group)
+	return true
 }
 
 // rawAttrs are an entry's attributes (store format 3) as a list of
@@ -102,12 +173,7 @@ func ownerToM(o *sources.Owner) *mowner {
 	if o == nil {
 		return nil
 	}
-	id := func(n int64) *int64 {
-		if n < 0 {
-			return nil
-		}
-		return &n
-	}
+	id := func(n int64) int64 { return max(n, -1) }
 	return &mowner{User: RawString(o.User), Group: RawString(o.Group), UID: id(o.UID), GID: id(o.GID)}
 }
 
@@ -117,13 +183,7 @@ func (m *mowner) owner() *sources.Owner {
 	if m == nil {
 		return nil
 	}
-	id := func(p *int64) int64 {
-		if p == nil {
-			return -1
-		}
-		return *p
-	}
-	return &sources.Owner{User: string(m.User), Group: string(m.Group), UID: id(m.UID), GID: id(m.GID)}
+	return &sources.Owner{User: string(m.User), Group: string(m.Group), UID: m.UID, GID: m.GID}
 }
 
 // chunkRec is a ChunkRef as ["hex id", size] or, for an extent that does

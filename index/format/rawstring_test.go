@@ -19,3 +19,31 @@ func TestRawStringRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// TestOwnerRoundTrip covers the owner's fast and general decoding paths.
+func TestOwnerRoundTrip(t *testing.T) {
+	for _, o := range []mowner{
+		{UID: 0, GID: 0},
+		{UID: 1234, GID: 5678, User: "alice", Group: "staff"},
+		{UID: -1, GID: -1, User: "hdfs", Group: "supergroup"},
+		{UID: 7, GID: -1, User: "", Group: "grp"},
+		{UID: 7, GID: 8, User: "usr", Group: ""},
+		{UID: 1, GID: 2, User: `we"ird`, Group: `a","b`},
+		{UID: 1, GID: 2, User: "\xff\xfe", Group: "日本"},
+	} {
+		b, err := json.Marshal(o)
+		if err != nil {
+			t.Fatalf("marshal %+v: %v", o, err)
+		}
+		var got mowner
+		if err := json.Unmarshal(b, &got); err != nil || got != o {
+			t.Errorf("round trip of %+v via %s: got %+v, %v", o, b, got, err)
+		}
+	}
+	for _, bad := range []string{`[1]`, `[1,2,"a"]`, `["x",2]`, `{"uid":1}`} {
+		var m mowner
+		if err := json.Unmarshal([]byte(bad), &m); err == nil {
+			t.Errorf("owner %s accepted as %+v", bad, m)
+		}
+	}
+}
