@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/urfave/cli/v2"
 
@@ -49,13 +50,22 @@ func backupKindCommand(k sources.Kind) *cli.Command {
 				return err
 			}
 			defer e.Close()
-			return runBackup(c.Context, e, uiOf(c), engine.BackupRequest{Kind: k.Name, Config: kindConfig(c, k)})
+			cfg, err := kindConfig(c, k)
+			if err != nil {
+				return err
+			}
+			return runBackup(c.Context, e, uiOf(c), engine.BackupRequest{Kind: k.Name, Config: cfg})
 		},
 	}
 }
 
-// kindConfig collects a kind's settings from its flags and arguments.
-func kindConfig(c *cli.Context, k sources.Kind) sources.Config {
+// kindConfig collects a kind's settings from its flags and arguments;
+// arguments to a kind that takes none are an error, not ignored (they
+// would otherwise widen the backup to everything the source discovers).
+func kindConfig(c *cli.Context, k sources.Kind) (sources.Config, error) {
+	if c.NArg() > 0 && !slices.ContainsFunc(k.Options, func(o sources.Option) bool { return o.Positional }) {
+		return sources.Config{}, cli.Exit(fmt.Sprintf("backup %s: unexpected argument %q (use --only DB/TABLE to pick objects)", k.Name, c.Args().First()), exitUsage)
+	}
 	cfg := sources.NewConfig()
 	cfg.Set(sources.OptCluster, c.String(sources.OptCluster))
 	if only := c.StringSlice(sources.OptOnly); len(only) > 0 {
@@ -75,7 +85,7 @@ func kindConfig(c *cli.Context, k sources.Kind) sources.Config {
 			cfg.Set(o.Name, c.String(o.Name))
 		}
 	}
-	return cfg
+	return cfg, nil
 }
 
 func runBackup(ctx context.Context, e *engine.Engine, u ui, req engine.BackupRequest) error {

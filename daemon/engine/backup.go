@@ -87,7 +87,7 @@ func (e *Engine) discover(ctx context.Context, req BackupRequest) (sources.Sourc
 	}
 	objs, err := src.Discover(ctx)
 	if err == nil {
-		objs = FilterObjects(objs, only)
+		objs = filterObjects(objs, only)
 		if len(objs) == 0 {
 			err = fmt.Errorf("nothing to back up: the source has no objects matching --only")
 		}
@@ -114,30 +114,32 @@ func backupObjects(ctx context.Context, st *index.Store, src sources.Source, obj
 	defer sess.Close()
 	var res BackupResult
 	for _, obj := range objs {
-		name := obj.String()
-		if ctx.Err() != nil { // cancelled: say so once per object, start nothing
-			r := ObjectResult{Object: name, Error: "not started: " + ctx.Err().Error()}
-			events(Event{Object: name, Done: &r})
+		r := backupOne(ctx, run, sess, src.Kind(), obj, events)
+		if r.Error != "" {
 			res.Failed++
-			res.Objects = append(res.Objects, r)
-			continue
 		}
-		v, err := run.Backup(ctx, src.Kind(), sess, obj, index.BackupOptions{
-			Progress: func(p index.Progress) { events(Event{Object: name, Progress: &p}) },
-			Waiting:  func(op string) { events(Event{Object: name, Waiting: op}) },
-			Events:   func(ev sources.Event) { events(Event{Object: name, Source: &ev}) },
-		})
-		r := ObjectResult{Object: name}
-		if err != nil {
-			res.Failed++
-			r.Error = err.Error()
-		} else {
-			r.Version = &v
-		}
-		events(Event{Object: name, Done: &r})
+		events(Event{Object: r.Object, Done: &r})
 		res.Objects = append(res.Objects, r)
 	}
 	return res, nil
+}
+
+// backupOne backs up one object of the run; once the run is cancelled it
+// starts nothing and says so.
+func backupOne(ctx context.Context, run *index.BackupRun, sess sources.Session, kind string, obj sources.Object, events func(Event)) ObjectResult {
+	name := obj.String()
+	if ctx.Err() != nil {
+		return ObjectResult{Object: name, Error: "not started: " + ctx.Err().Error()}
+	}
+	v, err := run.Backup(ctx, kind, sess, obj, index.BackupOptions{
+		Progress: func(p index.Progress) { events(Event{Object: name, Progress: &p}) },
+		Waiting:  func(op string) { events(Event{Object: name, Waiting: op}) },
+		Events:   func(ev sources.Event) { events(Event{Object: name, Source: &ev}) },
+	})
+	if err != nil {
+		return ObjectResult{Object: name, Error: err.Error()}
+	}
+	return ObjectResult{Object: name, Version: &v}
 }
 
 // runName is the store lock's name for a run: what waiting processes see.
@@ -162,9 +164,9 @@ func checkPatterns(patterns []string) error {
 	return nil
 }
 
-// FilterObjects keeps objects matching any DB[/TABLE] shell pattern; no
+// filterObjects keeps objects matching any DB[/TABLE] shell pattern; no
 // patterns keep everything. Patterns must have passed checkPatterns.
-func FilterObjects(objs []sources.Object, patterns []string) []sources.Object {
+func filterObjects(objs []sources.Object, patterns []string) []sources.Object {
 	if len(patterns) == 0 {
 		return objs
 	}
