@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"github.com/stratabackup/strata/index"
@@ -32,20 +33,11 @@ func (e *Engine) Diff(ctx context.Context, object, rng string) (DiffResult, erro
 	if err != nil {
 		return DiffResult{}, err
 	}
-	to, err := st.ResolveVersion(ctx, object+"/"+t2)
+	from, to, d, err := diffRange(ctx, st, object, t1, t2)
 	if err != nil {
 		return DiffResult{}, err
 	}
-	res := DiffResult{To: to, Changed: []string{}}
-	if f, err := st.ResolveVersion(ctx, object+"/"+t1); err == nil {
-		res.From = &f
-	} else if _, perr := index.ParseTime(t1); perr != nil && t1 != "latest" {
-		return DiffResult{}, err
-	}
-	d, err := st.Diff(ctx, res.From, to)
-	if err != nil {
-		return DiffResult{}, err
-	}
+	res := DiffResult{From: from, To: to, Changed: []string{}}
 	err = st.Walk(ctx, d.Version, "", func(f index.File) error {
 		if f.Type != sources.TypeDir {
 			res.Changed = append(res.Changed, f.Path)
@@ -57,4 +49,24 @@ func (e *Engine) Diff(ctx context.Context, object, rng string) (DiffResult, erro
 		res.Deleted = []string{}
 	}
 	return res, err
+}
+
+// diffRange resolves T1..T2 of object (CLUSTER/DB/TABLE) to the newest
+// versions at or before each and computes the @diff between them. T1
+// before the object's first version means "from nothing": from is nil and
+// everything in to counts as added.
+func diffRange(ctx context.Context, st *index.Store, object, t1, t2 string) (from *Version, to Version, d index.DiffResult, err error) {
+	if to, err = st.ResolveVersion(ctx, object+"/"+t2); err != nil {
+		return nil, to, d, err
+	}
+	if f, ferr := st.ResolveVersion(ctx, object+"/"+t1); ferr == nil {
+		from = &f
+	} else if _, perr := index.ParseTime(t1); perr != nil && t1 != "latest" {
+		return nil, to, d, ferr
+	}
+	d, err = st.Diff(ctx, from, to)
+	if err != nil {
+		return nil, to, d, fmt.Errorf("diff %s %s..%s: %w", object, t1, t2, err)
+	}
+	return from, to, d, nil
 }

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"fmt"
 	"strings"
 
 	"github.com/stratabackup/strata/index"
@@ -98,7 +97,8 @@ func (e *Engine) Load(ctx context.Context, req LoadRequest) (LoadResult, error) 
 }
 
 // resolveSpec finds CLUSTER/DB/TABLE/<time|latest>, or computes the
-// @diff of CLUSTER/DB/TABLE/T1..T2 as a virtual version.
+// @diff of CLUSTER/DB/TABLE/T1..T2 as a virtual version (T1 before the
+// first version: the whole T2 version, as `strata diff` counts it).
 func resolveSpec(ctx context.Context, st *index.Store, spec string) (Version, error) {
 	i := strings.LastIndexByte(spec, '/')
 	if i < 0 {
@@ -108,21 +108,9 @@ func resolveSpec(ctx context.Context, st *index.Store, spec string) (Version, er
 	if !isDiff {
 		return st.ResolveVersion(ctx, spec)
 	}
-	obj, err := st.ResolveObject(ctx, spec[:i])
+	_, _, d, err := diffRange(ctx, st, spec[:i], t1, t2)
 	if err != nil {
 		return Version{}, err
-	}
-	from, err := st.ResolveVersion(ctx, spec[:i]+"/"+t1)
-	if err != nil {
-		return Version{}, err
-	}
-	to, err := st.ResolveVersion(ctx, obj.String()+"/"+t2)
-	if err != nil {
-		return Version{}, err
-	}
-	d, err := st.Diff(ctx, &from, to)
-	if err != nil {
-		return Version{}, fmt.Errorf("diff %s: %w", spec, err)
 	}
 	return d.Version, nil
 }
