@@ -328,8 +328,11 @@ func (s *Store) commit(ctx context.Context, ref ObjectRef, kind string, obj sour
 		return Version{}, err
 	}
 	// The version is complete on the backend; the catalog is a cache that
-	// a later sync would fill in as well.
-	if err := s.withCatalog(ctx, func(c *catalog.Catalog) error { return c.AddVersion(name, m) }); err != nil {
+	// a later sync would fill in as well. Recorded before the session's
+	// sync, it is not read back from the backend (the sync loads only the
+	// run's index file).
+	record := func(c *catalog.Catalog) error { return c.AddVersion(name, m) }
+	if err := s.session(ctx, false, record, nil); err != nil {
 		return Version{}, fmt.Errorf("version %s is stored, but recording it in the local catalog failed: %w", name, err)
 	}
 	return m.Version(name), nil

@@ -147,7 +147,7 @@ func (s *Store) openCatalogs(ctx context.Context) error {
 
 // withCatalog runs fn in a session with the shared catalog (see session).
 func (s *Store) withCatalog(ctx context.Context, fn func(*catalog.Catalog) error) error {
-	return s.session(ctx, false, fn)
+	return s.session(ctx, false, nil, fn)
 }
 
 // Refresh loads versions and indexes written since the catalog was last
@@ -155,16 +155,18 @@ func (s *Store) withCatalog(ctx context.Context, fn func(*catalog.Catalog) error
 // Store's reads a new snapshot if anything changed; reads running
 // meanwhile finish on the old one.
 func (s *Store) Refresh(ctx context.Context) error {
-	return s.session(ctx, true, func(*catalog.Catalog) error { return nil })
+	return s.session(ctx, true, nil, nil)
 }
 
-// session runs fn with the shared catalog, synced with the backend.
+// session runs fn (if any) with the shared catalog, synced with the
+// backend. record (if any) runs before the sync: what this Store wrote to
+// the backend and records itself, so that the sync does not read it back.
 // Outside Held mode the catalog is opened just for the session, so that
 // other processes (backups, mounts, prunes) use it in between. At the end
 // of a session, if this Store reads (or snap asks), its read snapshot is
 // brought up to date with the shared catalog: this Store sees its own
 // commits, forgets and prunes at once.
-func (s *Store) session(ctx context.Context, snap bool, fn func(*catalog.Catalog) error) error {
+func (s *Store) session(ctx context.Context, snap bool, record, fn func(*catalog.Catalog) error) error {
 	s.sessMu.Lock()
 	defer s.sessMu.Unlock()
 	c := s.held
@@ -175,12 +177,20 @@ func (s *Store) session(ctx context.Context, snap bool, fn func(*catalog.Catalog
 		}
 		defer c.Close()
 	}
+	if record != nil {
+		if err := record(c); err != nil {
+			return err
+		}
+	}
 	if err := c.Sync(ctx, s.be); err != nil {
 		// Left half synced: the next session finishes the sync before
 		// any snapshot is taken.
 		return fmt.Errorf("sync catalog with %s: %w", s.be.Location(), err)
 	}
-	err := fn(c)
+	var err error
+	if fn != nil {
+		err = fn(c)
+	}
 	if active, _ := s.snaps.State(); snap || active {
 		if serr := s.freshen(ctx, c); serr != nil && err == nil {
 			err = serr
@@ -246,7 +256,7 @@ func (s *Store) readCatalog(ctx context.Context) (*catalog.Catalog, error) {
 		return nil, fmt.Errorf("read catalog: %w", catalog.ErrClosed)
 	}
 	if !active {
-		if err := s.session(ctx, true, func(*catalog.Catalog) error { return nil }); err != nil {
+		if err := s.Refresh(ctx); err != nil {
 			return nil, fmt.Errorf("take the first catalog snapshot: %w", err)
 		}
 	}

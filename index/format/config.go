@@ -100,7 +100,7 @@ func LoadConfig(ctx context.Context, be backends.Backend) (Config, error) {
 	return cfg, nil
 }
 
-// RandomID names a new object (index files): 16 random bytes in hex.
+// RandomID names a new object (index files, locks): 16 random bytes in hex.
 func RandomID() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:])

@@ -4,7 +4,7 @@
 // commit lock for its object ("commit <object>"), so that two hosts never
 // pick the same version name.
 //
-// It is separate from index because it depends on nothing but the backend:
-// the rules of who waits for whom can be read (and tested) without the
-// store, its catalog or its format.
+// It is separate from index because it depends on nothing but the backend
+// (and index/format's object naming and reading): the rules of who waits
+// for whom can be read (and tested) without the store or its catalog.
 package lock

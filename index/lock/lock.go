@@ -2,12 +2,9 @@ package lock
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	mrand "math/rand/v2"
 	"os"
 	"slices"
@@ -15,6 +12,7 @@ import (
 	"time"
 
 	"github.com/stratabackup/strata/backends"
+	"github.com/stratabackup/strata/index/format"
 )
 
 // Locks live on the backend as locks/<id>. A backup holds a shared lock for
@@ -73,7 +71,7 @@ func writeLock(ctx context.Context, be backends.Backend, name string, info Info)
 func acquireLock(ctx context.Context, be backends.Backend, op string, exclusive bool) (*Held, error) {
 	host, _ := os.Hostname()
 	info := Info{Exclusive: exclusive, Op: op, Host: host, PID: os.Getpid()}
-	l := &Held{be: be, name: "locks/" + randomID(), stop: make(chan struct{}), done: make(chan struct{})}
+	l := &Held{be: be, name: "locks/" + format.RandomID(), stop: make(chan struct{}), done: make(chan struct{})}
 	if err := writeLock(ctx, be, l.name, info); err != nil {
 		return nil, fmt.Errorf("write lock %s: %w", l.name, err)
 	}
@@ -108,7 +106,7 @@ func otherLocks(ctx context.Context, be backends.Backend, own string) ([]Info, e
 		if oi.Name == own {
 			return nil
 		}
-		data, err := readAll(ctx, be, oi.Name)
+		data, err := format.ReadRange(ctx, be, oi.Name, 0, -1)
 		if errors.Is(err, backends.ErrNotFound) {
 			return nil
 		}
@@ -230,25 +228,4 @@ func pause(ctx context.Context, d time.Duration) error {
 	case <-time.After(d):
 		return nil
 	}
-}
-
-// readAll reads a whole object.
-func readAll(ctx context.Context, be backends.Backend, name string) ([]byte, error) {
-	rc, err := be.Get(ctx, name, 0, -1)
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", name, err)
-	}
-	defer rc.Close()
-	data, err := io.ReadAll(rc)
-	if err != nil {
-		return nil, fmt.Errorf("read %s at 0: %w", name, err)
-	}
-	return data, nil
-}
-
-// randomID names a lock object: 16 random bytes in hex.
-func randomID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
 }
