@@ -52,9 +52,6 @@ func (s *Store) virtual(v Version) (*virtualTree, bool) {
 	if !strings.HasPrefix(v.Name, diffPrefix) {
 		return nil, false
 	}
-	if res, ok := s.diffs.peek(v.Name); ok {
-		return res.tree, true
-	}
 	ctx := context.Background()
 	res, err := s.diffs.get(ctx, v.Name, func() (diffValue, error) {
 		from, to, err := s.diffEnds(ctx, v)
@@ -284,7 +281,7 @@ type diffWriter struct {
 
 func (s *Store) newDiffWriter(ctx context.Context, tree *virtualTree) *diffWriter {
 	w := &diffWriter{ctx: ctx, spill: s.diffs.spill, tree: tree}
-	w.budget.Store(s.diffs.maxMem / memContentShare)
+	w.budget.Store(s.diffs.max.mem / memContentShare)
 	return w
 }
 

@@ -203,12 +203,7 @@ func TestDiffMemoryBounded(t *testing.T) {
 
 // emptyCache drops every cached diff and returns the heap left.
 func emptyCache(st *Store) uint64 {
-	c := st.diffs
-	c.mu.Lock()
-	c.lru.Init()
-	clear(c.m)
-	c.mem, c.disk = 0, 0
-	c.mu.Unlock()
+	st.diffs.clear()
 	return heapAfterGC()
 }
 

@@ -2,7 +2,6 @@ package index
 
 import (
 	"bufio"
-	"container/list"
 	"context"
 	"errors"
 	"fmt"
@@ -67,26 +66,12 @@ type diffValue struct {
 }
 
 // diffCache keeps computed diffs by key, least recently used out first,
-// within maxMem estimated heap bytes and maxDisk spill bytes; the newest
+// within max.mem estimated heap bytes and max.disk spill bytes; the newest
 // entry is always kept, however big. Concurrent callers of one key share
-// one computation.
+// one computation. An evicted diff's spill files are removed.
 type diffCache struct {
+	*lruFlight[string, diffValue]
 	spill *spillDir
-
-	mu              sync.Mutex
-	maxMem, maxDisk int64
-	mem, disk       int64
-	lru             *list.List // of *diffEntry, front = newest
-	m               map[string]*diffEntry
-}
-
-type diffEntry struct {
-	key   string
-	val   diffValue
-	mem   int64
-	err   error
-	ready chan struct{}
-	elem  *list.Element // nil while computing
 }
 
 // newDiffCache returns a cache bounded by maxMem bytes (the default when
@@ -97,99 +82,34 @@ func newDiffCache(parent string, maxMem int64) *diffCache {
 		maxMem = defaultDiffCacheBytes
 	}
 	removeStaleSpills(parent)
-	return &diffCache{spill: &spillDir{parent: parent}, maxMem: maxMem, maxDisk: maxMem * spillDiskFactor,
-		lru: list.New(), m: map[string]*diffEntry{}}
+	costOf := func(key string, v diffValue) cost { return cost{mem: v.memSize(key), disk: v.disk} }
+	evicted := func(vs []diffValue) {
+		for _, v := range vs {
+			removeSpills(v.spills)
+		}
+	}
+	return &diffCache{spill: &spillDir{parent: parent},
+		lruFlight: newLRUFlight(cost{mem: maxMem, disk: maxMem * spillDiskFactor}, costOf, evicted)}
 }
 
 // get returns the diff under key, calling compute once for concurrent
 // callers. A caller that waited on a computation that failed because its
 // caller's context ended computes again under its own.
 func (c *diffCache) get(ctx context.Context, key string, compute func() (diffValue, error)) (*DiffResult, error) {
-	for {
-		c.mu.Lock()
-		e, ok := c.m[key]
-		if !ok {
-			break // c.mu stays locked for the computation below
-		}
-		if e.elem != nil {
-			c.lru.MoveToFront(e.elem)
-		}
-		c.mu.Unlock()
-		select {
-		case <-e.ready:
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-		if e.err != nil && ctx.Err() == nil && (errors.Is(e.err, context.Canceled) || errors.Is(e.err, context.DeadlineExceeded)) {
-			continue
-		}
-		return e.val.res, e.err
-	}
-	e := &diffEntry{key: key, ready: make(chan struct{})}
-	c.m[key] = e
-	c.mu.Unlock()
-	e.val, e.err = compute()
-	if e.err != nil {
-		c.mu.Lock()
-		delete(c.m, key) // before waiters wake: a retry computes afresh
-		c.mu.Unlock()
-		close(e.ready)
-		return nil, e.err
-	}
-	e.mem = e.val.memSize(key)
-	c.insert(e)
-	close(e.ready)
-	return e.val.res, nil
-}
-
-// insert makes a computed entry the newest and evicts the oldest ones
-// while the cache is over either bound.
-func (c *diffCache) insert(e *diffEntry) {
-	var gone []string
-	c.mu.Lock()
-	e.elem = c.lru.PushFront(e)
-	c.mem += e.mem
-	c.disk += e.val.disk
-	for (c.mem > c.maxMem || c.disk > c.maxDisk) && c.lru.Len() > 1 {
-		old := c.lru.Back().Value.(*diffEntry)
-		c.lru.Remove(old.elem)
-		delete(c.m, old.key)
-		c.mem -= old.mem
-		c.disk -= old.val.disk
-		gone = append(gone, old.val.spills...)
-	}
-	c.mu.Unlock()
-	removeSpills(gone)
+	v, err := c.lruFlight.get(ctx, key, compute)
+	return v.res, err
 }
 
 // peek returns a cached diff without computing it.
 func (c *diffCache) peek(key string) (*DiffResult, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.m[key]
-	if !ok || e.elem == nil {
-		return nil, false
-	}
-	c.lru.MoveToFront(e.elem)
-	return e.val.res, true
-}
-
-// usage reports the estimated heap and the spill bytes held, and the
-// number of entries.
-func (c *diffCache) usage() (mem, disk int64, n int) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.mem, c.disk, c.lru.Len()
+	v, ok := c.lruFlight.peek(key)
+	return v.res, ok
 }
 
 // close forgets every entry and removes the spill directory. Content
 // already handed out stays readable: a mapping outlives its file.
 func (c *diffCache) close() {
-	c.mu.Lock()
-	c.lru.Init()
-	clear(c.m)
-	c.mem, c.disk = 0, 0
-	c.mu.Unlock()
+	c.clear()
 	c.spill.close()
 }
 

@@ -40,7 +40,7 @@ func cachedKeys(c *diffCache) []string {
 	defer c.mu.Unlock()
 	var out []string
 	for e := c.lru.Front(); e != nil; e = e.Next() {
-		out = append(out, e.Value.(*diffEntry).key)
+		out = append(out, e.Value.(*flightEntry[string, diffValue]).key)
 	}
 	return out
 }
@@ -117,7 +117,7 @@ func spillContent(t *testing.T, d *spillDir, budget *atomic.Int64, data []byte) 
 // evicts too.
 func TestDiffCacheSpills(t *testing.T) {
 	c := newDiffCache(t.TempDir(), 1<<30)
-	c.maxDisk = 5 << 20
+	c.max.disk = 5 << 20
 	var budget atomic.Int64
 	budget.Store(1 << 20)
 	small := spillContent(t, c.spill, &budget, []byte("small"))

@@ -1,9 +1,7 @@
 package index
 
 import (
-	"container/list"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -15,74 +13,10 @@ import (
 
 // chunkCache keeps decoded chunks, bounded by bytes, and makes concurrent
 // readers of one chunk share one fetch.
-type chunkCache struct {
-	mu       sync.Mutex
-	max, cur int64
-	lru      *list.List // of *cacheEntry, front = newest
-	m        map[ID]*cacheEntry
-}
-
-type cacheEntry struct {
-	id    ID
-	data  []byte
-	err   error
-	ready chan struct{}
-	elem  *list.Element
-}
+type chunkCache = lruFlight[ID, []byte]
 
 func newChunkCache(max int64) *chunkCache {
-	return &chunkCache{max: max, lru: list.New(), m: map[ID]*cacheEntry{}}
-}
-
-// get returns the chunk, calling load once for concurrent callers. A
-// caller that waited on another's load which failed because that caller's
-// context ended (a cancelled read-ahead) loads again under its own; a
-// caller whose own ctx ends stops waiting.
-func (c *chunkCache) get(ctx context.Context, id ID, load func() ([]byte, error)) ([]byte, error) {
-	for {
-		c.mu.Lock()
-		e, ok := c.m[id]
-		if !ok {
-			break // c.mu stays locked for the load below
-		}
-		if e.elem != nil {
-			c.lru.MoveToFront(e.elem)
-		}
-		c.mu.Unlock()
-		select {
-		case <-e.ready:
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-		if e.err != nil && ctx.Err() == nil && (errors.Is(e.err, context.Canceled) || errors.Is(e.err, context.DeadlineExceeded)) {
-			continue
-		}
-		return e.data, e.err
-	}
-	e := &cacheEntry{id: id, ready: make(chan struct{})}
-	c.m[id] = e
-	c.mu.Unlock()
-	e.data, e.err = load()
-	c.mu.Lock()
-	if e.err != nil {
-		// Gone from the map before waiters wake, so one that retries
-		// loads afresh instead of finding this entry again.
-		delete(c.m, id)
-		c.mu.Unlock()
-		close(e.ready)
-		return nil, e.err
-	}
-	e.elem = c.lru.PushFront(e)
-	c.cur += int64(len(e.data))
-	for c.cur > c.max && c.lru.Len() > 1 {
-		old := c.lru.Back().Value.(*cacheEntry)
-		c.lru.Remove(old.elem)
-		delete(c.m, old.id)
-		c.cur -= int64(len(old.data))
-	}
-	c.mu.Unlock()
-	close(e.ready)
-	return e.data, nil
+	return newLRUFlight(cost{mem: max}, func(_ ID, data []byte) cost { return cost{mem: int64(len(data))} }, nil)
 }
 
 // locator finds a chunk's blob where the store has no catalog to ask (a
