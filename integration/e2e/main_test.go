@@ -32,10 +32,8 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	strataBin = filepath.Join(dir, "strata")
-	build := exec.Command("go", "build", "-o", strataBin, "./cmd/strata")
-	build.Dir = harness.Root()
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "e2e: go build ./cmd/strata failed: %v\n%s", err, out)
+	if err := buildStrata(harness.Root(), strataBin); err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
 		os.RemoveAll(dir)
 		os.Exit(1)
 	}
@@ -44,12 +42,23 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// buildStrata builds ./cmd/strata of the source tree at dir into bin.
+func buildStrata(dir, bin string) error {
+	build := exec.Command("go", "build", "-o", bin, "./cmd/strata")
+	build.Dir = dir
+	if out, err := build.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build ./cmd/strata in %s: %v\n%s", dir, err, out)
+	}
+	return nil
+}
+
 // env is one test's store and catalog: every command runs against them.
 type env struct {
 	t     *testing.T
 	root  string // the test's temp dir
 	store string
 	cache string
+	bin   string // the strata binary run; strataBin when empty
 }
 
 // newEnv creates an empty store (strata init) in a local directory.
@@ -78,7 +87,11 @@ func (e *env) path(elem ...string) string {
 
 // cmd prepares a strata command with the test's store and catalog.
 func (e *env) cmd(args ...string) *exec.Cmd {
-	c := exec.Command(strataBin, append([]string{"--quiet"}, args...)...)
+	bin := e.bin
+	if bin == "" {
+		bin = strataBin
+	}
+	c := exec.Command(bin, append([]string{"--quiet"}, args...)...)
 	c.Env = append(os.Environ(), "STRATA_STORE="+e.store, "STRATA_CACHE="+e.cache)
 	return c
 }

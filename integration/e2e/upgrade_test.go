@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -22,15 +21,17 @@ func TestUpgradeFromPreviousRelease(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the previous release")
 	}
-	old := buildRelease(t, previousRelease)
 	root := t.TempDir()
 	e := &env{t: t, root: root, store: filepath.Join(root, "store"), cache: filepath.Join(root, "cache")}
+	old := *e
+	old.bin = buildRelease(t, previousRelease)
 	src := e.path("src")
-	writeFiles(t, src, map[string]string{"a.txt": "first", "dir/b.txt": "unchanged"})
-	runOld(t, e, old, 0, "init")
-	runOld(t, e, old, 0, "backup", "posix", "--cluster", "c", "--db", "d", "t="+src)
+	writeFile(t, filepath.Join(src, "a.txt"), []byte("first"))
+	writeFile(t, filepath.Join(src, "dir/b.txt"), []byte("unchanged"))
+	old.ok("init")
+	old.ok("backup", "posix", "--cluster", "c", "--db", "d", "t="+src)
 
-	writeFiles(t, src, map[string]string{"a.txt": "second"})
+	writeFile(t, filepath.Join(src, "a.txt"), []byte("second"))
 	v2 := e.backup("t", src)
 	vs := e.versions()
 	if len(vs) != 2 {
@@ -45,9 +46,12 @@ func TestUpgradeFromPreviousRelease(t *testing.T) {
 	if v2.Stats.NewBytes == 0 || v2.Stats.NewBytes > 1024 {
 		t.Errorf("upgrading backup stored %d new bytes; want only the changed file's chunk", v2.Stats.NewBytes)
 	}
-	r := runOld(t, e, old, 1, "versions")
-	if !strings.Contains(r, "store format 3") || !strings.Contains(r, "reads formats 1 to 2") {
-		t.Errorf("previous release on the upgraded store said %q; want a refusal naming format 3", r)
+	r := old.run("versions")
+	if r.code != 1 {
+		t.Fatalf("previous release on the upgraded store: exit %d, want 1\n%s", r.code, r)
+	}
+	if out := r.stdout + r.stderr; !strings.Contains(out, "store format 3") || !strings.Contains(out, "reads formats 1 to 2") {
+		t.Errorf("previous release on the upgraded store said %q; want a refusal naming format 3", out)
 	}
 	e.ok("check")
 }
@@ -69,42 +73,8 @@ func buildRelease(t *testing.T, commit string) string {
 	}
 	t.Cleanup(func() { _ = exec.Command("git", "-C", repo, "worktree", "remove", "--force", wt).Run() })
 	bin := filepath.Join(dir, "strata-"+commit)
-	build := exec.Command("go", "build", "-o", bin, "./cmd/strata")
-	build.Dir = wt
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build %s: %v\n%s", commit, err, out)
+	if err := buildStrata(wt, bin); err != nil {
+		t.Fatalf("build %s: %v", commit, err)
 	}
 	return bin
-}
-
-// runOld runs another build of strata on e's store and catalog, checks its
-// exit status and returns its combined output.
-func runOld(t *testing.T, e *env, bin string, wantCode int, args ...string) string {
-	t.Helper()
-	c := exec.Command(bin, append([]string{"--quiet"}, args...)...)
-	c.Env = append(os.Environ(), "STRATA_STORE="+e.store, "STRATA_CACHE="+e.cache)
-	out, err := c.CombinedOutput()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("run %s %v: %v", bin, args, err)
-	}
-	if code != wantCode {
-		t.Fatalf("%s %v: exit %d, want %d\n%s", filepath.Base(bin), args, code, wantCode, out)
-	}
-	return string(out)
-}
-
-func writeFiles(t *testing.T, dir string, files map[string]string) {
-	t.Helper()
-	for p, data := range files {
-		path := filepath.Join(dir, p)
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
 }
