@@ -63,9 +63,6 @@ func (b *backup) listDir(ctx context.Context, rel string) error {
 		if err != nil {
 			return fmt.Errorf("list directory %s: %w", b.full(rel), err)
 		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
 	}
 }
 
@@ -131,15 +128,17 @@ func (b *backup) symlink(ctx context.Context, dirfd int, rel, name string, st *u
 	return b.add(ctx, e)
 }
 
-// file keeps an unchanged file by reference or queues it to be read.
+// file keeps an unchanged file by reference or queues it to be read. Only
+// a kept file's entry is built here: a queued file's comes from the fstat
+// of the open file, so building it now would look up its owner for
+// nothing.
 func (b *backup) file(ctx context.Context, rel string, st *unix.Stat_t) error {
 	if n := b.stats.files.Add(1); n%progressEvery == 0 {
 		b.w.Report(sources.Event{Step: "files", Done: n})
 	}
-	e := entryFromStat(rel, sources.TypeFile, st)
-	if p, ok := b.prev.Lookup(rel); ok && p.Type == sources.TypeFile && p.Fingerprint == e.Fingerprint {
+	if p, ok := b.prev.Lookup(rel); ok && p.Type == sources.TypeFile && p.Fingerprint == fingerprint(st) {
 		b.stats.kept.Add(1)
-		if err := b.w.Keep(ctx, e); err != nil {
+		if err := b.w.Keep(ctx, entryFromStat(rel, sources.TypeFile, st)); err != nil {
 			return fmt.Errorf("keep unchanged %s: %w", b.full(rel), err)
 		}
 		return nil
