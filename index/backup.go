@@ -79,11 +79,7 @@ type BackupRun struct {
 // BeginBackup takes the store's shared lock under the name op (shown to
 // whoever waits for it) and loads the chunk set.
 func (s *Store) BeginBackup(ctx context.Context, op string, waiting func(string)) (*BackupRun, error) {
-	held, err := lock.Shared(ctx, s.be, op, func(li lock.Info) {
-		if waiting != nil {
-			waiting(li.String())
-		}
-	})
+	held, err := lock.Shared(ctx, s.be, op, lockWaiter(waiting))
 	if err != nil {
 		return nil, fmt.Errorf("lock store: %w", err)
 	}
@@ -155,11 +151,6 @@ func (r *BackupRun) finish(ctx context.Context, kind string, sess sources.Sessio
 		}
 		if err := s.be.Put(ctx, "indexes/"+format.RandomID(), data); err != nil {
 			return Version{}, fmt.Errorf("write index: %w", err)
-		}
-	}
-	if ws.spans.Load() {
-		if err := s.upgradeFormat(ctx); err != nil {
-			return Version{}, err
 		}
 	}
 	if res.At.IsZero() {
@@ -314,7 +305,7 @@ func (s *Store) commit(ctx context.Context, ref ObjectRef, kind string, obj sour
 		at = nowUTC().Truncate(time.Second)
 	}
 	files := sess.entries(sources.Entry{Type: sources.TypeDir, Mode: 0o755, ModTime: at})
-	if err := s.upgradeForFiles(ctx, files); err != nil {
+	if err := s.upgradeFormat(ctx, formatNeeded(files, sess.spans.Load())); err != nil {
 		return Version{}, err
 	}
 	st := versionStats(files, sess, res, took)
@@ -384,11 +375,7 @@ func mergeMeta(maps ...map[string]string) map[string]string {
 func (s *Store) writeManifest(ctx context.Context, ref ObjectRef, at time.Time, m *format.Manifest, waiting func(string)) (string, error) {
 	dir := format.VersionName(ref, at)
 	dir = dir[:strings.LastIndexByte(dir, '/')]
-	held, err := lock.Commit(ctx, s.be, dir, func(li lock.Info) {
-		if waiting != nil {
-			waiting(li.String())
-		}
-	})
+	held, err := lock.Commit(ctx, s.be, dir, lockWaiter(waiting))
 	if err != nil {
 		return "", err
 	}

@@ -33,11 +33,7 @@ const repackThreshold = 0.3
 // index, old indexes deleted, then old packs.
 func (s *Store) Prune(ctx context.Context, dryRun bool, waiting func(string)) (PruneResult, error) {
 	var res PruneResult
-	held, err := lock.Exclusive(ctx, s.be, "prune", func(li lock.Info) {
-		if waiting != nil {
-			waiting(li.String())
-		}
-	})
+	held, err := lock.Exclusive(ctx, s.be, "prune", lockWaiter(waiting))
 	if err != nil {
 		return res, fmt.Errorf("prune: lock store: %w", err)
 	}
@@ -196,7 +192,7 @@ func (s *Store) replaceIndexes(ctx context.Context, keep []format.IndexPack, dro
 			return fmt.Errorf("prune: delete old index %s: %w", name, err)
 		}
 	}
-	if err := s.withCatalog(ctx, func(*catalog.Catalog) error { return nil }); err != nil {
+	if err := s.syncCatalog(ctx); err != nil {
 		return fmt.Errorf("prune: reload chunk locations: %w", err)
 	}
 	for _, id := range drop {

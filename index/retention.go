@@ -101,7 +101,7 @@ func (s *Store) Forget(ctx context.Context, p Policy, objs []ObjectRef, dryRun b
 	}
 	// Also after a failed delete: the versions already gone must go from
 	// the catalog too.
-	if serr := s.withCatalog(ctx, func(*catalog.Catalog) error { return nil }); serr != nil && err == nil {
+	if serr := s.syncCatalog(ctx); serr != nil && err == nil {
 		err = fmt.Errorf("forget: drop forgotten versions from the catalog: %w", serr)
 	}
 	return all, err

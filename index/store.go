@@ -13,6 +13,7 @@ import (
 	"github.com/stratabackup/strata/backends"
 	"github.com/stratabackup/strata/index/catalog"
 	"github.com/stratabackup/strata/index/format"
+	"github.com/stratabackup/strata/index/lock"
 	"github.com/stratabackup/strata/sources"
 )
 
@@ -148,6 +149,20 @@ func (s *Store) openCatalogs(ctx context.Context) error {
 // withCatalog runs fn in a session with the shared catalog (see session).
 func (s *Store) withCatalog(ctx context.Context, fn func(*catalog.Catalog) error) error {
 	return s.session(ctx, false, nil, fn)
+}
+
+// syncCatalog brings the shared catalog up to date with the backend, and
+// this Store's reads if it reads (see session): after forget or prune
+// changed the backend, or to fill a rebuilt catalog.
+func (s *Store) syncCatalog(ctx context.Context) error { return s.session(ctx, false, nil, nil) }
+
+// lockWaiter tells waiting (if set) who holds a lock the Store waits for.
+func lockWaiter(waiting func(string)) func(lock.Info) {
+	return func(li lock.Info) {
+		if waiting != nil {
+			waiting(li.String())
+		}
+	}
 }
 
 // Refresh loads versions and indexes written since the catalog was last
@@ -291,7 +306,7 @@ func Rebuild(ctx context.Context, be backends.Backend, opts Options) (*Store, er
 	}
 	// A Detached Open leaves the catalog alone: fill it now, in one
 	// session, so that other processes get it back rebuilt.
-	if err := s.withCatalog(ctx, func(*catalog.Catalog) error { return nil }); err != nil {
+	if err := s.syncCatalog(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("rebuild catalog %s: %w", dir, err)
 	}

@@ -8,34 +8,29 @@ import (
 	"github.com/stratabackup/strata/index/format"
 )
 
-// upgradeFormat moves the store to FormatVersion before a version with
-// extents is written, unless its format already holds them.
-func (s *Store) upgradeFormat(ctx context.Context) error {
-	return s.upgradeFormatFor(ctx, format.FormatExtents)
-}
-
-// upgradeForFiles moves the store to FormatVersion before a version is
-// written whose entries record an owner or attributes, unless its format
-// already holds them. Commit calls it with the version's files: which
-// format a version needs is known from what it records, with no flag for
-// the writer to keep.
-func (s *Store) upgradeForFiles(ctx context.Context, files []File) error {
+// formatNeeded is the oldest store format that holds a version of files
+// (with extents when spans): which format a version needs is known from
+// what it records, with no flag for the writer to keep.
+func formatNeeded(files []File, spans bool) int {
 	for _, f := range files {
 		if f.Owner != nil || len(f.Attrs) > 0 {
-			return s.upgradeFormatFor(ctx, format.FormatOwners)
+			return format.FormatOwners
 		}
 	}
-	return nil
+	if spans {
+		return format.FormatExtents
+	}
+	return 0
 }
 
-// upgradeFormatFor moves the store's config to FormatVersion if its
+// upgradeFormat moves the store's config to FormatVersion if its
 // format is older than need. It goes straight to FormatVersion rather than
 // to need: a format means "what this code writes", and one step is one
 // config write. Put is atomic; a crash before it leaves the older store
 // without the new records in it, after it a FormatVersion store. s.cfg
 // keeps the format the store was opened with; fmtUpgraded says this
 // process (or another, as found) moved it to FormatVersion since.
-func (s *Store) upgradeFormatFor(ctx context.Context, need int) error {
+func (s *Store) upgradeFormat(ctx context.Context, need int) error {
 	s.fmtMu.Lock()
 	defer s.fmtMu.Unlock()
 	if s.cfg.Format >= need || s.fmtUpgraded {
