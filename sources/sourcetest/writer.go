@@ -205,17 +205,18 @@ func checkEntry(e sources.Entry) error {
 }
 
 // CheckPath reports whether p has the form of sources.Entry.Path: relative,
-// '/'-separated, without empty, "." or ".." components. Components are
-// otherwise raw bytes, which sources.EscapePath makes safe; "." and ".."
-// cannot be listed as names, so a source producing them joined paths
-// wrongly.
+// '/'-separated, without empty, "." or ".." components, and without NUL.
+// Components are otherwise raw bytes, which sources.EscapePath makes safe;
+// "." and ".." cannot be listed as names, so a source producing them
+// joined paths wrongly. The store (index's checkPath, which sources/ may
+// not import) rejects the same paths.
 func CheckPath(p string) error {
 	if p == "" {
 		return errors.New("entry with an empty path")
 	}
 	for _, c := range strings.Split(p, "/") {
-		if c == "" || c == "." || c == ".." {
-			return fmt.Errorf("entry %q: path has an empty, '.' or '..' component (want relative, '/'-separated, no leading or trailing '/')", p)
+		if c == "" || c == "." || c == ".." || strings.IndexByte(c, 0) >= 0 {
+			return fmt.Errorf("entry %q: path has an empty, '.', '..' or NUL component (want relative, '/'-separated, no leading or trailing '/')", p)
 		}
 	}
 	return nil
