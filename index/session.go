@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"sort"
-	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -143,7 +142,7 @@ var chunkerPool sync.Pool
 
 // Add implements sources.Writer.
 func (s *session) Add(ctx context.Context, e sources.Entry, r io.Reader) error {
-	if err := checkPath(e.Path); err != nil {
+	if err := sources.CheckPath(e.Path); err != nil {
 		return err
 	}
 	if e.Type != sources.TypeFile {
@@ -233,21 +232,6 @@ func (s *session) progressed(k int64) {
 func (s *session) close() {
 	close(s.jobs)
 	s.wg.Wait()
-}
-
-// checkPath rejects paths a version cannot hold: absolute, empty
-// components, "." or "..", NUL. Sources pass raw names; these would make
-// restores escape their target.
-func checkPath(p string) error {
-	if p == "" {
-		return errors.New("empty path in version")
-	}
-	for _, c := range strings.Split(p, "/") {
-		if c == "" || c == "." || c == ".." || strings.IndexByte(c, 0) >= 0 {
-			return fmt.Errorf("invalid path %q in version: empty, '.', '..' or NUL component", p)
-		}
-	}
-	return nil
 }
 
 // entries returns the session's files sorted by path, with missing parent

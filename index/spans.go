@@ -17,7 +17,7 @@ import (
 // into the chunks that already hold them. e.Size < 0 means "whatever the
 // spans add up to".
 func (s *session) AddSpans(ctx context.Context, e sources.Entry, next func() (sources.Span, error)) error {
-	if err := checkPath(e.Path); err != nil {
+	if err := sources.CheckPath(e.Path); err != nil {
 		return err
 	}
 	s.spans.Store(true) // the version may hold extents: format 2

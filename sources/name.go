@@ -2,6 +2,8 @@ package sources
 
 import (
 	"encoding/hex"
+	"errors"
+	"fmt"
 	"strings"
 	"unicode/utf8"
 
@@ -132,4 +134,22 @@ func EscapePath(raw string) string {
 		parts[i] = EscapeName(p)
 	}
 	return strings.Join(parts, "/")
+}
+
+// CheckPath accepts a version path as sources.Entry describes it:
+// relative, '/'-separated, without empty, "." or ".." components and
+// without NUL (which the catalog uses as a separator); anything else
+// could make a restore escape its target. The store refuses any other
+// path, and sourcetest's Writer uses the same check, so a
+// source that passes the suite passes the store.
+func CheckPath(p string) error {
+	if p == "" {
+		return errors.New("empty path in version")
+	}
+	for _, c := range strings.Split(p, "/") {
+		if c == "" || c == "." || c == ".." || strings.IndexByte(c, 0) >= 0 {
+			return fmt.Errorf("invalid path %q in version: empty, '.', '..' or NUL component (want relative, '/'-separated, no leading or trailing '/')", p)
+		}
+	}
+	return nil
 }

@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"io"
 	"sort"
-	"strings"
 	"sync"
 
 	"github.com/stratabackup/strata/sources"
@@ -188,7 +187,7 @@ func (w *Writer) record(e sources.Entry, data []byte) error {
 
 // checkEntry enforces the form of an entry that sources.Entry describes.
 func checkEntry(e sources.Entry) error {
-	if err := CheckPath(e.Path); err != nil {
+	if err := sources.CheckPath(e.Path); err != nil {
 		return err
 	}
 	switch {
@@ -200,24 +199,6 @@ func checkEntry(e sources.Entry) error {
 		return fmt.Errorf("entry %q: a symlink without a target", e.Path)
 	case e.Type != sources.TypeFile && e.Size != 0:
 		return fmt.Errorf("entry %q: only files have a size, got %d", e.Path, e.Size)
-	}
-	return nil
-}
-
-// CheckPath reports whether p has the form of sources.Entry.Path: relative,
-// '/'-separated, without empty, "." or ".." components, and without NUL.
-// Components are otherwise raw bytes, which sources.EscapePath makes safe;
-// "." and ".." cannot be listed as names, so a source producing them
-// joined paths wrongly. The store (index's checkPath, which sources/ may
-// not import) rejects the same paths.
-func CheckPath(p string) error {
-	if p == "" {
-		return errors.New("entry with an empty path")
-	}
-	for _, c := range strings.Split(p, "/") {
-		if c == "" || c == "." || c == ".." || strings.IndexByte(c, 0) >= 0 {
-			return fmt.Errorf("entry %q: path has an empty, '.', '..' or NUL component (want relative, '/'-separated, no leading or trailing '/')", p)
-		}
 	}
 	return nil
 }
