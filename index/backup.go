@@ -119,7 +119,6 @@ func (r *BackupRun) Backup(ctx context.Context, kind string, sess sources.Sessio
 	ws := newSession(ctx, s, r.known, prev, workers)
 	ws.prevLocate = pv.locate
 	ws.events = opts.Events
-	ws.object = ref.String()
 	stopProgress := s.reportProgress(ws, ref, prevV, start, opts.Progress)
 	v, err := r.finish(ctx, kind, sess, obj, ref, pv, ws, start, opts, stopProgress)
 	if err != nil {
@@ -163,7 +162,7 @@ func (r *BackupRun) finish(ctx context.Context, kind string, sess sources.Sessio
 func (s *Store) previousVersion(ctx context.Context, ref ObjectRef) (*Version, map[string]File, error) {
 	prev := map[string]File{}
 	var prevV *Version
-	err := s.withCatalog(ctx, func(c *catalog.Catalog) error {
+	err := s.withCatalogAsIs(ctx, func(c *catalog.Catalog) error {
 		vs, err := c.Versions(ref)
 		if err != nil || len(vs) == 0 {
 			return err
@@ -232,7 +231,7 @@ func (p *prevVersion) Open(ctx context.Context, path string) (io.ReadCloser, err
 func (p *prevVersion) load() error {
 	p.once.Do(func() {
 		p.locs = map[ID]format.BlobLoc{}
-		p.err = p.s.withCatalog(p.ctx, func(c *catalog.Catalog) error {
+		p.err = p.s.withCatalogAsIs(p.ctx, func(c *catalog.Catalog) error {
 			for _, f := range p.files {
 				for _, r := range f.Chunks {
 					if _, done := p.locs[r.ID]; done {

@@ -39,9 +39,8 @@ type session struct {
 	// spans is set once AddSpans is used: the version may hold extents.
 	spans atomic.Bool
 
-	// events receives the source's reports, tagged with object.
+	// events receives the source's reports (BackupOptions.Events).
 	events func(sources.Event)
-	object string
 	// claimed are the chunks this session stores (see chunkSet.forget).
 	claimedMu sync.Mutex
 	claimed   []ID
@@ -49,13 +48,9 @@ type session struct {
 
 // Report passes a source's event on to whoever runs the backup.
 func (s *session) Report(e sources.Event) {
-	if s.events == nil {
-		return
+	if s.events != nil {
+		s.events(e)
 	}
-	if e.Object == "" {
-		e.Object = s.object
-	}
-	s.events(e)
 }
 
 func (s *session) claimedIDs() []ID {

@@ -184,14 +184,11 @@ func (s *Store) Refresh(ctx context.Context) error {
 func (s *Store) session(ctx context.Context, snap bool, record, fn func(*catalog.Catalog) error) error {
 	s.sessMu.Lock()
 	defer s.sessMu.Unlock()
-	c := s.held
-	if c == nil {
-		var err error
-		if c, err = catalog.Open(ctx, s.catDir, s.log); err != nil {
-			return err
-		}
-		defer c.Close()
+	c, done, err := s.shared(ctx)
+	if err != nil {
+		return err
 	}
+	defer done()
 	if record != nil {
 		if err := record(c); err != nil {
 			return err
@@ -202,7 +199,6 @@ func (s *Store) session(ctx context.Context, snap bool, record, fn func(*catalog
 		// any snapshot is taken.
 		return fmt.Errorf("sync catalog with %s: %w", s.be.Location(), err)
 	}
-	var err error
 	if fn != nil {
 		err = fn(c)
 	}
@@ -212,6 +208,35 @@ func (s *Store) session(ctx context.Context, snap bool, record, fn func(*catalog
 		}
 	}
 	return err
+}
+
+// shared returns the shared catalog (the held one, or one opened for
+// the caller) and what to call when done with it. Callers hold sessMu.
+func (s *Store) shared(ctx context.Context) (*catalog.Catalog, func(), error) {
+	if s.held != nil {
+		return s.held, func() {}, nil
+	}
+	c, err := catalog.Open(ctx, s.catDir, s.log)
+	if err != nil {
+		return nil, nil, err
+	}
+	return c, func() { c.Close() }, nil
+}
+
+// withCatalogAsIs runs fn on the shared catalog as it stands, without the
+// backend sync a session starts with: for reads inside a backup run,
+// whose catalog was synced when the run began and again by each commit.
+// Another process's version committed since is not seen, which is safe:
+// it only means an older dedup base.
+func (s *Store) withCatalogAsIs(ctx context.Context, fn func(*catalog.Catalog) error) error {
+	s.sessMu.Lock()
+	defer s.sessMu.Unlock()
+	c, done, err := s.shared(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
+	return fn(c)
 }
 
 // freshen replaces the read snapshot by a copy of the shared catalog c,
