@@ -35,6 +35,12 @@ type Kind struct {
 	// Loader loads a stored version into a live database (`strata
 	// restore --to-<kind>`); nil when the kind has none.
 	Loader Loader
+	// LoadFlags are the Loader's own settings besides LoadOptions'
+	// common ones (a target replication, a schema rename, a target
+	// path). The CLI adds each as a restore flag (shared by kinds that
+	// declare the same name) and hands the given ones over in
+	// LoadOptions.Extra; the daemon's API takes them by the same names.
+	LoadFlags []Option
 }
 
 // Option is one setting of a kind.
@@ -101,6 +107,9 @@ type LoadOptions struct {
 	Database, Table string
 	// Drop empties the target first instead of merging into it.
 	Drop bool
+	// Extra holds the values of the kind's LoadFlags that were given;
+	// never nil when set by the engine.
+	Extra Config
 }
 
 // LoadResult is what a load did.

@@ -36,7 +36,7 @@ recreated.`,
 						return cli.Exit(fmt.Sprintf("restore --to-%s: give one CLUSTER/DB/TABLE/<time|latest|T1..T2>", kind), exitUsage)
 					}
 					return runLoad(c.Context, e, uiOf(c), engine.LoadRequest{Kind: kind, Target: target, Spec: c.Args().First(),
-						Options: sources.LoadOptions{Database: c.String("db"), Table: c.String("collection"), Drop: c.Bool("drop")}})
+						Options: sources.LoadOptions{Database: c.String("db"), Table: c.String("collection"), Drop: c.Bool("drop"), Extra: loadExtra(c, kind)}})
 				}
 			}
 			if c.NArg() != 2 {
@@ -60,6 +60,7 @@ func restoreFlags() (flags []cli.Flag, loaders []string) {
 			flags = append(flags, &cli.StringFlag{Name: "to-" + k.Name, Usage: "load into this " + k.Name + " `URI` instead of writing files"})
 		}
 	}
+	flags = append(flags, loadFlags()...)
 	return append(flags,
 		&cli.StringFlag{Name: "db", Usage: "target database name (default: the version's)"},
 		&cli.StringFlag{Name: "collection", Aliases: []string{"table"}, Usage: "target collection or table name (default: the version's)"},
@@ -95,4 +96,45 @@ func runLoad(ctx context.Context, e *engine.Engine, u ui, req engine.LoadRequest
 	}
 	fmt.Printf("restored %s/%s into %s: %s\n", res.Version.Object, engine.TimeName(res.Version.Time), res.Database, res.Summary)
 	return nil
+}
+
+// loadFlags are the flags of every kind's LoadFlags, one per name: kinds
+// that declare the same name share its flag.
+func loadFlags() []cli.Flag {
+	var flags []cli.Flag
+	seen := map[string]bool{"path": true, "overwrite": true, "db": true, "collection": true, "table": true, "drop": true}
+	for _, k := range sources.Kinds() {
+		for _, o := range k.LoadFlags {
+			if seen[o.Name] {
+				continue
+			}
+			seen[o.Name] = true
+			usage := o.Usage + " (--to-" + k.Name + ")"
+			if o.Repeated {
+				flags = append(flags, &cli.StringSliceFlag{Name: o.Name, Usage: usage, EnvVars: o.EnvVars})
+			} else {
+				flags = append(flags, &cli.StringFlag{Name: o.Name, Usage: usage, EnvVars: o.EnvVars})
+			}
+		}
+	}
+	return flags
+}
+
+// loadExtra collects the given values of kind's LoadFlags.
+func loadExtra(c *cli.Context, kind string) sources.Config {
+	extra := sources.NewConfig()
+	k, err := sources.LookupKind(kind)
+	if err != nil {
+		return extra
+	}
+	for _, o := range k.LoadFlags {
+		if o.Repeated {
+			if v := c.StringSlice(o.Name); len(v) > 0 {
+				extra.Set(o.Name, v...)
+			}
+		} else if v := c.String(o.Name); v != "" {
+			extra.Set(o.Name, v)
+		}
+	}
+	return extra
 }

@@ -88,6 +88,9 @@ func (e *Engine) Load(ctx context.Context, req LoadRequest) (LoadResult, error) 
 	if req.Options.Database == "" {
 		req.Options.Database = v.Object.Database
 	}
+	if req.Options.Extra.Values == nil {
+		req.Options.Extra = sources.NewConfig()
+	}
 	files, err := st.VersionReader(ctx, v)
 	if err != nil {
 		return LoadResult{}, err
