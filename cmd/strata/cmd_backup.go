@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -21,9 +22,12 @@ posix, files unchanged since the previous version (size, mtime, inode,
 ctime) are not even read. A version appears only when complete: an
 interrupted backup leaves earlier versions intact.`,
 	}
+	var names []string
 	for _, k := range sources.Kinds() {
 		cmd.Subcommands = append(cmd.Subcommands, backupKindCommand(k))
+		names = append(names, k.Name)
 	}
+	cmd.UsageText = "strata backup <" + strings.Join(names, "|") + "> --cluster NAME [options] [arguments]\n   (strata backup <kind> --help shows a kind's options)"
 	return cmd
 }
 

@@ -65,25 +65,13 @@ func newApp() *cli.App {
 (local directory or any rclone remote) and mounts all versions as
 <mount>/<cluster>/<db>/<table>/<time>/, with latest, @at/<time> and
 @diff/<t1>..<t2>/. Every command takes the store as --store or STRATA_STORE.`,
-		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "store", Aliases: []string{"s"}, EnvVars: []string{"STRATA_STORE"}, Usage: "the store: a local directory, or an rclone remote such as remote:path or :s3,provider=...:bucket/dir (`LOCATION`)"},
-			&cli.StringFlag{Name: "cache-dir", EnvVars: []string{"STRATA_CACHE"}, Usage: "where the local catalog lives (a cache; default ~/.cache/strata)"},
-			&cli.BoolFlag{Name: "json", Usage: "print results as JSON for scripts"},
-			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress output"},
-			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "log what happens"},
-		},
-		Before: func(c *cli.Context) error {
-			level := slog.LevelWarn
-			if c.Bool("verbose") {
-				level = slog.LevelInfo
-			}
-			slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})))
-			return nil
-		},
-		Commands: []*cli.Command{
+		Flags:  globalFlags(true),
+		Before: func(c *cli.Context) error { setupLogging(c); return nil },
+		Action: commandMissing,
+		Commands: withGlobals([]*cli.Command{
 			initCommand(), backupCommand(), versionsCommand(), mountCommand(), restoreCommand(),
 			diffCommand(), checkCommand(), forgetCommand(), pruneCommand(), indexCommand(),
-		},
+		}),
 	}
 }
 
@@ -92,11 +80,11 @@ type ui struct {
 	json, quiet bool
 }
 
-func uiOf(c *cli.Context) ui { return ui{json: c.Bool("json"), quiet: c.Bool("quiet")} }
+func uiOf(c *cli.Context) ui { return ui{json: globalBool(c, "json"), quiet: globalBool(c, "quiet")} }
 
 // newEngine returns the engine on the --store location.
 func newEngine(c *cli.Context) (*engine.Engine, error) {
-	return engine.New(engine.Options{Store: c.String("store"), CacheDir: c.String("cache-dir"), Logger: slog.Default()})
+	return engine.New(engine.Options{Store: globalString(c, "store"), CacheDir: globalString(c, "cache-dir"), Logger: slog.Default()})
 }
 
 // profile writes a CPU profile to $STRATA_CPUPROFILE, for developers.

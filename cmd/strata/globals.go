@@ -1,0 +1,120 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+)
+
+// globalFlags are the flags that concern every command: where the store
+// is, and how to talk to the user. They are accepted before the command
+// (`strata --store S versions`) and after it (`strata versions --store
+// S`), as the README promises; only the app-level copy reads the
+// environment, so an explicit flag always wins over STRATA_STORE.
+func globalFlags(app bool) []cli.Flag {
+	env := func(name string) []string {
+		if app {
+			return []string{name}
+		}
+		return nil
+	}
+	return []cli.Flag{
+		&cli.StringFlag{Name: "store", Aliases: []string{"s"}, EnvVars: env("STRATA_STORE"), Usage: "the store: a local directory, or an rclone remote such as remote:path or :s3,provider=...:bucket/dir (`LOCATION`)"},
+		&cli.StringFlag{Name: "cache-dir", EnvVars: env("STRATA_CACHE"), Usage: "where the local catalog lives (a cache; default ~/.cache/strata)"},
+		&cli.BoolFlag{Name: "json", Usage: "print results as JSON for scripts"},
+		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress output"},
+		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "log what happens"},
+	}
+}
+
+// withGlobals gives every command and subcommand its own copy of the
+// global flags, sets up logging once the command's flags are parsed, and
+// makes a command that only groups subcommands (backup, index) refuse a
+// missing or unknown subcommand with the list of choices and exit 2.
+func withGlobals(cmds []*cli.Command) []*cli.Command {
+	for _, cmd := range cmds {
+		cmd.Flags = append(cmd.Flags, globalFlags(false)...)
+		before := cmd.Before
+		cmd.Before = func(c *cli.Context) error {
+			setupLogging(c)
+			if before != nil {
+				return before(c)
+			}
+			return nil
+		}
+		if len(cmd.Subcommands) > 0 {
+			if cmd.Action == nil {
+				cmd.Action = subcommandMissing(cmd)
+			}
+			withGlobals(cmd.Subcommands)
+		}
+	}
+	return cmds
+}
+
+// subcommandMissing answers `strata backup` or `strata backup frob`.
+func subcommandMissing(cmd *cli.Command) cli.ActionFunc {
+	return func(c *cli.Context) error {
+		var names []string
+		for _, s := range cmd.Subcommands {
+			if s.Name != "help" {
+				names = append(names, s.Name)
+			}
+		}
+		choices := strings.Join(names, ", ")
+		if c.NArg() > 0 {
+			return cli.Exit(fmt.Sprintf("strata %s: unknown %s %q; choose one of: %s", cmd.Name, subject(cmd), c.Args().First(), choices), exitUsage)
+		}
+		return cli.Exit(fmt.Sprintf("strata %s: missing %s; choose one of: %s (see strata %s --help)", cmd.Name, subject(cmd), choices, cmd.Name), exitUsage)
+	}
+}
+
+func subject(cmd *cli.Command) string {
+	if cmd.Name == "backup" {
+		return "source kind"
+	}
+	return "subcommand"
+}
+
+// commandMissing answers `strata` alone or `strata frobnicate`.
+func commandMissing(c *cli.Context) error {
+	var names []string
+	for _, cmd := range c.App.Commands {
+		if !cmd.Hidden && cmd.Name != "help" {
+			names = append(names, cmd.Name)
+		}
+	}
+	choices := strings.Join(names, ", ")
+	if c.NArg() > 0 {
+		return cli.Exit(fmt.Sprintf("strata: unknown command %q; commands: %s (see strata --help)", c.Args().First(), choices), exitUsage)
+	}
+	return cli.Exit(fmt.Sprintf("strata: missing command; commands: %s (see strata --help)", choices), exitUsage)
+}
+
+// global returns the context in which a global flag was given: the
+// innermost command that has it set, else the app (which also reads the
+// environment).
+func global(c *cli.Context, name string) *cli.Context {
+	lineage := c.Lineage()
+	for _, cc := range lineage {
+		if cc.Command != nil && cc.IsSet(name) {
+			return cc
+		}
+	}
+	return lineage[len(lineage)-1]
+}
+
+func globalString(c *cli.Context, name string) string { return global(c, name).String(name) }
+func globalBool(c *cli.Context, name string) bool     { return global(c, name).Bool(name) }
+
+// setupLogging sends logs to stderr, at info level with --verbose.
+func setupLogging(c *cli.Context) {
+	level := slog.LevelWarn
+	if globalBool(c, "verbose") {
+		level = slog.LevelInfo
+	}
+	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})))
+}
