@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 
@@ -97,9 +98,7 @@ func runBackup(ctx context.Context, e *engine.Engine, u ui, req engine.BackupReq
 	res, err := e.Backup(ctx, req, func(ev engine.Event) {
 		if ev.Done != nil {
 			stat.done()
-			if !u.json {
-				printObjectResult(*ev.Done)
-			}
+			printObjectResult(*ev.Done, u)
 			return
 		}
 		showBackupEvent(stat, ev)
@@ -119,12 +118,18 @@ func runBackup(ctx context.Context, e *engine.Engine, u ui, req engine.BackupReq
 	return nil
 }
 
-func printObjectResult(r engine.ObjectResult) {
+// printObjectResult shows one object's outcome as it finishes. Failures
+// go to stderr with their reason whatever the output flags (--json also
+// carries them in the result's error field); versions go to stdout
+// unless --json prints the whole result at the end.
+func printObjectResult(r engine.ObjectResult, u ui) {
 	if r.Error != "" {
-		fmt.Printf("%s: FAILED: %s\n", r.Object, r.Error)
+		fmt.Fprintf(os.Stderr, "%s: FAILED: %s\n", r.Object, r.Error)
 		return
 	}
-	printVersionLine(*r.Version)
+	if !u.json {
+		printVersionLine(*r.Version)
+	}
 }
 
 // showBackupEvent puts a running backup's state on the status line.

@@ -45,6 +45,10 @@ func withGlobals(cmds []*cli.Command) []*cli.Command {
 			}
 			return nil
 		}
+		cmd.OnUsageError = usageError
+		if noArguments[cmd.Name] && cmd.Action != nil {
+			cmd.Action = refuseArguments(cmd.Name, cmd.Action)
+		}
 		if len(cmd.Subcommands) > 0 {
 			if cmd.Action == nil {
 				cmd.Action = subcommandMissing(cmd)
@@ -117,4 +121,22 @@ func setupLogging(c *cli.Context) {
 		level = slog.LevelInfo
 	}
 	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})))
+}
+
+// noArguments are the commands that take flags only.
+var noArguments = map[string]bool{"init": true, "check": true, "prune": true, "rebuild": true}
+
+// refuseArguments wraps the action of a command that takes no arguments.
+func refuseArguments(name string, action cli.ActionFunc) cli.ActionFunc {
+	return func(c *cli.Context) error {
+		if c.NArg() > 0 {
+			return cli.Exit(fmt.Sprintf("strata %s: takes no arguments, got %q", name, c.Args().First()), exitUsage)
+		}
+		return action(c)
+	}
+}
+
+// usageError makes a flag the parser refuses (unknown, malformed) exit 2.
+func usageError(c *cli.Context, err error, _ bool) error {
+	return cli.Exit("strata: "+err.Error(), exitUsage)
 }

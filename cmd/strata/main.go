@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"runtime/pprof"
+	"strings"
 	"syscall"
 
 	"github.com/urfave/cli/v2"
@@ -49,6 +50,10 @@ func exitCode(err error) int {
 		return exitUsage
 	case errors.Is(err, engine.ErrNoStore):
 		return exitNoStore
+	case strings.HasPrefix(err.Error(), "Required flag"):
+		// urfave/cli reports missing required flags with an unexported
+		// error type: this text is all there is to recognise it by.
+		return exitUsage
 	default:
 		return exitError
 	}
@@ -65,9 +70,10 @@ func newApp() *cli.App {
 (local directory or any rclone remote) and mounts all versions as
 <mount>/<cluster>/<db>/<table>/<time>/, with latest, @at/<time> and
 @diff/<t1>..<t2>/. Every command takes the store as --store or STRATA_STORE.`,
-		Flags:  globalFlags(true),
-		Before: func(c *cli.Context) error { setupLogging(c); return nil },
-		Action: commandMissing,
+		Flags:        globalFlags(true),
+		Before:       func(c *cli.Context) error { setupLogging(c); return nil },
+		Action:       commandMissing,
+		OnUsageError: usageError,
 		Commands: withGlobals([]*cli.Command{
 			initCommand(), backupCommand(), versionsCommand(), mountCommand(), restoreCommand(),
 			diffCommand(), checkCommand(), forgetCommand(), pruneCommand(), indexCommand(),
