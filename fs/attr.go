@@ -26,6 +26,17 @@ const dirSize = 4096
 // inodeOf returns a stable inode number for the node named by parts: a
 // 64-bit FNV-1a hash, kept away from the numbers FUSE reserves (0, the
 // root's 1, and ^0).
+// entryIno is the inode number of a version entry (key names the
+// version): one per path, except that the names of a hard-linked file
+// share one, so that go-fuse hands out one node for all of them and
+// `rsync -H`, `cp -a` and `find -samefile` see one file.
+func entryIno(key string, e sources.Entry) uint64 {
+	if e.HardLink != 0 {
+		return inodeOf(key, "", "hardlink", strconv.FormatUint(e.HardLink, 16))
+	}
+	return inodeOf(key, e.Path)
+}
+
 func inodeOf(parts ...string) uint64 {
 	h := fnv.New64a()
 	for _, p := range parts {
@@ -80,10 +91,13 @@ func (o owner) fillEntry(a *fuse.Attr, e sources.Entry) {
 	case sources.TypeDir:
 		size = dirSize
 	case sources.TypeSymlink:
-		size = int64(len(e.Target))
+		size = int64(len(sources.EscapeLinkTarget(e.Target)))
 	}
 	o.fill(a, typeBits(e.Type)|e.Mode&0o7777, size, e.ModTime)
 	a.Uid, a.Gid = o.ids(e.Owner)
+	if e.HardLink != 0 && e.Nlink > 1 {
+		a.Nlink = e.Nlink
+	}
 }
 
 // ids returns the uid and gid to show for an entry owned by eo, so that

@@ -83,7 +83,9 @@ func (h *fileHandle) name() string {
 	return h.node.where + "/" + sources.EscapeName(baseName(h.node.f.Path))
 }
 
-// linkNode is a symlink of a version; the target is shown raw.
+// linkNode is a symlink of a version; the target is shown escaped as
+// names are (sources.EscapeLinkTarget), so that it resolves on the mount
+// whenever it resolved in the source.
 type linkNode struct {
 	gofs.Inode
 	readOnly
@@ -96,9 +98,9 @@ var (
 	_ gofs.NodeGetattrer  = (*linkNode)(nil)
 )
 
-// Readlink returns the recorded target.
+// Readlink returns the recorded target, escaped.
 func (l *linkNode) Readlink(context.Context) ([]byte, syscall.Errno) {
-	return []byte(l.entry.Target), 0
+	return []byte(sources.EscapeLinkTarget(l.entry.Target)), 0
 }
 
 // Getattr shows the recorded metadata.

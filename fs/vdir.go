@@ -78,7 +78,7 @@ func (d *vdir) load(ctx context.Context) syscall.Errno {
 	for i, f := range files {
 		name := sources.EscapeName(baseName(f.Path))
 		d.byName[name] = i
-		d.dirents = append(d.dirents, fuse.DirEntry{Name: name, Mode: typeBits(f.Type), Ino: inodeOf(d.key, f.Path)})
+		d.dirents = append(d.dirents, fuse.DirEntry{Name: name, Mode: typeBits(f.Type), Ino: entryIno(d.key, f.Entry)})
 	}
 	if d.deleted != nil {
 		d.dirents = append(d.dirents, fuse.DirEntry{Name: deletedName, Mode: syscall.S_IFREG, Ino: inodeOf(d.key, "", deletedName)})
@@ -161,7 +161,7 @@ func (d *vdir) newChild(ctx context.Context, f index.File, out *fuse.EntryOut) *
 	}
 	d.t.owner.fillEntry(&out.Attr, f.Entry)
 	immutable(out)
-	return d.NewInode(ctx, node, gofs.StableAttr{Mode: typeBits(f.Type), Ino: inodeOf(d.key, f.Path)})
+	return d.NewInode(ctx, node, gofs.StableAttr{Mode: typeBits(f.Type), Ino: entryIno(d.key, f.Entry)})
 }
 
 // where names the directory in messages.

@@ -309,6 +309,10 @@ func (s *Store) commit(ctx context.Context, ref ObjectRef, kind string, obj sour
 	}
 	st := versionStats(files, sess, res, took)
 	m := &format.Manifest{Format: FormatVersion, Object: format.RawObject{Cluster: format.RawString(ref.Cluster), Database: format.RawString(ref.Database), Table: format.RawString(ref.Table)}, Kind: kind, Stats: st, Meta: mergeMeta(obj.Meta, res.Meta), Warnings: res.Warnings}
+	if sess.root != nil {
+		r := format.ToFileRecord(*sess.root)
+		m.Root = &r
+	}
 	m.Files = make([]format.FileRecord, len(files))
 	for i, f := range files {
 		m.Files[i] = format.ToFileRecord(f)

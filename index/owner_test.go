@@ -302,7 +302,7 @@ func TestRestoreOwners(t *testing.T) {
 		t.Fatal(err)
 	}
 	dst := filepath.Join(t.TempDir(), "out")
-	if err := st.Restore(ctx, v, "", dst, RestoreOptions{}); err != nil {
+	if _, err := st.Restore(ctx, v, "", dst, RestoreOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	want := map[string][3]uint32{

@@ -4,127 +4,339 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"math"
 	"os"
-	"os/user"
 	"path/filepath"
-	"runtime"
 	"sort"
-	"strconv"
-	"sync"
-	"sync/atomic"
-
-	"golang.org/x/sync/errgroup"
+	"strings"
 
 	"github.com/stratabackup/strata/sources"
 )
 
 // RestoreOptions tune Restore.
 type RestoreOptions struct {
-	// Overwrite allows writing over existing files in the target.
+	// Overwrite allows replacing existing files in the target that differ
+	// from the version; without it such files are conflicts, all listed
+	// before anything is written.
 	Overwrite bool
+	// DryRun plans the restore and reports it through Plan and the
+	// result's counts without writing anything.
+	DryRun bool
+	// Verify reads each written file back and checks that it holds the
+	// bytes that came out of the store (themselves checked against their
+	// chunk hashes) before giving it its final name.
+	Verify bool
 	// Progress is called after each file with the files and bytes done
 	// and the total bytes to restore.
 	Progress func(files, bytes, total int64)
-	Workers  int
+	// Plan, when set, is told what happens to each entry: "write",
+	// "replace" (an existing file that differs, with Overwrite), "skip"
+	// (already there and equal) or "conflict".
+	Plan    func(action, path string)
+	Workers int
 }
+
+// RestoreResult counts what a restore did.
+type RestoreResult struct {
+	// Restored files and symlinks (written, or for a dry run, to write).
+	Restored int `json:"restored"`
+	// Skipped entries were already in the target, equal to the version
+	// (same type, size, mtime and mode, or the same symlink target): a
+	// rerun after an interruption does not write them again.
+	Skipped int `json:"skipped"`
+	// Failed entries were not written; none of them is left under its
+	// final name.
+	Failed   int   `json:"failed"`
+	Bytes    int64 `json:"bytes"`
+	Verified int   `json:"verified"`
+	// Dirs is the number of directories created or finished.
+	Dirs int `json:"dirs"`
+	// Conflicts are existing files that differ from the version (a dry
+	// run counts them; a real restore refuses to start with any).
+	Conflicts int `json:"conflicts,omitempty"`
+}
+
+// ErrConflict is returned (wrapped) when the target holds files that
+// differ from the version and Overwrite is off. Nothing was written.
+var ErrConflict = errors.New("target has conflicting files")
+
+// tempPrefix starts the names of files being restored. A file gets its
+// final name only when its bytes are complete (and verified), so a
+// killed restore leaves only such names, which the next restore into the
+// same directories removes.
+const tempPrefix = ".strata-restore-"
 
 // Restore writes the subtree at path of v ("" for the whole version, or one
 // file) into target, with raw names, modes, times and symlinks, and, when
-// running as root, the recorded owners (see owners). It restores into a
-// fresh target or, with Overwrite, over existing files; it never deletes
-// anything in target. Owners that could not be applied do not stop the
-// restore (tar goes on too): the files are all written, then Restore
-// returns an error saying which owners are missing.
-func (s *Store) Restore(ctx context.Context, v Version, path, target string, opts RestoreOptions) error {
-	root, err := s.Lookup(ctx, v, path)
+// running as root, the recorded owners (see owners).
+//
+// It plans first: entries already present and equal are skipped, and
+// files that differ are conflicts unless Overwrite, all reported together
+// before anything is written. Each file is then written under a
+// temporary name in its directory and renamed into place when complete,
+// so no file under its final name ever holds partial or wrong content,
+// whatever fails (a corrupt chunk, a full disk, a signal, a kill).
+// Directories get their modes and times last. A file that fails is
+// counted and the others go on; Restore then returns an error naming the
+// first failures. It never deletes anything in target but its own
+// temporaries.
+func (s *Store) Restore(ctx context.Context, v Version, path, target string, opts RestoreOptions) (RestoreResult, error) {
+	root, files, err := s.restoreEntries(ctx, v, path)
 	if err != nil {
-		return err
+		return RestoreResult{}, err
 	}
-	var files []File
-	if root.Type == sources.TypeDir {
-		if err := s.Walk(ctx, v, path, func(f File) error { files = append(files, f); return nil }); err != nil {
-			return err
-		}
-	} else {
-		files = []File{root}
+	p, err := planRestore(root, files, path, target, opts)
+	if err != nil {
+		return RestoreResult{}, err
 	}
-	rel := func(p string) string {
-		if path == "" {
-			return p
-		}
-		if p == path {
-			return filepath.Base(p)
-		}
-		return p[len(path)+1:]
+	if opts.DryRun {
+		p.result.Bytes, p.result.Conflicts = p.bytes, len(p.conflicts)
+		return p.result, nil
 	}
-	if err := os.MkdirAll(target, 0o755); err != nil {
-		return fmt.Errorf("restore: create %s: %w", target, err)
-	}
-	// Directories first, then files in parallel, then directory owners,
-	// modes and times deepest first (writing files would change the
-	// times).
-	var dirs []File
-	for _, f := range files {
-		if f.Type == sources.TypeDir {
-			dirs = append(dirs, f)
-			if err := os.MkdirAll(filepath.Join(target, rel(f.Path)), 0o700); err != nil {
-				return fmt.Errorf("restore: %w", err)
-			}
-		}
+	if err := p.prepare(); err != nil {
+		return p.result, err
 	}
 	own := newOwners()
-	if err := s.restoreFiles(ctx, files, func(f File) string { return filepath.Join(target, rel(f.Path)) }, own, opts); err != nil {
-		return err
+	w := &restoreWriter{s: s, own: own, opts: opts, total: p.bytes}
+	w.run(ctx, p.writes)
+	p.result.Restored, p.result.Failed, p.result.Bytes, p.result.Verified = int(w.done.Load()), len(w.failures), w.bytes.Load(), int(w.verified.Load())
+	if err := p.finishDirs(own); err != nil {
+		return p.result, err
 	}
-	sort.Slice(dirs, func(i, j int) bool { return len(dirs[i].Path) > len(dirs[j].Path) })
-	if root.Type == sources.TypeDir && path == "" {
-		dirs = append(dirs, root)
+	if err := ctx.Err(); err != nil {
+		return p.result, fmt.Errorf("restore interrupted after %d of %d files (no partial file left under its final name; rerun to finish): %w", p.result.Restored, len(p.writes), err)
 	}
-	for _, d := range dirs {
-		dst := filepath.Join(target, rel(d.Path))
-		if d.Path == "" {
-			dst = target
+	if len(w.failures) > 0 {
+		return p.result, w.failureError(len(p.writes))
+	}
+	return p.result, own.err()
+}
+
+// restoreEntries returns the subtree's root and every entry below it.
+func (s *Store) restoreEntries(ctx context.Context, v Version, path string) (File, []File, error) {
+	root, err := s.Lookup(ctx, v, path)
+	if err != nil {
+		return File{}, nil, err
+	}
+	if root.Type != sources.TypeDir {
+		return root, []File{root}, nil
+	}
+	var files []File
+	err = s.Walk(ctx, v, path, func(f File) error { files = append(files, f); return nil })
+	return root, files, err
+}
+
+// restorePlan is what a restore will do, worked out before any write.
+type restorePlan struct {
+	target string
+	// dirs are the directories to create and finish, root included when
+	// the whole version (or a directory) is restored.
+	dirs []restoreDir
+	// writes are the files and symlinks to write, with their targets.
+	writes []restoreItem
+	// existing are the directories that were there before: they may hold
+	// temporaries of a killed restore.
+	existing  []string
+	conflicts []string
+	bytes     int64
+	result    RestoreResult
+	// leaders maps a hard-linked file's HardLink to the target of its
+	// first name; the other names are linked to it after the writes.
+	leaders map[uint64]string
+}
+
+type restoreDir struct {
+	f   File
+	dst string
+}
+
+type restoreItem struct {
+	f       File
+	dst     string
+	replace bool // an existing different file is replaced (Overwrite)
+	// linkTo, for a later name of a hard-linked file, is the target of
+	// its first name: this one becomes a hard link to it.
+	linkTo string
+}
+
+// planRestore decides, from one lstat per entry, what each entry needs.
+func planRestore(root File, files []File, path, target string, opts RestoreOptions) (*restorePlan, error) {
+	p := &restorePlan{target: target, leaders: map[uint64]string{}}
+	dst := func(f File) string {
+		switch {
+		case path == "":
+			return filepath.Join(target, f.Path)
+		case f.Path == path:
+			return filepath.Join(target, filepath.Base(f.Path))
 		}
-		if err := finishDir(d, dst, own); err != nil {
+		return filepath.Join(target, f.Path[len(path)+1:])
+	}
+	if root.Type == sources.TypeDir {
+		p.planDir(restoreDir{f: root, dst: target})
+	}
+	for _, f := range files {
+		if f.Type == sources.TypeDir {
+			p.planDir(restoreDir{f: f, dst: dst(f)})
+			continue
+		}
+		p.planFile(f, dst(f), opts)
+	}
+	if opts.Plan != nil {
+		p.report(opts.Plan)
+	}
+	if len(p.conflicts) > 0 && !opts.DryRun {
+		return nil, p.conflictError()
+	}
+	return p, nil
+}
+
+func (p *restorePlan) planDir(d restoreDir) {
+	fi, err := os.Lstat(d.dst)
+	switch {
+	case err == nil && fi.IsDir():
+		p.existing = append(p.existing, d.dst)
+	case err == nil:
+		p.conflicts = append(p.conflicts, d.dst+" (not a directory)")
+		return
+	}
+	p.dirs = append(p.dirs, d)
+	p.result.Dirs++
+}
+
+func (p *restorePlan) planFile(f File, dst string, opts RestoreOptions) {
+	var linkTo string
+	if f.HardLink != 0 && f.Type == sources.TypeFile {
+		if first, ok := p.leaders[f.HardLink]; ok {
+			linkTo = first
+		} else {
+			p.leaders[f.HardLink] = dst
+		}
+	}
+	fi, err := os.Lstat(dst)
+	switch {
+	case err != nil:
+		p.add(restoreItem{f: f, dst: dst, linkTo: linkTo})
+	case equalEntry(f, dst, fi) && (linkTo == "" || linkedTo(linkTo, fi)):
+		p.result.Skipped++
+	case fi.IsDir():
+		p.conflicts = append(p.conflicts, dst+" (a directory)")
+	case opts.Overwrite:
+		p.add(restoreItem{f: f, dst: dst, replace: true, linkTo: linkTo})
+	default:
+		p.conflicts = append(p.conflicts, dst)
+	}
+}
+
+// linkedTo reports whether path is the file fi describes (one inode).
+func linkedTo(path string, fi os.FileInfo) bool {
+	other, err := os.Lstat(path)
+	return err == nil && os.SameFile(other, fi)
+}
+
+func (p *restorePlan) add(it restoreItem) {
+	p.writes = append(p.writes, it)
+	if it.linkTo == "" {
+		p.bytes += it.f.Size
+	}
+	p.result.Restored++
+}
+
+// equalEntry reports whether dst (with lstat fi) already is f: a regular
+// file of the same size, mtime and permissions, or a symlink to the same
+// target. That is the state a completed restore leaves, which is what
+// lets a rerun skip it; like rsync, it trusts size and mtime.
+func equalEntry(f File, dst string, fi os.FileInfo) bool {
+	switch f.Type {
+	case sources.TypeSymlink:
+		if fi.Mode()&os.ModeSymlink == 0 {
+			return false
+		}
+		t, err := os.Readlink(dst)
+		return err == nil && t == f.Target
+	case sources.TypeFile:
+		return fi.Mode().IsRegular() && fi.Size() == f.Size && fi.ModTime().Equal(f.ModTime) &&
+			uint32(fi.Mode().Perm()) == f.Mode&0o777
+	}
+	return false
+}
+
+// report tells opts.Plan about every entry, in path order.
+func (p *restorePlan) report(plan func(action, path string)) {
+	for _, it := range p.writes {
+		action := "write"
+		if it.replace {
+			action = "replace"
+		}
+		plan(action, it.dst)
+	}
+	for _, c := range p.conflicts {
+		plan("conflict", c)
+	}
+}
+
+func (p *restorePlan) conflictError() error {
+	const show = 10
+	list := p.conflicts
+	more := ""
+	if len(list) > show {
+		more = fmt.Sprintf("\n  ... and %d more", len(list)-show)
+		list = list[:show]
+	}
+	return fmt.Errorf("%w: %d existing files differ from the version and would be replaced (nothing was written; use --overwrite to replace them, or restore into an empty directory):\n  %s%s",
+		ErrConflict, len(p.conflicts), strings.Join(list, "\n  "), more)
+}
+
+// prepare creates the directories (private until finished) and removes
+// temporaries that a killed restore left in the existing ones.
+func (p *restorePlan) prepare() error {
+	if err := os.MkdirAll(p.target, 0o700); err != nil {
+		return fmt.Errorf("restore: create %s: %w", p.target, err)
+	}
+	for _, d := range p.existing {
+		if err := removeTemporaries(d); err != nil {
 			return err
 		}
 	}
-	return own.err()
+	for _, d := range p.dirs {
+		if err := os.MkdirAll(d.dst, 0o700); err != nil {
+			return fmt.Errorf("restore: %w", err)
+		}
+	}
+	return nil
 }
 
-// restoreFiles writes every file and symlink of files (directories are
-// left to the caller) to dst(f), several at a time.
-func (s *Store) restoreFiles(ctx context.Context, files []File, dst func(File) string, own *owners, opts RestoreOptions) error {
-	workers := opts.Workers
-	if workers <= 0 {
-		workers = 2 * runtime.GOMAXPROCS(0)
+// removeTemporaries deletes a killed restore's leftovers in dir.
+func removeTemporaries(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("restore: %w", err)
 	}
-	var nFiles, nBytes atomic.Int64
-	var total int64
-	for _, f := range files {
-		total += f.Size
+	names, err := d.Readdirnames(-1)
+	d.Close()
+	if err != nil {
+		return fmt.Errorf("restore: list %s: %w", dir, err)
 	}
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(workers)
-	for _, f := range files {
-		if f.Type == sources.TypeDir {
-			continue
+	for _, n := range names {
+		if strings.HasPrefix(n, tempPrefix) {
+			if err := os.Remove(filepath.Join(dir, n)); err != nil && !os.IsNotExist(err) {
+				return fmt.Errorf("restore: remove leftover %s: %w", filepath.Join(dir, n), err)
+			}
 		}
-		g.Go(func() error {
-			if err := s.restoreOne(gctx, f, dst(f), own, opts.Overwrite); err != nil {
-				return err
-			}
-			nb := nBytes.Add(f.Size)
-			nf := nFiles.Add(1)
-			if opts.Progress != nil {
-				opts.Progress(nf, nb, total)
-			}
-			return nil
-		})
 	}
-	return g.Wait()
+	return nil
+}
+
+// finishDirs gives directories their owners, modes and times, deepest
+// first, after their content (writing into a directory changes its
+// mtime; a read-only mode would stop the writes).
+func (p *restorePlan) finishDirs(own *owners) error {
+	dirs := p.dirs
+	sort.SliceStable(dirs, func(i, j int) bool { return len(dirs[i].dst) > len(dirs[j].dst) })
+	for _, d := range dirs {
+		if err := finishDir(d.f, d.dst, own); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // finishDir gives a restored directory its owner, then its mode (a chown
@@ -152,172 +364,4 @@ func modeBits(m uint32) os.FileMode {
 		fm |= os.ModeSticky
 	}
 	return fm
-}
-
-// restoreOne writes one file or symlink to dst: content, then owner
-// (before the mode, whose setuid and setgid bits a chown would clear),
-// then mode, then times.
-func (s *Store) restoreOne(ctx context.Context, f File, dst string, own *owners, overwrite bool) error {
-	if f.Type == sources.TypeSymlink {
-		if overwrite {
-			_ = os.Remove(dst)
-		}
-		if err := os.Symlink(f.Target, dst); err != nil {
-			return fmt.Errorf("restore %s: %w", f.Path, err)
-		}
-		own.apply(f, dst, func(uid, gid int) error { return os.Lchown(dst, uid, gid) })
-		_ = lutimes(dst, f.ModTime)
-		return nil
-	}
-	flags := os.O_WRONLY | os.O_CREATE | os.O_EXCL
-	if overwrite {
-		flags = os.O_WRONLY | os.O_CREATE | os.O_TRUNC
-	}
-	out, err := os.OpenFile(dst, flags, 0o600)
-	if errors.Is(err, os.ErrExist) {
-		return fmt.Errorf("restore %s: %s exists (use --overwrite to replace files)", f.Path, dst)
-	}
-	if err != nil {
-		return fmt.Errorf("restore %s: %w", f.Path, err)
-	}
-	r := s.NewStreamReader(ctx, f)
-	_, err = io.CopyBuffer(out, r, make([]byte, 1<<20))
-	r.Close()
-	if err == nil {
-		own.apply(f, dst, out.Chown)
-		err = out.Chmod(os.FileMode(f.Mode&0o777) | modeBits(f.Mode))
-	}
-	if cerr := out.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chtimes(dst, f.ModTime, f.ModTime)
-	}
-	if err != nil {
-		return fmt.Errorf("restore %s to %s: %w", f.Path, dst, err)
-	}
-	return nil
-}
-
-// owners applies recorded owners to restored entries. Only root may give
-// a file away, so as any other user it does nothing: the files are the
-// restoring user's, as cp and tar without root leave them. As root, each
-// id comes from the recorded name where that name exists on this machine
-// (ids differ between machines, names usually mean the same account),
-// else from the recorded id, as tar does; what is known of neither is
-// left as created. Name lookups (NSS: files, LDAP) are slow, so each name
-// is looked up once per restore, misses included.
-type owners struct {
-	enabled bool
-	// lookupUser and lookupGroup return a name's id on this machine.
-	lookupUser, lookupGroup func(name string) (int, bool)
-
-	mu     sync.Mutex
-	users  map[string]int // name -> id, -1 when the name does not resolve
-	groups map[string]int
-	failed int   // entries whose owner could not be set
-	first  error // the first such failure
-}
-
-func newOwners() *owners {
-	return &owners{
-		enabled:     os.Geteuid() == 0,
-		lookupUser:  lookupUserID,
-		lookupGroup: lookupGroupID,
-		users:       map[string]int{},
-		groups:      map[string]int{},
-	}
-}
-
-func lookupUserID(name string) (int, bool) {
-	u, err := user.Lookup(name)
-	if err != nil {
-		return 0, false
-	}
-	id, err := strconv.Atoi(u.Uid)
-	return id, err == nil
-}
-
-func lookupGroupID(name string) (int, bool) {
-	g, err := user.LookupGroup(name)
-	if err != nil {
-		return 0, false
-	}
-	id, err := strconv.Atoi(g.Gid)
-	return id, err == nil
-}
-
-// ids returns the ids to give an entry owned by o, -1 for "leave as is".
-func (c *owners) ids(o *sources.Owner) (uid, gid int) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return localID(c.users, c.lookupUser, o.User, o.UID), localID(c.groups, c.lookupGroup, o.Group, o.GID)
-}
-
-// localID is the id of name on this machine if it has one (cached in
-// cache), else recorded (-1 when that is unknown too).
-func localID(cache map[string]int, lookup func(string) (int, bool), name string, recorded int64) int {
-	if name != "" {
-		id, ok := cache[name]
-		if !ok {
-			id = -1
-			if n, found := lookup(name); found {
-				id = n
-			}
-			cache[name] = id
-		}
-		if id >= 0 {
-			return id
-		}
-	}
-	if recorded < 0 || recorded > math.MaxInt32 {
-		return -1
-	}
-	return int(recorded)
-}
-
-// apply gives dst (restored from f) f's owner through chown, when running
-// as root and f has one. A failure (a filesystem without owners, ids a
-// user namespace does not map) is counted, not returned, so that the
-// restore still writes every file; err reports it at the end.
-func (c *owners) apply(f File, dst string, chown func(uid, gid int) error) {
-	if !c.enabled || f.Owner == nil {
-		return
-	}
-	uid, gid := c.ids(f.Owner)
-	if uid < 0 && gid < 0 {
-		return
-	}
-	if err := chown(uid, gid); err != nil {
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		if c.failed == 0 {
-			c.first = fmt.Errorf("set owner of %s to %s (uid %d, gid %d): %w", dst, ownerName(f.Owner), uid, gid, err)
-		}
-		c.failed++
-	}
-}
-
-// err reports the owners that could not be set, nil if none.
-func (c *owners) err() error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.failed == 0 {
-		return nil
-	}
-	return fmt.Errorf("restore: every file was written, but the owner of %d entries could not be set; the first: %w", c.failed, c.first)
-}
-
-// ownerName shows an owner as user:group, with ids for unknown names.
-func ownerName(o *sources.Owner) string {
-	name := func(n string, id int64) string {
-		switch {
-		case n != "":
-			return n
-		case id >= 0:
-			return strconv.FormatInt(id, 10)
-		}
-		return "?"
-	}
-	return name(o.User, o.UID) + ":" + name(o.Group, o.GID)
 }

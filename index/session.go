@@ -34,6 +34,8 @@ type session struct {
 
 	mu    sync.Mutex
 	files map[string]File
+	// root is the object's own directory, when the source adds it.
+	root *File
 
 	readBytes, doneBytes, newBytes, newChunks, filesDone atomic.Int64
 	// spans is set once AddSpans is used: the version may hold extents.
@@ -137,6 +139,12 @@ var chunkerPool sync.Pool
 
 // Add implements sources.Writer.
 func (s *session) Add(ctx context.Context, e sources.Entry, r io.Reader) error {
+	if e.Path == "" && e.Type == sources.TypeDir {
+		s.mu.Lock()
+		s.root = &File{Entry: e}
+		s.mu.Unlock()
+		return nil
+	}
 	if err := sources.CheckPath(e.Path); err != nil {
 		return err
 	}

@@ -86,17 +86,20 @@ touch "$T/latest/x" 2>&1 | sed 's/^/  /' || true
 
 say "restore with cp -r and verify by checksum"
 sums() { (cd "$1" && find . -type f -print0 | sort -z | xargs -0 sha256sum); }
+links() { (cd "$1" && find . -type l -printf '%p -> %l\n' | sort); }
+NFILES=$(sums "$DEMO/data/app" | wc -l)
+NLINKS=$(links "$DEMO/data/app" | wc -l)
 run cp -r "$T/latest/." "$DEMO/restored-cp"
 # cp sees names as the mount shows them (hostile bytes escaped as %XX), so
 # compare contents here; `strata restore` below brings back the raw names.
 if cmp -s <(sums "$DEMO/data/app" | cut -c1-64 | sort) <(sums "$DEMO/restored-cp" | cut -c1-64 | sort); then
-  echo "cp -r: sha256 of all $(sums "$DEMO/data/app" | wc -l) files match the source"
+  echo "cp -r: sha256 of all $NFILES regular files match the source ($NLINKS symlinks copied as links)"
 else
   echo "demo: cp -r restore differs from the source" >&2; exit 1
 fi
 run "$STRATA" restore demo/files/app/latest "$DEMO/restored"
-if cmp -s <(sums "$DEMO/data/app") <(sums "$DEMO/restored"); then
-  echo "strata restore: names and sha256 of all files match the source"
+if cmp -s <(sums "$DEMO/data/app") <(sums "$DEMO/restored") && cmp -s <(links "$DEMO/data/app") <(links "$DEMO/restored"); then
+  echo "strata restore: names and sha256 of all $NFILES files and the targets of all $NLINKS symlinks match the source ($((NFILES + NLINKS)) entries, as versions counts them)"
 else
   diff <(sums "$DEMO/data/app") <(sums "$DEMO/restored"); echo "demo: restore differs from the source" >&2; exit 1
 fi

@@ -136,6 +136,24 @@ func EscapePath(raw string) string {
 	return strings.Join(parts, "/")
 }
 
+// EscapeLinkTarget shows a symlink's raw target as the mount shows names:
+// each '/'-separated component escaped by EscapeName, so that a link that
+// resolves among the raw names resolves among the escaped ones too
+// (`link -> dir%FF/file` when the directory's raw name has byte 0xFF).
+// Empty, "." and ".." components stay as they are: in a target they are
+// path syntax (a leading '/', "./", "../"), not names.
+func EscapeLinkTarget(raw string) string {
+	parts := strings.Split(raw, "/")
+	for i, p := range parts {
+		switch p {
+		case "", ".", "..":
+		default:
+			parts[i] = EscapeName(p)
+		}
+	}
+	return strings.Join(parts, "/")
+}
+
 // CheckPath accepts a version path as sources.Entry describes it:
 // relative, '/'-separated, without empty, "." or ".." components and
 // without NUL (which the catalog uses as a separator); anything else

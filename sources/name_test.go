@@ -46,3 +46,21 @@ func TestUnescapeRejectsForeignNames(t *testing.T) {
 		}
 	}
 }
+
+func TestEscapeLinkTarget(t *testing.T) {
+	long := strings.Repeat("x", 300)
+	for _, tc := range []struct{ raw, want string }{
+		{"plain/file", "plain/file"},
+		{"/abs/path", "/abs/path"},
+		{"../up/./here", "../up/./here"},
+		{"dir\xff/f", "dir%FF/f"},
+		{"100%/x", "100%25/x"},
+		{"tab\there", "tab%09here"},
+		{"a//b/", "a//b/"},
+		{"../" + long, "../" + EscapeName(long)},
+	} {
+		if got := EscapeLinkTarget(tc.raw); got != tc.want {
+			t.Errorf("EscapeLinkTarget(%q) = %q, want %q", tc.raw, got, tc.want)
+		}
+	}
+}

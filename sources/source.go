@@ -63,6 +63,14 @@ type Entry struct {
 	// "hdfs.replication", "xattr.user.comment", "acl". Values are raw
 	// bytes (may be invalid UTF-8).
 	Attrs map[string]string
+	// HardLink is non-zero for a regular file with several names (hard
+	// links) in the source: the names of one file carry the same value,
+	// unique within the version, and Nlink is the file's link count
+	// there (names outside the backed-up tree included, as `ls -l`
+	// counts them). Restore links the names again; the mount shows them
+	// as one inode, so `rsync -H` and `cp -a` keep them linked.
+	HardLink uint64
+	Nlink    uint32
 }
 
 // Owner is an entry's owner and group. A source fills in what it knows:
@@ -158,7 +166,10 @@ var Discard Reporter = ReporterFunc(func(Event) {})
 // have Size 0 and a symlink has a Target. Its methods are safe for concurrent
 // use so that a source can read files in parallel; entries may arrive in any
 // order, and directories need not be added before their children (missing
-// parent directories are created with mode 0755).
+// parent directories are created with mode 0755). A directory entry with
+// the empty path is the object's own root directory: a file source adds
+// it so that restore and the mount give the root the source directory's
+// mode, mtime and owner instead of the version time.
 type Writer interface {
 	// Add stores an entry; for files the content is read from r until EOF,
 	// split into content-defined chunks, deduplicated and packed. r is nil

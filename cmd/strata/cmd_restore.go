@@ -20,7 +20,13 @@ func restoreCommand() *cli.Command {
 		Description: `<time> picks the newest version at or before it (RFC 3339, a date, unix
 seconds). Files are written with their original (raw) names, modes, times
 and symlinks, and as root their owners; existing files are not replaced
-unless --overwrite. With --to-mongodb, the version (or the @diff T1..T2) is
+unless --overwrite, and all such conflicts are listed before anything is
+written. Each file is written under a temporary name (.strata-restore-*)
+and renamed into place only when complete and (with --verify, the
+default) read back and compared: whatever fails or is interrupted, no
+file under its final name holds partial content, and a rerun skips the
+files already restored (same size, mtime and mode) and removes the
+temporaries a killed run left. With --to-mongodb, the version (or the @diff T1..T2) is
 loaded into a MongoDB deployment: upserts by _id (safe to rerun), indexes
 recreated.`,
 		Flags: flags,
@@ -42,7 +48,8 @@ recreated.`,
 			if c.NArg() != 2 {
 				return cli.Exit(fmt.Sprintf("restore: want VERSION TARGET_DIR, got %d arguments (flags such as --path go before them)", c.NArg()), exitUsage)
 			}
-			return runRestore(c.Context, e, uiOf(c), engine.RestoreRequest{Version: c.Args().Get(0), Target: c.Args().Get(1), Path: c.String("path"), Overwrite: c.Bool("overwrite")})
+			return runRestore(c.Context, e, uiOf(c), engine.RestoreRequest{Version: c.Args().Get(0), Target: c.Args().Get(1), Path: c.String("path"),
+				Overwrite: c.Bool("overwrite"), DryRun: c.Bool("dry-run"), Verify: c.Bool("verify")})
 		},
 	}
 }
@@ -52,7 +59,9 @@ recreated.`,
 func restoreFlags() (flags []cli.Flag, loaders []string) {
 	flags = []cli.Flag{
 		&cli.StringFlag{Name: "path", Usage: "restore only this file or directory of the version"},
-		&cli.BoolFlag{Name: "overwrite", Usage: "replace existing files in TARGET_DIR"},
+		&cli.BoolFlag{Name: "overwrite", Usage: "replace existing files in TARGET_DIR that differ from the version (without it they are listed and nothing is written)"},
+		&cli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "list what would be written, replaced or conflicts; write nothing"},
+		&cli.BoolFlag{Name: "verify", Value: true, Usage: "read each written file back and compare it before giving it its name (--verify=false to skip)"},
 	}
 	for _, k := range sources.Kinds() {
 		if k.Loader != nil {
@@ -71,19 +80,32 @@ func restoreFlags() (flags []cli.Flag, loaders []string) {
 func runRestore(ctx context.Context, e *engine.Engine, u ui, req engine.RestoreRequest) error {
 	stat := newStatus(u)
 	start := time.Now()
-	var total int64
-	v, err := e.Restore(ctx, req, func(p engine.RestoreProgress) {
-		total = p.Bytes
+	if req.DryRun && !u.json {
+		req.Plan = func(action, path string) { fmt.Printf("%-8s %s\n", action, path) }
+	}
+	res, err := e.Restore(ctx, req, func(p engine.RestoreProgress) {
 		stat.set("%d files, %s of %s restored, %s%s", p.Files, humanBytes(p.Bytes), humanBytes(p.TotalBytes), rate(p.Bytes, time.Since(start)), eta(p.Bytes, p.TotalBytes, time.Since(start)))
 	})
 	stat.done()
-	if err != nil {
+	if u.json && (err == nil || res.Version.Name != "") {
+		if jerr := printJSON(res); jerr != nil && err == nil {
+			err = jerr
+		}
 		return err
 	}
-	if !u.quiet && !u.json {
-		fmt.Printf("restored %s/%s to %s: %s in %.1fs\n", v.Object, engine.TimeName(v.Time), req.Target, humanBytes(total), time.Since(start).Seconds())
+	if u.quiet || res.Version.Name == "" || (err != nil && res.Failed == 0) {
+		return err
 	}
-	return nil
+	what := "restored"
+	if req.DryRun {
+		what = "would restore"
+	}
+	fmt.Printf("%s %s/%s to %s: %d files (%s), %d already there and equal, %d failed, %d directories; %d verified; %.1fs\n",
+		what, res.Version.Object, engine.TimeName(res.Version.Time), req.Target, res.Restored, humanBytes(res.Bytes), res.Skipped, res.Failed, res.Dirs, res.Verified, time.Since(start).Seconds())
+	if res.Conflicts > 0 {
+		fmt.Printf("%d existing files differ from the version: a restore would refuse them without --overwrite\n", res.Conflicts)
+	}
+	return err
 }
 
 func runLoad(ctx context.Context, e *engine.Engine, u ui, req engine.LoadRequest) error {

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"strings"
 
 	"github.com/stratabackup/strata/index"
@@ -16,8 +17,17 @@ type RestoreRequest struct {
 	Path string
 	// Target is the directory written to.
 	Target string
-	// Overwrite replaces existing files in Target.
+	// Overwrite replaces existing files in Target that differ from the
+	// version; without it they are conflicts, listed before any write.
 	Overwrite bool
+	// DryRun reports what would be written (through Plan) and writes
+	// nothing.
+	DryRun bool
+	// Verify reads each written file back before it gets its name.
+	Verify bool
+	// Plan is told each entry's fate: write, replace, skip or conflict
+	// (only write, replace and conflict are reported one by one).
+	Plan func(action, path string)
 }
 
 // RestoreProgress is a restore's state after each file.
@@ -25,26 +35,40 @@ type RestoreProgress struct {
 	Files, Bytes, TotalBytes int64
 }
 
+// RestoreResult is what a restore did, and of which version.
+type RestoreResult struct {
+	Version Version `json:"version"`
+	index.RestoreResult
+}
+
 // Restore writes a version (or a subtree or file of it) into a directory,
-// with raw names, modes, times, symlinks and (as root) owners.
-func (e *Engine) Restore(ctx context.Context, req RestoreRequest, progress func(RestoreProgress)) (Version, error) {
+// with raw names, modes, times, symlinks and (as root) owners. Files get
+// their final names only when complete; existing different files are
+// conflicts (ErrBadInput) unless Overwrite; equal ones are skipped.
+func (e *Engine) Restore(ctx context.Context, req RestoreRequest, progress func(RestoreProgress)) (RestoreResult, error) {
 	st, err := e.store(ctx)
 	if err != nil {
-		return Version{}, err
+		return RestoreResult{}, err
 	}
 	v, err := st.ResolveVersion(ctx, req.Version)
 	if err != nil {
-		return Version{}, err
+		return RestoreResult{}, err
 	}
-	err = st.Restore(ctx, v, strings.Trim(req.Path, "/"), req.Target, index.RestoreOptions{
+	res, err := st.Restore(ctx, v, strings.Trim(req.Path, "/"), req.Target, index.RestoreOptions{
 		Overwrite: req.Overwrite,
+		DryRun:    req.DryRun,
+		Verify:    req.Verify,
+		Plan:      req.Plan,
 		Progress: func(files, bytes, all int64) {
 			if progress != nil {
 				progress(RestoreProgress{Files: files, Bytes: bytes, TotalBytes: all})
 			}
 		},
 	})
-	return v, err
+	if errors.Is(err, index.ErrConflict) {
+		err = badInput("%v", err)
+	}
+	return RestoreResult{Version: v, RestoreResult: res}, err
 }
 
 // LoadRequest says what to load into which database.

@@ -52,7 +52,7 @@ func ReadManifest(ctx context.Context, be backends.Backend, name string) (*Manif
 func (m *Manifest) Version(name string) Version {
 	return Version{
 		Object: ObjectRef{Cluster: string(m.Object.Cluster), Database: string(m.Object.Database), Table: string(m.Object.Table)},
-		Time:   m.Time.UTC(), Kind: m.Kind, Name: name, Stats: m.Stats, Meta: m.Meta, Warnings: m.Warnings,
+		Time:   m.Time.UTC(), Kind: m.Kind, Name: name, Stats: m.Stats, Meta: m.Meta, Warnings: m.Warnings, Root: m.Root,
 	}
 }
 

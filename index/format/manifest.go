@@ -25,7 +25,10 @@ type Manifest struct {
 	Stats    Stats             `json:"stats"`
 	Meta     map[string]string `json:"meta,omitempty"`
 	Warnings []string          `json:"warnings,omitempty"`
-	Files    []FileRecord      `json:"files"`
+	// Root is the object's own directory (mode, mtime, owner) when the
+	// source gave it; without it the root shows the version time, 0755.
+	Root  *FileRecord  `json:"root,omitempty"`
+	Files []FileRecord `json:"files"`
 }
 
 // RawObject is a manifest's object name, raw bytes.
@@ -46,6 +49,8 @@ type FileRecord struct {
 	Fingerprint string    `json:"fp,omitempty"`
 	Owner       *mowner   `json:"owner,omitempty"`
 	Attrs       rawAttrs  `json:"attrs,omitempty"`
+	HardLink    uint64    `json:"link,omitempty"`
+	Nlink       uint32    `json:"nlink,omitempty"`
 	Chunks      chunkList `json:"chunks,omitempty"`
 }
 
@@ -326,7 +331,7 @@ func (r *RawString) UnmarshalJSON(b []byte) error {
 
 // ToFileRecord is f as a manifest records it.
 func ToFileRecord(f File) FileRecord {
-	m := FileRecord{Path: RawString(f.Path), Type: uint8(f.Type), Mode: f.Mode, ModTime: f.ModTime.UTC(), Size: f.Size, Target: RawString(f.Target), Fingerprint: f.Fingerprint, Owner: ownerToM(f.Owner)}
+	m := FileRecord{Path: RawString(f.Path), Type: uint8(f.Type), Mode: f.Mode, ModTime: f.ModTime.UTC(), Size: f.Size, Target: RawString(f.Target), Fingerprint: f.Fingerprint, Owner: ownerToM(f.Owner), HardLink: f.HardLink, Nlink: f.Nlink}
 	if len(f.Attrs) > 0 {
 		m.Attrs = rawAttrs(f.Attrs)
 	}
@@ -339,7 +344,7 @@ func ToFileRecord(f File) FileRecord {
 
 // File is the entry back as readers use it.
 func (m FileRecord) File() File {
-	f := File{Entry: sources.Entry{Path: string(m.Path), Type: sources.EntryType(m.Type), Mode: m.Mode, ModTime: m.ModTime, Size: m.Size, Target: string(m.Target), Fingerprint: m.Fingerprint, Owner: m.Owner.owner()}}
+	f := File{Entry: sources.Entry{Path: string(m.Path), Type: sources.EntryType(m.Type), Mode: m.Mode, ModTime: m.ModTime, Size: m.Size, Target: string(m.Target), Fingerprint: m.Fingerprint, Owner: m.Owner.owner(), HardLink: m.HardLink, Nlink: m.Nlink}}
 	if len(m.Attrs) > 0 {
 		f.Attrs = map[string]string(m.Attrs)
 	}

@@ -23,6 +23,11 @@ func SplitPath(p string) (dir, name string) {
 // RootEntry is the entry of a version's root directory, which no
 // manifest records.
 func RootEntry(v Version) sources.Entry {
+	if v.Root != nil && v.Root.Type == uint8(sources.TypeDir) {
+		e := v.Root.File().Entry
+		e.Path = ""
+		return e
+	}
 	return sources.Entry{Type: sources.TypeDir, Mode: 0o755, ModTime: v.Time}
 }
 

@@ -73,6 +73,9 @@ type Version struct {
 	Stats    Stats             `json:"stats"`
 	Meta     map[string]string `json:"meta,omitempty"`
 	Warnings []string          `json:"warnings,omitempty"`
+	// Root is the version's root directory as the source recorded it
+	// (see RootEntry).
+	Root *FileRecord `json:"root,omitempty"`
 }
 
 // TimeName formats a version time as it appears in names:

@@ -23,6 +23,10 @@ func entryFromStat(rel string, typ sources.EntryType, st *unix.Stat_t) sources.E
 	if typ == sources.TypeFile {
 		e.Size = st.Size
 		e.Fingerprint = fingerprint(st)
+		if st.Nlink > 1 {
+			e.HardLink = hardLinkID(st)
+			e.Nlink = uint32(min(st.Nlink, 1<<32-1))
+		}
 	}
 	return e
 }
@@ -46,6 +50,18 @@ func fingerprint(st *unix.Stat_t) string {
 	b = append(b, ':')
 	b = strconv.AppendInt(b, st.Ctim.Nano(), 10)
 	return string(b)
+}
+
+// rootEntry is the object's root directory (the empty path).
+func rootEntry(st *unix.Stat_t) sources.Entry {
+	return sources.Entry{Type: sources.TypeDir, Mode: st.Mode & 0o7777,
+		ModTime: time.Unix(st.Mtim.Sec, st.Mtim.Nsec), Owner: ownerOf(st)}
+}
+
+// hardLinkID is the same for every name of one file (device and inode),
+// never zero.
+func hardLinkID(st *unix.Stat_t) uint64 {
+	return (st.Ino*0x9E3779B97F4A7C15 ^ st.Dev) | 1
 }
 
 // typeName names a file type for warnings.

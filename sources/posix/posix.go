@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/stratabackup/strata/sources"
 )
 
@@ -113,6 +115,14 @@ func (s *Source) Backup(ctx context.Context, obj sources.Object, prev sources.Pr
 	}
 	if !fi.IsDir() {
 		return sources.Result{}, fmt.Errorf("posix %s: %s is not a directory", obj, root)
+	}
+	// The root's own mode, mtime and owner, so that a restore or the
+	// mount reproduces the directory itself, not only its content.
+	var st unix.Stat_t
+	if err := unix.Stat(root, &st); err == nil {
+		if err := w.Add(ctx, rootEntry(&st), nil); err != nil {
+			return sources.Result{}, fmt.Errorf("posix %s: %w", obj, err)
+		}
 	}
 	b := newBackup(root, prev, w, s.cfg.Workers)
 	if err := b.run(ctx); err != nil {

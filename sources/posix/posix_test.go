@@ -340,7 +340,7 @@ type hookWriter struct {
 }
 
 func (w *hookWriter) Add(ctx context.Context, e sources.Entry, r io.Reader) error {
-	if e.Path == w.failPath {
+	if w.failPath != "" && e.Path == w.failPath {
 		return errors.New("injected failure")
 	}
 	if r != nil && w.onRead != nil {

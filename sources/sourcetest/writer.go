@@ -24,6 +24,7 @@ type Writer struct {
 
 	mu       sync.Mutex
 	files    map[string]file
+	root     *sources.Entry // the object's root directory, when added
 	adds     map[string]int // Add and AddSpans calls of files, failed ones included
 	keeps    map[string]int
 	spans    []sources.Span
@@ -54,6 +55,9 @@ func (w *Writer) Add(ctx context.Context, e sources.Entry, r io.Reader) error {
 	if e.Type != sources.TypeFile {
 		if r != nil {
 			return fmt.Errorf("add %q: a directory or symlink has no content, got a reader", e.Path)
+		}
+		if e.Path == "" && e.Type == sources.TypeDir {
+			return w.setRoot(e)
 		}
 		return w.record(e, nil)
 	}
@@ -267,4 +271,26 @@ func (w *Writer) Events() []sources.Event {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return append([]sources.Event(nil), w.events...)
+}
+
+// setRoot records the object's root directory (an Add with the empty
+// path), once.
+func (w *Writer) setRoot(e sources.Entry) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.root != nil {
+		return errors.New("the root directory (empty path) added twice")
+	}
+	if e.Mode&^0o7777 != 0 {
+		return fmt.Errorf("root directory: mode %o has bits beyond 0o7777", e.Mode)
+	}
+	w.root = &e
+	return nil
+}
+
+// Root returns the root directory entry the source added, nil if none.
+func (w *Writer) Root() *sources.Entry {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.root
 }

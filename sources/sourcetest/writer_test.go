@@ -55,7 +55,14 @@ func TestWriterEnforcesContract(t *testing.T) {
 		}, "mode"},
 		{"leading slash", func(w *Writer) error { return w.Add(ctx, sources.Entry{Path: "/d", Type: sources.TypeDir}, nil) }, "component"},
 		{"dot-dot", func(w *Writer) error { return w.Add(ctx, sources.Entry{Path: "a/../d", Type: sources.TypeDir}, nil) }, "component"},
-		{"empty path", func(w *Writer) error { return w.Add(ctx, sources.Entry{Type: sources.TypeDir}, nil) }, "empty path"},
+		{"empty path", func(w *Writer) error {
+			return w.Add(ctx, sources.Entry{Type: sources.TypeSymlink, Target: "x"}, nil)
+		}, "empty path"},
+		{"root directory", func(w *Writer) error { return w.Add(ctx, sources.Entry{Type: sources.TypeDir, Mode: 0o750}, nil) }, ""},
+		{"root twice", func(w *Writer) error {
+			_ = w.Add(ctx, sources.Entry{Type: sources.TypeDir}, nil)
+			return w.Add(ctx, sources.Entry{Type: sources.TypeDir}, nil)
+		}, "twice"},
 		{"added twice", func(w *Writer) error {
 			_ = w.Add(ctx, sources.Entry{Path: "d", Type: sources.TypeDir}, nil)
 			return w.Add(ctx, sources.Entry{Path: "d", Type: sources.TypeDir}, nil)
