@@ -46,8 +46,7 @@ const deletedName = ".deleted"
 func versionRoot(t *tree, v index.Version) *vdir {
 	o := v.Object
 	key := "v\x00" + o.Cluster + "\x00" + o.Database + "\x00" + o.Table + "\x00" + index.TimeName(v.Time) + "\x00" + v.Name
-	return &vdir{t: t, key: key, v: v,
-		entry: sources.Entry{Type: sources.TypeDir, Mode: 0o755, ModTime: v.Time}}
+	return &vdir{t: t, key: key, v: v, entry: index.RootEntry(v)}
 }
 
 func (d *vdir) ino() uint64 { return inodeOf(d.key, d.path) }

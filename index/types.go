@@ -6,6 +6,7 @@ import (
 
 	"github.com/stratabackup/strata/backends"
 	"github.com/stratabackup/strata/index/format"
+	"github.com/stratabackup/strata/sources"
 )
 
 // The store's value types live in index/format, next to the bytes they
@@ -50,3 +51,8 @@ func TimeName(t time.Time) string { return format.TimeName(t) }
 // Init creates a new store on an empty backend. It refuses a backend that
 // already holds a config.
 func Init(ctx context.Context, be backends.Backend) (Config, error) { return format.Init(ctx, be) }
+
+// RootEntry is the entry of a version's root directory: the source
+// directory's own mode, mtime and owner where the source recorded them,
+// else 0755 and the version time.
+func RootEntry(v Version) sources.Entry { return format.RootEntry(v) }

@@ -164,9 +164,16 @@ func TestRestoreKilledThenRerun(t *testing.T) {
 	v, want, _ := restoreSource(t, e, 2000, 96<<20)
 	target := e.path("out")
 	b := e.start("restore", spec(v), target)
+	// Kill once some files are complete (directories come first).
 	started := func() bool {
-		entries, _ := os.ReadDir(target)
-		return len(entries) >= 3 || b.exited()
+		done := 0
+		_ = filepath.WalkDir(target, func(p string, d os.DirEntry, err error) error {
+			if err == nil && d.Type().IsRegular() && !strings.HasPrefix(d.Name(), ".strata-restore-") {
+				done++
+			}
+			return nil
+		})
+		return done >= 100 || b.exited()
 	}
 	if !waitFor(started) || b.exited() {
 		t.Fatalf("the restore ended before it could be killed:\n%s", b.wait())
