@@ -47,6 +47,8 @@ bench: build
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
+	@fail=; for m in $(MODULES); do (cd "$$m" && $(GO) mod tidy -diff) || fail="$$fail $$m"; done; \
+	if [ -n "$$fail" ]; then echo "go.mod/go.sum not tidy in:$$fail (the diff is above; run go mod tidy there)" >&2; exit 1; fi
 	@$(call in-modules,$(GO) vet ./...)
 	@command -v staticcheck >/dev/null || $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 	@PATH="$$PATH:$$($(GO) env GOPATH)/bin"; $(call in-modules,staticcheck ./...)
