@@ -22,7 +22,8 @@ import (
 // backup has deduplicated against or just written. A lock is live while it
 // is refreshed (every lockRefresh); a lock of a dead process on this host,
 // or one not refreshed for lockStale, is ignored (a kill -9 must not block
-// the store forever).
+// the store forever) and deleted by the next backup (Shared) or prune
+// (FindStale, RemoveStale), so it does not stay in the store forever.
 const (
 	lockRefresh = time.Minute
 	lockStale   = 5 * time.Minute
@@ -189,7 +190,9 @@ func RemoveStale(ctx context.Context, be backends.Backend, stale []Stale) ([]Sta
 }
 
 // Shared is taken by backups under the name op: it waits while a prune
-// holds the store, telling wait (every second) who holds it.
+// holds the store, telling wait (every second) who holds it. Once it has
+// the store it deletes the stale locks it saw (best effort: prune deletes
+// what is left).
 func Shared(ctx context.Context, be backends.Backend, op string, wait func(Info)) (*Held, error) {
 	l, err := acquireLock(ctx, be, op, false)
 	if err != nil {
