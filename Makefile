@@ -6,6 +6,17 @@ GO    ?= go
 BIN   := bin/strata
 STATICCHECK_VERSION := v0.8.2
 
+# Every Go module of the repository, as directories: `go test ./...` at the
+# root stops at a nested module (integration/ferretdb has its own go.mod),
+# so test and lint run in each. testdata fixtures (the lint's sample
+# modules) and the servers' work directory are not ours to test.
+MODULES := $(shell find . -name go.mod -not -path './integration/.work/*' -not -path '*/testdata/*' -printf '%h\n' | sort)
+
+# in-modules CMD: run CMD in each module, all of them even when one fails,
+# then fail naming the modules where it failed.
+in-modules = fail=; for m in $(MODULES); do echo "== $$m: $(1)"; (cd "$$m" && $(1)) || fail="$$fail $$m"; done; \
+	if [ -n "$$fail" ]; then echo "$(1): failed in:$$fail" >&2; exit 1; fi
+
 .PHONY: all build demo test test-unit bench lint servers-up servers-down deps clean
 
 all: build
@@ -23,11 +34,11 @@ demo: build
 # /dev/fuse fails the run instead of skipping tests.
 test: deps build
 	bash integration/servers.sh up
-	$(GO) test -count=1 -timeout 30m ./...
+	@$(call in-modules,$(GO) test -count=1 -timeout 30m ./...)
 
 # Unit tests only: no servers.
 test-unit:
-	$(GO) test -count=1 -short ./...
+	@$(call in-modules,$(GO) test -count=1 -short ./...)
 
 # The MongoDB part needs FerretDB; -mongo-size 0 in BENCHFLAGS skips it.
 bench: build
@@ -36,9 +47,11 @@ bench: build
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
-	$(GO) vet ./...
+	@fail=; for m in $(MODULES); do (cd "$$m" && $(GO) mod tidy -diff) || fail="$$fail $$m"; done; \
+	if [ -n "$$fail" ]; then echo "go.mod/go.sum not tidy in:$$fail (the diff is above; run go mod tidy there)" >&2; exit 1; fi
+	@$(call in-modules,$(GO) vet ./...)
 	@command -v staticcheck >/dev/null || $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
-	PATH="$$PATH:$$($(GO) env GOPATH)/bin" staticcheck ./...
+	@PATH="$$PATH:$$($(GO) env GOPATH)/bin"; $(call in-modules,staticcheck ./...)
 	$(GO) run ./integration/lint
 
 deps:

@@ -18,9 +18,9 @@ import (
 	"github.com/stratabackup/strata/backends/backendtest"
 )
 
-// startSFTP runs rclone's own SFTP server in this process, serving a fresh
-// local directory, and returns its address.
-func startSFTP(t *testing.T, user, pass string) string {
+// startSFTP runs rclone's own SFTP server in this process, serving the
+// local directory served, and returns its address.
+func startSFTP(t *testing.T, served, user, pass string) string {
 	t.Helper()
 	start := rc.Calls.Get("serve/start")
 	stop := rc.Calls.Get("serve/stop")
@@ -29,7 +29,7 @@ func startSFTP(t *testing.T, user, pass string) string {
 	}
 	out, err := start.Fn(context.Background(), rc.Params{
 		"type": "sftp",
-		"fs":   t.TempDir(),
+		"fs":   served,
 		"addr": "127.0.0.1:0",
 		"user": user,
 		"pass": pass,
@@ -72,7 +72,17 @@ func sftpLocation(t *testing.T, addr, user, pass, dir string) string {
 }
 
 func TestSFTPConformance(t *testing.T) {
-	addr := startSFTP(t, "strata", "s3cret")
+	addr := startSFTP(t, t.TempDir(), "strata", "s3cret")
 	b := open(t, sftpLocation(t, addr, "strata", "s3cret", "repo"))
 	backendtest.Run(t, b)
+}
+
+// Temporaries of killed uploads are found and removed through SFTP. The
+// server is fresh: its file cache must not have listed the directory
+// before the test plants them on its disk.
+func TestSFTPRemoveTemporary(t *testing.T) {
+	served := t.TempDir()
+	dir := plantTemporaries(t, filepath.Join(served, "repo"))
+	addr := startSFTP(t, served, "strata", "s3cret")
+	testRemoveTemporary(t, open(t, sftpLocation(t, addr, "strata", "s3cret", "repo")), dir)
 }

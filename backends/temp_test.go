@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 )
@@ -29,9 +30,18 @@ func TestRemoveTemporaryDeletesOnlyStaleTemporaries(t *testing.T) {
 	if err := os.Chtimes(old, hourAgo, hourAgo); err != nil {
 		t.Fatal(err)
 	}
-	n, err := Retry(b, 2).(TempRemover).RemoveTemporary(ctx, "", 10*time.Minute)
-	if err != nil || n != 1 {
-		t.Fatalf("removed %d (%v), want the one stale temporary", n, err)
+	tr := Retry(b, 2).(TempRemover)
+	want := []string{"packs/ab/" + tempPrefix + "0123-abd"}
+	dry, err := tr.RemoveTemporary(ctx, "", 10*time.Minute, true)
+	if err != nil || !slices.Equal(dry, want) {
+		t.Fatalf("dry run lists %q (%v), want %q", dry, err, want)
+	}
+	if _, err := os.Stat(old); err != nil {
+		t.Fatalf("the dry run removed the stale temporary: %v", err)
+	}
+	got, err := tr.RemoveTemporary(ctx, "", 10*time.Minute, false)
+	if err != nil || !slices.Equal(got, want) {
+		t.Fatalf("removed %q (%v), want %q, as the dry run said", got, err, want)
 	}
 	if _, err := os.Stat(old); !os.IsNotExist(err) {
 		t.Fatal("stale temporary still there")

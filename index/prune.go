@@ -17,9 +17,17 @@ type PruneResult struct {
 	PacksRewritten int   `json:"packs_rewritten"`
 	BytesFreed     int64 `json:"bytes_freed"`
 	ChunksKept     int64 `json:"chunks_kept"`
-	// TempRemoved counts temporary objects of killed uploads removed.
-	TempRemoved int `json:"temp_removed"`
+	// TempRemoved counts temporary objects of killed uploads removed
+	// (with a dry run: that prune would remove), Temporaries names them.
+	TempRemoved int      `json:"temp_removed"`
+	Temporaries []string `json:"temporaries,omitempty"`
+	// StaleLocks are the lock objects of killed backups and prunes that
+	// prune removed (with a dry run: would remove).
+	StaleLocks []StaleLock `json:"stale_locks,omitempty"`
 }
+
+// StaleLock is a lock object whose holder is gone (index/lock decides).
+type StaleLock = lock.Stale
 
 // repackThreshold: a pack whose unused bytes exceed this fraction is
 // rewritten with only its used chunks; below it, the waste is cheaper than
@@ -51,9 +59,15 @@ func (s *Store) Prune(ctx context.Context, dryRun bool, waiting func(string)) (P
 		return res, fmt.Errorf("prune: read catalog: %w", err)
 	}
 	res, err = s.prune(ctx, packs, dryRun)
-	if err == nil && !dryRun {
-		res.TempRemoved, err = s.removeTemporary(ctx)
+	if err != nil {
+		return res, err
 	}
+	res.Temporaries, err = s.removeTemporary(ctx, dryRun)
+	res.TempRemoved = len(res.Temporaries)
+	if err != nil {
+		return res, err
+	}
+	res.StaleLocks, err = s.removeStaleLocks(ctx, dryRun)
 	return res, err
 }
 
@@ -62,17 +76,33 @@ func (s *Store) Prune(ctx context.Context, dryRun bool, waiting func(string)) (P
 // writing its lock object just now.
 const staleTemp = 10 * time.Minute
 
-// removeTemporary deletes what uploads killed mid-way left behind.
-func (s *Store) removeTemporary(ctx context.Context) (int, error) {
+// removeTemporary deletes what uploads killed mid-way left behind and
+// returns the names; with dryRun it only lists them.
+func (s *Store) removeTemporary(ctx context.Context, dryRun bool) ([]string, error) {
 	tr, ok := s.be.(backends.TempRemover)
 	if !ok {
-		return 0, nil
+		return nil, nil
 	}
-	n, err := tr.RemoveTemporary(ctx, "", staleTemp)
+	names, err := tr.RemoveTemporary(ctx, "", staleTemp, dryRun)
 	if err != nil {
-		return n, fmt.Errorf("prune: %w", err)
+		return names, fmt.Errorf("prune: %w", err)
 	}
-	return n, nil
+	return names, nil
+}
+
+// removeStaleLocks deletes the locks of killed backups and prunes (a
+// backup removes them too, when it starts); with dryRun it only lists
+// them.
+func (s *Store) removeStaleLocks(ctx context.Context, dryRun bool) ([]lock.Stale, error) {
+	stale, err := lock.FindStale(ctx, s.be)
+	if err != nil || dryRun {
+		return stale, err
+	}
+	removed, err := lock.RemoveStale(ctx, s.be, stale)
+	if err != nil {
+		return removed, fmt.Errorf("prune: %w", err)
+	}
+	return removed, nil
 }
 
 // packUse is what prune found of one pack's blobs.

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -40,6 +41,17 @@ func runPrune(ctx context.Context, e *engine.Engine, u ui, dryRun bool) error {
 	if u.json {
 		return printJSON(res)
 	}
-	fmt.Printf("%d packs deleted, %d rewritten, %s freed, %d chunks kept, %d temporary files of interrupted uploads removed\n", res.PacksDeleted, res.PacksRewritten, humanBytes(res.BytesFreed), res.ChunksKept, res.TempRemoved)
+	verb := "removed"
+	if dryRun {
+		verb = "to remove (dry run: nothing removed)"
+	}
+	fmt.Printf("%d packs deleted, %d rewritten, %s freed, %d chunks kept, %d temporary files of interrupted uploads and %d stale locks %s\n",
+		res.PacksDeleted, res.PacksRewritten, humanBytes(res.BytesFreed), res.ChunksKept, res.TempRemoved, len(res.StaleLocks), verb)
+	for _, name := range res.Temporaries {
+		fmt.Printf("  temporary %s\n", name)
+	}
+	for _, l := range res.StaleLocks {
+		fmt.Printf("  stale lock %s of %s, last refreshed %s\n", l.Name, l.Info, l.Time.Format(time.RFC3339))
+	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	mrand "math/rand/v2"
 	"os"
 	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -21,7 +22,8 @@ import (
 // backup has deduplicated against or just written. A lock is live while it
 // is refreshed (every lockRefresh); a lock of a dead process on this host,
 // or one not refreshed for lockStale, is ignored (a kill -9 must not block
-// the store forever).
+// the store forever) and deleted by the next backup (Shared) or prune
+// (FindStale, RemoveStale), so it does not stay in the store forever.
 const (
 	lockRefresh = time.Minute
 	lockStale   = 5 * time.Minute
@@ -61,6 +63,12 @@ func (l Info) live(now time.Time) bool {
 	return true
 }
 
+// same reports whether two reads of a lock object found the same content
+// (a refresh changes its time).
+func (l Info) same(o Info) bool {
+	return l.Exclusive == o.Exclusive && l.Op == o.Op && l.Host == o.Host && l.PID == o.PID && l.Time.Equal(o.Time)
+}
+
 func writeLock(ctx context.Context, be backends.Backend, name string, info Info) error {
 	info.Time = time.Now().UTC()
 	data, _ := json.Marshal(info)
@@ -98,39 +106,100 @@ func (l *Held) Release() {
 	_ = l.be.Delete(context.Background(), l.name)
 }
 
-// otherLocks lists live locks other than own.
-func otherLocks(ctx context.Context, be backends.Backend, own string) ([]Info, error) {
-	var out []Info
+// Stale is the lock object of a holder that is gone: a process on this
+// host that no longer exists, or any holder (of any host) that has not
+// refreshed it for lockStale. Nobody waits for it; RemoveStale deletes it.
+type Stale struct {
+	Name string `json:"name"`
+	Info
+}
+
+// otherLocks lists live locks other than own, and the stale ones.
+func otherLocks(ctx context.Context, be backends.Backend, own string) (live []Info, stale []Stale, err error) {
 	now := time.Now()
-	err := be.List(ctx, "locks/", func(oi backends.ObjectInfo) error {
+	err = be.List(ctx, "locks/", func(oi backends.ObjectInfo) error {
 		if oi.Name == own {
 			return nil
 		}
-		data, err := format.ReadRange(ctx, be, oi.Name, 0, -1)
-		if errors.Is(err, backends.ErrNotFound) {
-			return nil
-		}
-		if err != nil {
+		li, ok, err := readLock(ctx, be, oi.Name)
+		switch {
+		case err != nil:
 			return err
-		}
-		var li Info
-		if json.Unmarshal(data, &li) == nil && li.live(now) {
-			out = append(out, li)
+		case !ok:
+		case li.live(now):
+			live = append(live, li)
+		default:
+			stale = append(stale, Stale{Name: oi.Name, Info: li})
 		}
 		return nil
 	})
-	return out, err
+	return live, stale, err
+}
+
+// readLock reads and parses one lock object; ok is false when it is gone
+// or is not a lock (a foreign object, never deleted).
+func readLock(ctx context.Context, be backends.Backend, name string) (li Info, ok bool, err error) {
+	data, err := format.ReadRange(ctx, be, name, 0, -1)
+	if errors.Is(err, backends.ErrNotFound) {
+		return li, false, nil
+	}
+	if err != nil {
+		return li, false, fmt.Errorf("read lock %s: %w", name, err)
+	}
+	if json.Unmarshal(data, &li) != nil || li.Op == "" || li.Time.IsZero() {
+		return li, false, nil
+	}
+	return li, true, nil
+}
+
+// FindStale lists the stale locks of the store, sorted by name.
+func FindStale(ctx context.Context, be backends.Backend) ([]Stale, error) {
+	_, stale, err := otherLocks(ctx, be, "")
+	if err != nil {
+		return nil, fmt.Errorf("list locks: %w", err)
+	}
+	slices.SortFunc(stale, func(a, b Stale) int { return strings.Compare(a.Name, b.Name) })
+	return stale, nil
+}
+
+// RemoveStale deletes the given stale locks and returns those it deleted.
+// Each is read again first and deleted only if it is unchanged: a holder
+// that was merely slow (another host, paused) and has refreshed its lock
+// since is live again and keeps it. One already gone (another process
+// removed it) is skipped.
+func RemoveStale(ctx context.Context, be backends.Backend, stale []Stale) ([]Stale, error) {
+	var removed []Stale
+	for _, s := range stale {
+		li, ok, err := readLock(ctx, be, s.Name)
+		if err != nil {
+			return removed, err
+		}
+		if !ok || !li.same(s.Info) || li.live(time.Now()) {
+			continue
+		}
+		err = be.Delete(ctx, s.Name)
+		if errors.Is(err, backends.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return removed, fmt.Errorf("remove stale lock %s of %s: %w", s.Name, s.Info, err)
+		}
+		removed = append(removed, s)
+	}
+	return removed, nil
 }
 
 // Shared is taken by backups under the name op: it waits while a prune
-// holds the store, telling wait (every second) who holds it.
+// holds the store, telling wait (every second) who holds it. Once it has
+// the store it deletes the stale locks it saw (best effort: prune deletes
+// what is left).
 func Shared(ctx context.Context, be backends.Backend, op string, wait func(Info)) (*Held, error) {
 	l, err := acquireLock(ctx, be, op, false)
 	if err != nil {
 		return nil, err
 	}
 	for {
-		others, err := otherLocks(ctx, be, l.name)
+		others, stale, err := otherLocks(ctx, be, l.name)
 		if err != nil {
 			l.Release()
 			return nil, err
@@ -142,6 +211,9 @@ func Shared(ctx context.Context, be backends.Backend, op string, wait func(Info)
 			}
 		}
 		if excl == nil {
+			// Best effort: a lock left by a killed backup or prune goes
+			// with the next backup; what is left, prune removes.
+			_, _ = RemoveStale(ctx, be, stale)
 			return l, nil
 		}
 		wait(*excl)
@@ -171,7 +243,7 @@ func lockWhenAlone(ctx context.Context, be backends.Backend, op string, exclusiv
 		if err != nil {
 			return nil, err
 		}
-		others, err := otherLocks(ctx, be, l.name)
+		others, _, err := otherLocks(ctx, be, l.name)
 		if err != nil {
 			l.Release()
 			return nil, err

@@ -81,7 +81,7 @@ func TestKillDuringBackup(t *testing.T) {
 		t.Errorf("after prune: %d packs, want %d (%d minus the %d orphans)", got, want, len(packsBackup), len(orphans))
 	}
 	if tmp := e.temps(); len(tmp) > 0 {
-		t.Logf("NOTE: %d temporary files of the killed backup stay in the store after prune (prune does not list them): %v", len(tmp), tmp)
+		t.Logf("NOTE: %d temporary files of the killed backup stay in the store after prune (prune removes them only once 10 minutes old: an upload may still be running; TestKilledBackupLeftovers covers that): %v", len(tmp), tmp)
 	}
 	e.ok("check")
 	sameTree(t, "after prune "+spec(v), want, treeSums(t, e.restore(v)))

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Prints one line per FerretDB instance; exits 1 when one is not running.
+# Prints one line per FerretDB instance; exits 0 when all run, 3 when one
+# does not (the query worked: servers.sh status exits 0 either way).
 source "$(dirname "$0")/env.sh"
 
 rc=0
@@ -8,7 +9,7 @@ for inst in "${FDB_INSTANCES[@]}"; do
 		say "$inst on $(fdb_addr "$inst"): running"
 	else
 		say "$inst on $(fdb_addr "$inst"): stopped"
-		rc=1
+		rc=3
 	fi
 done
 exit "$rc"
