@@ -41,12 +41,13 @@ func runPrune(ctx context.Context, e *engine.Engine, u ui, dryRun bool) error {
 	if u.json {
 		return printJSON(res)
 	}
-	verb := "removed"
 	if dryRun {
-		verb = "to remove (dry run: nothing removed)"
+		fmt.Printf("dry run, nothing removed: %d packs would be deleted, %d rewritten, %s freed, %d chunks kept; %d temporary files of interrupted uploads and %d stale locks would be removed\n",
+			res.PacksDeleted, res.PacksRewritten, humanBytes(res.BytesFreed), res.ChunksKept, res.TempRemoved, len(res.StaleLocks))
+	} else {
+		fmt.Printf("%d packs deleted, %d rewritten, %s freed, %d chunks kept, %d temporary files of interrupted uploads and %d stale locks removed\n",
+			res.PacksDeleted, res.PacksRewritten, humanBytes(res.BytesFreed), res.ChunksKept, res.TempRemoved, len(res.StaleLocks))
 	}
-	fmt.Printf("%d packs deleted, %d rewritten, %s freed, %d chunks kept, %d temporary files of interrupted uploads and %d stale locks %s\n",
-		res.PacksDeleted, res.PacksRewritten, humanBytes(res.BytesFreed), res.ChunksKept, res.TempRemoved, len(res.StaleLocks), verb)
 	for _, name := range res.Temporaries {
 		fmt.Printf("  temporary %s\n", name)
 	}
