@@ -154,6 +154,12 @@ func TestRestoreDiskFull(t *testing.T) {
 	if n := noWrongFile(t, "after the full disk", want, target); n != 0 {
 		t.Errorf("%d temporaries left after a clean failure", n)
 	}
+	// With room made, a rerun completes the restore exactly.
+	if out, err := exec.Command("mount", "-o", "remount,size=64m", target).CombinedOutput(); err != nil {
+		t.Fatalf("grow the tmpfs: %v: %s", err, out)
+	}
+	e.ok("restore", spec(v), target)
+	sameTree(t, "rerun after making room", want, treeSums(t, target))
 }
 
 func TestRestoreKilledThenRerun(t *testing.T) {
