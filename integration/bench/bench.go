@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -93,11 +94,15 @@ func run(ctx context.Context, cfg config) error {
 	if err := b.prepare(ctx); err != nil {
 		return err
 	}
+	var realOut bytes.Buffer
 	if !cfg.prepare && !cfg.mongoOnly {
 		b.versionsOfMain(ctx)
 		b.restores(ctx)
 		b.mountReads(ctx)
 		b.listings(ctx)
+		if cfg.real {
+			b.realPart(ctx, &realOut)
+		}
 	}
 	var m *mongoBench
 	if cfg.mongoSize > 0 {
@@ -108,6 +113,7 @@ func run(ctx context.Context, cfg config) error {
 	}
 	if !cfg.mongoOnly {
 		b.report(os.Stdout)
+		_, _ = realOut.WriteTo(os.Stdout)
 	}
 	if m != nil {
 		m.report(os.Stdout)
@@ -173,7 +179,7 @@ func (b *bench) setupTool(ctx context.Context, name string) contender {
 		bin := b.cfg.restic
 		var err error
 		if bin == "" {
-			bin, err = findRestic(ctx)
+			bin, err = findRestic(ctx, b.cfg.cache)
 		}
 		t := contender{tool: restic{bin: bin, cache: filepath.Join(b.runDir, "restic-cache")}, setupErr: err}
 		if err == nil {

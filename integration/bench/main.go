@@ -6,6 +6,11 @@
 //	go run ./integration/bench                         # 2 GiB + 100,000 files
 //	go run ./integration/bench -size 256MiB -files 10000   # quick check of the harness
 //	go run ./integration/bench -mongo-only -mongo-size 64MiB  # quick check of the MongoDB part
+//	go run ./integration/bench -real=false                # generated data only
+//
+// Every figure is measured against restic 0.18.1 in the same run, on the
+// generated data sets and on a real-world tree (the Linux kernel source of
+// two Debian releases of linux-source-6.1, fetched with apt-get download).
 //
 // The MongoDB part (skipped with -mongo-size 0) needs the FerretDB servers:
 // `integration/servers.sh up ferretdb`.
@@ -39,6 +44,9 @@ type config struct {
 	prepare  bool // generate the data and stop
 	repoRoot string
 
+	real           bool   // run the real-world tree part
+	realV1, realV2 string // its two releases (Debian versions of realPackage)
+
 	mongoSize       int64 // bytes of the generated collection; 0 skips the MongoDB part
 	mongoOnly       bool  // skip the directory (restic) part
 	mongoURI        string
@@ -67,11 +75,14 @@ func parseFlags(args []string) (config, error) {
 	fs.Uint64Var(&cfg.seed, "seed", 1, "seed of the data generator")
 	fs.StringVar(&cfg.cache, "cache", "/var/tmp/strata-bench", "directory for generated data (reused) and the run's repositories")
 	fs.StringVar(&cfg.strata, "strata", "", "strata binary (default: go build ./cmd/strata into the cache)")
-	fs.StringVar(&cfg.restic, "restic", "", "restic binary (default: /usr/bin/restic, then $GOPATH/bin/restic, installing if missing)")
+	fs.StringVar(&cfg.restic, "restic", "", "restic binary (default: restic "+resticVersion+", built once with go install into -cache)")
 	tools := fs.String("tools", "strata,restic", "tools to measure, comma-separated")
 	fs.BoolVar(&cfg.verify, "verify", true, "check restored trees against the source")
 	fs.BoolVar(&cfg.prepare, "prepare", false, "only generate (or reset) the data sets, then exit")
 	fs.StringVar(&cfg.repoRoot, "repo", ".", "strata source tree (where go.mod is)")
+	fs.BoolVar(&cfg.real, "real", true, "also measure a real-world tree ("+realPackage+" from the Debian mirror, two releases)")
+	fs.StringVar(&cfg.realV1, "real-v1", "6.1.170-3", "first release of the real tree (apt-cache madison "+realPackage+")")
+	fs.StringVar(&cfg.realV2, "real-v2", "6.1.176-1", "second release, synced over the first")
 	mongoSize := fs.String("mongo-size", "1GiB", "size of the generated MongoDB collection; 0 skips the MongoDB part")
 	fs.BoolVar(&cfg.mongoOnly, "mongo-only", false, "run only the MongoDB part (no restic, no directory data sets)")
 	fs.StringVar(&cfg.mongoURI, "mongo-uri", "mongodb://127.0.0.1:27017/", "MongoDB (FerretDB) holding the generated collection")

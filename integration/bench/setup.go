@@ -19,39 +19,26 @@ func buildStrata(ctx context.Context, repoRoot, dir string) (string, error) {
 	return bin, nil
 }
 
-// findRestic returns a restic binary, installing one if none is found:
-// Debian's package first (0.14, with compression, as users run it), then
-// `go install` (the Go module proxy here serves only restic 0.10, which
-// has no compression, so its store sizes are not comparable).
-func findRestic(ctx context.Context) (string, error) {
-	gobin := filepath.Join(goPath(), "bin", "restic")
-	for _, p := range []string{"/usr/bin/restic", gobin} {
-		if _, err := os.Stat(p); err == nil {
-			return p, nil
-		}
-	}
-	logf("installing restic with apt-get")
-	if err := runCmd(exec.CommandContext(ctx, "apt-get", "install", "-y", "-q", "restic")); err == nil {
-		return "/usr/bin/restic", nil
-	} else {
-		logf("apt-get install restic failed (%v); trying go install", err)
-	}
-	if err := runCmd(exec.CommandContext(ctx, "go", "install", "github.com/restic/restic/cmd/restic@latest")); err != nil {
-		return "", fmt.Errorf("install restic: %w", err)
-	}
-	return gobin, nil
-}
+// resticVersion is the peer measured against: the newest restic that
+// installs here. The Go module proxy serves it to `go install` even though
+// its version list shows only 0.10; Debian's 0.14 is two years older.
+const resticVersion = "v0.18.1"
 
-func goPath() string {
-	if p := os.Getenv("GOPATH"); p != "" {
-		return filepath.SplitList(p)[0]
+// findRestic returns restic resticVersion, built once with `go install`
+// into the cache (idempotent: a later run finds the binary).
+func findRestic(ctx context.Context, cache string) (string, error) {
+	dir := filepath.Join(cache, "tools", "restic-"+resticVersion)
+	bin := filepath.Join(dir, "restic")
+	if _, err := os.Stat(bin); err == nil {
+		return bin, nil
 	}
-	out, err := exec.Command("go", "env", "GOPATH").Output()
-	if err == nil && len(out) > 1 {
-		return string(out[:len(out)-1])
+	logf("installing restic %s with go install into %s", resticVersion, dir)
+	cmd := exec.CommandContext(ctx, "go", "install", "github.com/restic/restic/cmd/restic@"+resticVersion)
+	cmd.Env = append(os.Environ(), "GOBIN="+dir, "GOFLAGS=-mod=mod", "GOWORK=off")
+	if err := runCmd(cmd); err != nil {
+		return "", fmt.Errorf("install restic %s: %w", resticVersion, err)
 	}
-	home, _ := os.UserHomeDir()
-	return filepath.Join(home, "go")
+	return bin, nil
 }
 
 // ensureFuse installs fuse3 if no fusermount is on PATH (restic's mount

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 )
 
 // tool is one backup program under test. Each method is one invocation,
@@ -26,14 +27,38 @@ type tool interface {
 	latest(mnt, table, dir string) string
 }
 
-// run runs a command and returns its error with the tail of its output.
+// run runs a command and returns its error with the tail of its output;
+// its peak RSS and CPU time are left in lastUsage.
 func runCmd(cmd *exec.Cmd) error {
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Run(); err != nil {
+	err := cmd.Run()
+	lastUsage = usageOf(cmd)
+	if err != nil {
 		return fmt.Errorf("%s: %w: %s", strings.Join(cmd.Args, " "), err, tail(out.String(), 800))
 	}
 	return nil
+}
+
+// usage is what a finished process cost.
+type usage struct {
+	maxRSS    int64 // bytes
+	user, sys float64
+}
+
+// lastUsage is the usage of the last command runCmd ran (steps run one at
+// a time).
+var lastUsage usage
+
+func usageOf(cmd *exec.Cmd) usage {
+	if cmd.ProcessState == nil {
+		return usage{}
+	}
+	ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	if !ok {
+		return usage{}
+	}
+	return usage{maxRSS: ru.Maxrss * 1024, user: cmd.ProcessState.UserTime().Seconds(), sys: cmd.ProcessState.SystemTime().Seconds()}
 }
 
 func tail(s string, n int) string {
