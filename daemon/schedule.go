@@ -62,8 +62,8 @@ type ObjectStatus struct {
 	RPOSeconds  float64   `json:"rpo_seconds"`
 	// RPOMet is false when the newest version is older than the RPO plus
 	// the policy's grace.
-	RPOMet   bool  `json:"rpo_met"`
-	Versions int   `json:"versions"`
+	RPOMet   bool `json:"rpo_met"`
+	Versions int  `json:"versions"`
 	// Bytes and LogicalBytes are the newest version's sizes.
 	Bytes        int64 `json:"bytes"`
 	LogicalBytes int64 `json:"logical_bytes"`

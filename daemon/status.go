@@ -229,4 +229,3 @@ func abs(n int64) int64 {
 	}
 	return n
 }
-
