@@ -150,3 +150,9 @@ func policyChanges(old, cur *config.Config) []string {
 }
 
 func stripLine(p config.Policy) config.Policy { p.Line = 0; return p }
+
+// ReloadFailed reports a config that a reload refused: the daemon goes
+// on with the config it has, and admins get an error alert.
+func (d *Daemon) ReloadFailed(err error) {
+	d.alert(joblog.Alert{Class: "error", Message: "config reload refused, the previous config stays in force: " + err.Error()})
+}

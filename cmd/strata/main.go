@@ -83,6 +83,7 @@ func newApp() *cli.App {
 		Commands: []*cli.Command{
 			initCommand(), backupCommand(), versionsCommand(), mountCommand(), restoreCommand(),
 			diffCommand(), checkCommand(), forgetCommand(), pruneCommand(), indexCommand(),
+			daemonCommand(),
 		},
 	}
 }
