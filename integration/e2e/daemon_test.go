@@ -253,7 +253,6 @@ func (wr *webhookReceiver) find(class, contains string) bool {
 	return false
 }
 
-
 // TestDaemon runs `strata daemon` with two posix policies and one MongoDB
 // (FerretDB) policy: versions appear on schedule; a SIGKILL mid-backup
 // leaves every earlier version intact and the interrupted job runs again
