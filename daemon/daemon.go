@@ -19,6 +19,13 @@ import (
 // rpoEvery is how many ticks pass between looks at the objects' RPOs.
 const rpoEvery = 5
 
+// The job log keeps this many finished jobs and alerts; older ones are
+// dropped at each start.
+const (
+	keepJobs   = 5000
+	keepAlerts = 5000
+)
+
 // Options tune a daemon beyond its config.
 type Options struct {
 	// Logger defaults to slog.Default().
@@ -106,6 +113,9 @@ func (d *Daemon) recover() error {
 		d.active[j.ID] = &activeJob{job: j}
 		d.order = append(d.order, j.ID)
 		n++
+	}
+	if err := d.jl.Trim(keepJobs, keepAlerts); err != nil {
+		return err
 	}
 	msg := "daemon started"
 	if n > 0 {

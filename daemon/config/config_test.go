@@ -129,3 +129,16 @@ func TestLoopback(t *testing.T) {
 		}
 	}
 }
+
+// TestReadmeShowsExample keeps the README's daemon section in step with
+// `strata daemon example-config`.
+func TestReadmeShowsExample(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := strings.ReplaceAll(Example, "` + \"`strata backup KIND --help`\" + `", "`strata backup KIND --help`")
+	if !strings.Contains(string(readme), want) {
+		t.Fatal("README.md does not show config.Example verbatim; paste `strata daemon example-config` into its daemon section")
+	}
+}

@@ -85,3 +85,28 @@ func TestSecondOpenFails(t *testing.T) {
 		t.Fatal("a second daemon opened the same job log")
 	}
 }
+
+func TestTrim(t *testing.T) {
+	l, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	for i := range 5 {
+		id, _ := l.NextID("j")
+		st := Succeeded
+		if i == 0 {
+			st = Running
+		}
+		l.PutJob(Job{ID: id, State: st})
+		l.PutAlert(&Alert{Class: "info", Message: id})
+	}
+	if err := l.Trim(2, 3); err != nil {
+		t.Fatal(err)
+	}
+	jobs, _ := l.Jobs()
+	as, _ := l.Alerts()
+	if len(jobs) != 3 || jobs[0].State != Running || len(as) != 3 || as[2].Message != jobs[2].ID {
+		t.Fatalf("after trim: jobs %+v, alerts %+v", jobs, as)
+	}
+}

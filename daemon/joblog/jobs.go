@@ -148,3 +148,40 @@ func (l *Log) Alerts() ([]Alert, error) {
 	})
 	return out, err
 }
+
+// Trim deletes the oldest finished jobs beyond keepJobs and the oldest
+// alerts beyond keepAlerts, so the log does not grow without bound.
+// Queued and running jobs are never deleted.
+func (l *Log) Trim(keepJobs, keepAlerts int) error {
+	jobs, err := l.Jobs()
+	if err != nil {
+		return err
+	}
+	final := 0
+	for _, j := range jobs {
+		if j.State.Final() {
+			final++
+		}
+	}
+	for _, j := range jobs {
+		if final <= keepJobs {
+			break
+		}
+		if j.State.Final() {
+			if err := l.del("j/" + j.ID); err != nil {
+				return err
+			}
+			final--
+		}
+	}
+	alerts, err := l.Alerts()
+	if err != nil {
+		return err
+	}
+	for i := 0; i < len(alerts)-keepAlerts; i++ {
+		if err := l.del("a/" + alerts[i].ID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
