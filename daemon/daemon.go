@@ -52,6 +52,7 @@ type Daemon struct {
 	active      map[string]*activeJob     // queued and running jobs by id
 	order       []string                  // queued job ids, oldest first
 	rpoMissed   map[string]bool           // object -> missed at the last look
+	storeDown   map[string]bool           // store -> unreadable at the last look
 }
 
 // activeJob is a queued or running job in memory.
@@ -77,7 +78,7 @@ func New(cfg *config.Config, opts Options) (*Daemon, error) {
 	}
 	d := &Daemon{
 		log: opts.Logger, jl: jl, tick: opts.Tick, cfg: cfg, wake: make(chan struct{}, 1),
-		engines: map[string]*engine.Engine{}, active: map[string]*activeJob{}, rpoMissed: map[string]bool{},
+		engines: map[string]*engine.Engine{}, active: map[string]*activeJob{}, rpoMissed: map[string]bool{}, storeDown: map[string]bool{},
 		runCtx: context.Background(),
 	}
 	d.hooks = webhook.New(cfg.Webhooks, opts.Logger)

@@ -336,3 +336,43 @@ func TestLimitsAndConflicts(t *testing.T) {
 	var wg sync.WaitGroup
 	wg.Wait()
 }
+
+// TestOtherProcessesSeen: a version another process writes (here another
+// engine on the same store) appears in the daemon's view without a
+// restart.
+func TestOtherProcessesSeen(t *testing.T) {
+	dir := t.TempDir()
+	f := newFixture(t, testConfig(t, dir, "content: x", "  - {name: p, cluster: c, objects: [d/t1], interval: 1h}\n"))
+	waitFor(t, "the scheduled version", func() bool { return len(f.versions("c/d/t1")) == 1 })
+	other, err := engine.New(engine.Options{Store: filepath.Join(dir, "store"), CacheDir: filepath.Join(dir, "othercache")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	cfg := sources.NewConfig()
+	cfg.Set(sources.OptCluster, "c")
+	cfg.Set(sources.OptOnly, "d/t2")
+	if res, err := other.Backup(context.Background(), engine.BackupRequest{Kind: testKind, Config: cfg}, nil); err != nil || res.Failed != 0 {
+		t.Fatalf("backup by another process: %+v, %v", res, err)
+	}
+	waitFor(t, "the other process's version", func() bool { return len(f.versions("c/d/t2")) == 1 })
+}
+
+// TestStoreMissingIsCritical: a store location that holds no store is a
+// critical alert, and the backup that needed it fails.
+func TestStoreMissingIsCritical(t *testing.T) {
+	dir := t.TempDir()
+	f := &fixture{t: t, dir: dir, cfg: testConfig(t, dir, "content: x", "  - {name: p, cluster: c, interval: 1h}\n")}
+	f.start()
+	t.Cleanup(f.stop)
+	waitFor(t, "critical alerts", func() bool {
+		as, _ := f.d.Alerts("critical")
+		return len(as) >= 2
+	})
+	as, _ := f.d.Alerts("critical")
+	for _, a := range as {
+		if !strings.Contains(a.Message, "store main cannot be") {
+			t.Errorf("critical alert %+v", a)
+		}
+	}
+}

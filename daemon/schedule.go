@@ -179,6 +179,7 @@ func (d *Daemon) policyObjects(ctx context.Context, eng *engine.Engine, p config
 // checkRPO raises a warning when an object's RPO becomes missed, and
 // notes when it is met again.
 func (d *Daemon) checkRPO(ctx context.Context, now time.Time) {
+	d.refreshStores(ctx)
 	objs, err := d.Objects(ctx)
 	if err != nil {
 		d.log.Warn("look at RPOs", "err", err)
@@ -202,4 +203,23 @@ func sortedKeys[T any](m map[string]T) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// refreshStores brings each store's view up to date with what other
+// processes wrote; a store that cannot be read is a critical alert, once
+// until it can be read again.
+func (d *Daemon) refreshStores(ctx context.Context) {
+	for _, name := range sortedKeys(d.config().Stores) {
+		eng, err := d.engineFor(name)
+		if err == nil {
+			err = eng.Refresh(ctx)
+		}
+		d.mu.Lock()
+		was := d.storeDown[name]
+		d.storeDown[name] = err != nil
+		d.mu.Unlock()
+		if err != nil && !was && ctx.Err() == nil {
+			d.alert(joblog.Alert{Class: "critical", Message: fmt.Sprintf("store %s cannot be read: %v", name, err)})
+		}
+	}
 }
