@@ -31,7 +31,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	defer profile()()
-	err := newApp().RunContext(ctx, os.Args)
+	err := withServer(newApp()).RunContext(ctx, os.Args)
 	if err == nil {
 		return
 	}

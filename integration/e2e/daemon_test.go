@@ -296,6 +296,7 @@ func TestDaemon(t *testing.T) {
 	testKillMidBackup(t, d, db, vars)
 	testRestoreAndCancel(t, d)
 	testMetrics(t, d)
+	testServerFlag(t, d)
 	d.signal(syscall.SIGTERM)
 	if err := d.proc.Wait(); err != nil {
 		t.Fatalf("daemon after SIGTERM: %v\n%s", err, d.logText())
@@ -459,6 +460,25 @@ func testMetrics(t *testing.T, d *daemonEnv) {
 		i := strings.Index(m, prefix)
 		if i < 0 || strings.HasPrefix(m[i+len(prefix):], "0\n") {
 			t.Errorf("/metrics: %s missing or zero", prefix)
+		}
+	}
+}
+
+// testServerFlag runs CLI commands through the daemon's API.
+func testServerFlag(t *testing.T, d *daemonEnv) {
+	n := len(d.versionsOf("files/fs/small"))
+	r := d.ok("--server", d.api, "backup", "posix", "--cluster", "files", "--only", "fs/small")
+	if !strings.Contains(r.stdout, "files/fs/small/") || !strings.Contains(r.stdout, "(job j") || len(d.versionsOf("files/fs/small")) != n+1 {
+		t.Fatalf("backup through --server: %s", r)
+	}
+	r = d.ok("--server", d.api, "versions", "files/fs/small")
+	if strings.Count(r.stdout, "files/fs/small/") != n+1 {
+		t.Fatalf("versions through --server, want %d: %s", n+1, r)
+	}
+	d.ok("--server", d.api, "check")
+	for _, args := range [][]string{{"backup", "posix", "--cluster", "files", "--db", "x"}, {"mount", d.path("mnt")}, {"backup", "posix", "--cluster", "nope"}} {
+		if r := d.run(append([]string{"--server", d.api}, args...)...); r.code != 2 {
+			t.Fatalf("want exit 2: %s", r)
 		}
 	}
 }
