@@ -376,3 +376,36 @@ func TestStoreMissingIsCritical(t *testing.T) {
 		}
 	}
 }
+
+// TestClusterLimit: with max_jobs 1 a second backup of the cluster waits
+// for the first, and runs when it ends; a check of the store does not.
+func TestClusterLimit(t *testing.T) {
+	dir := t.TempDir()
+	cfg := testConfig(t, dir, "slow: y", "  - {name: slow, cluster: c, objects: [d/slow], interval: 1h}\n")
+	c := cfg.Clusters["c"]
+	c.MaxJobs = 1
+	cfg.Clusters["c"] = c
+	f := newFixture(t, cfg)
+	<-started
+	slow, _ := f.d.Jobs()
+	other, err := f.d.Submit(JobRequest{Kind: joblog.KindBackup, Cluster: "c", Objects: []string{"d/t2"}}, "api")
+	if err != nil {
+		t.Fatal(err)
+	}
+	check, err := f.d.Submit(JobRequest{Kind: joblog.KindCheck}, "api")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j := f.waitJob(check.ID); j.State != joblog.Succeeded {
+		t.Fatalf("check beside a backup: %+v", j)
+	}
+	if j, _ := f.d.Job(other.ID); j.State != joblog.Queued {
+		t.Fatalf("second backup of a max_jobs 1 cluster is %s, want queued", j.State)
+	}
+	if _, err := f.d.Cancel(slow[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if j := f.waitJob(other.ID); j.State != joblog.Succeeded {
+		t.Fatalf("the waiting backup after the first ended: %+v", j)
+	}
+}

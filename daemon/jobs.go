@@ -257,11 +257,11 @@ func (d *Daemon) canStartLocked(j joblog.Job) bool {
 		if r.Store == j.Store {
 			perStore++
 		}
-		if j.Cluster != "" && r.Cluster == j.Cluster && j.Kind != joblog.KindCheck && r.Kind != joblog.KindCheck {
+		if c := sourceCluster(j); c != "" && sourceCluster(r) == c {
 			perCluster++
-			if mayOverlap(r.Objects, j.Objects) {
-				return false
-			}
+		}
+		if j.Kind != joblog.KindCheck && r.Kind != joblog.KindCheck && r.Cluster == j.Cluster && mayOverlap(r.Objects, j.Objects) {
+			return false
 		}
 	}
 	maxStore := 2
@@ -269,10 +269,22 @@ func (d *Daemon) canStartLocked(j joblog.Job) bool {
 		maxStore = s.MaxJobs
 	}
 	maxCluster := 1
-	if c, ok := d.cfg.Clusters[j.Cluster]; ok {
+	if c, ok := d.cfg.Clusters[sourceCluster(j)]; ok {
 		maxCluster = c.MaxJobs
 	}
-	return perStore < maxStore && (j.Cluster == "" || perCluster < maxCluster)
+	return perStore < maxStore && (sourceCluster(j) == "" || perCluster < maxCluster)
+}
+
+// sourceCluster is the cluster a job reads or writes: a backup's source,
+// a load's target; "" for jobs that touch only the store.
+func sourceCluster(j joblog.Job) string {
+	switch {
+	case j.Kind == joblog.KindBackup:
+		return j.Cluster
+	case j.Kind == joblog.KindRestore:
+		return j.ToCluster
+	}
+	return ""
 }
 
 // mayOverlap reports whether two sets of DB[/TABLE] patterns (none: all

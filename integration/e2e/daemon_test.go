@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -15,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"go.mongodb.org/mongo-driver/bson"
 
 	"github.com/stratabackup/strata/integration/harness"
 )
@@ -45,6 +48,10 @@ clusters:
     kind: mongodb
     options:
       uri: {env: E2E_DAEMON_MONGODB_URI}
+  shop-restore:
+    kind: mongodb
+    options:
+      uri: {env: E2E_DAEMON_RESTORE_URI}
   broken:
     kind: posix
     options: {db: fs, root: [gone={{root}}/gone]}
@@ -270,6 +277,7 @@ func TestDaemon(t *testing.T) {
 	}
 	insertAll(t, connect(t, uri).Database(db).Collection("orders"), docs)
 	t.Setenv("E2E_DAEMON_MONGODB_URI", uri)
+	t.Setenv("E2E_DAEMON_RESTORE_URI", harness.FerretDBRestore(t))
 
 	e := newEnv(t)
 	hooks := &webhookReceiver{}
@@ -295,6 +303,7 @@ func TestDaemon(t *testing.T) {
 
 	testKillMidBackup(t, d, db, vars)
 	testRestoreAndCancel(t, d)
+	testLoadDiff(t, d, db)
 	testMetrics(t, d)
 	testServerFlag(t, d)
 	d.signal(syscall.SIGTERM)
@@ -320,7 +329,7 @@ func testBadConfig(t *testing.T, d *daemonEnv, vars map[string]string) {
 			t.Fatalf("want exit 2 and %q:\n%s", want, r)
 		}
 	}
-	if r := d.ok("daemon", "check-config", d.config); !strings.Contains(r.stdout, "ok: 1 store(s), 3 cluster(s), 4 policy(ies)") {
+	if r := d.ok("daemon", "check-config", d.config); !strings.Contains(r.stdout, "ok: 1 store(s), 4 cluster(s), 4 policy(ies)") {
 		t.Fatalf("check-config of the good config: %s", r)
 	}
 }
@@ -481,4 +490,50 @@ func testServerFlag(t *testing.T, d *daemonEnv) {
 			t.Fatalf("want exit 2: %s", r)
 		}
 	}
+}
+
+// testLoadDiff loads the first MongoDB version into the other FerretDB
+// instance through the API, changes the source, and applies the @diff
+// from that version to a newer one: the result equals the source.
+func testLoadDiff(t *testing.T, d *daemonEnv, db string) {
+	src := connect(t, harness.FerretDBURI).Database(db).Collection("orders")
+	dst := connect(t, harness.FerretDBRestoreURI).Database(db).Collection("orders")
+	t.Cleanup(func() { _ = dst.Database().Drop(context.Background()) })
+	object := "shop/" + db + "/orders"
+	var vs []apiVersion
+	d.get("/api/versions?object="+object, &vs)
+	v1 := vs[0].Time.UTC().Format(time.RFC3339)
+	d.runJob(map[string]any{"kind": "restore", "version": object + "/" + v1, "to_cluster": "shop-restore"})
+	if n := len(serverDocs(t, dst)); n != 300 {
+		t.Fatalf("the first version loaded %d documents, want 300", n)
+	}
+	for i := range 10 {
+		if _, err := src.ReplaceOne(context.Background(), bson.D{{Key: "_id", Value: int32(i)}}, order(i, 1)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := src.DeleteOne(context.Background(), bson.D{{Key: "_id", Value: int32(299)}}); err != nil {
+		t.Fatal(err)
+	}
+	n := len(vs)
+	d.waitFor("a MongoDB version after the change", func() bool { return len(d.versionsOf(object)) >= n+2 })
+	d.get("/api/versions?object="+object, &vs)
+	v2 := vs[len(vs)-1].Time.UTC().Format(time.RFC3339)
+	d.runJob(map[string]any{"kind": "restore", "version": object + "/" + v1 + ".." + v2, "to_cluster": "shop-restore"})
+	sameDocs(t, "first version + @diff loaded through the API", serverDocs(t, dst), serverDocs(t, src))
+}
+
+// runJob starts a job through the API and fails unless it succeeds.
+func (d *daemonEnv) runJob(req map[string]any) apiJob {
+	d.t.Helper()
+	var j apiJob
+	d.do("POST", "/api/jobs", req, http.StatusAccepted, &j)
+	d.waitFor("job "+j.ID, func() bool {
+		d.get("/api/jobs/"+j.ID, &j)
+		return j.State != "queued" && j.State != "running"
+	})
+	if j.State != "succeeded" {
+		d.t.Fatalf("job %v: %+v", req, j)
+	}
+	return j
 }
