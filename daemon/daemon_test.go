@@ -409,3 +409,25 @@ func TestClusterLimit(t *testing.T) {
 		t.Fatalf("the waiting backup after the first ended: %+v", j)
 	}
 }
+
+// TestMissedRunsRunOnce: a daemon down for five intervals runs the
+// policy's backup once at start, not five times.
+func TestMissedRunsRunOnce(t *testing.T) {
+	dir := t.TempDir()
+	cfg := testConfig(t, dir, "content: x", "  - {name: p, cluster: c, objects: [d/t1], interval: 1h}\n")
+	jl, err := joblog.Open(filepath.Join(cfg.StateDir, "joblog"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := jl.SetLastRun("p", time.Now().Add(-5*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	jl.Close()
+	f := newFixture(t, cfg)
+	waitFor(t, "the missed run", func() bool { return len(f.versions("c/d/t1")) == 1 })
+	time.Sleep(500 * time.Millisecond) // five more ticks
+	jobs, _ := f.d.Jobs()
+	if len(jobs) != 1 || len(f.versions("c/d/t1")) != 1 {
+		t.Fatalf("want one catch-up backup, got %d jobs: %+v", len(jobs), jobs)
+	}
+}
