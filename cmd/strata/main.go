@@ -32,7 +32,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	defer profile()()
-	err := newApp().RunContext(ctx, os.Args)
+	err := withServer(newApp()).RunContext(ctx, os.Args)
 	if err == nil {
 		return
 	}
@@ -77,6 +77,7 @@ func newApp() *cli.App {
 		Commands: withGlobals([]*cli.Command{
 			initCommand(), backupCommand(), versionsCommand(), mountCommand(), restoreCommand(),
 			diffCommand(), checkCommand(), forgetCommand(), pruneCommand(), indexCommand(),
+			daemonCommand(),
 		}),
 	}
 }
