@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/stratabackup/strata/sources"
@@ -200,6 +199,3 @@ func (l *layout) keyPositions() []int {
 	}
 	return out
 }
-
-// suffix strips the extension of a data file name.
-func trimExt(name, ext string) string { return strings.TrimSuffix(name, "."+ext) }

@@ -12,8 +12,8 @@ import (
 // pgDialect is PostgreSQL: pgx connections, COPY text data files.
 type pgDialect struct{}
 
-func (pgDialect) name() string                { return KindPostgres }
-func (pgDialect) ext() string                 { return "copy" }
+func (pgDialect) name() string                 { return KindPostgres }
+func (pgDialect) ext() string                  { return "copy" }
 func (pgDialect) extras(*table, string) []file { return nil }
 
 // pgSession are the settings every connection gets, so that the COPY text

@@ -14,7 +14,7 @@ import (
 )
 
 // pgTypesDDL is a table with a column of most PostgreSQL types, and the
-// values that tend to break dumps: NULL next to '', NaN and Infinity,
+// values that tend to break dumps: NULL next to ”, NaN and Infinity,
 // bytes 0..255, arrays with NULLs and quotes, time zones, long text.
 const pgTypesDDL = `CREATE TABLE kinds (
 	id bigserial PRIMARY KEY,
