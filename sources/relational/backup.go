@@ -152,6 +152,9 @@ type layout struct {
 // readLayout reads a version's table layout from its metadata.
 func readLayout(meta map[string]string) (*layout, error) {
 	l := &layout{db: meta["database"], schema: meta["schema"], table: meta["table"]}
+	if meta["type"] == "view" {
+		return nil, fmt.Errorf("%s.%s is a view: run its schema.sql to recreate it", l.schema, l.table)
+	}
 	if l.table == "" || meta["columns"] == "" {
 		return nil, fmt.Errorf("the version records no table layout (not a relational version, or a view)")
 	}

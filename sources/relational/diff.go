@@ -21,6 +21,14 @@ var _ sources.Differ = Differ{}
 
 // Diff writes what changed in (from, to] to w.
 func (df Differ) Diff(ctx context.Context, from, to sources.VersionReader, w sources.Writer) error {
+	if to.Info().Meta["type"] == "view" {
+		for _, e := range to.Entries() {
+			if err := copyEntry(ctx, to, e, w); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	l, err := readLayout(to.Info().Meta)
 	if err != nil {
 		return fmt.Errorf("diff: %w", err)
