@@ -102,8 +102,9 @@ func pgLoad(ctx context.Context, conn *pgx.Conn, p *loadPlan) (st loadStats, err
 	return st, err
 }
 
-// pgLoadRows copies the data file in: straight into a new table, else
-// through a temporary table and an upsert; then a @diff's deletes.
+// pgLoadRows copies the data file in: straight into a new (or emptied)
+// table with FREEZE, so its rows need no vacuum to be seen by all; else
+// through a temporary table and an upsert, after a @diff's deletes.
 func pgLoadRows(ctx context.Context, conn *pgx.Conn, p *loadPlan, target string, st *loadStats) error {
 	cols := pgColumnList(p.l.dataCols())
 	if st.Created || (p.l.key == nil && p.deleted == "") {
@@ -113,7 +114,7 @@ func pgLoadRows(ctx context.Context, conn *pgx.Conn, p *loadPlan, target string,
 			}
 			st.Replaced = true
 		}
-		n, err := pgCopyIn(ctx, conn, p, p.data, "COPY "+target+" ("+cols+") FROM STDIN")
+		n, err := pgCopyIn(ctx, conn, p, p.data, "COPY "+target+" ("+cols+") FROM STDIN (FREEZE)")
 		st.Rows = n
 		return err
 	}
