@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"log/slog"
+	"os"
 	"strings"
 
 	"github.com/go-sql-driver/mysql"
@@ -23,6 +24,10 @@ func myConfig(dsn string) (*mysql.Config, error) {
 	cfg, err := mysql.ParseDSN(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("mysql: bad connection string: %s", scrub(err.Error(), dsn))
+	}
+	if cfg.Passwd == "" {
+		// As the mysql client does: a password kept off the command line.
+		cfg.Passwd = os.Getenv("MYSQL_PWD")
 	}
 	cfg.ParseTime = false
 	cfg.InterpolateParams = true

@@ -31,10 +31,7 @@ func (myLoader) Load(ctx context.Context, dsn string, v sources.VersionReader, o
 	if err != nil {
 		return sources.LoadResult{}, fmt.Errorf("restore to mysql: %w", err)
 	}
-	if o := opts.Extra.Get(OptSchema); o != "" {
-		p.db = o // MySQL's schema is its database
-	}
-	p.schema = p.db
+	p.schema = p.db // MySQL's schema is its database
 	cfg, err := myConfig(dsn)
 	if err != nil {
 		return sources.LoadResult{}, err

@@ -54,6 +54,8 @@ named with --only.`,
 	}
 	if loader != nil {
 		k.Loader = loader
+	}
+	if d.name() == KindPostgres {
 		k.LoadFlags = []sources.Option{{Name: OptSchema, Usage: "target schema (default: the version's)"}}
 	}
 	sources.Register(k)
