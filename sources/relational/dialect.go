@@ -19,6 +19,9 @@ type dialect interface {
 	// extras are files a version holds besides schema.sql and the data
 	// file, named relative to the version (MySQL's load.sql).
 	extras(t *table, dataFile string) []file
+	// diffExtras replace extras in a @diff directory: they apply the
+	// deleted keys and the changed rows (MySQL's load.sql for a diff).
+	diffExtras(l *layout, dataFile, deletedFile string) []file
 }
 
 // file is a small file of a version, built in memory.

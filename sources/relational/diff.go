@@ -34,9 +34,17 @@ func (df Differ) Diff(ctx context.Context, from, to sources.VersionReader, w sou
 		return fmt.Errorf("diff: %w", err)
 	}
 	data := dataFileName(df.d, l.table)
+	del := sources.EscapeName(l.table + deletedExt)
 	mtime := to.Info().Time
+	extras := map[string][]byte{}
+	for _, f := range df.d.diffExtras(l, data, del) {
+		extras[f.Name] = f.Data
+		if err := w.Add(ctx, fileEntry(f.Name, mtime, int64(len(f.Data))), bytes.NewReader(f.Data)); err != nil {
+			return fmt.Errorf("diff: write %s: %w", f.Name, err)
+		}
+	}
 	for _, e := range to.Entries() {
-		if e.Type == sources.TypeFile && e.Path != data {
+		if _, ok := extras[e.Path]; !ok && e.Type == sources.TypeFile && e.Path != data {
 			if err := copyEntry(ctx, to, e, w); err != nil {
 				return err
 			}
@@ -62,7 +70,6 @@ func (df Differ) Diff(ctx context.Context, from, to sources.VersionReader, w sou
 	}); err != nil {
 		return fmt.Errorf("diff %s: older version: %w", data, err)
 	}
-	del := sources.EscapeName(l.table + deletedExt)
 	if err := w.Add(ctx, fileEntry(del, mtime, int64(deleted.Len())), &deleted); err != nil {
 		return fmt.Errorf("diff: write %s: %w", del, err)
 	}

@@ -152,3 +152,34 @@ func myLoadSQL(cols []column, quotedFile, target, mode string) string {
 // mySessionSQL are the settings load.sql gives before LOAD DATA: those the
 // file was written under.
 const mySessionSQL = "SET NAMES utf8mb4;\nSET time_zone = '+00:00';\nSET sql_mode = 'NO_AUTO_VALUE_ON_ZERO,STRICT_ALL_TABLES';\n"
+
+// diffExtras is a @diff's load.sql: it deletes the rows whose keys
+// <table>.deleted lists (through a temporary table), then loads the
+// changed rows with REPLACE, so that running it on the older version's
+// table gives the newer one. (Plain LOAD DATA LOCAL would skip rows whose
+// key exists.)
+func (myDialect) diffExtras(l *layout, dataFile, deletedFile string) []file {
+	keys := l.key
+	if keys == nil {
+		keys = l.dataCols()
+	}
+	var cols []column
+	sel, on := make([]string, len(keys)), make([]string, len(keys))
+	for i, k := range keys {
+		for _, c := range l.cols {
+			if c.Name == k {
+				cols = append(cols, c)
+			}
+		}
+		sel[i] = myIdent(k)
+		on[i] = "t." + myIdent(k) + " <=> d." + myIdent(k)
+	}
+	target, tmp := myIdent(l.table), myIdent("strata_deleted")
+	q := mySessionSQL +
+		"DROP TEMPORARY TABLE IF EXISTS " + tmp + ";\n" +
+		"CREATE TEMPORARY TABLE " + tmp + " SELECT " + strings.Join(sel, ", ") + " FROM " + target + " LIMIT 0;\n" +
+		myLoadSQL(cols, myString(deletedFile), tmp, "") + ";\n" +
+		"DELETE t FROM " + target + " t JOIN " + tmp + " d ON " + strings.Join(on, " AND ") + ";\n" +
+		myLoadSQL((&table{Columns: l.cols}).dataColumns(), myString(dataFile), target, "REPLACE") + ";\n"
+	return []file{{Name: "load.sql", Data: []byte(q)}}
+}

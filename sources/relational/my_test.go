@@ -4,6 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -166,5 +169,29 @@ func TestMariaDBRoundTrip(t *testing.T) {
 			t.Fatalf("load the diff of %s: %v", obj, err)
 		}
 		sameRows(t, target+" after its @diff", myRows(t, dst, target, orders[i]), myRows(t, src, specs[i].Name, orders[i]))
+		handApplied(t, v, dw, specs[i].Name, orders[i], src)
 	}
+}
+
+// handApplied loads the first version v under its own name into a fresh
+// database, then runs the @diff's load.sql there with the stock client
+// (as a person would, in the diff's directory): the table must equal src's.
+func handApplied(t *testing.T, v *sourcetest.Version, diff *sourcetest.Writer, table, order string, src *sql.DB) {
+	t.Helper()
+	dsn := harness.MariaDBDB(t)
+	if _, err := (myLoader{}).Load(context.Background(), dsn, v, sources.LoadOptions{Database: myDBName(t, dsn), Extra: sources.NewConfig()}); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for _, p := range diff.Paths() {
+		if err := os.WriteFile(filepath.Join(dir, p), diff.Data(p), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cmd := exec.Command("mariadb", "--no-defaults", "--local-infile=1", "-h", "127.0.0.1", "-P", "53306", "-u", "strata", myDBName(t, dsn), "-e", "source load.sql")
+	cmd.Dir, cmd.Env = dir, append(os.Environ(), "MYSQL_PWD=strata")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("mariadb -e 'source load.sql' in the @diff: %v\n%s\nload.sql:\n%s", err, out, diff.Data("load.sql"))
+	}
+	sameRows(t, table+" after the @diff's load.sql", myRows(t, myDB(t, dsn), table, order), myRows(t, src, table, order))
 }
