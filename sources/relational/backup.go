@@ -99,7 +99,7 @@ func (b *tableBackup) rows(ctx context.Context, t *table, path string) (rows, si
 	}
 	rr := readRanges(ctx, read, ranges, b.snap.workers(), b.w)
 	defer rr.close()
-	sp := &spanner{next: rr.next, ix: openIndex(ctx, b.prev, path, t.Key, b.src.cfg.Logger)}
+	sp := &spanner{next: rr.next, ix: openIndex(ctx, b.prev, path, b.src.d.lineKey(t.Key), b.src.cfg.Logger)}
 	if err := b.w.AddSpans(ctx, fileEntry(path, b.at, -1), sp.nextSpan); err != nil {
 		return 0, 0, fmt.Errorf("write %s: %w", path, err)
 	}

@@ -28,17 +28,18 @@ type bcpKind int
 
 const (
 	bcpText   bcpKind = iota // as the server's text (char, varchar, numbers, dates)
-	bcpNText                 // nchar, nvarchar, ntext: UTF-8 here, SQLNCHAR in the format file
+	bcpNText                 // nchar, nvarchar, ntext, xml: UTF-8 text like the rest
 	bcpBinary                // binary, varbinary, image, rowversion: hex digits
 )
 
 // bcpType maps a SQL Server type name (as in sys.types / DATA_TYPE) to how
 // its values are written and the host file data type of the format file.
-// Character files use SQLCHAR for every column except Unicode text.
+// The file is UTF-8 throughout (load it with bcp -C 65001), so every host
+// field is SQLCHAR: SQLNCHAR would mean UTF-16 data.
 func bcpType(sqlType string) (bcpKind, string, error) {
 	switch strings.ToLower(sqlType) {
 	case "nchar", "nvarchar", "ntext", "sysname", "xml":
-		return bcpNText, "SQLNCHAR", nil
+		return bcpNText, "SQLCHAR", nil
 	case "binary", "varbinary", "image", "timestamp", "rowversion":
 		return bcpBinary, "SQLCHAR", nil
 	case "char", "varchar", "text", "bit", "tinyint", "smallint", "int", "bigint", "decimal", "numeric",

@@ -21,7 +21,7 @@ func TestBCPFormatFile(t *testing.T) {
 	want := `14.0
 3
 1       SQLCHAR      0       0        "\t|~|\t"    1     PersonID                 ""
-2       SQLNCHAR     0       0        "\t|~|\t"    2     FirstName                SQL_Latin1_General_CP1_CI_AS
+2       SQLCHAR      0       0        "\t|~|\t"    2     FirstName                SQL_Latin1_General_CP1_CI_AS
 3       SQLCHAR      0       0        "\t|~|\r\n"  3     Photo                    ""
 `
 	if got != want {
@@ -63,17 +63,17 @@ func TestBCPRows(t *testing.T) {
 	}
 }
 
-// TestBCPTypes checks the type mapping: Unicode text is SQLNCHAR, binary
-// is hex in SQLCHAR, everything else the server's text in SQLCHAR, and an
-// unknown type is an error naming it.
+// TestBCPTypes checks the type mapping: binary is hex, everything else
+// the server's text, all SQLCHAR in a UTF-8 file (SQLNCHAR would be
+// UTF-16), and an unknown type is an error naming it.
 func TestBCPTypes(t *testing.T) {
 	tests := []struct {
 		typ  string
 		kind bcpKind
 		host string
 	}{
-		{"int", bcpText, "SQLCHAR"}, {"NVARCHAR", bcpNText, "SQLNCHAR"}, {"varbinary", bcpBinary, "SQLCHAR"},
-		{"datetimeoffset", bcpText, "SQLCHAR"}, {"uniqueidentifier", bcpText, "SQLCHAR"}, {"xml", bcpNText, "SQLNCHAR"},
+		{"int", bcpText, "SQLCHAR"}, {"NVARCHAR", bcpNText, "SQLCHAR"}, {"varbinary", bcpBinary, "SQLCHAR"},
+		{"datetimeoffset", bcpText, "SQLCHAR"}, {"uniqueidentifier", bcpText, "SQLCHAR"}, {"xml", bcpNText, "SQLCHAR"},
 		{"rowversion", bcpBinary, "SQLCHAR"}, {"decimal", bcpText, "SQLCHAR"},
 	}
 	for _, tc := range tests {

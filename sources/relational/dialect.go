@@ -22,6 +22,9 @@ type dialect interface {
 	// diffExtras replace extras in a @diff directory: they apply the
 	// deleted keys and the changed rows (MySQL's load.sql for a diff).
 	diffExtras(l *layout, dataFile, deletedFile string) []file
+	// lineKey maps key positions among the columns to tab-separated
+	// positions in a data file line (bcp's field terminator holds tabs).
+	lineKey(key []int) []int
 }
 
 // file is a small file of a version, built in memory.
@@ -91,6 +94,8 @@ type column struct {
 	// Generated is the expression of a stored generated column, which is
 	// not in the data file.
 	Generated string `json:"generated,omitempty"`
+	// Collation is a text column's collation (SQL Server's format file).
+	Collation string `json:"collation,omitempty"`
 	// Read is the select-list expression when the column is not read as
 	// itself (MySQL BIT); Load is what load.sql assigns from @var.
 	Read string `json:"-"`

@@ -50,7 +50,7 @@ func (df Differ) Diff(ctx context.Context, from, to sources.VersionReader, w sou
 			}
 		}
 	}
-	ix := newRowIndex(l.keyPositions())
+	ix := newRowIndex(df.d.lineKey(l.keyPositions()))
 	if err := readInto(ctx, from, data, ix.load); err != nil {
 		return fmt.Errorf("diff %s: older version: %w", data, err)
 	}

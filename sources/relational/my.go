@@ -17,6 +17,8 @@ type myDialect struct{}
 func (myDialect) name() string { return KindMySQL }
 func (myDialect) ext() string  { return "tsv" }
 
+func (myDialect) lineKey(key []int) []int { return key }
+
 // myConfig parses dsn for strata's use: text protocol (so values arrive
 // as the server formats them), no time parsing; errors never show the
 // password.

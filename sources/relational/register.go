@@ -12,8 +12,9 @@ import (
 // Kind names, one per database, so that `strata backup postgres` and
 // `strata restore --to-postgres DSN` read naturally.
 const (
-	KindPostgres = "postgres"
-	KindMySQL    = "mysql"
+	KindPostgres  = "postgres"
+	KindMySQL     = "mysql"
+	KindSQLServer = "sqlserver"
 )
 
 // Option names.
@@ -30,6 +31,9 @@ func init() {
 	register(myDialect{}, "MariaDB/MySQL", "STRATA_MYSQL_DSN", "USER@tcp(HOST:3306)/DB",
 		"<table>.tsv in LOAD DATA's default text format, load.sql with the LOAD DATA statement, schema.sql from SHOW CREATE TABLE",
 		myLoader{})
+	register(msDialect{}, "SQL Server", "STRATA_SQLSERVER_DSN", "sqlserver://USER@HOST:1433?database=DB",
+		"<table>.bcp in bcp character format (UTF-8) with <table>.fmt, its non-XML format file (bcp t in t.bcp -f t.fmt -C 65001 -k -E), schema.sql generated from the catalog",
+		nil)
 }
 
 func register(d dialect, title, env, example, files string, loader sources.Loader) {
