@@ -47,18 +47,7 @@ func (sn *msSnap) read(ctx context.Context, t *table, _ keyRange, emit func([]by
 		if err := rows.Scan(ptrs...); err != nil {
 			return err
 		}
-		for i, v := range vals {
-			switch x := v.(type) {
-			case nil:
-				raw[i] = nil
-			case []byte:
-				raw[i] = x
-			case string:
-				raw[i] = []byte(x)
-			default:
-				raw[i] = []byte(fmt.Sprint(x))
-			}
-		}
+		msRaw(raw, vals)
 		if line, err = bcpRow(line[:0], kinds, raw); err != nil {
 			return fmt.Errorf("%s: %w", msIdent(t.Schema, t.Name), err)
 		}
@@ -67,6 +56,22 @@ func (sn *msSnap) read(ctx context.Context, t *table, _ keyRange, emit func([]by
 		}
 	}
 	return rows.Err()
+}
+
+// msRaw turns scanned values into bytes: nil stays nil (NULL).
+func msRaw(raw [][]byte, vals []any) {
+	for i, v := range vals {
+		switch x := v.(type) {
+		case nil:
+			raw[i] = nil
+		case []byte:
+			raw[i] = x
+		case string:
+			raw[i] = []byte(x)
+		default:
+			raw[i] = []byte(fmt.Sprint(x))
+		}
+	}
 }
 
 // schema is generated from the catalog views: SQL Server has no
