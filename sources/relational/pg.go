@@ -16,8 +16,7 @@ func (pgDialect) name() string                 { return KindPostgres }
 func (pgDialect) ext() string                  { return "copy" }
 func (pgDialect) extras(*table, string) []file { return nil }
 
-func (pgDialect) diffExtras(*layout, string, string) []file { return nil }
-func (pgDialect) lineKey(key []int) []int                   { return key }
+func (pgDialect) lineKey(key []int) []int { return key }
 
 // pgSession are the settings every connection gets, so that the COPY text
 // of a value does not depend on the server's or the client's defaults

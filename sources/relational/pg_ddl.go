@@ -100,3 +100,32 @@ func pgFinish(ctx context.Context, conn *pgx.Conn, p *loadPlan, target string, s
 	}
 	return nil
 }
+
+// diffExtras is a @diff's load.sql, a psql script run in the diff's
+// directory (psql -f load.sql): in one transaction it deletes the rows
+// whose keys <table>.deleted lists, then upserts the rows of <table>.copy
+// by key, so that it turns the older version's table into the newer one.
+func (pgDialect) diffExtras(l *layout, dataFile, deletedFile string) []file {
+	target := pgIdent(l.schema, l.table)
+	keys := l.key
+	if keys == nil {
+		keys = l.dataCols()
+	}
+	tl, dl := make([]string, len(keys)), make([]string, len(keys))
+	for i, k := range keys {
+		id := pgx.Identifier{k}.Sanitize()
+		tl[i], dl[i] = "t."+id, "d."+id
+	}
+	cols := pgColumnList(l.dataCols())
+	q := "\\set ON_ERROR_STOP on\nBEGIN;\n" +
+		"CREATE TEMP TABLE strata_deleted ON COMMIT DROP AS SELECT " + pgColumnList(keys) + " FROM " + target + " WITH NO DATA;\n" +
+		"\\copy strata_deleted FROM " + pgQuote(deletedFile) + "\n" +
+		"DELETE FROM " + target + " t USING strata_deleted d WHERE ROW(" + strings.Join(tl, ", ") + ")::text = ROW(" + strings.Join(dl, ", ") + ")::text;\n" +
+		"CREATE TEMP TABLE strata_rows ON COMMIT DROP AS SELECT " + cols + " FROM " + target + " WITH NO DATA;\n" +
+		"\\copy strata_rows FROM " + pgQuote(dataFile) + "\n" +
+		pgUpsert(l, target, "strata_rows") + ";\nCOMMIT;\n"
+	return []file{{Name: "load.sql", Data: []byte(q)}}
+}
+
+// pgQuote quotes a file name for psql's \copy.
+func pgQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }

@@ -3,6 +3,9 @@ package relational
 import (
 	"context"
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -179,5 +182,29 @@ func testPostgresDiff(t *testing.T, src sources.Source, objs []sources.Object, v
 			t.Fatalf("load the diff of %s: %v", obj, err)
 		}
 		sameRows(t, fmt.Sprintf("%s after its @diff", target), pgRows(t, dst, target, orders[name]), pgRows(t, conn, name, orders[name]))
+		pgHandApplied(t, v1[i], dw, name, orders[name], conn)
 	}
+}
+
+// pgHandApplied loads the first version v under its own name into a
+// fresh database, then runs the @diff's load.sql there with psql in the
+// diff's directory: the table must equal the source's.
+func pgHandApplied(t *testing.T, v *sourcetest.Version, diff *sourcetest.Writer, table, order string, src *pgx.Conn) {
+	t.Helper()
+	dsn := harness.PostgresDB(t)
+	if _, err := (pgLoader{}).Load(context.Background(), dsn, v, sources.LoadOptions{Database: dbName(t, dsn), Extra: sources.NewConfig()}); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for _, p := range diff.Paths() {
+		if err := os.WriteFile(filepath.Join(dir, p), diff.Data(p), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cmd := exec.Command("psql", "-X", "-q", "-d", dsn, "-f", "load.sql")
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("psql -f load.sql in the @diff: %v\n%s\nload.sql:\n%s", err, out, diff.Data("load.sql"))
+	}
+	sameRows(t, table+" after the @diff's load.sql", pgRows(t, pgConn(t, dsn), table, order), pgRows(t, src, table, order))
 }
