@@ -65,7 +65,9 @@ func (sn *pgSnap) split(ctx context.Context, t *table, parts int) ([]keyRange, e
 	data := t.dataColumns()
 	sel := make([]string, len(t.Key))
 	for i, k := range t.Key {
-		sel[i] = pgColumnList([]string{data[k].Name}) + "::text"
+		// Aliased: ORDER BY "id" would otherwise sort the text output
+		// column, not the key.
+		sel[i] = pgColumnList([]string{data[k].Name}) + "::text AS k" + strconv.Itoa(i)
 	}
 	q := fmt.Sprintf("SELECT %s FROM %s TABLESAMPLE SYSTEM (%s) ORDER BY %s", strings.Join(sel, ", "),
 		pgIdent(t.Schema, t.Name), strconv.FormatFloat(pct, 'f', 6, 64), pgKeyList(t))
