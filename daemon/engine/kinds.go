@@ -6,4 +6,5 @@ package engine
 import (
 	_ "github.com/stratabackup/strata/sources/mongodb"
 	_ "github.com/stratabackup/strata/sources/posix"
+	_ "github.com/stratabackup/strata/sources/relational"
 )

@@ -6,6 +6,7 @@
 //	go run ./integration/bench                         # 2 GiB + 100,000 files
 //	go run ./integration/bench -size 256MiB -files 10000   # quick check of the harness
 //	go run ./integration/bench -mongo-only -mongo-size 64MiB  # quick check of the MongoDB part
+//	go run ./integration/bench -sql-only -sql-size 1GiB       # PostgreSQL: strata vs pg_dump/pg_restore
 //	go run ./integration/bench -real=false                # generated data only
 //
 // Every figure is measured against restic 0.18.1 in the same run, on the
@@ -51,6 +52,10 @@ type config struct {
 	mongoOnly       bool  // skip the directory (restic) part
 	mongoURI        string
 	mongoRestoreURI string
+
+	sqlSize int64  // bytes of the generated PostgreSQL table; 0 skips the relational part
+	sqlOnly bool   // run only the relational part
+	sqlURI  string // PostgreSQL server (without a database)
 }
 
 func main() {
@@ -61,6 +66,10 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	run := run
+	if cfg.sqlOnly {
+		run = runSQL
+	}
 	if err := run(ctx, cfg); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
@@ -87,6 +96,9 @@ func parseFlags(args []string) (config, error) {
 	fs.BoolVar(&cfg.mongoOnly, "mongo-only", false, "run only the MongoDB part (no restic, no directory data sets)")
 	fs.StringVar(&cfg.mongoURI, "mongo-uri", "mongodb://127.0.0.1:27017/", "MongoDB (FerretDB) holding the generated collection")
 	fs.StringVar(&cfg.mongoRestoreURI, "mongo-restore-uri", "mongodb://127.0.0.1:27018/", "MongoDB (FerretDB) the restores load into")
+	sqlSize := fs.String("sql-size", "1GiB", "size of the generated PostgreSQL table (with -sql-only)")
+	fs.BoolVar(&cfg.sqlOnly, "sql-only", false, "run only the relational part: strata vs pg_dump/pg_restore")
+	fs.StringVar(&cfg.sqlURI, "sql-uri", "postgres://strata@127.0.0.1:55432", "PostgreSQL server of the relational part")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -95,6 +107,9 @@ func parseFlags(args []string) (config, error) {
 		return cfg, fmt.Errorf("-size: %w", err)
 	}
 	cfg.size = n
+	if cfg.sqlSize, err = parseSize(*sqlSize); err != nil {
+		return cfg, fmt.Errorf("-sql-size: %w", err)
+	}
 	if *mongoSize != "0" {
 		if cfg.mongoSize, err = parseSize(*mongoSize); err != nil {
 			return cfg, fmt.Errorf("-mongo-size: %w", err)

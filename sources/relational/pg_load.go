@@ -1,0 +1,223 @@
+package relational
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/stratabackup/strata/sources"
+)
+
+// pgLoader is the Loader of `strata restore --to-postgres`.
+type pgLoader struct{}
+
+// Load loads a version or a @diff into a PostgreSQL database in one
+// transaction: a new table is created without its key and indexes, filled
+// by COPY FROM STDIN, then gets them; into an existing table the rows are
+// upserted by key from a COPY into a temporary table, so a rerun changes
+// nothing. Identity and serial sequences are set past the loaded maximum.
+func (pgLoader) Load(ctx context.Context, dsn string, v sources.VersionReader, opts sources.LoadOptions) (sources.LoadResult, error) {
+	p, err := planLoad(pgDialect{}, v, opts)
+	if err != nil {
+		return sources.LoadResult{}, fmt.Errorf("restore to postgres: %w", err)
+	}
+	cfg, err := pgConfig(dsn)
+	if err != nil {
+		return sources.LoadResult{}, err
+	}
+	conn, err := pgConnectDB(ctx, cfg, p.db)
+	if err != nil {
+		return sources.LoadResult{}, err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	st, err := pgLoad(ctx, conn, p)
+	if err != nil {
+		return sources.LoadResult{}, fmt.Errorf("restore %s into %s on %s: %w", p.l.table, st.Target, pgRedacted(conn.Config()), err)
+	}
+	return st.result(), nil
+}
+
+// pgConnectDB connects to db, creating it when it does not exist.
+func pgConnectDB(ctx context.Context, cfg *pgx.ConnConfig, db string) (*pgx.Conn, error) {
+	c := cfg.Copy()
+	c.Database = db
+	conn, err := pgx.ConnectConfig(ctx, c)
+	var pe *pgconn.PgError
+	if err != nil && errors.As(err, &pe) && pe.Code == "3D000" {
+		admin, aerr := pgx.ConnectConfig(ctx, cfg)
+		if aerr != nil {
+			return nil, fmt.Errorf("connect to %s: %w", pgRedacted(cfg), aerr)
+		}
+		_, aerr = admin.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{db}.Sanitize())
+		admin.Close(ctx)
+		if aerr != nil {
+			return nil, fmt.Errorf("create database %s on %s: %w", db, pgRedacted(cfg), aerr)
+		}
+		conn, err = pgx.ConnectConfig(ctx, c)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("connect to %s: %w", pgRedacted(c), err)
+	}
+	return conn, nil
+}
+
+func pgLoad(ctx context.Context, conn *pgx.Conn, p *loadPlan) (st loadStats, err error) {
+	target := pgIdent(p.schema, p.table)
+	st.Target = target
+	if _, err := conn.Exec(ctx, "BEGIN"); err != nil {
+		return st, err
+	}
+	defer func() {
+		if err != nil {
+			_, _ = conn.Exec(context.WithoutCancel(ctx), "ROLLBACK")
+		}
+	}()
+	if p.drop {
+		if _, err := conn.Exec(ctx, "DROP TABLE IF EXISTS "+target+" CASCADE"); err != nil {
+			return st, fmt.Errorf("drop: %w", err)
+		}
+	}
+	var exists bool
+	if err := conn.QueryRow(ctx, "SELECT to_regclass($1) IS NOT NULL", target).Scan(&exists); err != nil {
+		return st, err
+	}
+	if !exists {
+		st.Created = true
+		ddl := "CREATE SCHEMA IF NOT EXISTS " + pgx.Identifier{p.schema}.Sanitize() + ";\n" + pgCreateTable(p.l, target)
+		if _, err := conn.Exec(ctx, ddl); err != nil {
+			return st, fmt.Errorf("create table: %w", err)
+		}
+	}
+	if err := pgLoadRows(ctx, conn, p, target, &st); err != nil {
+		return st, err
+	}
+	if err := pgFinish(ctx, conn, p, target, &st); err != nil {
+		return st, err
+	}
+	_, err = conn.Exec(ctx, "COMMIT")
+	return st, err
+}
+
+// pgLoadRows copies the data file in: straight into a new (or emptied)
+// table with FREEZE, so its rows need no vacuum to be seen by all; else
+// through a temporary table and an upsert, after a @diff's deletes.
+func pgLoadRows(ctx context.Context, conn *pgx.Conn, p *loadPlan, target string, st *loadStats) error {
+	cols := pgColumnList(p.l.dataCols())
+	if st.Created || (p.l.key == nil && p.deleted == "") {
+		if !st.Created {
+			if _, err := conn.Exec(ctx, "TRUNCATE "+target); err != nil {
+				return err
+			}
+			st.Replaced = true
+		}
+		n, err := pgCopyIn(ctx, conn, p, p.data, "COPY "+target+" ("+cols+") FROM STDIN (FREEZE)")
+		st.Rows = n
+		return err
+	}
+	tmp := `"strata_load_rows"`
+	if _, err := conn.Exec(ctx, "CREATE TEMP TABLE "+tmp+" ON COMMIT DROP AS SELECT "+cols+" FROM "+target+" WITH NO DATA"); err != nil {
+		return fmt.Errorf("temporary table: %w", err)
+	}
+	if _, err := pgCopyIn(ctx, conn, p, p.data, "COPY "+tmp+" ("+cols+") FROM STDIN"); err != nil {
+		return err
+	}
+	if p.deleted != "" {
+		if err := pgDelete(ctx, conn, p, target, st); err != nil {
+			return err
+		}
+	}
+	tag, err := conn.Exec(ctx, pgUpsert(p.l, target, tmp))
+	if err != nil {
+		return fmt.Errorf("merge rows: %w", err)
+	}
+	st.Rows = tag.RowsAffected()
+	return nil
+}
+
+func pgCopyIn(ctx context.Context, conn *pgx.Conn, p *loadPlan, path, sql string) (int64, error) {
+	rc, err := p.open(ctx, path)
+	if err != nil {
+		return 0, err
+	}
+	defer rc.Close()
+	tag, err := conn.PgConn().CopyFrom(ctx, rc, sql)
+	if err != nil {
+		return 0, fmt.Errorf("copy %s in: %w", path, err)
+	}
+	return tag.RowsAffected(), nil
+}
+
+// pgUpsert inserts the temporary table's rows, replacing rows of the same
+// key (rows equal already are left alone, so a rerun writes nothing).
+func pgUpsert(l *layout, target, tmp string) string {
+	cols := l.dataCols()
+	q := "INSERT INTO " + target + " (" + pgColumnList(cols) + ") "
+	for _, c := range l.cols {
+		if c.Identity == "a" {
+			q += "OVERRIDING SYSTEM VALUE "
+			break
+		}
+	}
+	q += "SELECT " + pgColumnList(cols) + " FROM " + tmp
+	if l.key == nil {
+		return q
+	}
+	var set, differ []string
+	for _, c := range cols {
+		if !contains(l.key, c) {
+			id := pgx.Identifier{c}.Sanitize()
+			set = append(set, id+" = EXCLUDED."+id)
+			differ = append(differ, "t."+id)
+		}
+	}
+	q += " ON CONFLICT (" + pgColumnList(l.key) + ") DO "
+	if len(set) == 0 {
+		return q + "NOTHING"
+	}
+	excl := make([]string, len(differ))
+	for i, d := range differ {
+		excl[i] = "EXCLUDED." + strings.TrimPrefix(d, "t.")
+	}
+	return strings.Replace(q, "INSERT INTO "+target, "INSERT INTO "+target+" AS t", 1) + "UPDATE SET " + strings.Join(set, ", ") +
+		" WHERE ROW(" + strings.Join(differ, ", ") + ")::text IS DISTINCT FROM ROW(" + strings.Join(excl, ", ") + ")::text"
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// pgDelete applies a @diff's deleted keys (whole rows for a table
+// without a key).
+func pgDelete(ctx context.Context, conn *pgx.Conn, p *loadPlan, target string, st *loadStats) error {
+	keys := p.l.key
+	if keys == nil {
+		keys = p.l.dataCols()
+	}
+	tmp := `"strata_load_deleted"`
+	if _, err := conn.Exec(ctx, "CREATE TEMP TABLE "+tmp+" ON COMMIT DROP AS SELECT "+pgColumnList(keys)+" FROM "+target+" WITH NO DATA"); err != nil {
+		return fmt.Errorf("temporary table: %w", err)
+	}
+	if _, err := pgCopyIn(ctx, conn, p, p.deleted, "COPY "+tmp+" ("+pgColumnList(keys)+") FROM STDIN"); err != nil {
+		return err
+	}
+	tl, dl := make([]string, len(keys)), make([]string, len(keys))
+	for i, k := range keys {
+		id := pgx.Identifier{k}.Sanitize()
+		tl[i], dl[i] = "t."+id, "d."+id
+	}
+	tag, err := conn.Exec(ctx, "DELETE FROM "+target+" t USING "+tmp+" d WHERE ROW("+strings.Join(tl, ", ")+")::text = ROW("+strings.Join(dl, ", ")+")::text")
+	if err != nil {
+		return fmt.Errorf("delete rows: %w", err)
+	}
+	st.Deleted = tag.RowsAffected()
+	return nil
+}
