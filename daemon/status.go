@@ -139,6 +139,9 @@ type Point struct {
 	// ChangedBytes is how much the object's size moved since the previous
 	// version; NewBytes what the store had to add for it.
 	ChangedBytes int64 `json:"changed_bytes"`
+	// ChangedFiles are the files added or changed since the previous
+	// version (written, not kept).
+	ChangedFiles int64 `json:"changed_files"`
 }
 
 // TableUse is one object's consumption of the store.
@@ -182,7 +185,7 @@ func (d *Daemon) Stats(ctx context.Context, store, prefix string, from, to time.
 		st.LogicalBytes += v.Stats.LogicalBytes
 		st.Bytes += v.Stats.Bytes
 		st.StoredBytes += v.Stats.NewBytes
-		p := Point{Object: name, Time: v.Time, Files: v.Stats.Files, Bytes: v.Stats.Bytes, LogicalBytes: v.Stats.LogicalBytes, ReadBytes: v.Stats.ReadBytes, NewBytes: v.Stats.NewBytes}
+		p := Point{Object: name, Time: v.Time, Files: v.Stats.Files, Bytes: v.Stats.Bytes, LogicalBytes: v.Stats.LogicalBytes, ReadBytes: v.Stats.ReadBytes, NewBytes: v.Stats.NewBytes, ChangedFiles: v.Stats.ChangedFiles}
 		p.ChangedBytes = abs(v.Stats.Bytes - prev[name])
 		prev[name] = v.Stats.Bytes
 		st.Timeline = append(st.Timeline, p)

@@ -334,7 +334,7 @@ func (s *Store) commit(ctx context.Context, ref ObjectRef, kind string, obj sour
 
 // versionStats sums a version's files and chunks.
 func versionStats(files []File, sess *session, res sources.Result, took time.Duration) Stats {
-	st := Stats{ReadBytes: sess.readBytes.Load(), NewBytes: sess.newBytes.Load(), NewChunks: sess.newChunks.Load(), Seconds: took.Seconds()}
+	st := Stats{ReadBytes: sess.readBytes.Load(), NewBytes: sess.newBytes.Load(), NewChunks: sess.newChunks.Load(), Seconds: took.Seconds(), ChangedFiles: sess.changedFiles.Load()}
 	seen := map[ID]bool{}
 	for _, f := range files {
 		switch f.Type {

@@ -38,6 +38,9 @@ type session struct {
 	root *File
 
 	readBytes, doneBytes, newBytes, newChunks, filesDone atomic.Int64
+	// changedFiles counts files written with their content (Add or
+	// AddSpans), as opposed to kept unchanged.
+	changedFiles atomic.Int64
 	// spans is set once AddSpans is used: the version may hold extents.
 	spans atomic.Bool
 
@@ -168,6 +171,7 @@ func (s *session) Add(ctx context.Context, e sources.Entry, r io.Reader) error {
 		return fmt.Errorf("store %s: read %d bytes, expected %d (the file changed while being read)", e.Path, n, e.Size)
 	}
 	s.record(File{Entry: e, Chunks: refs})
+	s.changedFiles.Add(1)
 	return nil
 }
 

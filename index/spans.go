@@ -57,6 +57,7 @@ func (s *session) AddSpans(ctx context.Context, e sources.Entry, next func() (so
 	e.Size = n
 	e.Type = sources.TypeFile
 	s.record(File{Entry: e, Chunks: refs})
+	s.changedFiles.Add(1)
 	return nil
 }
 

@@ -21,6 +21,7 @@ type memSource struct {
 	files  map[string][]byte
 	pieces bool // use AddSpans with 1000-byte spans of new data
 	at     time.Time
+	keep   map[string]bool // files kept unchanged from the previous version
 }
 
 func (m *memSource) Kind() string { return "mem" }
@@ -33,6 +34,12 @@ func (m *memSource) Backup(ctx context.Context, obj sources.Object, prev sources
 	for p, data := range m.files {
 		e := sources.Entry{Path: p, Type: sources.TypeFile, Mode: 0o640, ModTime: time.Unix(1700000000, 0).UTC(), Size: int64(len(data))}
 		var err error
+		if m.keep[p] {
+			if err := w.Keep(ctx, e); err != nil {
+				return sources.Result{}, err
+			}
+			continue
+		}
 		if m.pieces {
 			rest := data
 			err = w.AddSpans(ctx, e, func() (sources.Span, error) {
@@ -138,6 +145,7 @@ func TestSecondBackupStoresOnlyChanges(t *testing.T) {
 		t.Fatal(err)
 	}
 	files["small"] = []byte("changed")
+	src.keep = map[string]bool{"big": true}
 	src.at = v1.Time // same second: the commit must move on, not overwrite
 	v2, err := st.Backup(context.Background(), src, obj, BackupOptions{})
 	if err != nil {
@@ -148,6 +156,9 @@ func TestSecondBackupStoresOnlyChanges(t *testing.T) {
 	}
 	if v2.Stats.NewBytes > 1000 {
 		t.Fatalf("second backup stored %d new bytes for a 7-byte change", v2.Stats.NewBytes)
+	}
+	if v1.Stats.ChangedFiles != 2 || v2.Stats.ChangedFiles != 1 {
+		t.Errorf("changed files: %d then %d, want 2 (both new) then 1 (big kept)", v1.Stats.ChangedFiles, v2.Stats.ChangedFiles)
 	}
 	if string(readAll(t, st, v1, "small")) != "hello" || string(readAll(t, st, v2, "small")) != "changed" {
 		t.Fatal("versions do not hold their own content")

@@ -59,6 +59,10 @@ type Stats struct {
 	// ReadBytes is what the source actually read (unchanged files are not).
 	ReadBytes int64   `json:"read_bytes"`
 	Seconds   float64 `json:"seconds"`
+	// ChangedFiles are the files whose content this backup wrote (new or
+	// changed since the previous version), not kept unchanged: what
+	// changed in the interval, for analytics.
+	ChangedFiles int64 `json:"changed_files,omitempty"`
 }
 
 // Version is one complete backup of an object.
