@@ -1,0 +1,193 @@
+package hdfs
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+
+	hdfs "github.com/colinmarc/hdfs/v2"
+
+	"github.com/stratabackup/strata/sources"
+)
+
+// readFiles reads queued files until there are none, or the backup is
+// cancelled.
+func (b *backup) readFiles(ctx context.Context) error {
+	for job := range b.files {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := b.readFile(ctx, job); err != nil {
+			return err
+		}
+	}
+	return ctx.Err()
+}
+
+// readFile stores one changed file: kept when its DataNode checksum
+// equals the recorded one, its unchanged prefix referenced and the rest
+// read when it grew, read whole otherwise.
+func (b *backup) readFile(ctx context.Context, job fileJob) error {
+	full := b.full(job.rel)
+	if kept, err := b.keepByChecksum(ctx, job, full); kept || err != nil {
+		return err
+	}
+	fr, err := b.c.c.Open(full)
+	if errors.Is(err, fs.ErrNotExist) {
+		b.warn.add(full + " vanished during the backup")
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("open %s: %w", full, err)
+	}
+	defer fr.Close()
+	e, fp := job.e, job.fp
+	var prefix int64
+	if job.prev != nil {
+		prefix = fp.keptPrefix(*job.prev)
+	}
+	if size := fr.Stat().Size(); size != fp.size {
+		// Read live and changed since it was listed: store what Open saw,
+		// with no fingerprint, so the next backup reads it again.
+		b.changed.add(job.rel)
+		e.Size, fp.blocks, prefix = size, nil, min(prefix, size)
+	}
+	if prefix == e.Size && job.prev != nil && prefix == job.prev.size {
+		prefix = 0 // same bytes but other blocks (rewritten): read to be sure
+	}
+	sum := newSummer(fp.blocks, prefix, b.crc)
+	r, err := b.reader(ctx, fr, prefix, sum)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", full, err)
+	}
+	defer r.Close()
+	if prefix > 0 {
+		err = b.addGrown(ctx, e, prefix, r)
+	} else {
+		e.Fingerprint = fingerprintOr(fp, sum, job.prev)
+		err = b.w.Add(ctx, e, r)
+	}
+	if err != nil {
+		return fmt.Errorf("add %s: %w", full, err)
+	}
+	b.checkLive(job.rel, full, fr.Stat())
+	return nil
+}
+
+// fingerprintOr is fp with the block MD5s sum computed (and, for the
+// blocks shared with prev, prev's), or "" when fp has no blocks known.
+func fingerprintOr(fp fingerprint, sum *summer, prev *fingerprint) string {
+	if fp.blocks == nil && fp.size > 0 {
+		return ""
+	}
+	fp.blocks = sum.blocks
+	if prev != nil {
+		fp = fp.withMD5s(*prev)
+	}
+	return fp.String()
+}
+
+// addGrown stores a file whose first prefix bytes are the previous
+// version's: a reference to them, then the bytes read from r.
+func (b *backup) addGrown(ctx context.Context, e sources.Entry, prefix int64, r io.Reader) error {
+	b.stats.appended.Add(1)
+	first := true
+	buf := make([]byte, 1<<20)
+	// The fingerprint is set before the spans are read, so it lists the
+	// block MD5s known now (the shared ones); new blocks get theirs when
+	// the file is next read whole.
+	e.Fingerprint = ""
+	return b.w.AddSpans(ctx, e, func() (sources.Span, error) {
+		if first {
+			first = false
+			return sources.Span{Off: 0, Len: prefix}, nil
+		}
+		n, err := io.ReadFull(r, buf)
+		if n > 0 {
+			return sources.Span{Data: buf[:n]}, nil
+		}
+		if err == io.ErrUnexpectedEOF {
+			err = io.EOF
+		}
+		return sources.Span{}, err
+	})
+}
+
+// keepByChecksum keeps a file of unchanged length and block sizes whose
+// checksum, as the DataNodes compute it, equals the one recorded when it
+// was last read.
+func (b *backup) keepByChecksum(ctx context.Context, job fileJob, full string) (bool, error) {
+	p := job.prev
+	if p == nil || p.size != job.fp.size || len(p.blocks) != len(job.fp.blocks) || job.fp.size == 0 {
+		return false, nil
+	}
+	for i, bl := range p.blocks {
+		if bl.n != job.fp.blocks[i].n {
+			return false, nil
+		}
+	}
+	want, ok := fileChecksum(p.blocks)
+	if !ok {
+		return false, nil
+	}
+	fr, err := b.c.c.Open(full)
+	if err != nil {
+		return false, nil // the read reports it
+	}
+	defer fr.Close()
+	got, err := fr.Checksum()
+	if err != nil || !bytes.Equal(got, want) {
+		return false, nil
+	}
+	e := job.e
+	fp := job.fp
+	for i := range fp.blocks {
+		fp.blocks[i].md5 = p.blocks[i].md5
+	}
+	e.Fingerprint = fp.String()
+	b.stats.checksumKept.Add(1)
+	return true, b.keep(ctx, e)
+}
+
+// checkLive records a file read live that changed while it was read.
+func (b *backup) checkLive(rel, full string, atOpen fs.FileInfo) {
+	if b.plan.snapshot != "" {
+		return
+	}
+	fi, err := b.c.c.Stat(full)
+	if err != nil || fi.Size() != atOpen.Size() || !fi.ModTime().Equal(atOpen.ModTime()) {
+		b.changed.add(rel)
+	}
+}
+
+// reader streams fr from off, counting the bytes read from DataNodes and
+// summing blocks, with the next megabytes fetched while the current ones
+// are consumed.
+func (b *backup) reader(ctx context.Context, fr *hdfs.FileReader, off int64, sum *summer) (io.ReadCloser, error) {
+	if off > 0 {
+		if _, err := fr.Seek(off, io.SeekStart); err != nil {
+			return nil, err
+		}
+	}
+	counted := &countingReader{r: fr, n: &b.stats.bytesRead, sum: sum}
+	return prefetch(ctx, counted, 1<<20, 4), nil
+}
+
+// countingReader counts and sums what passes.
+type countingReader struct {
+	r   io.Reader
+	n   interface{ Add(int64) int64 }
+	sum *summer
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	if n > 0 {
+		c.n.Add(int64(n))
+		c.sum.Write(p[:n])
+	}
+	return n, err
+}
