@@ -12,10 +12,10 @@ import (
 
 // extraAttrs adds rel's ACL (when its status says it has one) and its
 // extended attributes (unless configured off) to attrs.
-func (b *backup) extraAttrs(ctx context.Context, rel string, st *hdfs.FileStatus, attrs map[string]string) error {
+func (b *backup) extraAttrs(ctx context.Context, c *conn, rel string, st *hdfs.FileStatus, attrs map[string]string) error {
 	full := b.full(rel)
 	if st.GetFlags()&flagHasACL != 0 {
-		acl, err := getACL(ctx, b.c.nn, full)
+		acl, err := getACL(ctx, c.nn, full)
 		if err != nil {
 			return err
 		}
@@ -29,7 +29,7 @@ func (b *backup) extraAttrs(ctx context.Context, rel string, st *hdfs.FileStatus
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	xa, err := b.c.c.ListXAttrs(full)
+	xa, err := c.c.ListXAttrs(full)
 	if err != nil {
 		if errors.Is(err, errNotFound) {
 			return nil

@@ -22,44 +22,52 @@ const progressEvery = 1000
 
 // backup is the state of one object's backup.
 type backup struct {
-	c       *conn
+	pool    []*conn // pool[0] lists; workers take one each, round robin
 	plan    plan
 	prev    lockedPrevious
 	w       sources.Writer
 	cfg     Config
-	files   chan fileJob
+	entries chan listed
 	stats   stats
 	warn    warnings
 	changed warnings // files that changed while read live
 	crc     int      // bytes per CRC for local block checksums, 0: none
 }
 
+// listed is an entry the walker found, for a worker to handle.
+type listed struct {
+	rel string
+	st  *hdfs.FileStatus
+}
+
 // fileJob is a file whose content must be (partly) read.
 type fileJob struct {
 	rel  string
+	st   *hdfs.FileStatus
 	e    sources.Entry
 	fp   fingerprint
 	prev *fingerprint // the previous version's, when it had this file
 }
 
-func newBackup(c *conn, p plan, prev sources.Previous, w sources.Writer, cfg Config) *backup {
-	return &backup{c: c, plan: p, prev: lockedPrevious{p: prev}, w: w, cfg: cfg, files: make(chan fileJob, 4*cfg.Workers)}
+func newBackup(pool []*conn, p plan, prev sources.Previous, w sources.Writer, cfg Config) *backup {
+	return &backup{pool: pool, plan: p, prev: lockedPrevious{p: prev}, w: w, cfg: cfg, entries: make(chan listed, 64*cfg.Workers)}
 }
 
-// run lists the tree (one walker: the NameNode connection serialises
-// calls anyway, and a listing returns a thousand entries with their
-// blocks) while workers read the files that changed.
+// run lists the tree (one walker: a listing returns a thousand entries
+// with their blocks) while workers, spread over the connections, fetch
+// attributes, keep unchanged files and read the others.
 func (b *backup) run(ctx context.Context) error {
-	if d, err := b.c.c.ServerDefaults(); err == nil && d.BytesPerChecksum > 0 {
+	if d, err := b.pool[0].c.ServerDefaults(); err == nil && d.BytesPerChecksum > 0 {
 		b.crc = d.BytesPerChecksum
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
-		defer close(b.files)
+		defer close(b.entries)
 		return b.walk(gctx)
 	})
-	for range b.cfg.Workers {
-		g.Go(func() error { return b.readFiles(gctx) })
+	for i := range b.cfg.Workers {
+		c := b.pool[i%len(b.pool)]
+		g.Go(func() error { return b.work(gctx, c) })
 	}
 	if err := g.Wait(); err != nil {
 		return err
@@ -80,7 +88,12 @@ func (b *backup) walk(ctx context.Context) error {
 			if int32(st.GetFileType()) == fileTypeDir {
 				stack = append(stack, child)
 			}
-			return b.entry(ctx, child, st)
+			select {
+			case b.entries <- listed{rel: child, st: st}:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
 		})
 		if err != nil {
 			return err
@@ -95,7 +108,7 @@ func (b *backup) list(ctx context.Context, rel string, fn func(*hdfs.FileStatus)
 	dir := b.full(rel)
 	var after []byte
 	for {
-		resp, err := b.c.nn.call(ctx, "getListing", "GetListingRequestProto", "GetListingResponseProto", func(r protoreflect.Message) {
+		resp, err := b.pool[0].nn.call(ctx, "getListing", "GetListingRequestProto", "GetListingResponseProto", func(r protoreflect.Message) {
 			set(r, "src", str(dir))
 			set(r, "startAfter", protoreflect.ValueOfBytes(after))
 			set(r, "needLocation", protoreflect.ValueOfBool(true))
@@ -125,9 +138,20 @@ func (b *backup) list(ctx context.Context, rel string, fn func(*hdfs.FileStatus)
 	}
 }
 
+// work handles listed entries until there are none, or the backup is
+// cancelled.
+func (b *backup) work(ctx context.Context, c *conn) error {
+	for l := range b.entries {
+		if err := b.entry(ctx, c, l.rel, l.st); err != nil {
+			return err
+		}
+	}
+	return ctx.Err()
+}
+
 // entry handles one listed entry: directories and symlinks are added,
-// unchanged files kept, the others queued for the readers.
-func (b *backup) entry(ctx context.Context, rel string, st *hdfs.FileStatus) error {
+// unchanged files kept, the others read.
+func (b *backup) entry(ctx context.Context, c *conn, rel string, st *hdfs.FileStatus) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -137,7 +161,7 @@ func (b *backup) entry(ctx context.Context, rel string, st *hdfs.FileStatus) err
 		return nil
 	}
 	e := entryOf(rel, typ, st)
-	if err := b.extraAttrs(ctx, rel, st, e.Attrs); err != nil {
+	if err := b.extraAttrs(ctx, c, rel, st, e.Attrs); err != nil {
 		return err
 	}
 	switch typ {
@@ -148,16 +172,16 @@ func (b *backup) entry(ctx context.Context, rel string, st *hdfs.FileStatus) err
 		b.stats.symlinks.Add(1)
 		return b.add(ctx, e)
 	}
-	return b.file(ctx, e, st)
+	return b.file(ctx, c, e, st)
 }
 
-// file keeps an unchanged file or queues it.
-func (b *backup) file(ctx context.Context, e sources.Entry, st *hdfs.FileStatus) error {
+// file keeps an unchanged file or reads it.
+func (b *backup) file(ctx context.Context, c *conn, e sources.Entry, st *hdfs.FileStatus) error {
 	if n := b.stats.files.Add(1); n%progressEvery == 0 {
 		b.w.Report(sources.Event{Step: "files", Done: n})
 	}
 	b.stats.logical.Add(e.Size * int64(max(1, st.GetBlockReplication())))
-	job := fileJob{rel: e.Path, e: e, fp: fingerprintOf(st)}
+	job := fileJob{rel: e.Path, st: st, e: e, fp: fingerprintOf(st)}
 	if p, ok := b.prev.Lookup(e.Path); ok && p.Type == sources.TypeFile {
 		if pfp, ok := parseFingerprint(p.Fingerprint); ok {
 			job.prev = &pfp
@@ -167,12 +191,7 @@ func (b *backup) file(ctx context.Context, e sources.Entry, st *hdfs.FileStatus)
 			}
 		}
 	}
-	select {
-	case b.files <- job:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return b.readFile(ctx, c, job)
 }
 
 // keep records an unchanged file by reference.

@@ -2,7 +2,9 @@ package hdfs
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"path"
 	"reflect"
 	"sync"
 	"unsafe"
@@ -96,4 +98,40 @@ func str(s string) protoreflect.Value { return protoreflect.ValueOfString(s) }
 func asStatus(m protoreflect.Message) *hdfs.FileStatus {
 	st, _ := m.Interface().(*hdfs.FileStatus)
 	return st
+}
+
+// openListed returns a reader of the file name whose status (with block
+// locations) a listing returned, without the two NameNode calls Open and
+// the first Read would make again (getFileInfo, getBlockLocations): on a
+// tree of small files they are most of a backup's NameNode load. It
+// fills the reader's unexported fields as Open and getBlocks do.
+func openListed(c *hdfs.Client, name string, st *hdfs.FileStatus) (*hdfs.FileReader, error) {
+	fi := &hdfs.FileInfo{}
+	fv := reflect.ValueOf(fi).Elem()
+	fr := &hdfs.FileReader{}
+	v := reflect.ValueOf(fr).Elem()
+	err := errors.Join(
+		setField(fv, "name", reflect.ValueOf(path.Base(name))),
+		setField(fv, "status", reflect.ValueOf(st)),
+		setField(v, "client", reflect.ValueOf(c)),
+		setField(v, "name", reflect.ValueOf(name)),
+		setField(v, "info", reflect.ValueOf(fi)),
+	)
+	if blocks := st.GetLocations().GetBlocks(); err == nil && blocks != nil {
+		err = setField(v, "blocks", reflect.ValueOf(blocks))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("hdfs client: %w (colinmarc/hdfs changed; pin v2.4.0)", err)
+	}
+	return fr, nil
+}
+
+// setField sets v's (unexported) field name to val.
+func setField(v reflect.Value, name string, val reflect.Value) error {
+	f := v.FieldByName(name)
+	if !f.IsValid() || !val.Type().AssignableTo(f.Type()) {
+		return fmt.Errorf("no field %s of type %s in %s", name, val.Type(), v.Type())
+	}
+	reflect.NewAt(f.Type(), unsafe.Pointer(f.UnsafeAddr())).Elem().Set(val)
+	return nil
 }

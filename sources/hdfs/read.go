@@ -7,41 +7,24 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"strings"
 
 	hdfs "github.com/colinmarc/hdfs/v2"
 
 	"github.com/stratabackup/strata/sources"
 )
 
-// readFiles reads queued files until there are none, or the backup is
-// cancelled.
-func (b *backup) readFiles(ctx context.Context) error {
-	for job := range b.files {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if err := b.readFile(ctx, job); err != nil {
-			return err
-		}
-	}
-	return ctx.Err()
-}
-
 // readFile stores one changed file: kept when its DataNode checksum
 // equals the recorded one, its unchanged prefix referenced and the rest
 // read when it grew, read whole otherwise.
-func (b *backup) readFile(ctx context.Context, job fileJob) error {
+func (b *backup) readFile(ctx context.Context, c *conn, job fileJob) error {
 	full := b.full(job.rel)
-	if kept, err := b.keepByChecksum(ctx, job, full); kept || err != nil {
+	if kept, err := b.keepByChecksum(ctx, c, job, full); kept || err != nil {
 		return err
 	}
-	fr, err := b.c.c.Open(full)
-	if errors.Is(err, fs.ErrNotExist) {
-		b.warn.add(full + " vanished during the backup")
-		return nil
-	}
+	fr, err := openListed(c.c, full, job.st)
 	if err != nil {
-		return fmt.Errorf("open %s: %w", full, err)
+		return err
 	}
 	defer fr.Close()
 	e, fp := job.e, job.fp
@@ -70,10 +53,14 @@ func (b *backup) readFile(ctx context.Context, job fileJob) error {
 		e.Fingerprint = fingerprintOr(fp, sum, job.prev)
 		err = b.w.Add(ctx, e, r)
 	}
+	if isNotFound(err) && b.plan.snapshot == "" {
+		b.warn.add(full + " vanished during the backup")
+		return nil
+	}
 	if err != nil {
 		return fmt.Errorf("add %s: %w", full, err)
 	}
-	b.checkLive(job.rel, full, fr.Stat())
+	b.checkLive(c, job.rel, full, fr.Stat())
 	return nil
 }
 
@@ -116,10 +103,15 @@ func (b *backup) addGrown(ctx context.Context, e sources.Entry, prefix int64, r 
 	})
 }
 
+// isNotFound reports a file gone: deleted between listing and reading.
+func isNotFound(err error) bool {
+	return errors.Is(err, fs.ErrNotExist) || (err != nil && strings.Contains(err.Error(), "FileNotFoundException"))
+}
+
 // keepByChecksum keeps a file of unchanged length and block sizes whose
 // checksum, as the DataNodes compute it, equals the one recorded when it
 // was last read.
-func (b *backup) keepByChecksum(ctx context.Context, job fileJob, full string) (bool, error) {
+func (b *backup) keepByChecksum(ctx context.Context, c *conn, job fileJob, full string) (bool, error) {
 	p := job.prev
 	if p == nil || p.size != job.fp.size || len(p.blocks) != len(job.fp.blocks) || job.fp.size == 0 {
 		return false, nil
@@ -133,9 +125,9 @@ func (b *backup) keepByChecksum(ctx context.Context, job fileJob, full string) (
 	if !ok {
 		return false, nil
 	}
-	fr, err := b.c.c.Open(full)
+	fr, err := openListed(c.c, full, job.st)
 	if err != nil {
-		return false, nil // the read reports it
+		return false, err
 	}
 	defer fr.Close()
 	got, err := fr.Checksum()
@@ -153,11 +145,11 @@ func (b *backup) keepByChecksum(ctx context.Context, job fileJob, full string) (
 }
 
 // checkLive records a file read live that changed while it was read.
-func (b *backup) checkLive(rel, full string, atOpen fs.FileInfo) {
+func (b *backup) checkLive(c *conn, rel, full string, atOpen fs.FileInfo) {
 	if b.plan.snapshot != "" {
 		return
 	}
-	fi, err := b.c.c.Stat(full)
+	fi, err := c.c.Stat(full)
 	if err != nil || fi.Size() != atOpen.Size() || !fi.ModTime().Equal(atOpen.ModTime()) {
 		b.changed.add(rel)
 	}

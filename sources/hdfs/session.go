@@ -16,6 +16,7 @@ import (
 type session struct {
 	src   *Source
 	c     *conn
+	pool  []*conn
 	at    time.Time
 	plans map[string]plan // by Object.String()
 	snaps []snapRef
@@ -41,15 +42,16 @@ func (s *Source) Begin(ctx context.Context, objs []sources.Object, r sources.Rep
 	if r == nil {
 		r = sources.Discard
 	}
-	c, err := s.client()
+	pool, err := s.pool()
 	if err != nil {
 		return nil, err
 	}
+	c := pool[0]
 	roots, err := snapshotRoots(ctx, c.nn)
 	if err != nil {
 		return nil, fmt.Errorf("hdfs %s: %w", s.cfg.Cluster, err)
 	}
-	sess := &session{src: s, c: c, at: time.Now().UTC().Truncate(time.Second), plans: map[string]plan{}}
+	sess := &session{src: s, c: c, pool: pool, at: time.Now().UTC().Truncate(time.Second), plans: map[string]plan{}}
 	made := map[string]snapRef{}
 	for _, obj := range objs {
 		dir, err := s.dirOf(obj)
@@ -107,7 +109,7 @@ func (s *session) Backup(ctx context.Context, obj sources.Object, prev sources.P
 	if prev == nil {
 		prev = sources.NoPrevious{}
 	}
-	b := newBackup(s.c, p, prev, w, s.src.cfg)
+	b := newBackup(s.pool, p, prev, w, s.src.cfg)
 	if err := b.run(ctx); err != nil {
 		return sources.Result{}, fmt.Errorf("hdfs %s (%s): %w", obj, p.dir, err)
 	}

@@ -22,7 +22,7 @@ type Source struct {
 	specs []dirSpec
 
 	mu     sync.Mutex
-	conn   *conn // connected on first use
+	conns  []*conn // connected on first use
 	closed bool
 }
 
@@ -61,21 +61,35 @@ func dial(namenodes []string, user string) (*conn, error) {
 	return &conn{c: c, nn: nn}, nil
 }
 
-// client returns the source's connection, connecting on first use.
+// poolSize is how many NameNode connections a source keeps: the client
+// serialises the calls of one connection, and a backup makes a few per
+// file (open, block locations, extended attributes).
+const poolSize = 4
+
+// client returns the source's first connection, connecting on first use.
 func (s *Source) client() (*conn, error) {
+	p, err := s.pool()
+	if err != nil {
+		return nil, err
+	}
+	return p[0], nil
+}
+
+// pool returns the source's connections, connecting on first use.
+func (s *Source) pool() ([]*conn, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return nil, errors.New("hdfs: source used after Close")
 	}
-	if s.conn == nil {
+	for len(s.conns) < poolSize {
 		c, err := dial(s.cfg.Namenodes, s.cfg.User)
 		if err != nil {
 			return nil, fmt.Errorf("hdfs %s: %w", s.cfg.Cluster, err)
 		}
-		s.conn = c
+		s.conns = append(s.conns, c)
 	}
-	return s.conn, nil
+	return s.conns, nil
 }
 
 // Kind returns "hdfs".
@@ -187,10 +201,10 @@ func (s *Source) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.closed = true
-	if s.conn == nil {
-		return nil
+	var errs []error
+	for _, c := range s.conns {
+		errs = append(errs, c.c.Close())
 	}
-	err := s.conn.c.Close()
-	s.conn = nil
-	return err
+	s.conns = nil
+	return errors.Join(errs...)
 }
