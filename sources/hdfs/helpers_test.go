@@ -3,7 +3,6 @@ package hdfs
 import (
 	"errors"
 	"fmt"
-	"os"
 	"path"
 	"sync"
 	"testing"
@@ -14,10 +13,10 @@ import (
 	"github.com/stratabackup/strata/integration/harness"
 )
 
-// testUser is the HDFS user the tests act as (the MiniDFSCluster runs
-// with permissions off, so any name works; the NameNode's own user is
-// the superuser).
-const testUser = "strata"
+// testUser is the HDFS user the tests act as: the local user, who also
+// runs the harness's NameNode and so is its superuser (chown needs one
+// even with permissions off).
+var testUser = currentUser()
 
 // testClient connects to the harness's HDFS.
 func testClient(t testing.TB) *hdfs.Client {
@@ -148,5 +147,3 @@ func newTestSource(t testing.TB, dirs ...string) *Source {
 	t.Cleanup(func() { s.Close() })
 	return s
 }
-
-var _ = os.Getenv

@@ -22,6 +22,9 @@ import (
 // loadWorkers is how many files a load writes at once.
 const loadWorkers = 8
 
+// tmpSeq tells apart the temporary names of one process.
+var tmpSeq atomic.Int64
+
 // loader is the Loader of `strata restore --to-hdfs hdfs://HOST:PORT/PATH`.
 type loader struct{}
 
@@ -209,7 +212,7 @@ func (l *load) writeFile(ctx context.Context, e sources.Entry, dst string) error
 		}
 		repl, bs = cmpOr(repl, d.Replication), cmpOr(bs, d.BlockSize)
 	}
-	tmp := path.Join(path.Dir(dst), ".strata-tmp-"+strconv.FormatInt(time.Now().UnixNano(), 36)+"-"+path.Base(dst))
+	tmp := path.Join(path.Dir(dst), ".strata-tmp-"+strconv.FormatInt(time.Now().UnixNano(), 36)+"-"+strconv.FormatInt(tmpSeq.Add(1), 36))
 	w, err := l.c.c.CreateFile(tmp, repl, bs, fs.FileMode(e.Mode&0o777))
 	if err != nil {
 		return fmt.Errorf("create %s: %w", dst, err)
@@ -282,10 +285,7 @@ func (l *load) meta(ctx context.Context, e sources.Entry, dst string) error {
 	if ms, err := strconv.ParseInt(e.Attrs[attrAtime], 10, 64); err == nil {
 		atime = time.UnixMilli(ms)
 	}
-	if err := l.c.c.Chtimes(dst, atime, e.ModTime); err != nil {
-		return fmt.Errorf("set times of %s: %w", dst, err)
-	}
-	return nil
+	return setTimes(ctx, l.c.nn, dst, atime, e.ModTime)
 }
 
 // owner sets dst's owner and group; the first refusal (not the
@@ -315,11 +315,9 @@ func (l *load) symlink(ctx context.Context, e sources.Entry, dst string) error {
 			return fmt.Errorf("replace symlink %s: %w", dst, err)
 		}
 	}
-	if err := createSymlink(ctx, l.c.nn, e.Target, dst); err != nil {
-		return err
-	}
-	l.owner(e, dst)
-	return nil
+	// HDFS resolves symlinks in setOwner and setTimes, so a link keeps
+	// the owner and times it is created with.
+	return createSymlink(ctx, l.c.nn, e.Target, dst)
 }
 
 func cmpOr[T int | int64](a, b T) T {

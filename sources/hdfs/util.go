@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os/user"
+	"time"
 
 	hdfs "github.com/colinmarc/hdfs/v2"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -77,6 +78,20 @@ func createSymlink(ctx context.Context, nn *namenode, target, link string) error
 	})
 	if err != nil {
 		return fmt.Errorf("create symlink %s -> %s: %w", link, target, err)
+	}
+	return nil
+}
+
+// setTimes sets p's times to the millisecond (the client's Chtimes keeps
+// whole seconds only).
+func setTimes(ctx context.Context, nn *namenode, p string, atime, mtime time.Time) error {
+	_, err := nn.call(ctx, "setTimes", "SetTimesRequestProto", "SetTimesResponseProto", func(r protoreflect.Message) {
+		set(r, "src", str(p))
+		set(r, "mtime", protoreflect.ValueOfUint64(uint64(mtime.UnixMilli())))
+		set(r, "atime", protoreflect.ValueOfUint64(uint64(atime.UnixMilli())))
+	})
+	if err != nil {
+		return fmt.Errorf("set times of %s: %w", p, err)
 	}
 	return nil
 }
