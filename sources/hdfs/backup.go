@@ -186,7 +186,7 @@ func (b *backup) file(ctx context.Context, c *conn, e sources.Entry, st *hdfs.Fi
 		if pfp, ok := parseFingerprint(p.Fingerprint); ok {
 			job.prev = &pfp
 			if job.fp.sameBlocks(pfp) && p.Size == e.Size {
-				e.Fingerprint = job.fp.withMD5s(pfp).String()
+				e.Fingerprint = job.fp.String()
 				return b.keep(ctx, e)
 			}
 		}

@@ -41,8 +41,7 @@ func (b *backup) readFile(ctx context.Context, c *conn, job fileJob) error {
 	if prefix == e.Size && job.prev != nil && prefix == job.prev.size {
 		prefix = 0 // same bytes but other blocks (rewritten): read to be sure
 	}
-	sum := newSummer(fp.blocks, prefix, b.crc)
-	r, err := b.reader(ctx, fr, prefix, sum)
+	r, err := b.reader(ctx, fr, prefix)
 	if err != nil {
 		return fmt.Errorf("read %s: %w", full, err)
 	}
@@ -50,7 +49,7 @@ func (b *backup) readFile(ctx context.Context, c *conn, job fileJob) error {
 	if prefix > 0 {
 		err = b.addGrown(ctx, e, prefix, r)
 	} else {
-		e.Fingerprint = fingerprintOr(fp, sum, job.prev)
+		e.Fingerprint = fingerprintOr(fp)
 		err = b.w.Add(ctx, e, r)
 	}
 	if isNotFound(err) && b.plan.snapshot == "" {
@@ -64,15 +63,11 @@ func (b *backup) readFile(ctx context.Context, c *conn, job fileJob) error {
 	return nil
 }
 
-// fingerprintOr is fp with the block MD5s sum computed (and, for the
-// blocks shared with prev, prev's), or "" when fp has no blocks known.
-func fingerprintOr(fp fingerprint, sum *summer, prev *fingerprint) string {
+// fingerprintOr is fp's text, or "" when the file changed after it was
+// listed (read live), so the next backup reads it again.
+func fingerprintOr(fp fingerprint) string {
 	if fp.blocks == nil && fp.size > 0 {
 		return ""
-	}
-	fp.blocks = sum.blocks
-	if prev != nil {
-		fp = fp.withMD5s(*prev)
 	}
 	return fp.String()
 }
@@ -108,12 +103,15 @@ func isNotFound(err error) bool {
 	return errors.Is(err, fs.ErrNotExist) || (err != nil && strings.Contains(err.Error(), "FileNotFoundException"))
 }
 
-// keepByChecksum keeps a file of unchanged length and block sizes whose
-// checksum, as the DataNodes compute it, equals the one recorded when it
-// was last read.
+// keepByChecksum keeps a file of unchanged length and block sizes (a
+// file rewritten with the same bytes, a copy put back) whose checksum as
+// the DataNodes compute it from their checksum files (MD5 of each
+// block's MD5 of CRC32C) equals the one computed from the previous
+// version's content, which is read from the store, not from HDFS.
 func (b *backup) keepByChecksum(ctx context.Context, c *conn, job fileJob, full string) (bool, error) {
 	p := job.prev
-	if p == nil || p.size != job.fp.size || len(p.blocks) != len(job.fp.blocks) || job.fp.size == 0 {
+	pr, ok := b.prev.p.(sources.PreviousReader)
+	if !ok || p == nil || b.crc == 0 || p.size != job.fp.size || len(p.blocks) != len(job.fp.blocks) || job.fp.size == 0 {
 		return false, nil
 	}
 	for i, bl := range p.blocks {
@@ -121,27 +119,45 @@ func (b *backup) keepByChecksum(ctx context.Context, c *conn, job fileJob, full 
 			return false, nil
 		}
 	}
-	want, ok := fileChecksum(p.blocks)
-	if !ok {
-		return false, nil
-	}
 	fr, err := openListed(c.c, full, job.st)
 	if err != nil {
 		return false, err
 	}
 	defer fr.Close()
 	got, err := fr.Checksum()
-	if err != nil || !bytes.Equal(got, want) {
+	if err != nil {
+		return false, nil // the read that follows reports a real problem
+	}
+	want, err := contentChecksum(ctx, pr, job.rel, p.blocks, b.crc)
+	if err != nil {
+		return false, fmt.Errorf("checksum of %s in the previous version: %w", job.rel, err)
+	}
+	if !bytes.Equal(got, want) {
 		return false, nil
 	}
 	e := job.e
-	fp := job.fp
-	for i := range fp.blocks {
-		fp.blocks[i].md5 = p.blocks[i].md5
-	}
-	e.Fingerprint = fp.String()
+	e.Fingerprint = job.fp.String()
 	b.stats.checksumKept.Add(1)
 	return true, b.keep(ctx, e)
+}
+
+// contentChecksum computes the HDFS file checksum of the previous
+// version's file rel, with blocks' boundaries.
+func contentChecksum(ctx context.Context, pr sources.PreviousReader, rel string, blocks []blockPrint, bpc int) ([]byte, error) {
+	r, err := pr.Open(ctx, rel)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	sum := newSummer(blocks, 0, bpc)
+	if _, err := io.Copy(sum, r); err != nil {
+		return nil, err
+	}
+	cs, ok := fileChecksum(sum.blocks)
+	if !ok {
+		return nil, fmt.Errorf("content ends before its blocks")
+	}
+	return cs, nil
 }
 
 // checkLive records a file read live that changed while it was read.
@@ -155,31 +171,28 @@ func (b *backup) checkLive(c *conn, rel, full string, atOpen fs.FileInfo) {
 	}
 }
 
-// reader streams fr from off, counting the bytes read from DataNodes and
-// summing blocks, with the next megabytes fetched while the current ones
+// reader streams fr from off, counting the bytes read from DataNodes, with the next megabytes fetched while the current ones
 // are consumed.
-func (b *backup) reader(ctx context.Context, fr *hdfs.FileReader, off int64, sum *summer) (io.ReadCloser, error) {
+func (b *backup) reader(ctx context.Context, fr *hdfs.FileReader, off int64) (io.ReadCloser, error) {
 	if off > 0 {
 		if _, err := fr.Seek(off, io.SeekStart); err != nil {
 			return nil, err
 		}
 	}
-	counted := &countingReader{r: fr, n: &b.stats.bytesRead, sum: sum}
+	counted := &countingReader{r: fr, n: &b.stats.bytesRead}
 	return prefetch(ctx, counted, 1<<20, 4), nil
 }
 
-// countingReader counts and sums what passes.
+// countingReader counts what passes.
 type countingReader struct {
-	r   io.Reader
-	n   interface{ Add(int64) int64 }
-	sum *summer
+	r io.Reader
+	n interface{ Add(int64) int64 }
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	if n > 0 {
 		c.n.Add(int64(n))
-		c.sum.Write(p[:n])
 	}
 	return n, err
 }

@@ -68,9 +68,9 @@ func entryOf(rel string, typ sources.EntryType, st *hdfs.FileStatus) sources.Ent
 }
 
 // fingerprint is a file's change key: length, mtime, file id and every
-// block's id, generation stamp and length, plus each block's MD5 of
-// CRC32C where known (computed while the block was read), for the
-// checksum comparison. Text: "v1 LEN MTIME FILEID ID.GS.LEN[.MD5] ...".
+// block's id, generation stamp and length. Text: "v1 LEN MTIME FILEID
+// ID.GS.LEN ..." (a block may carry a fourth field, its MD5, which
+// summer fills in for checksum comparisons).
 type fingerprint struct {
 	size   int64
 	mtime  uint64
@@ -170,19 +170,6 @@ func (f fingerprint) sameBlocks(o fingerprint) bool {
 		}
 	}
 	return true
-}
-
-// withMD5s copies the block checksums prev knows for the blocks f shares
-// with it.
-func (f fingerprint) withMD5s(prev fingerprint) fingerprint {
-	out := f
-	out.blocks = append([]blockPrint(nil), f.blocks...)
-	for i := range out.blocks {
-		if i < len(prev.blocks) && out.blocks[i].md5 == "" && prev.blocks[i].id == out.blocks[i].id && prev.blocks[i].gs == out.blocks[i].gs && prev.blocks[i].n == out.blocks[i].n {
-			out.blocks[i].md5 = prev.blocks[i].md5
-		}
-	}
-	return out
 }
 
 // keptPrefix is how many leading bytes of f are the previous version's
