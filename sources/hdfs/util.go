@@ -95,3 +95,14 @@ func setTimes(ctx context.Context, nn *namenode, p string, atime, mtime time.Tim
 	}
 	return nil
 }
+
+// CreateSymlink creates link -> target on c's cluster (link's parent
+// must exist). The client has no call for it; tests and tools that build
+// HDFS trees use this one.
+func CreateSymlink(ctx context.Context, c *hdfs.Client, target, link string) error {
+	nn, err := newNamenode(c)
+	if err != nil {
+		return err
+	}
+	return createSymlink(ctx, nn, target, link)
+}
