@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"path"
 	"reflect"
-	"sync"
 	"unsafe"
 
 	hdfs "github.com/colinmarc/hdfs/v2"
@@ -23,7 +22,6 @@ import (
 // are pinned to the client version in go.mod, and TestNamenodeRPC fails
 // loudly should an upgrade move them.
 type namenode struct {
-	mu      sync.Mutex // the client serialises calls anyway; this guards exec's setup
 	execute reflect.Value
 }
 

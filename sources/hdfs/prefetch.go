@@ -10,7 +10,7 @@ import (
 // the current ones. Close stops the goroutine.
 func prefetch(ctx context.Context, r io.Reader, size, depth int) io.ReadCloser {
 	ctx, cancel := context.WithCancel(ctx)
-	p := &prefetcher{bufs: make(chan chunk, depth), free: make(chan []byte, depth+2), cancel: cancel, done: make(chan struct{})}
+	p := &prefetcher{ctx: ctx, bufs: make(chan chunk, depth), free: make(chan []byte, depth+2), cancel: cancel, done: make(chan struct{})}
 	for range depth + 2 {
 		p.free <- make([]byte, size)
 	}
@@ -29,9 +29,9 @@ type prefetcher struct {
 	cur    chunk
 	off    int
 	held   []byte
+	ctx    context.Context
 	cancel context.CancelFunc
 	done   chan struct{}
-	err    error
 }
 
 func (p *prefetcher) fill(ctx context.Context, r io.Reader) {
@@ -70,6 +70,9 @@ func (p *prefetcher) Read(b []byte) (int, error) {
 		}
 		c, ok := <-p.bufs
 		if !ok {
+			if err := p.ctx.Err(); err != nil {
+				return 0, err
+			}
 			return 0, io.ErrUnexpectedEOF
 		}
 		p.cur, p.off, p.held = c, 0, c.data
