@@ -103,6 +103,10 @@ func run(ctx context.Context, cfg config) error {
 	if cfg.mongoSize > 0 {
 		m = b.mongoPart(ctx)
 	}
+	var h *hdfsBench
+	if cfg.hdfsSize > 0 && !cfg.prepare {
+		h = b.hdfsPart(ctx)
+	}
 	if cfg.prepare {
 		return ctx.Err()
 	}
@@ -111,6 +115,9 @@ func run(ctx context.Context, cfg config) error {
 	}
 	if m != nil {
 		m.report(os.Stdout)
+	}
+	if h != nil {
+		h.report(os.Stdout)
 	}
 	return ctx.Err()
 }

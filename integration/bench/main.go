@@ -43,6 +43,8 @@ type config struct {
 	mongoOnly       bool  // skip the directory (restic) part
 	mongoURI        string
 	mongoRestoreURI string
+
+	hdfsSize int64 // bytes of the HDFS tree; 0 (the default) skips the HDFS part
 }
 
 func main() {
@@ -76,6 +78,7 @@ func parseFlags(args []string) (config, error) {
 	fs.BoolVar(&cfg.mongoOnly, "mongo-only", false, "run only the MongoDB part (no restic, no directory data sets)")
 	fs.StringVar(&cfg.mongoURI, "mongo-uri", "mongodb://127.0.0.1:27017/", "MongoDB (FerretDB) holding the generated collection")
 	fs.StringVar(&cfg.mongoRestoreURI, "mongo-restore-uri", "mongodb://127.0.0.1:27018/", "MongoDB (FerretDB) the restores load into")
+	hdfsSize := fs.String("hdfs-size", "0", "size of the HDFS tree (e.g. 2GiB; needs integration/servers.sh up hdfs); 0 skips the HDFS part")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -87,6 +90,11 @@ func parseFlags(args []string) (config, error) {
 	if *mongoSize != "0" {
 		if cfg.mongoSize, err = parseSize(*mongoSize); err != nil {
 			return cfg, fmt.Errorf("-mongo-size: %w", err)
+		}
+	}
+	if *hdfsSize != "0" {
+		if cfg.hdfsSize, err = parseSize(*hdfsSize); err != nil {
+			return cfg, fmt.Errorf("-hdfs-size: %w", err)
 		}
 	}
 	if cfg.mongoOnly && cfg.mongoSize == 0 {
