@@ -18,7 +18,7 @@ import (
 // TestChangeDetection backs up a directory, then appends to one file
 // (twice: within its last block and past it), rewrites another with the
 // same bytes (new blocks, same checksum), rewrites a third with new
-// bytes, and checks what the second backup read from the DataNodes:
+// bytes, sets the times of a fourth, and checks what the second backup read from the DataNodes:
 // only the appended bytes and the changed file.
 func TestChangeDetection(t *testing.T) {
 	c := testClient(t)
@@ -49,6 +49,7 @@ func TestChangeDetection(t *testing.T) {
 	appendHDFS(t, c, path.Join(dir, "grown"), appended[2000:])
 	writeHDFS(t, c, path.Join(dir, "same"), content("same", files["same"]))
 	writeHDFS(t, c, path.Join(dir, "changed"), content("changed2", files["changed"]))
+	must(t, c.Chtimes(path.Join(dir, "untouched"), time.Unix(1e9, 0), time.Unix(1e9, 0))) // touched only: kept
 
 	w2 := sourcetest.NewWriter(v1)
 	res2, err := s.Backup(context.Background(), obj, v1, w2)

@@ -30,8 +30,9 @@ type plan struct {
 	warning  string // why a snapshottable tree is read live
 }
 
-// snapRef is a snapshot the run made and must delete.
-type snapRef struct{ root, name string }
+// snapRef is a snapshot the run made and must delete, or why it could
+// not make one.
+type snapRef struct{ root, name, warning string }
 
 // Begin takes the run's consistent point: one snapshot per snapshottable
 // root above the objects (after deleting the strata snapshots killed runs
@@ -65,13 +66,16 @@ func (s *Source) Begin(ctx context.Context, objs []sources.Object, r sources.Rep
 			if !ok {
 				ref, err = sess.snapshot(ctx, root, r)
 				if err != nil && ctx.Err() == nil {
-					p.warning = fmt.Sprintf("read live, not from a snapshot of %s: %v", root, err)
-					r.Report(sources.Event{Object: obj.String(), Step: p.warning, Warning: true})
+					ref.warning = fmt.Sprintf("read live, not from a snapshot of %s: %v", root, err)
 				} else if err != nil {
 					sess.Close()
 					return nil, err
 				}
 				made[root] = ref
+			}
+			if ref.warning != "" {
+				p.warning = ref.warning
+				r.Report(sources.Event{Object: obj.String(), Step: p.warning, Warning: true})
 			}
 			if ref.name != "" {
 				p.snapshot = ref.name

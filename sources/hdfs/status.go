@@ -158,10 +158,13 @@ func parseBlock(p string) (blockPrint, bool) {
 	return bp, e1 == nil && e2 == nil && e3 == nil
 }
 
-// sameBlocks reports whether a and b are the same file with the same
-// blocks: nothing was written since.
+// sameBlocks reports whether f and o are the same file with the same
+// blocks: no byte was written since. Every write, append or truncate
+// gives the blocks it touches a new id or generation stamp, so equal
+// blocks mean equal content even when the mtime was set (touch, distcp
+// -pt) since.
 func (f fingerprint) sameBlocks(o fingerprint) bool {
-	if f.size != o.size || f.mtime != o.mtime || f.fileID != o.fileID || len(f.blocks) != len(o.blocks) {
+	if f.size != o.size || f.fileID != o.fileID || len(f.blocks) != len(o.blocks) {
 		return false
 	}
 	for i, b := range f.blocks {
