@@ -79,22 +79,26 @@ var extraFiles = map[string][2]int64{
 	"names/" + strings.Repeat("n", 250): {14, 128 << 20},
 }
 
-// ensureHDFSTree creates the tree once, or puts back what the last run
-// changed.
+// ensureHDFSTree creates the tree once (resuming an interrupted
+// creation: files of the right size are kept), or puts back what the
+// last run changed.
 func ensureHDFSTree(t *testing.T, c *hdfs.Client) {
 	t.Helper()
 	jobs := map[string]func() error{}
 	fresh := false
 	if _, err := c.Stat(hdfsTreeDone); err != nil {
 		fresh = true
-		_ = c.RemoveAll(hdfsTree)
 		_ = c.RemoveAll(hdfsTreeOld)
 		_ = c.Remove(hdfsTreeOld + ".done")
 	}
+	have := func(p string, size int64) bool {
+		fi, err := c.Stat(p)
+		return err == nil && fi.Size() == size
+	}
 	for i := range hdfsTreeFiles {
 		name, size, mode, repl := treeFile(i)
-		if fresh || appendedFile(i) || rewrittenFile(i) {
-			p := hdfsTree + "/" + name
+		p := hdfsTree + "/" + name
+		if (fresh && !have(p, int64(size))) || appendedFile(i) || rewrittenFile(i) {
 			jobs[p] = func() error { return putHDFS(c, p, treeData(name, size, 0), repl, 128<<20, mode) }
 		}
 	}
@@ -114,11 +118,14 @@ func ensureHDFSTree(t *testing.T, c *hdfs.Client) {
 		c.Chmod(hdfsTree+"/d01", 0o750),
 		c.Chown(hdfsTree+"/d01", "alice", "staff"),
 		c.Chown(hdfsTree+"/multi/big.bin", "bob", "analysts"),
-		strhdfs.CreateSymlink(context.Background(), c, "multi/big.bin", hdfsTree+"/link"),
 	} {
 		if err != nil {
 			t.Fatal(err)
 		}
+	}
+	_ = c.Remove(hdfsTree + "/link")
+	if err := strhdfs.CreateSymlink(context.Background(), c, "multi/big.bin", hdfsTree+"/link"); err != nil {
+		t.Fatal(err)
 	}
 	if err := putHDFS(c, hdfsTreeDone, nil, 1, 1<<20, 0o644); err != nil {
 		t.Fatal(err)
@@ -471,6 +478,10 @@ func appendHDFSFile(c *hdfs.Client, p string, data []byte) error {
 // through the mount, with HDFS.
 func checkChanged(t *testing.T, c *hdfs.Client, mp string, v index.Version, changed map[string]bool) {
 	t.Helper()
+	// The mount learns of the new version at its next refresh (1s).
+	if !waitFor(func() bool { _, err := os.Stat(versionDir(mp, v)); return err == nil }) {
+		t.Fatalf("version %s never appeared in the mount", versionDir(mp, v))
+	}
 	for p := range changed {
 		want, err := c.ReadFile(hdfsTree + "/" + p)
 		if err != nil {
@@ -517,13 +528,15 @@ func checkHDFSDiff(t *testing.T, mp string, v1, v2 index.Version, changed map[st
 	}
 }
 
-// checkKilledBackup kills a first backup (into a new store) with SIGKILL
-// once its snapshot exists, and checks that the next run deletes it.
+// checkKilledBackup kills a first backup (into a new store, one file at
+// a time) with SIGKILL once its snapshot exists, and checks that the next
+// run under the same snapshottable directory (of a small tree, to be
+// quick) deletes it.
 func checkKilledBackup(t *testing.T, c *hdfs.Client, user string) {
 	t.Helper()
 	e := newEnv(t)
-	args := []string{"backup", "hdfs", "--cluster", "h", "--db", "e2e", "--namenode", harness.HDFSNamenode, "--user", user, "--workers", "1", "tree=" + hdfsTree}
-	b := e.start(args...)
+	args := []string{"backup", "hdfs", "--cluster", "h", "--db", "e2e", "--namenode", harness.HDFSNamenode, "--user", user}
+	b := e.start(append(args, "--workers", "1", "tree="+hdfsTree)...)
 	deadline := time.Now().Add(mountWait)
 	for strataSnapshotCount(t, c) == 0 {
 		if b.exited() || time.Now().After(deadline) {
@@ -538,7 +551,12 @@ func checkKilledBackup(t *testing.T, c *hdfs.Client, user string) {
 	if strataSnapshotCount(t, c) == 0 {
 		t.Fatal("the killed backup left no snapshot: nothing to clean up")
 	}
-	e.ok(args...)
+	small := fmt.Sprintf("%s/e2e-small-%d", harness.HDFSSnapshotDir, time.Now().UnixNano())
+	t.Cleanup(func() { _ = c.RemoveAll(small) })
+	if err := putHDFS(c, small+"/a", []byte("alpha"), 2, 1<<20, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e.ok(append(args, "small="+small)...)
 	if n := strataSnapshotCount(t, c); n != 0 {
 		t.Errorf("%d strata snapshots left after the run that followed the killed one", n)
 	}
