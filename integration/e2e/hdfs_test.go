@@ -538,7 +538,8 @@ func checkKilledBackup(t *testing.T, c *hdfs.Client, user string) {
 	args := []string{"backup", "hdfs", "--cluster", "h", "--db", "e2e", "--namenode", harness.HDFSNamenode, "--user", user}
 	b := e.start(append(args, "--workers", "1", "tree="+hdfsTree)...)
 	deadline := time.Now().Add(mountWait)
-	for strataSnapshotCount(t, c) == 0 {
+	pid := b.cmd.Process.Pid
+	for strataSnapshotCount(t, c, pid) == 0 {
 		if b.exited() || time.Now().After(deadline) {
 			t.Fatalf("no strata snapshot appeared while the backup ran:\n%s", b.wait())
 		}
@@ -548,7 +549,7 @@ func checkKilledBackup(t *testing.T, c *hdfs.Client, user string) {
 		t.Fatal(err)
 	}
 	b.wait()
-	if strataSnapshotCount(t, c) == 0 {
+	if strataSnapshotCount(t, c, pid) == 0 {
 		t.Fatal("the killed backup left no snapshot: nothing to clean up")
 	}
 	small := fmt.Sprintf("%s/e2e-small-%d", harness.HDFSSnapshotDir, time.Now().UnixNano())
@@ -557,14 +558,15 @@ func checkKilledBackup(t *testing.T, c *hdfs.Client, user string) {
 		t.Fatal(err)
 	}
 	e.ok(append(args, "small="+small)...)
-	if n := strataSnapshotCount(t, c); n != 0 {
-		t.Errorf("%d strata snapshots left after the run that followed the killed one", n)
+	if n := strataSnapshotCount(t, c, pid); n != 0 {
+		t.Errorf("the killed backup's snapshot is still there after the run that followed it")
 	}
 }
 
-// strataSnapshotCount counts strata's snapshots of the snapshottable
-// directory.
-func strataSnapshotCount(t *testing.T, c *hdfs.Client) int {
+// strataSnapshotCount counts the snapshots of the snapshottable
+// directory that strata process pid made (strata.<unix>.<pid>.<seq>.<host>;
+// other tests may hold theirs at the same time).
+func strataSnapshotCount(t *testing.T, c *hdfs.Client, pid int) int {
 	t.Helper()
 	list, err := c.ReadDir(harness.HDFSSnapshotDir + "/.snapshot")
 	if err != nil {
@@ -572,7 +574,7 @@ func strataSnapshotCount(t *testing.T, c *hdfs.Client) int {
 	}
 	n := 0
 	for _, fi := range list {
-		if strings.HasPrefix(fi.Name(), "strata.") {
+		if parts := strings.SplitN(fi.Name(), ".", 5); len(parts) == 5 && parts[0] == "strata" && parts[2] == strconv.Itoa(pid) {
 			n++
 		}
 	}

@@ -248,15 +248,18 @@ func compareTrees(t *testing.T, what string, want, got map[string]node) {
 	}
 }
 
-// strataSnapshots counts the strata snapshots of root.
+// strataSnapshots counts the strata snapshots of root that this process
+// made (other test processes may hold theirs at the same time).
 func strataSnapshots(t *testing.T, c *hdfs.Client, root string) int {
 	t.Helper()
 	list, err := c.ReadDir(root + "/.snapshot")
 	must(t, err)
 	n := 0
 	for _, fi := range list {
-		if strings.HasPrefix(fi.Name(), snapPrefix) {
-			n++
+		if rest, ok := strings.CutPrefix(fi.Name(), snapPrefix); ok {
+			if parts := strings.SplitN(rest, ".", 3); len(parts) == 3 && parts[1] == strconv.Itoa(os.Getpid()) {
+				n++
+			}
 		}
 	}
 	return n
