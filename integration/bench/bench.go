@@ -93,14 +93,14 @@ func run(ctx context.Context, cfg config) error {
 	if err := b.prepare(ctx); err != nil {
 		return err
 	}
-	if !cfg.prepare && !cfg.mongoOnly {
+	if !cfg.prepare && !cfg.mongoOnly && !cfg.hdfsOnly {
 		b.versionsOfMain(ctx)
 		b.restores(ctx)
 		b.mountReads(ctx)
 		b.listings(ctx)
 	}
 	var m *mongoBench
-	if cfg.mongoSize > 0 {
+	if cfg.mongoSize > 0 && !cfg.hdfsOnly {
 		m = b.mongoPart(ctx)
 	}
 	var h *hdfsBench
@@ -110,7 +110,7 @@ func run(ctx context.Context, cfg config) error {
 	if cfg.prepare {
 		return ctx.Err()
 	}
-	if !cfg.mongoOnly {
+	if !cfg.mongoOnly && !cfg.hdfsOnly {
 		b.report(os.Stdout)
 	}
 	if m != nil {
@@ -135,7 +135,7 @@ func (b *bench) prepare(ctx context.Context) error {
 			b.tools = append(b.tools, b.setupTool(ctx, name))
 		}
 	}
-	if b.cfg.mongoOnly {
+	if b.cfg.mongoOnly || b.cfg.hdfsOnly {
 		return nil
 	}
 	b.main = mainSpec(b.cfg.cache, b.cfg.size, b.cfg.seed)

@@ -138,7 +138,7 @@ func (h *hdfsBench) setup(ctx context.Context) error {
 	if err := h.change(ctx, 0); err != nil {
 		return err
 	}
-	if err := runCmd(exec.CommandContext(ctx, h.bin, "--quiet", "init")); err != nil {
+	if err := runCmd(h.strataCmd(ctx, "init")); err != nil {
 		return err
 	}
 	return runCmd(h.resticCmd(ctx, "init"))
@@ -239,8 +239,15 @@ func parallelDo[T any](items []T, n int, f func(T) error) error {
 
 func (h *hdfsBench) strataBackup(ctx context.Context) error {
 	u, _ := user.Current()
-	return runCmd(exec.CommandContext(ctx, h.bin, "--quiet", "backup", "hdfs", "--cluster", "bench", "--db", "hdfs",
+	return runCmd(h.strataCmd(ctx, "backup", "hdfs", "--cluster", "bench", "--db", "hdfs",
 		"--namenode", hdfsNamenode, "--user", u.Username, "tree="+h.tree))
+}
+
+// strataCmd runs strata on the part's own store.
+func (h *hdfsBench) strataCmd(ctx context.Context, args ...string) *exec.Cmd {
+	c := exec.CommandContext(ctx, h.bin, append([]string{"--quiet"}, args...)...)
+	c.Env = append(os.Environ(), "STRATA_STORE="+filepath.Join(h.dir, "strata-store"), "STRATA_CACHE="+filepath.Join(h.dir, "strata-cache"))
+	return c
 }
 
 // get copies the tree with Hadoop's FsShell into the run directory,

@@ -45,6 +45,7 @@ type config struct {
 	mongoRestoreURI string
 
 	hdfsSize int64 // bytes of the HDFS tree; 0 (the default) skips the HDFS part
+	hdfsOnly bool  // skip the directory and MongoDB parts
 }
 
 func main() {
@@ -79,6 +80,7 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&cfg.mongoURI, "mongo-uri", "mongodb://127.0.0.1:27017/", "MongoDB (FerretDB) holding the generated collection")
 	fs.StringVar(&cfg.mongoRestoreURI, "mongo-restore-uri", "mongodb://127.0.0.1:27018/", "MongoDB (FerretDB) the restores load into")
 	hdfsSize := fs.String("hdfs-size", "0", "size of the HDFS tree (e.g. 2GiB; needs integration/servers.sh up hdfs); 0 skips the HDFS part")
+	fs.BoolVar(&cfg.hdfsOnly, "hdfs-only", false, "run only the HDFS part (with -hdfs-size)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
