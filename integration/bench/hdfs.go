@@ -261,10 +261,19 @@ func (h *hdfsBench) get(ctx context.Context) error {
 	if err != nil || len(jars) == 0 {
 		return fmt.Errorf("no Hadoop jars under %s (run integration/servers.sh up hdfs once)", hdfsJarCache())
 	}
-	cmd := exec.CommandContext(ctx, "java", "-Xmx1g", "-cp", jars[0]+"/*", "org.apache.hadoop.fs.FsShell",
+	cmd := exec.CommandContext(ctx, "java", "-Xmx1g", "-cp", h.confDir()+":"+jars[0]+"/*", "org.apache.hadoop.fs.FsShell",
 		"-D", "fs.defaultFS=hdfs://"+hdfsNamenode, "-get", h.tree, dst)
 	cmd.Env = append(os.Environ(), "HADOOP_ROOT_LOGGER=WARN,console")
 	return runCmd(cmd)
+}
+
+// confDir is the harness's client configuration (core-site.xml, which
+// FsShell insists on finding on its classpath).
+func (h *hdfsBench) confDir() string {
+	if d := os.Getenv("STRATA_IT_WORK"); d != "" {
+		return filepath.Join(d, "hdfs", "conf")
+	}
+	return filepath.Join(h.cfg.repoRoot, "integration", ".work", "hdfs", "conf")
 }
 
 func hdfsJarCache() string {
