@@ -25,7 +25,7 @@ func TestBackupWhileWriting(t *testing.T) {
 	c := testClient(t)
 	base := testDir(t, c, harness.HDFSSnapshotDir+"/writer")
 	dir, tmp := base+"/tree", base+"/tmp"
-	const n = 100
+	const n = 30
 	name := func(i int) string { return fmt.Sprintf("f%03d", i) }
 	write := func(i, round int) error {
 		p := fmt.Sprintf("%s/%s.%d", tmp, name(i), round)
