@@ -95,7 +95,7 @@ func run(ctx context.Context, cfg config) error {
 		return err
 	}
 	var realOut bytes.Buffer
-	if !cfg.prepare && !cfg.mongoOnly {
+	if !cfg.prepare && !cfg.mongoOnly && !cfg.hdfsOnly {
 		b.versionsOfMain(ctx)
 		b.restores(ctx)
 		b.mountReads(ctx)
@@ -105,18 +105,25 @@ func run(ctx context.Context, cfg config) error {
 		}
 	}
 	var m *mongoBench
-	if cfg.mongoSize > 0 {
+	if cfg.mongoSize > 0 && !cfg.hdfsOnly {
 		m = b.mongoPart(ctx)
+	}
+	var h *hdfsBench
+	if cfg.hdfsSize > 0 && !cfg.prepare {
+		h = b.hdfsPart(ctx)
 	}
 	if cfg.prepare {
 		return ctx.Err()
 	}
-	if !cfg.mongoOnly {
+	if !cfg.mongoOnly && !cfg.hdfsOnly {
 		b.report(os.Stdout)
 		_, _ = realOut.WriteTo(os.Stdout)
 	}
 	if m != nil {
 		m.report(os.Stdout)
+	}
+	if h != nil {
+		h.report(os.Stdout)
 	}
 	return ctx.Err()
 }
@@ -134,7 +141,7 @@ func (b *bench) prepare(ctx context.Context) error {
 			b.tools = append(b.tools, b.setupTool(ctx, name))
 		}
 	}
-	if b.cfg.mongoOnly {
+	if b.cfg.mongoOnly || b.cfg.hdfsOnly {
 		return nil
 	}
 	b.main = mainSpec(b.cfg.cache, b.cfg.size, b.cfg.seed)

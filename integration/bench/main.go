@@ -53,9 +53,11 @@ type config struct {
 	mongoURI        string
 	mongoRestoreURI string
 
-	sqlSize int64  // bytes of the generated PostgreSQL table; 0 skips the relational part
-	sqlOnly bool   // run only the relational part
-	sqlURI  string // PostgreSQL server (without a database)
+	sqlSize  int64  // bytes of the generated PostgreSQL table; 0 skips the relational part
+	sqlOnly  bool   // run only the relational part
+	sqlURI   string // PostgreSQL server (without a database)
+	hdfsSize int64  // bytes of the HDFS tree; 0 (the default) skips the HDFS part
+	hdfsOnly bool   // skip the directory and MongoDB parts
 }
 
 func main() {
@@ -99,6 +101,8 @@ func parseFlags(args []string) (config, error) {
 	sqlSize := fs.String("sql-size", "1GiB", "size of the generated PostgreSQL table (with -sql-only)")
 	fs.BoolVar(&cfg.sqlOnly, "sql-only", false, "run only the relational part: strata vs pg_dump/pg_restore")
 	fs.StringVar(&cfg.sqlURI, "sql-uri", "postgres://strata@127.0.0.1:55432", "PostgreSQL server of the relational part")
+	hdfsSize := fs.String("hdfs-size", "0", "size of the HDFS tree (e.g. 2GiB; needs integration/servers.sh up hdfs); 0 skips the HDFS part")
+	fs.BoolVar(&cfg.hdfsOnly, "hdfs-only", false, "run only the HDFS part (with -hdfs-size)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -113,6 +117,11 @@ func parseFlags(args []string) (config, error) {
 	if *mongoSize != "0" {
 		if cfg.mongoSize, err = parseSize(*mongoSize); err != nil {
 			return cfg, fmt.Errorf("-mongo-size: %w", err)
+		}
+	}
+	if *hdfsSize != "0" {
+		if cfg.hdfsSize, err = parseSize(*hdfsSize); err != nil {
+			return cfg, fmt.Errorf("-hdfs-size: %w", err)
 		}
 	}
 	if cfg.mongoOnly && cfg.mongoSize == 0 {
