@@ -78,6 +78,13 @@ func main() {
 	}
 }
 
+// realFlags are the real-world tree's flags.
+func realFlags(fs *flag.FlagSet, cfg *config) {
+	fs.BoolVar(&cfg.real, "real", true, "also measure a real-world tree ("+realPackage+" from the Debian mirror, two releases)")
+	fs.StringVar(&cfg.realV1, "real-v1", "6.1.170-3", "first release of the real tree (apt-cache madison "+realPackage+")")
+	fs.StringVar(&cfg.realV2, "real-v2", "6.1.176-1", "second release, synced over the first")
+}
+
 func parseFlags(args []string) (config, error) {
 	var cfg config
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
@@ -91,9 +98,7 @@ func parseFlags(args []string) (config, error) {
 	fs.BoolVar(&cfg.verify, "verify", true, "check restored trees against the source")
 	fs.BoolVar(&cfg.prepare, "prepare", false, "only generate (or reset) the data sets, then exit")
 	fs.StringVar(&cfg.repoRoot, "repo", ".", "strata source tree (where go.mod is)")
-	fs.BoolVar(&cfg.real, "real", true, "also measure a real-world tree ("+realPackage+" from the Debian mirror, two releases)")
-	fs.StringVar(&cfg.realV1, "real-v1", "6.1.170-3", "first release of the real tree (apt-cache madison "+realPackage+")")
-	fs.StringVar(&cfg.realV2, "real-v2", "6.1.176-1", "second release, synced over the first")
+	realFlags(fs, &cfg)
 	mongoSize := fs.String("mongo-size", "1GiB", "size of the generated MongoDB collection; 0 skips the MongoDB part")
 	fs.BoolVar(&cfg.mongoOnly, "mongo-only", false, "run only the MongoDB part (no restic, no directory data sets)")
 	fs.StringVar(&cfg.mongoURI, "mongo-uri", "mongodb://127.0.0.1:27017/", "MongoDB (FerretDB) holding the generated collection")
