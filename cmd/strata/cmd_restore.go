@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -16,7 +17,7 @@ func restoreCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "restore",
 		Usage:     "restore a version, a subtree or one file into a directory, or load a version into a database",
-		UsageText: "strata restore [--path SUB] CLUSTER/DB/TABLE/<time|latest> TARGET_DIR\n   strata restore --to-mongodb URI [--db NAME] [--collection NAME] [--drop] CLUSTER/DB/COLL/<time|latest|T1..T2>",
+		UsageText: "strata restore [--path SUB] [--dry-run] [--overwrite] CLUSTER/DB/TABLE/<time|latest> TARGET_DIR\n   strata restore --to-" + strings.Join(loaders, "|--to-") + " TARGET [--db NAME] [--table NAME] [--drop] [kind options] CLUSTER/DB/TABLE/<time|latest|T1..T2>",
 		Description: `<time> picks the newest version at or before it (RFC 3339, a date, unix
 seconds). Files are written with their original (raw) names, modes, times
 and symlinks, and as root their owners; existing files are not replaced
@@ -26,9 +27,11 @@ and renamed into place only when complete and (with --verify, the
 default) read back and compared: whatever fails or is interrupted, no
 file under its final name holds partial content, and a rerun skips the
 files already restored (same size, mtime and mode) and removes the
-temporaries a killed run left. With --to-mongodb, the version (or the @diff T1..T2) is
-loaded into a MongoDB deployment: upserts by _id (safe to rerun), indexes
-recreated.`,
+temporaries a killed run left. With --to-<kind>, the version (or the @diff
+T1..T2) is loaded into a live database or cluster of that kind by its
+loader, safe to rerun (MongoDB: upserts by _id, indexes recreated; see the
+README for each kind); the kind's own options are listed below, each
+marked with the --to-<kind> it belongs to.`,
 		Flags: flags,
 		Action: func(c *cli.Context) error {
 			e, err := newEngine(c)
