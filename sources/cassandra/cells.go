@@ -130,6 +130,16 @@ func splitArray(s string) ([]string, error) {
 // splitObject returns a JSON object's keys (as JSON strings) and values
 // (raw JSON), in order.
 func splitObject(s string) (keys, vals []string, err error) {
+	names, vals, err := objectMembers(s)
+	for i, n := range names {
+		names[i] = jsonString(n)
+	}
+	return names, vals, err
+}
+
+// objectMembers returns a JSON object's keys (decoded) and values (raw
+// JSON), in order.
+func objectMembers(s string) (keys, vals []string, err error) {
 	dec := json.NewDecoder(bytes.NewReader([]byte(s)))
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
 		return nil, nil, fmt.Errorf("want a JSON object, got %.40q", s)
@@ -144,7 +154,7 @@ func splitObject(s string) (keys, vals []string, err error) {
 		if err := dec.Decode(&raw); err != nil {
 			return nil, nil, fmt.Errorf("bad JSON object %.40q: %w", s, err)
 		}
-		keys = append(keys, jsonString(k))
+		keys = append(keys, k)
 		vals = append(vals, string(raw))
 	}
 	return keys, vals, closeDelim(dec, '}')

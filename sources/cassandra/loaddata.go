@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -34,6 +35,12 @@ type execStmt struct {
 	counter bool
 	ttlAt   int    // index of the TTL in vals, -1 when none
 	loc     string // file:line, for errors
+	// list is the list column a statement adds elements to, written only
+	// if the target's list has no element of the statement's write time
+	// yet (so that a rerun does not add them twice).
+	list  string
+	ts    int64
+	where []keyCol
 }
 
 // batch is what one request writes.
@@ -254,6 +261,10 @@ func (l *load) exec(ctx context.Context, b batch) error {
 }
 
 func (l *load) execOnce(ctx context.Context, b batch) error {
+	b, err := l.dropWrittenLists(ctx, b)
+	if err != nil || len(b) == 0 {
+		return err
+	}
 	if len(b) == 1 {
 		return l.sess.Query(b[0].cql, b[0].vals...).WithContext(ctx).Idempotent(!b[0].counter).Exec()
 	}
@@ -266,4 +277,42 @@ func (l *load) execOnce(ctx context.Context, b batch) error {
 		bt.Query(s.cql, s.vals...)
 	}
 	return l.sess.ExecuteBatch(bt)
+}
+
+// dropWrittenLists leaves out list additions the target already holds:
+// those whose write time some element of the target's list has.
+func (l *load) dropWrittenLists(ctx context.Context, b batch) (batch, error) {
+	out := b[:0:0]
+	for _, s := range b {
+		if s.list == "" {
+			out = append(out, s)
+			continue
+		}
+		var wts []int64
+		q, vals := l.selectWhere("writetime("+cqlIdent(s.list)+")", s.where)
+		if err := l.sess.Query(q, vals...).WithContext(ctx).Scan(&wts); err != nil && !errors.Is(err, gocql.ErrNotFound) {
+			return nil, err
+		}
+		if !slices.Contains(wts, s.ts) {
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+// selectWhere renders SELECT what FROM the target WHERE keys.
+func (l *load) selectWhere(what string, keys []keyCol) (string, []interface{}) {
+	var b strings.Builder
+	b.WriteString("SELECT " + what + " FROM " + l.t.qname())
+	var vals []interface{}
+	for i, k := range keys {
+		if i == 0 {
+			b.WriteString(" WHERE ")
+		} else {
+			b.WriteString(" AND ")
+		}
+		b.WriteString(cqlIdent(k.Name) + " = fromJson(?)")
+		vals = append(vals, k.JSON)
+	}
+	return b.String(), vals
 }

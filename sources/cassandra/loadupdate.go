@@ -40,6 +40,9 @@ func (l *load) update(st stmt) (execStmt, error) {
 			b.WriteString(col + " = " + col + " " + a.Op + " fromJson(?)")
 			vals = append(vals, a.JSON)
 			es.cells += elements(a.JSON)
+			if a.Op == "+" && len(st.Assign) == 1 && l.multi(a.Col) == "list" {
+				es.list, es.ts, es.where = a.Col, st.TS, st.Where
+			}
 		}
 	}
 	var err error
@@ -110,4 +113,14 @@ func (l *load) delete(st stmt) (execStmt, error) {
 	vals, err := l.where(&b, &es, st.Where, vals)
 	es.cql, es.vals = b.String(), vals
 	return es, err
+}
+
+// multi returns the Multi of a target column ("" when unknown).
+func (l *load) multi(name string) string {
+	for _, c := range l.t.cellCols() {
+		if c.Name == name {
+			return c.Multi
+		}
+	}
+	return ""
 }

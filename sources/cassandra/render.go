@@ -59,6 +59,13 @@ type keyCol struct {
 // writeRow appends the statements of one row (or of a partition's static
 // cells, with the partition key only) to b.
 func (t *table) writeRow(b []byte, keys []keyCol, cells []cell) []byte {
+	return t.writeCells(b, keys, cells, true)
+}
+
+// writeCells appends the statements of a row's cells; marker says a
+// group without single-cell values gets a keys-only INSERT when it is the
+// row's oldest (a backup's rows; a diff's changes need none).
+func (t *table) writeCells(b []byte, keys []keyCol, cells []cell, marker bool) []byte {
 	if t.Counter {
 		if len(cells) == 0 {
 			return b
@@ -84,7 +91,7 @@ func (t *table) writeRow(b []byte, keys []keyCol, cells []cell) []byte {
 				multi = append(multi, c)
 			}
 		}
-		if len(single) > 0 || gi == 0 {
+		if len(single) > 0 || gi == 0 && marker {
 			b = t.writeInsert(b, keys, single, &g)
 		}
 		if len(multi) > 0 {
@@ -119,8 +126,33 @@ func (t *table) writeInsert(b []byte, keys []keyCol, cells []cell, g *group) []b
 }
 
 // writeUpdate appends an UPDATE adding a group's collection elements and
-// setting its UDT fields.
+// setting its UDT fields; a list's additions get an UPDATE of their own,
+// so that a loader can tell whether it already made them (list
+// elements are keyed by the server, so adding them twice duplicates
+// them).
 func (t *table) writeUpdate(b []byte, keys []keyCol, cells []cell, g group) []byte {
+	cols := t.cellCols()
+	var rest []cell
+	for i := 0; i < len(cells); {
+		j := i
+		for j < len(cells) && cells[j].Col == cells[i].Col {
+			j++
+		}
+		if cols[cells[i].Col].Multi == "list" {
+			b = t.writeAssignments(b, keys, cells[i:j], g)
+		} else {
+			rest = append(rest, cells[i:j]...)
+		}
+		i = j
+	}
+	if len(rest) == 0 {
+		return b
+	}
+	return t.writeAssignments(b, keys, rest, g)
+}
+
+// writeAssignments appends one UPDATE of the cells.
+func (t *table) writeAssignments(b []byte, keys []keyCol, cells []cell, g group) []byte {
 	b = append(b, "UPDATE "...)
 	b = append(b, t.qname()...)
 	b = appendUsing(b, g.TS, g.TTL)
