@@ -54,7 +54,7 @@ func (d *differ) run(ctx context.Context) error {
 	fromParts, toParts := dataParts(d.from), dataParts(d.to)
 	aligned := len(fromParts) == len(toParts)
 	if !aligned {
-		d.all = &partRows{t: d.t, index: map[string]*drow{}}
+		d.all = &partRows{t: d.t, index: map[string]*drow{}, start: versionStart(d.from)}
 		for _, p := range fromParts {
 			pr, err := readPartRows(ctx, d.t, d.from, p)
 			if err != nil {

@@ -46,7 +46,7 @@ type partRows struct {
 
 // readPartRows reads a version's part (none: an empty set of rows).
 func readPartRows(ctx context.Context, t *table, v sources.VersionReader, path string) (*partRows, error) {
-	pr := &partRows{t: t, index: map[string]*drow{}}
+	pr := &partRows{t: t, index: map[string]*drow{}, start: versionStart(v)}
 	if path == "" {
 		return pr, nil
 	}

@@ -72,7 +72,7 @@ func Load(ctx context.Context, hosts string, v sources.VersionReader, opts sourc
 		return st, err
 	}
 	defer sess.Close()
-	l := &load{sess: sess, sf: sf, rn: rn, stats: &st, workers: cfg.Parallelism}
+	l := &load{sess: sess, sf: sf, rn: rn, stats: &st, workers: cfg.Parallelism, start: versionStart(v)}
 	if err := l.schema(ctx, opts.Drop); err != nil {
 		return st, err
 	}
@@ -117,6 +117,7 @@ type load struct {
 	t       *table // the target table
 	stats   *LoadStats
 	workers int
+	start   int64 // the version's scan start, microseconds
 }
 
 // schema runs schema.cql (renamed); indexes and views that fail (views
@@ -172,7 +173,17 @@ func dataParts(v sources.VersionReader) []string {
 	return out
 }
 
-// scanStartRE finds a part's scan start in its header.
+// versionStart is a version's scan start in microseconds: what its TTLs
+// count from (the manifest's scan_start_us, else the version's time).
+func versionStart(v sources.VersionReader) int64 {
+	info := v.Info()
+	if n, err := strconv.ParseInt(info.Meta["scan_start_us"], 10, 64); err == nil {
+		return n
+	}
+	return info.Time.UnixMicro()
+}
+
+// scanStartRE finds a @diff part's scan start in its header.
 var scanStartRE = regexp.MustCompile(`scan start \S+ = (-?\d+) us`)
 
 // scanStart reads the scan start (microseconds) from a header line.

@@ -98,7 +98,7 @@ func (l *load) readPart(ctx context.Context, v sources.VersionReader, path strin
 	}
 	defer rc.Close()
 	lr := newLineReader(rc)
-	var start int64
+	start := l.start
 	var cur batch
 	lastRow := ""
 	for n := 1; ; n++ {

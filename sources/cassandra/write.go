@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"time"
 
 	"github.com/stratabackup/strata/sources"
 )
@@ -34,15 +33,16 @@ func (b *tableBackup) writePart(ctx context.Context, p int, ranges []int) error 
 	return nil
 }
 
-// header is a part's first line: what it holds and the scan's start,
-// from which its TTLs count.
+// header is a part's first line: what it holds. It is the same in every
+// version of the part (unchanged parts are unchanged files); the TTLs
+// count from the version's scan start, scan_start_us in its manifest.
 func (b *tableBackup) header(p int, ranges []int) string {
 	lo, hi := int64(minToken), int64(maxToken)
 	if len(ranges) > 0 {
 		lo, hi = b.ranges[ranges[0]].Start, b.ranges[ranges[len(ranges)-1]].End
 	}
-	return fmt.Sprintf("-- strata: %s data part %d of %d, tokens (%d,%d]; scan start %s = %d us; TTLs are left at the scan start. Run schema.cql first.\n",
-		b.t.qname(), p+1, b.parts, lo, hi, b.ss.at.UTC().Format(time.RFC3339Nano), b.ss.at.UnixMicro())
+	return fmt.Sprintf("-- strata: %s data part %d of %d, tokens (%d,%d]; TTLs are those left at the backup's start. Run schema.cql first.\n",
+		b.t.qname(), p+1, b.parts, lo, hi)
 }
 
 // add sums a finished part's counts.
