@@ -111,9 +111,9 @@ func TestRenameSchema(t *testing.T) {
 
 func TestIfNotExists(t *testing.T) {
 	for in, want := range map[string]string{
-		"CREATE TABLE ks.t (k int PRIMARY KEY);":           "CREATE TABLE IF NOT EXISTS ks.t (k int PRIMARY KEY);",
-		"CREATE CUSTOM INDEX i ON ks.t (v) USING 'sai';":     "CREATE CUSTOM INDEX IF NOT EXISTS i ON ks.t (v) USING 'sai';",
-		"CREATE MATERIALIZED VIEW ks.v AS SELECT":            "CREATE MATERIALIZED VIEW IF NOT EXISTS ks.v AS SELECT",
+		"CREATE TABLE ks.t (k int PRIMARY KEY);":            "CREATE TABLE IF NOT EXISTS ks.t (k int PRIMARY KEY);",
+		"CREATE CUSTOM INDEX i ON ks.t (v) USING 'sai';":    "CREATE CUSTOM INDEX IF NOT EXISTS i ON ks.t (v) USING 'sai';",
+		"CREATE MATERIALIZED VIEW ks.v AS SELECT":           "CREATE MATERIALIZED VIEW IF NOT EXISTS ks.v AS SELECT",
 		"CREATE KEYSPACE IF NOT EXISTS ks WITH replication": "CREATE KEYSPACE IF NOT EXISTS ks WITH replication",
 	} {
 		if got := ifNotExists(in); got != want {
