@@ -98,7 +98,7 @@ func (ss *session) newTableBackup(ctx context.Context, obj sources.Object, prev 
 	if err != nil {
 		return nil, fmt.Errorf("cassandra %s: %w", ss.src.hostsString(), err)
 	}
-	b.parts = b.partCount(prev)
+	b.parts = b.partCount(ctx, prev)
 	b.ranges = ss.src.orderReplicas(rg.ranges(repl, b.parts), b.nodes)
 	if err := checkLive(b.ranges, b.nodes); err != nil {
 		return nil, err
@@ -121,13 +121,12 @@ func readReplication(ctx context.Context, sess *gocql.Session, ks string) (repli
 
 // partCount keeps the previous version's number of parts, so that its
 // parts line up with the new ones and unchanged rows are found; a first
-// backup sizes parts from the table's size on disk.
-func (b *tableBackup) partCount(prev sources.Previous) int {
+// backup sizes parts from the table's estimated size.
+func (b *tableBackup) partCount(ctx context.Context, prev sources.Previous) int {
 	if n, err := strconv.Atoi(prev.Info().Meta["parts"]); err == nil && n > 0 && n <= maxParts {
 		return n
 	}
-	rf := max(len(b.replicasOf()), 1)
-	est := b.sizes.total * 2 / int64(rf) // CQL text takes about twice the SSTables' bytes
+	est := estimateCQLBytes(ctx, b.sess, b.nodes, b.t)
 	n := 1
 	for int64(n)*b.ss.src.cfg.PartBytes < est && n < maxParts {
 		n *= 2
@@ -137,14 +136,6 @@ func (b *tableBackup) partCount(prev sources.Previous) int {
 
 // maxParts bounds the number of data files of a version.
 const maxParts = 4096
-
-func (b *tableBackup) replicasOf() []int {
-	rg, err := newRing(b.nodes)
-	if err != nil {
-		return nil
-	}
-	return rg.replicas(0, b.repl)
-}
 
 // checkLive fails when a range has no replica the driver sees up.
 func checkLive(ranges []tokenRange, nodes []node) error {
@@ -193,16 +184,25 @@ func (b *tableBackup) run(ctx context.Context) error {
 	return g.Wait()
 }
 
-// workers is how many parts are written at once: enough to keep every
-// node's request slots busy.
-func (b *tableBackup) workers() int {
+// slots is how many range requests the cluster takes at once: the
+// per-node parallelism times the nodes up.
+func (b *tableBackup) slots() int {
 	live := 0
 	for _, n := range b.nodes {
 		if !n.Down {
 			live++
 		}
 	}
-	return max(1, min(b.parts, b.ss.src.cfg.Parallelism*max(live, 1)/2+1))
+	return b.ss.src.cfg.Parallelism * max(live, 1)
+}
+
+// ahead is how many ranges of one part are read at once.
+func (b *tableBackup) ahead() int { return min(max(b.slots(), 2), 8) }
+
+// workers is how many parts are written at once: enough to keep every
+// node's request slots busy.
+func (b *tableBackup) workers() int {
+	return max(1, min(b.parts, b.slots()/b.ahead()+1))
 }
 
 func fileEntry(path string, mtime time.Time, size int64) sources.Entry {

@@ -6,14 +6,11 @@ import (
 	"sync"
 )
 
-// ahead is how many ranges of a part are read at once: the one being
-// written and the next, so that a range's first page is ready when the
-// writer reaches it.
-const ahead = 2
-
 // partReader yields a part's rows in token order: its ranges are read
-// in parallel, up to ahead at a time, and consumed in order. Memory is
-// bounded by ahead × (channel depth + 1) pages.
+// in parallel, up to ahead at a time (the one being written and the
+// next ones, so that a range's first page is ready when the writer
+// reaches it), and consumed in order. Memory is bounded by ahead ×
+// (channel depth + 1) pages.
 type partReader struct {
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -30,7 +27,7 @@ type partReader struct {
 	pos     int
 }
 
-func newPartReader(ctx context.Context, sc *scanner, all []tokenRange, ranges []int) *partReader {
+func newPartReader(ctx context.Context, sc *scanner, all []tokenRange, ranges []int, ahead int) *partReader {
 	ctx, cancel := context.WithCancel(ctx)
 	p := &partReader{ctx: ctx, cancel: cancel, sc: sc, ranges: ranges, all: all,
 		chans: make([]chan page, len(ranges)), errs: make([]error, len(ranges))}

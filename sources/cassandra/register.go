@@ -46,6 +46,7 @@ func options() []sources.Option {
 		{Name: "parallelism", Usage: "range requests at once per node (default 2)"},
 		{Name: "page-size", Usage: "rows per page (default 2000)"},
 		{Name: "timeout", Usage: "per-request timeout (default 30s)"},
+		{Name: "part-size", Usage: "target size of a data part, e.g. 64MiB (the default); a table's later versions keep its first version's parts"},
 		{Name: "tls", Usage: "true: connect with TLS"},
 		{Name: "tls-ca", Usage: "PEM file of the CA that signed the nodes' certificates (implies --tls true)"},
 		{Name: "tls-cert", Usage: "PEM client certificate (with --tls-key)"},
@@ -87,6 +88,9 @@ func connConfig(cfg sources.Config) (Config, error) {
 			return c, fmt.Errorf("bad timeout %q: want a duration such as 30s", v)
 		}
 	}
+	if c.PartBytes, err = sizeSetting(cfg.Get("part-size")); err != nil {
+		return c, err
+	}
 	c.TLS, err = TLSOptions{Enable: boolSetting(cfg, "tls"), CAFile: cfg.Get("tls-ca"), CertFile: cfg.Get("tls-cert"),
 		KeyFile: cfg.Get("tls-key"), ServerName: cfg.Get("tls-server-name"), SkipVerify: boolSetting(cfg, "tls-skip-verify")}.Config()
 	return c, err
@@ -102,6 +106,28 @@ func intSetting(cfg sources.Config, name string) (int, error) {
 		return 0, fmt.Errorf("bad %s %q: want a positive number", name, v)
 	}
 	return n, nil
+}
+
+// sizeSetting reads a size such as 64MiB, 512KiB, 1GiB or bytes.
+func sizeSetting(v string) (int64, error) {
+	if v == "" {
+		return 0, nil
+	}
+	num, mult := v, int64(1)
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"K", 1 << 10}, {"M", 1 << 20}, {"G", 1 << 30}} {
+		if s, ok := strings.CutSuffix(v, u.suffix); ok {
+			num, mult = s, u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(num), 10, 64)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("bad part-size %q: want a size such as 64MiB", v)
+	}
+	return n * mult, nil
 }
 
 func boolSetting(cfg sources.Config, name string) bool {

@@ -40,3 +40,24 @@ func readSnapshotSizes(ctx context.Context, sess *gocql.Session, nodes []node, t
 }
 
 func (s snapshotSizes) String() string { return strings.Join(s.byNode, " ") }
+
+// estimateCQLBytes guesses the size of a table's data parts from each
+// node's system.size_estimates (partitions and mean partition size of
+// its primary ranges, so one copy in all): CQL text takes about three
+// times the serialized partitions. Nodes that cannot tell count zero.
+func estimateCQLBytes(ctx context.Context, sess *gocql.Session, nodes []node, t *table) int64 {
+	var total int64
+	for _, n := range nodes {
+		if n.Down {
+			continue
+		}
+		iter := sess.Query(`SELECT mean_partition_size, partitions_count FROM system.size_estimates WHERE keyspace_name = ? AND table_name = ?`,
+			t.Keyspace, t.Name).WithContext(onHost(ctx, n.Addr)).Consistency(gocql.One).Iter()
+		var mean, count int64
+		for iter.Scan(&mean, &count) {
+			total += mean * count
+		}
+		_ = iter.Close()
+	}
+	return total * 3
+}

@@ -22,7 +22,7 @@ func (b *tableBackup) writePart(ctx context.Context, p int, ranges []int) error 
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
-	pr := newPartReader(ctx, b.sc, b.ranges, ranges)
+	pr := newPartReader(ctx, b.sc, b.ranges, ranges, b.ahead())
 	defer pr.close()
 	pw := &partWriter{ctx: ctx, pr: pr, rw: newRowWriter(b.t, b.ss.at.UnixMicro()), sp: &spanner{prev: prev}}
 	pw.sp.addData([]byte(b.header(p, ranges)))
