@@ -6,6 +6,7 @@
 //	go run ./integration/bench                         # 2 GiB + 100,000 files
 //	go run ./integration/bench -size 256MiB -files 10000   # quick check of the harness
 //	go run ./integration/bench -mongo-only -mongo-size 64MiB  # quick check of the MongoDB part
+//	go run ./integration/bench -cass-only -cass-size 1GiB    # Cassandra: strata vs cqlsh COPY
 //
 // The MongoDB part (skipped with -mongo-size 0) needs the FerretDB servers:
 // `integration/servers.sh up ferretdb`.
@@ -43,6 +44,9 @@ type config struct {
 	mongoOnly       bool  // skip the directory (restic) part
 	mongoURI        string
 	mongoRestoreURI string
+
+	cassSize int64 // bytes of payload of the generated Cassandra table; 0 skips the Cassandra part
+	cassOnly bool  // run only the Cassandra part
 }
 
 func main() {
@@ -76,6 +80,8 @@ func parseFlags(args []string) (config, error) {
 	fs.BoolVar(&cfg.mongoOnly, "mongo-only", false, "run only the MongoDB part (no restic, no directory data sets)")
 	fs.StringVar(&cfg.mongoURI, "mongo-uri", "mongodb://127.0.0.1:27017/", "MongoDB (FerretDB) holding the generated collection")
 	fs.StringVar(&cfg.mongoRestoreURI, "mongo-restore-uri", "mongodb://127.0.0.1:27018/", "MongoDB (FerretDB) the restores load into")
+	cassSize := fs.String("cass-size", "0", "payload of the generated Cassandra table (e.g. 1GiB; starts the Cassandra clusters); 0 skips the Cassandra part")
+	fs.BoolVar(&cfg.cassOnly, "cass-only", false, "run only the Cassandra part")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -88,6 +94,17 @@ func parseFlags(args []string) (config, error) {
 		if cfg.mongoSize, err = parseSize(*mongoSize); err != nil {
 			return cfg, fmt.Errorf("-mongo-size: %w", err)
 		}
+	}
+	if *cassSize != "0" {
+		if cfg.cassSize, err = parseSize(*cassSize); err != nil {
+			return cfg, fmt.Errorf("-cass-size: %w", err)
+		}
+	}
+	if cfg.cassOnly {
+		if cfg.cassSize == 0 {
+			return cfg, fmt.Errorf("-cass-only needs -cass-size")
+		}
+		cfg.mongoOnly, cfg.mongoSize = false, 0
 	}
 	if cfg.mongoOnly && cfg.mongoSize == 0 {
 		return cfg, fmt.Errorf("-mongo-only with -mongo-size 0 leaves nothing to run")
