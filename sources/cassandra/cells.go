@@ -1,11 +1,9 @@
 package cassandra
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
+	"strings"
 )
 
 // cell is one cell of a row as a statement writes it: a single-cell
@@ -112,19 +110,22 @@ func appendElements(out []cell, col int, multi string, cv *cellVal, at int64, sh
 
 // splitArray returns a JSON array's elements as raw JSON.
 func splitArray(s string) ([]string, error) {
-	dec := json.NewDecoder(bytes.NewReader([]byte(s)))
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('[') {
+	s = strings.TrimSpace(s)
+	if len(s) < 2 || s[0] != '[' || s[len(s)-1] != ']' {
 		return nil, fmt.Errorf("want a JSON array, got %.40q", s)
 	}
 	var out []string
-	for dec.More() {
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
+	for i := skipSpace(s, 1); i < len(s)-1; {
+		end, err := skipValue(s, i)
+		if err != nil {
 			return nil, fmt.Errorf("bad JSON array %.40q: %w", s, err)
 		}
-		out = append(out, string(raw))
+		out = append(out, s[i:end])
+		if i, err = nextItem(s, end); err != nil {
+			return nil, fmt.Errorf("bad JSON array %.40q: %w", s, err)
+		}
 	}
-	return out, closeDelim(dec, ']')
+	return out, nil
 }
 
 // splitObject returns a JSON object's keys (as JSON strings) and values
@@ -140,33 +141,96 @@ func splitObject(s string) (keys, vals []string, err error) {
 // objectMembers returns a JSON object's keys (decoded) and values (raw
 // JSON), in order.
 func objectMembers(s string) (keys, vals []string, err error) {
-	dec := json.NewDecoder(bytes.NewReader([]byte(s)))
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+	s = strings.TrimSpace(s)
+	if len(s) < 2 || s[0] != '{' || s[len(s)-1] != '}' {
 		return nil, nil, fmt.Errorf("want a JSON object, got %.40q", s)
 	}
-	for dec.More() {
-		tok, err := dec.Token()
-		k, ok := tok.(string)
-		if err != nil || !ok {
+	for i := skipSpace(s, 1); i < len(s)-1; {
+		kend, err := skipValue(s, i)
+		if err != nil || s[i] != '"' {
+			return nil, nil, fmt.Errorf("bad JSON object key in %.40q", s)
+		}
+		k, ok := jsonText(s[i:kend])
+		j := skipSpace(s, kend)
+		if !ok || j >= len(s) || s[j] != ':' {
 			return nil, nil, fmt.Errorf("bad JSON object %.40q", s)
 		}
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
+		j = skipSpace(s, j+1)
+		vend, err := skipValue(s, j)
+		if err != nil {
 			return nil, nil, fmt.Errorf("bad JSON object %.40q: %w", s, err)
 		}
-		keys = append(keys, k)
-		vals = append(vals, string(raw))
+		keys = append(keys, k.(string))
+		vals = append(vals, s[j:vend])
+		if i, err = nextItem(s, vend); err != nil {
+			return nil, nil, fmt.Errorf("bad JSON object %.40q: %w", s, err)
+		}
 	}
-	return keys, vals, closeDelim(dec, '}')
+	return keys, vals, nil
 }
 
-func closeDelim(dec *json.Decoder, d json.Delim) error {
-	tok, err := dec.Token()
-	if err != nil && !errors.Is(err, io.EOF) {
-		return err
+// nextItem skips the comma after an array element or object member and
+// returns where the next one starts (len(s)-1 at the closing bracket).
+func nextItem(s string, i int) (int, error) {
+	i = skipSpace(s, i)
+	switch {
+	case i == len(s)-1:
+		return i, nil
+	case i < len(s) && s[i] == ',':
+		return skipSpace(s, i+1), nil
 	}
-	if tok != d {
-		return fmt.Errorf("JSON: want %q, got %v", d, tok)
+	return 0, fmt.Errorf("want ',' at offset %d", i)
+}
+
+func skipSpace(s string, i int) int {
+	for i < len(s) && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r') {
+		i++
 	}
-	return nil
+	return i
+}
+
+// skipValue returns where the JSON value starting at s[i] ends.
+func skipValue(s string, i int) (int, error) {
+	if i >= len(s) {
+		return 0, errors.New("value missing")
+	}
+	switch s[i] {
+	case '"':
+		for j := i + 1; j < len(s); j++ {
+			switch s[j] {
+			case '\\':
+				j++
+			case '"':
+				return j + 1, nil
+			}
+		}
+		return 0, errors.New("unterminated string")
+	case '[', '{':
+		depth := 0
+		for j := i; j < len(s); j++ {
+			switch s[j] {
+			case '"':
+				end, err := skipValue(s, j)
+				if err != nil {
+					return 0, err
+				}
+				j = end - 1
+			case '[', '{':
+				depth++
+			case ']', '}':
+				if depth--; depth == 0 {
+					return j + 1, nil
+				}
+			}
+		}
+		return 0, errors.New("unterminated array or object")
+	}
+	j := i
+	for j < len(s) && !strings.ContainsRune(",]} \t\n\r:", rune(s[j])) {
+		j++
+	}
+	if j == i {
+		return 0, fmt.Errorf("unexpected %q", s[i])
+	}
+	return j, nil
 }

@@ -103,19 +103,25 @@ func lexOne(s string) (token, int, error) {
 // lexQuoted reads a literal quoted with q, where qq stands for q.
 func lexQuoted(s string, q byte, kind int) (token, int, error) {
 	var b strings.Builder
-	for i := 1; i < len(s); i++ {
-		if s[i] != q {
-			b.WriteByte(s[i])
+	i := 1
+	for {
+		j := strings.IndexByte(s[i:], q)
+		if j < 0 {
+			return token{}, 0, fmt.Errorf("unterminated %c literal", q)
+		}
+		j += i
+		if j+1 < len(s) && s[j+1] == q {
+			b.WriteString(s[i : j+1])
+			i = j + 2
 			continue
 		}
-		if i+1 < len(s) && s[i+1] == q {
-			b.WriteByte(q)
-			i++
-			continue
+		text := s[i:j]
+		if b.Len() > 0 {
+			b.WriteString(text)
+			text = b.String()
 		}
-		return token{Kind: kind, Text: b.String(), Src: s[:i+1]}, i + 1, nil
+		return token{Kind: kind, Text: text, Src: s[:j+1]}, j + 1, nil
 	}
-	return token{}, 0, fmt.Errorf("unterminated %c literal", q)
 }
 
 func isWordStart(c byte) bool { return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }

@@ -114,7 +114,8 @@ type load struct {
 	sess    *gocql.Session
 	sf      *schemaFile
 	rn      rename
-	t       *table // the target table
+	t       *table            // the target table
+	types   map[string]string // its columns' types by name
 	stats   *LoadStats
 	workers int
 	start   int64 // the version's scan start, microseconds
@@ -143,6 +144,10 @@ func (l *load) schema(ctx context.Context, drop bool) error {
 	t := *l.sf.t
 	t.Keyspace, t.Name = l.rn.ToKS, l.rn.ToTable
 	l.t = &t
+	l.types = map[string]string{}
+	for _, c := range t.allColumns() {
+		l.types[c.Name] = strings.ToLower(c.Type)
+	}
 	if drop {
 		if err := l.sess.Query("TRUNCATE " + t.qname()).WithContext(ctx).Exec(); err != nil {
 			return fmt.Errorf("truncate %s: %w", t.qname(), err)

@@ -204,23 +204,41 @@ func using(st stmt, vals []interface{}) (q string, out []interface{}, ttlAt int)
 	return " USING TIMESTAMP ? AND TTL ?", append(vals, st.TS, st.TTL), len(vals) + 1
 }
 
+// insert turns INSERT JSON into an INSERT of the same columns, values of
+// common types bound natively and the others through fromJson: the same
+// cells, and no JSON object for the server to parse.
 func (l *load) insert(st stmt) (execStmt, error) {
-	keys, vals, err := splitObject(st.JSON)
+	names, vals, err := objectMembers(st.JSON)
 	if err != nil {
 		return execStmt{}, err
 	}
-	byKey := make(map[string]string, len(keys))
-	for i, k := range keys {
-		byKey[k] = vals[i]
+	byName := make(map[string]string, len(names))
+	var b strings.Builder
+	b.WriteString("INSERT INTO " + l.t.qname() + " (")
+	marks := make([]string, len(names))
+	args := make([]interface{}, len(names))
+	for i, k := range names {
+		name := identName(k)
+		byName[name] = vals[i]
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(cqlIdent(name))
+		if v, ok := bindValue(l.types[name], vals[i]); ok {
+			marks[i], args[i] = "?", v
+		} else {
+			marks[i], args[i] = "fromJson(?)", vals[i]
+		}
 	}
+	b.WriteString(") VALUES (" + strings.Join(marks, ", ") + ")")
 	var kc []keyCol
 	for _, c := range l.t.keys() {
-		if v, ok := byKey[jsonKey(c.Name)]; ok {
+		if v, ok := byName[c.Name]; ok {
 			kc = append(kc, keyCol{Name: c.Name, JSON: v})
 		}
 	}
-	q, args, ttlAt := using(st, []interface{}{st.JSON})
-	es := execStmt{cql: "INSERT INTO " + l.t.qname() + " JSON ? DEFAULT UNSET" + q, vals: args, ttlAt: ttlAt, cells: len(keys) - len(kc)}
+	q, args, ttlAt := using(st, args)
+	es := execStmt{cql: b.String() + q, vals: args, ttlAt: ttlAt, cells: len(names) - len(kc)}
 	l.keys(&es, kc)
 	return es, nil
 }

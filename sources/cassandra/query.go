@@ -45,15 +45,16 @@ func (t *table) selectCQL() string {
 	}
 	b.WriteString("SELECT token(" + strings.Join(pk, ", ") + ")")
 	for _, c := range t.keys() {
-		b.WriteString(", toJson(" + cqlIdent(c.Name) + ")")
+		b.WriteString(", " + valueSel(cqlIdent(c.Name), c.Type))
 	}
 	cols := t.cellCols()
 	for _, s := range t.selectors() {
 		ref := cqlIdent(cols[s.Col].Name)
+		typ := t.selType(s)
 		if s.Field != "" {
 			ref += "." + cqlIdent(s.Field)
 		}
-		b.WriteString(", toJson(" + ref + ")")
+		b.WriteString(", " + valueSel(ref, typ))
 		if !t.Counter {
 			b.WriteString(", writetime(" + ref + "), ttl(" + ref + ")")
 		}
@@ -61,6 +62,23 @@ func (t *table) selectCQL() string {
 	b.WriteString(" FROM " + t.qname())
 	b.WriteString(" WHERE token(" + strings.Join(pk, ", ") + ") > ? AND token(" + strings.Join(pk, ", ") + ") <= ?")
 	return b.String()
+}
+
+// valueSel selects a value natively or as toJson.
+func valueSel(ref, typ string) string {
+	if nativeType(typ) {
+		return ref
+	}
+	return "toJson(" + ref + ")"
+}
+
+// selType is the type a selector reads: the column's ("" for a field of
+// a non-frozen UDT, read with toJson).
+func (t *table) selType(s selector) string {
+	if s.Field != "" {
+		return ""
+	}
+	return t.cellCols()[s.Col].Type
 }
 
 // rowVal is one row as read: its token, the keys as JSON, and per
@@ -90,6 +108,9 @@ type scanDest struct {
 	cells []cellVal
 	multi []bool
 	dest  []interface{}
+	// native are the destinations of natively read values (nil for
+	// toJson ones): keys first, then the selectors.
+	native []interface{}
 }
 
 func newScanDest(t *table) *scanDest {
@@ -97,12 +118,12 @@ func newScanDest(t *table) *scanDest {
 	cols := t.cellCols()
 	d := &scanDest{keys: make([]string, len(t.keys())), cells: make([]cellVal, len(sels)), multi: make([]bool, len(sels))}
 	d.dest = append(d.dest, &d.token)
-	for i := range d.keys {
-		d.dest = append(d.dest, &d.keys[i])
+	for i, c := range t.keys() {
+		d.dest = append(d.dest, d.valueDest(&d.keys[i], c.Type))
 	}
 	for i, s := range sels {
 		c := &d.cells[i]
-		d.dest = append(d.dest, &c.JSON)
+		d.dest = append(d.dest, d.valueDest(&c.JSON, t.selType(s)))
 		if t.Counter {
 			continue
 		}
@@ -116,8 +137,30 @@ func newScanDest(t *table) *scanDest {
 	return d
 }
 
+// valueDest is where a value is scanned: a native destination (noted,
+// rendered into js by row) or js itself for toJson's text.
+func (d *scanDest) valueDest(js *string, typ string) interface{} {
+	if !nativeType(typ) {
+		d.native = append(d.native, nil)
+		return js
+	}
+	n := nativeDest(typ)
+	d.native = append(d.native, n)
+	return n
+}
+
 // row copies the scanned values into a rowVal of their own.
 func (d *scanDest) row(read int64) rowVal {
+	for i, n := range d.native {
+		if n == nil {
+			continue
+		}
+		if i < len(d.keys) {
+			d.keys[i] = nativeJSON(n)
+		} else {
+			d.cells[i-len(d.keys)].JSON = nativeJSON(n)
+		}
+	}
 	r := rowVal{Token: d.token, Keys: append([]string(nil), d.keys...), Cells: make([]cellVal, len(d.cells)), Read: read}
 	for i, c := range d.cells {
 		r.Cells[i] = c

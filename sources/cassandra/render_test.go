@@ -1,9 +1,13 @@
 package cassandra
 
 import (
+	"math"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/gocql/gocql"
 )
 
 // oneColumn is table t (k int, v TYPE, PRIMARY KEY (k)) with the user
@@ -133,5 +137,29 @@ func TestIdent(t *testing.T) {
 	}
 	if got := jsonString("a\u2028\x01\"\\"); got != `"a\u2028\u0001\"\\"` {
 		t.Errorf("jsonString: %s", got)
+	}
+}
+
+// TestNativeJSON renders natively read values as toJson does.
+func TestNativeJSON(t *testing.T) {
+	i := int64(-42)
+	s := "a\"b\n☃"
+	f := 0.1
+	nan := math.NaN()
+	u, _ := gocql.ParseUUID("5132b130-ae79-11e4-ab27-0800200c9a66")
+	ts := time.Date(2024, 1, 2, 3, 4, 5, 678e6, time.UTC)
+	far := time.Date(12000, 1, 1, 0, 0, 0, 0, time.UTC)
+	pi, ps, pf, pn, pu, pt, pfar := &i, &s, &f, &nan, &u, &ts, &far
+	blob := []byte{0xca, 0xfe}
+	for _, tc := range []struct {
+		dest interface{}
+		want string
+	}{
+		{&pi, "-42"}, {&ps, `"a\"b\n☃"`}, {&pf, "0.1"}, {&pn, `"NaN"`}, {&pu, `"5132b130-ae79-11e4-ab27-0800200c9a66"`},
+		{&pt, `"2024-01-02 03:04:05.678Z"`}, {&pfar, "316516204800000"}, {&blob, `"0xcafe"`}, {new(*int64), "null"},
+	} {
+		if got := nativeJSON(tc.dest); got != tc.want {
+			t.Errorf("nativeJSON(%T) = %s, want %s", tc.dest, got, tc.want)
+		}
 	}
 }
