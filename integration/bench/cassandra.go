@@ -69,7 +69,9 @@ func (c *cassBench) step(name string, deps []string, f func() error) {
 		logf("cassandra %s: %v", name, err)
 		return
 	}
-	logf("cassandra %s: %.0f rows/s, %.1f MB/s", name, c.figs[name+".rows"], c.figs[name+".mbs"])
+	if c.figs[name+".rows"] > 0 {
+		logf("cassandra %s: %.0f rows/s, %.1f MB/s", name, c.figs[name+".rows"], c.figs[name+".mbs"])
+	}
 }
 
 // setup builds strata, installs cqlsh, starts both clusters and writes
