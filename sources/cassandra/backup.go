@@ -55,7 +55,7 @@ func (ss *session) Backup(ctx context.Context, obj sources.Object, prev sources.
 	if err := b.run(ctx); err != nil {
 		return sources.Result{}, fmt.Errorf("back up %s: %w", obj, err)
 	}
-	return b.result(ctx), nil
+	return b.result(), nil
 }
 
 // tableBackup is the state of one table's backup.

@@ -30,6 +30,7 @@ type execStmt struct {
 	vals    []interface{}
 	part    string // partition key, to group batches
 	row     string // primary key, to count rows
+	fullKey bool   // the statement names a row, not a partition's statics
 	cells   int
 	size    int
 	counter bool
@@ -123,7 +124,7 @@ func (l *load) readPart(ctx context.Context, v sources.VersionReader, path strin
 			continue
 		}
 		es.loc = fmt.Sprintf("%s:%d", path, n)
-		if es.row != lastRow {
+		if es.row != lastRow && es.fullKey {
 			c.rows.Add(1)
 			lastRow = es.row
 		}
@@ -258,6 +259,7 @@ func (l *load) keys(es *execStmt, kc []keyCol) {
 		es.part = b.String()
 	}
 	es.row = b.String()
+	es.fullKey = len(kc) == len(l.t.Partition)+len(l.t.Clustering)
 }
 
 // exec writes one batch, retrying a few times when the cluster is

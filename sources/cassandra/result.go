@@ -1,7 +1,6 @@
 package cassandra
 
 import (
-	"context"
 	"fmt"
 	"sort"
 	"strconv"
@@ -47,7 +46,7 @@ func (s *Source) orderReplicas(ranges []tokenRange, nodes []node) []tokenRange {
 }
 
 // result is what the manifest records of the backup.
-func (b *tableBackup) result(ctx context.Context) sources.Result {
+func (b *tableBackup) result() sources.Result {
 	cfg := b.ss.src.cfg
 	m := map[string]string{
 		"keyspace":               b.t.Keyspace,

@@ -128,3 +128,34 @@ func insertItems(t *testing.T, s *gocql.Session, q string, items []sourcetest.It
 		t.Fatalf("insert into %s: %v", q, err)
 	}
 }
+
+// TestBadInput checks that an unknown keyspace or table and an
+// unreachable cluster each fail with an error naming them.
+func TestBadInput(t *testing.T) {
+	_, hosts := testSession(t)
+	ctx := context.Background()
+	for _, tc := range []struct {
+		cfg  Config
+		want string
+	}{
+		{Config{Cluster: "c", Hosts: hosts, Keyspaces: []string{"no_such_ks"}}, `keyspace "no_such_ks" does not exist`},
+		{Config{Cluster: "c", Hosts: hosts, Keyspaces: []string{"system_auth"}, Tables: []string{"system_auth.nope"}}, `table "system_auth.nope" does not exist`},
+		{Config{Cluster: "c", Hosts: []string{"127.0.0.9:9"}, Timeout: 2 * time.Second}, "127.0.0.9:9"},
+	} {
+		src, err := New(tc.cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = src.Discover(ctx)
+		src.Close()
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Discover with %+v: %v, want an error naming %s", tc.cfg, err, tc.want)
+		}
+	}
+	src, _ := New(Config{Cluster: "c", Hosts: hosts})
+	defer src.Close()
+	_, err := src.Backup(ctx, sources.Object{Cluster: "c", Database: "system_auth", Table: "nope"}, sources.NoPrevious{}, sourcetest.NewWriter(nil))
+	if err == nil || !strings.Contains(err.Error(), "system_auth.nope") {
+		t.Errorf("Backup of a missing table: %v", err)
+	}
+}
