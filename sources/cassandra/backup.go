@@ -66,6 +66,7 @@ type tableBackup struct {
 	t      *table
 	repl   replication
 	parts  int
+	rf     int // replicas of a token
 	ranges []tokenRange
 	sc     *scanner
 	prev   sources.Previous
@@ -98,6 +99,7 @@ func (ss *session) newTableBackup(ctx context.Context, obj sources.Object, prev 
 	if err != nil {
 		return nil, fmt.Errorf("cassandra %s: %w", ss.src.hostsString(), err)
 	}
+	b.rf = len(rg.replicas(0, repl))
 	b.parts = b.partCount(ctx, prev)
 	b.ranges = ss.src.orderReplicas(rg.ranges(repl, b.parts), b.nodes)
 	if err := checkLive(b.ranges, b.nodes); err != nil {
@@ -121,12 +123,15 @@ func readReplication(ctx context.Context, sess *gocql.Session, ks string) (repli
 
 // partCount keeps the previous version's number of parts, so that its
 // parts line up with the new ones and unchanged rows are found; a first
-// backup sizes parts from the table's estimated size.
+// backup sizes parts from the table's estimated size (see
+// estimateCQLBytes).
 func (b *tableBackup) partCount(ctx context.Context, prev sources.Previous) int {
 	if n, err := strconv.Atoi(prev.Info().Meta["parts"]); err == nil && n > 0 && n <= maxParts {
 		return n
 	}
-	est := estimateCQLBytes(ctx, b.sess, b.nodes, b.t)
+	// size_estimates are refreshed every few minutes, so a new table may
+	// have none yet: then the SSTables on disk (one copy of RF) tell.
+	est := max(estimateCQLBytes(ctx, b.sess, b.nodes, b.t), b.sizes.total*3/int64(max(b.rf, 1)))
 	n := 1
 	for int64(n)*b.ss.src.cfg.PartBytes < est && n < maxParts {
 		n *= 2
