@@ -9,8 +9,10 @@
 #   integration/install-deps.sh            # the default set below, plus PyMongo
 #   integration/install-deps.sh pkg...     # just these packages
 #
-# With no arguments it also installs PyMongo into a cached venv
-# (integration/pymongo/install.sh): the tests' second BSON reader.
+# With no arguments it also installs PyMongo and cqlsh into cached venvs
+# (integration/pymongo/install.sh, integration/cqlsh/install.sh): the
+# tests' second BSON reader, and Cassandra's own shell that replays a
+# backup's CQL files.
 set -euo pipefail
 
 # postgresql, mariadb-server: SQL test servers (integration/postgres, mariadb)
@@ -60,4 +62,5 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 if [ $# -eq 0 ]; then
 	bash "$(dirname "$0")/pymongo/install.sh" >/dev/null
+	bash "$(dirname "$0")/cqlsh/install.sh" >/dev/null
 fi

@@ -14,9 +14,10 @@ func versionsCommand() *cli.Command {
 		Name:      "versions",
 		Usage:     "list versions with their logical, stored and new bytes",
 		UsageText: "strata versions [CLUSTER[/DB[/TABLE]]]",
-		Description: `logical: what a per-node copy would take (all replicas); size: the
-version's files; stored: compressed size of the distinct chunks the version
-uses; new: what this version added to the store.`,
+		Description: `logical: what a per-node copy would take (all replicas; for Cassandra
+the nodes' SSTables of the table); size: the version's files; stored:
+compressed size of the distinct chunks the version uses; new: what this
+version added to the store; saving: logical / stored.`,
 		Action: func(c *cli.Context) error {
 			e, err := newEngine(c)
 			if err != nil {
@@ -36,10 +37,19 @@ func runVersions(ctx context.Context, e *engine.Engine, u ui, prefix string) err
 	if u.json {
 		return printJSON(vs)
 	}
-	fmt.Printf("%-44s %-21s %8s %10s %10s %10s %10s\n", "OBJECT", "VERSION", "FILES", "LOGICAL", "SIZE", "STORED", "NEW")
+	fmt.Printf("%-44s %-21s %8s %10s %10s %10s %10s %7s\n", "OBJECT", "VERSION", "FILES", "LOGICAL", "SIZE", "STORED", "NEW", "SAVING")
 	for _, v := range vs {
-		fmt.Printf("%-44s %-21s %8d %10s %10s %10s %10s\n", v.Object, engine.TimeName(v.Time), v.Stats.Files,
-			humanBytes(v.Stats.LogicalBytes), humanBytes(v.Stats.Bytes), humanBytes(v.Stats.StoredBytes), humanBytes(v.Stats.NewBytes))
+		fmt.Printf("%-44s %-21s %8d %10s %10s %10s %10s %7s\n", v.Object, engine.TimeName(v.Time), v.Stats.Files,
+			humanBytes(v.Stats.LogicalBytes), humanBytes(v.Stats.Bytes), humanBytes(v.Stats.StoredBytes), humanBytes(v.Stats.NewBytes),
+			saving(v.Stats.LogicalBytes, v.Stats.StoredBytes))
 	}
 	return nil
+}
+
+// saving is logical / stored bytes, "-" when nothing is stored.
+func saving(logical, stored int64) string {
+	if stored <= 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.1fx", float64(logical)/float64(stored))
 }

@@ -90,6 +90,9 @@ func run(ctx context.Context, cfg config) error {
 	if cfg.mongoOnly { // its own run directory: a concurrent full run would wipe it, or it that run's
 		runDir += "-mongo"
 	}
+	if cfg.cassOnly {
+		return runCassOnly(ctx, cfg, runDir+"-cassandra")
+	}
 	b := &bench{cfg: cfg, runDir: runDir, res: map[string]map[string]result{}}
 	if err := b.prepare(ctx); err != nil {
 		return err
@@ -124,6 +127,22 @@ func run(ctx context.Context, cfg config) error {
 	}
 	if h != nil {
 		h.report(os.Stdout)
+	}
+	if cfg.cassSize > 0 {
+		b.cassPart(ctx).report(os.Stdout)
+	}
+	return ctx.Err()
+}
+
+// runCassOnly runs the Cassandra part alone, in its own run directory.
+func runCassOnly(ctx context.Context, cfg config, runDir string) error {
+	if err := os.RemoveAll(runDir); err != nil {
+		return err
+	}
+	b := &bench{cfg: cfg, runDir: runDir, res: map[string]map[string]result{}}
+	c := b.cassPart(ctx)
+	if !cfg.prepare {
+		c.report(os.Stdout)
 	}
 	return ctx.Err()
 }

@@ -13,6 +13,8 @@
 // generated data sets and on a real-world tree (the Linux kernel source of
 // two Debian releases of linux-source-6.1, fetched with apt-get download).
 //
+//	go run ./integration/bench -cass-only -cass-size 1GiB    # Cassandra: strata vs cqlsh COPY
+//
 // The MongoDB part (skipped with -mongo-size 0) needs the FerretDB servers:
 // `integration/servers.sh up ferretdb`.
 //
@@ -58,6 +60,8 @@ type config struct {
 	sqlURI   string // PostgreSQL server (without a database)
 	hdfsSize int64  // bytes of the HDFS tree; 0 (the default) skips the HDFS part
 	hdfsOnly bool   // skip the directory and MongoDB parts
+	cassSize int64  // bytes of payload of the generated Cassandra table; 0 skips the Cassandra part
+	cassOnly bool   // run only the Cassandra part
 }
 
 func main() {
@@ -108,6 +112,8 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&cfg.sqlURI, "sql-uri", "postgres://strata@127.0.0.1:55432", "PostgreSQL server of the relational part")
 	hdfsSize := fs.String("hdfs-size", "0", "size of the HDFS tree (e.g. 2GiB; needs integration/servers.sh up hdfs); 0 skips the HDFS part")
 	fs.BoolVar(&cfg.hdfsOnly, "hdfs-only", false, "run only the HDFS part (with -hdfs-size)")
+	cassSize := fs.String("cass-size", "0", "payload of the generated Cassandra table (e.g. 1GiB; starts the Cassandra clusters); 0 skips the Cassandra part")
+	fs.BoolVar(&cfg.cassOnly, "cass-only", false, "run only the Cassandra part")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -128,6 +134,17 @@ func parseFlags(args []string) (config, error) {
 		if cfg.hdfsSize, err = parseSize(*hdfsSize); err != nil {
 			return cfg, fmt.Errorf("-hdfs-size: %w", err)
 		}
+	}
+	if *cassSize != "0" {
+		if cfg.cassSize, err = parseSize(*cassSize); err != nil {
+			return cfg, fmt.Errorf("-cass-size: %w", err)
+		}
+	}
+	if cfg.cassOnly {
+		if cfg.cassSize == 0 {
+			return cfg, fmt.Errorf("-cass-only needs -cass-size")
+		}
+		cfg.mongoOnly, cfg.mongoSize = false, 0
 	}
 	if cfg.mongoOnly && cfg.mongoSize == 0 {
 		return cfg, fmt.Errorf("-mongo-only with -mongo-size 0 leaves nothing to run")

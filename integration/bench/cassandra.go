@@ -1,0 +1,249 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+)
+
+// The Cassandra part: strata's backup and restore of one generated table
+// on the harness's 3-node cluster (RF=3), side by side with cqlsh's
+// COPY TO (from the same cluster) and COPY FROM (into the 1-node restore
+// cluster), which is what people use without a backup tool.
+const (
+	cassKS        = "strata_bench"
+	cassTable     = "rows"
+	cassStrataKS  = "strata_bench_r" // where strata's restore loads
+	cassCopyKS    = "strata_bench_c" // where COPY FROM loads
+	cassCluster   = "bench"
+	cassHosts     = "127.0.0.1,127.0.0.2,127.0.0.3"
+	cassTarget    = "127.0.0.4"
+	cassRowBytes  = 100 // payload per generated row, about
+	cassRowsPerPK = 20
+)
+
+// cassBench holds the Cassandra part's state and figures.
+type cassBench struct {
+	cfg   config
+	bin   string // strata
+	cqlsh string
+	dir   string
+	rows  int64
+	figs  map[string]float64
+	errs  map[string]error
+	steps []string
+}
+
+// cassPart runs the Cassandra part (started with -cass-size).
+func (b *bench) cassPart(ctx context.Context) *cassBench {
+	c := &cassBench{cfg: b.cfg, dir: filepath.Join(b.runDir, "cassandra"), rows: b.cfg.cassSize / cassRowBytes,
+		figs: map[string]float64{}, errs: map[string]error{}}
+	c.step("setup", nil, func() error { return c.setup(ctx) })
+	if b.cfg.prepare {
+		return c
+	}
+	c.step("backup", []string{"setup"}, c.strataBackup(ctx))
+	c.step("restore", []string{"backup"}, c.strataRestore(ctx))
+	c.step("copy-to", []string{"setup"}, c.copyTo(ctx))
+	c.step("copy-from", []string{"copy-to"}, c.copyFrom(ctx))
+	return c
+}
+
+func (c *cassBench) step(name string, deps []string, f func() error) {
+	c.steps = append(c.steps, name)
+	for _, d := range deps {
+		if c.errs[d] != nil {
+			c.errs[name] = fmt.Errorf("%w: %s failed", errSkipped, d)
+			return
+		}
+	}
+	logf("cassandra %s", name)
+	if err := f(); err != nil {
+		c.errs[name] = err
+		logf("cassandra %s: %v", name, err)
+		return
+	}
+	if c.figs[name+".rows"] > 0 {
+		logf("cassandra %s: %.0f rows/s, %.1f MB/s", name, c.figs[name+".rows"], c.figs[name+".mbs"])
+	}
+}
+
+// setup builds strata, installs cqlsh, starts both clusters and writes
+// (or reuses) the table.
+func (c *cassBench) setup(ctx context.Context) error {
+	if err := os.MkdirAll(c.dir, 0o755); err != nil {
+		return err
+	}
+	var err error
+	if c.bin, err = buildStrata(ctx, c.cfg.repoRoot, c.dir); err != nil {
+		return err
+	}
+	for _, s := range []string{"cassandra", "cassandra-restore"} {
+		if err := runCmd(exec.CommandContext(ctx, "bash", filepath.Join(c.cfg.repoRoot, "integration", "servers.sh"), "up", s)); err != nil {
+			return err
+		}
+	}
+	out, err := exec.CommandContext(ctx, "bash", filepath.Join(c.cfg.repoRoot, "integration", "cqlsh", "install.sh")).Output()
+	if err != nil {
+		return fmt.Errorf("install cqlsh: %w", err)
+	}
+	c.cqlsh = strings.TrimSpace(string(out))
+	if err := ensureCassData(ctx, c.rows, c.cfg.seed); err != nil {
+		return err
+	}
+	return runCmd(c.strata(ctx, "init"))
+}
+
+func (c *cassBench) strata(ctx context.Context, args ...string) *exec.Cmd {
+	return exec.CommandContext(ctx, c.bin, append([]string{"--store", filepath.Join(c.dir, "store"), "--cache-dir", filepath.Join(c.dir, "cache"), "--quiet"}, args...)...)
+}
+
+// strataBackup times a backup of the table; MB/s are of the version's CQL.
+func (c *cassBench) strataBackup(ctx context.Context) func() error {
+	return func() error {
+		var out []byte
+		d, err := timed(func() error {
+			var err error
+			// LOCAL_ONE, as COPY TO reads at ONE: one replica per range.
+			out, err = c.strata(ctx, "--json", "backup", "cassandra", "--cluster", cassCluster, "--hosts", cassHosts,
+				"--only", cassKS+"/"+cassTable, "--consistency", "LOCAL_ONE").Output()
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("strata backup: %w: %s", err, tail(string(out), 500))
+		}
+		var res []struct {
+			Version struct {
+				Stats struct {
+					Bytes        int64 `json:"bytes"`
+					StoredBytes  int64 `json:"stored_bytes"`
+					LogicalBytes int64 `json:"logical_bytes"`
+				} `json:"stats"`
+			} `json:"version"`
+		}
+		if err := json.Unmarshal(out, &res); err != nil || len(res) != 1 {
+			return fmt.Errorf("strata backup --json: %v: %s", err, tail(string(out), 300))
+		}
+		st := res[0].Version.Stats
+		c.figs["backup.rows"] = float64(c.rows) / d.Seconds()
+		c.figs["backup.mbs"] = rate(st.Bytes, d)
+		c.figs["backup.bytes"] = float64(st.Bytes)
+		c.figs["backup.stored"] = float64(st.StoredBytes)
+		c.figs["backup.logical"] = float64(st.LogicalBytes)
+		return nil
+	}
+}
+
+// strataRestore times restore --to-cassandra into the 1-node cluster.
+func (c *cassBench) strataRestore(ctx context.Context) func() error {
+	return func() error {
+		if err := c.cql(ctx, cassTarget, "DROP KEYSPACE IF EXISTS "+cassStrataKS); err != nil {
+			return err
+		}
+		d, err := timed(func() error {
+			return runCmd(c.strata(ctx, "restore", "--to-cassandra", cassTarget, "--db", cassStrataKS,
+				"--replication", "{'class':'SimpleStrategy','replication_factor':1}", cassCluster+"/"+cassKS+"/"+cassTable+"/latest"))
+		})
+		if err != nil {
+			return err
+		}
+		c.figs["restore.rows"] = float64(c.rows) / d.Seconds()
+		c.figs["restore.mbs"] = rate(int64(c.figs["backup.bytes"]), d)
+		return nil
+	}
+}
+
+func (c *cassBench) csv() string { return filepath.Join(c.dir, "rows.csv") }
+
+// copyTo times cqlsh COPY TO of the table; MB/s are of the CSV.
+func (c *cassBench) copyTo(ctx context.Context) func() error {
+	return func() error {
+		os.Remove(c.csv())
+		d, err := timed(func() error {
+			return c.cql(ctx, "127.0.0.1", fmt.Sprintf("COPY %s.%s TO '%s' WITH HEADER = false", cassKS, cassTable, c.csv()))
+		})
+		if err != nil {
+			return err
+		}
+		fi, err := os.Stat(c.csv())
+		if err != nil {
+			return err
+		}
+		c.figs["copy-to.rows"] = float64(c.rows) / d.Seconds()
+		c.figs["copy-to.mbs"] = rate(fi.Size(), d)
+		return nil
+	}
+}
+
+// copyFrom times cqlsh COPY FROM of the CSV into the 1-node cluster.
+func (c *cassBench) copyFrom(ctx context.Context) func() error {
+	return func() error {
+		setup := "DROP KEYSPACE IF EXISTS " + cassCopyKS + "; CREATE KEYSPACE " + cassCopyKS +
+			" WITH replication = {'class':'SimpleStrategy','replication_factor':1}; CREATE TABLE " + cassCopyKS + "." + cassTable + cassTableDef
+		if err := c.cql(ctx, cassTarget, setup); err != nil {
+			return err
+		}
+		fi, err := os.Stat(c.csv())
+		if err != nil {
+			return err
+		}
+		d, err := timed(func() error {
+			return c.cql(ctx, cassTarget, fmt.Sprintf("COPY %s.%s FROM '%s' WITH HEADER = false", cassCopyKS, cassTable, c.csv()))
+		})
+		if err != nil {
+			return err
+		}
+		c.figs["copy-from.rows"] = float64(c.rows) / d.Seconds()
+		c.figs["copy-from.mbs"] = rate(fi.Size(), d)
+		return nil
+	}
+}
+
+// cql runs statements with cqlsh -e.
+func (c *cassBench) cql(ctx context.Context, host, stmts string) error {
+	return runCmd(exec.CommandContext(ctx, c.cqlsh, "--request-timeout=600", "-e", stmts, host))
+}
+
+// report prints strata against cqlsh COPY.
+func (c *cassBench) report(out io.Writer) {
+	fmt.Fprintf(out, "\nCassandra (3 nodes, RF=3): strata vs cqlsh COPY; %s.%s, %d rows (~%s of payload); target 5x\n\n",
+		cassKS, cassTable, c.rows, human(float64(c.rows*cassRowBytes)))
+	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(w, "metric\tstrata\tcqlsh COPY\tstrata/COPY")
+	for _, r := range [][3]string{
+		{"backup (COPY TO), rows/s", "backup.rows", "copy-to.rows"},
+		{"backup (COPY TO), MB/s of output", "backup.mbs", "copy-to.mbs"},
+		{"restore (COPY FROM), rows/s", "restore.rows", "copy-from.rows"},
+		{"restore (COPY FROM), MB/s of input", "restore.mbs", "copy-from.mbs"},
+	} {
+		s, p := c.figs[r[1]], c.figs[r[2]]
+		ratio := ""
+		if s > 0 && p > 0 {
+			ratio = ratioText(s / p)
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", r[0], figText(s, c.errs[strings.Split(r[1], ".")[0]]), figText(p, c.errs[strings.Split(r[2], ".")[0]]), ratio)
+	}
+	w.Flush()
+	fmt.Fprintf(out, "strata stored %s for %s of SSTables on the 3 nodes\n", human(c.figs["backup.stored"]), human(c.figs["backup.logical"]))
+	for _, s := range c.steps {
+		if c.errs[s] != nil {
+			fmt.Fprintf(out, "  %s: %v\n", s, c.errs[s])
+		}
+	}
+}
+
+func figText(v float64, err error) string {
+	if err != nil {
+		return "failed"
+	}
+	if v >= 100 {
+		return fmt.Sprintf("%.0f", v)
+	}
+	return fmt.Sprintf("%.1f", v)
+}
