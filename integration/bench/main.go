@@ -117,34 +117,8 @@ func parseFlags(args []string) (config, error) {
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
-	n, err := parseSize(*size)
-	if err != nil {
-		return cfg, fmt.Errorf("-size: %w", err)
-	}
-	cfg.size = n
-	if cfg.sqlSize, err = parseSize(*sqlSize); err != nil {
-		return cfg, fmt.Errorf("-sql-size: %w", err)
-	}
-	if *mongoSize != "0" {
-		if cfg.mongoSize, err = parseSize(*mongoSize); err != nil {
-			return cfg, fmt.Errorf("-mongo-size: %w", err)
-		}
-	}
-	if *hdfsSize != "0" {
-		if cfg.hdfsSize, err = parseSize(*hdfsSize); err != nil {
-			return cfg, fmt.Errorf("-hdfs-size: %w", err)
-		}
-	}
-	if *cassSize != "0" {
-		if cfg.cassSize, err = parseSize(*cassSize); err != nil {
-			return cfg, fmt.Errorf("-cass-size: %w", err)
-		}
-	}
-	if cfg.cassOnly {
-		if cfg.cassSize == 0 {
-			return cfg, fmt.Errorf("-cass-only needs -cass-size")
-		}
-		cfg.mongoOnly, cfg.mongoSize = false, 0
+	if err := cfg.sizes(*size, *sqlSize, *mongoSize, *hdfsSize, *cassSize); err != nil {
+		return cfg, err
 	}
 	if cfg.mongoOnly && cfg.mongoSize == 0 {
 		return cfg, fmt.Errorf("-mongo-only with -mongo-size 0 leaves nothing to run")
@@ -158,6 +132,41 @@ func parseFlags(args []string) (config, error) {
 			return cfg, fmt.Errorf("-tools: unknown tool %q (strata, restic)", t)
 		}
 	}
+	var err error
 	cfg.cache, err = filepath.Abs(cfg.cache)
 	return cfg, err
+}
+
+// sizes parses the size flags into c.
+func (c *config) sizes(size, sqlSize, mongoSize, hdfsSize, cassSize string) error {
+	n, err := parseSize(size)
+	if err != nil {
+		return fmt.Errorf("-size: %w", err)
+	}
+	c.size = n
+	if c.sqlSize, err = parseSize(sqlSize); err != nil {
+		return fmt.Errorf("-sql-size: %w", err)
+	}
+	if mongoSize != "0" {
+		if c.mongoSize, err = parseSize(mongoSize); err != nil {
+			return fmt.Errorf("-mongo-size: %w", err)
+		}
+	}
+	if hdfsSize != "0" {
+		if c.hdfsSize, err = parseSize(hdfsSize); err != nil {
+			return fmt.Errorf("-hdfs-size: %w", err)
+		}
+	}
+	if cassSize != "0" {
+		if c.cassSize, err = parseSize(cassSize); err != nil {
+			return fmt.Errorf("-cass-size: %w", err)
+		}
+	}
+	if c.cassOnly {
+		if c.cassSize == 0 {
+			return fmt.Errorf("-cass-only needs -cass-size")
+		}
+		c.mongoOnly, c.mongoSize = false, 0
+	}
+	return nil
 }

@@ -75,7 +75,7 @@ type tableBackup struct {
 
 	done                         atomic.Int64
 	mu                           sync.Mutex
-	rows, parts0, cells, after   int64
+	rows, cells, after           int64
 	skipped, reused, newLines    int64
 	partitions, dataBytes, stmts int64
 }
