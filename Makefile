@@ -34,7 +34,7 @@ demo: build
 # /dev/fuse fails the run instead of skipping tests.
 test: deps build
 	bash integration/servers.sh up
-	@$(call in-modules,$(GO) test -count=1 -timeout 30m ./...)
+	@$(call in-modules,$(GO) test -count=1 -timeout 60m ./...)
 
 # Unit tests only: no servers.
 test-unit:
