@@ -274,15 +274,19 @@ func (p *restorePlan) report(plan func(action, path string)) {
 }
 
 func (p *restorePlan) conflictError() error {
-	const show = 10
-	list := p.conflicts
+	return fmt.Errorf("%w: %d existing files differ from the version and would be replaced (nothing was written; use --overwrite to replace them, or restore into an empty directory):%s",
+		ErrConflict, len(p.conflicts), firstLines(p.conflicts, 10))
+}
+
+// firstLines shows up to show items, one per indented line, and how many
+// more there are.
+func firstLines(items []string, show int) string {
 	more := ""
-	if len(list) > show {
-		more = fmt.Sprintf("\n  ... and %d more", len(list)-show)
-		list = list[:show]
+	if len(items) > show {
+		more = fmt.Sprintf("\n  ... and %d more", len(items)-show)
+		items = items[:show]
 	}
-	return fmt.Errorf("%w: %d existing files differ from the version and would be replaced (nothing was written; use --overwrite to replace them, or restore into an empty directory):\n  %s%s",
-		ErrConflict, len(p.conflicts), strings.Join(list, "\n  "), more)
+	return "\n  " + strings.Join(items, "\n  ") + more
 }
 
 // prepare creates the directories (private until finished) and removes

@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -108,15 +107,8 @@ func (w *restoreWriter) fail(msg string) {
 
 // failureError names the first failures.
 func (w *restoreWriter) failureError(of int) error {
-	const show = 5
-	list := w.failures
-	more := ""
-	if len(list) > show {
-		more = fmt.Sprintf("\n  ... and %d more", len(list)-show)
-		list = list[:show]
-	}
-	return fmt.Errorf("restore: %d of %d files failed and were not written (no partial file is left under its final name; the others are restored):\n  %s%s",
-		len(w.failures), of, strings.Join(list, "\n  "), more)
+	return fmt.Errorf("restore: %d of %d files failed and were not written (no partial file is left under its final name; the others are restored):%s",
+		len(w.failures), of, firstLines(w.failures, 5))
 }
 
 // tempName returns a fresh temporary name in dst's directory.

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 )
 
 // result is one measured figure, or why there is none.
@@ -320,15 +319,7 @@ func (b *bench) listings(ctx context.Context) {
 
 // lsSteps times ls -lR of dir cold (after dropping caches) and warm.
 func (b *bench) lsSteps(ctx context.Context, t contender, dir string, deps ...string) {
-	b.step(t, stepLsCold, deps, func() (float64, error) {
-		d, err := timed(func() error { return lsLR(ctx, dir) })
-		return d.Seconds(), err
-	})
-	b.step(t, stepLsWarm, []string{stepLsCold}, func() (float64, error) {
-		start := time.Now()
-		err := lsLR(ctx, dir)
-		return time.Since(start).Seconds(), err
-	})
+	b.lsStepsNamed(ctx, t, dir, stepLsCold, stepLsWarm, deps...)
 }
 
 // sourceDir stands for the source directory in the results.
