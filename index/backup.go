@@ -1,6 +1,7 @@
 package index
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -131,6 +132,10 @@ func (r *BackupRun) Backup(ctx context.Context, kind string, sess sources.Sessio
 func (r *BackupRun) finish(ctx context.Context, kind string, sess sources.Session, obj sources.Object, ref ObjectRef, pv *prevVersion, ws *session, start time.Time, opts BackupOptions, stopProgress func()) (Version, error) {
 	s := r.s
 	res, err := sess.Backup(ctx, obj, pv, ws)
+	var list fileList
+	if err == nil && ctx.Err() == nil {
+		list, err = ws.storeFileList(ctx, res)
+	}
 	ws.close()
 	stopProgress()
 	if err == nil {
@@ -155,7 +160,7 @@ func (r *BackupRun) finish(ctx context.Context, kind string, sess sources.Sessio
 	if res.At.IsZero() {
 		res.At = sess.At()
 	}
-	return s.commit(ctx, ref, kind, obj, res, ws, time.Since(start), opts.Waiting)
+	return s.commit(ctx, ref, kind, obj, res, ws, list, time.Since(start), opts.Waiting)
 }
 
 // previousVersion loads the newest version of ref and its files, if any.
@@ -298,25 +303,18 @@ func (s *Store) reportProgress(sess *session, ref ObjectRef, prev *Version, star
 // commit writes the manifest under a name no other version holds: if a
 // version of the object already has this second, the time moves on by a
 // second (two backups of one table in one second both land).
-func (s *Store) commit(ctx context.Context, ref ObjectRef, kind string, obj sources.Object, res sources.Result, sess *session, took time.Duration, waiting func(string)) (Version, error) {
-	at := res.At.UTC().Truncate(time.Second)
-	if at.IsZero() {
-		at = nowUTC().Truncate(time.Second)
-	}
-	files := sess.entries(sources.Entry{Type: sources.TypeDir, Mode: 0o755, ModTime: at})
-	if err := s.upgradeFormat(ctx, formatNeeded(files, sess.spans.Load())); err != nil {
+func (s *Store) commit(ctx context.Context, ref ObjectRef, kind string, obj sources.Object, res sources.Result, sess *session, list fileList, took time.Duration, waiting func(string)) (Version, error) {
+	at := versionTime(res)
+	if err := s.upgradeFormat(ctx, format.FormatFileList); err != nil {
 		return Version{}, err
 	}
-	st := versionStats(files, sess, res, took)
+	st := versionStats(list.files, sess, res, took)
 	m := &format.Manifest{Format: FormatVersion, Object: format.RawObject{Cluster: format.RawString(ref.Cluster), Database: format.RawString(ref.Database), Table: format.RawString(ref.Table)}, Kind: kind, Stats: st, Meta: mergeMeta(obj.Meta, res.Meta), Warnings: res.Warnings}
 	if sess.root != nil {
 		r := format.ToFileRecord(*sess.root)
 		m.Root = &r
 	}
-	m.Files = make([]format.FileRecord, len(files))
-	for i, f := range files {
-		m.Files[i] = format.ToFileRecord(f)
-	}
+	m.Files, m.Lines, m.FileList = list.records, list.lines, format.FileListRefs(list.refs)
 	name, err := s.writeManifest(ctx, ref, at, m, waiting)
 	if err != nil {
 		return Version{}, err
@@ -330,6 +328,44 @@ func (s *Store) commit(ctx context.Context, ref ObjectRef, kind string, obj sour
 		return Version{}, fmt.Errorf("version %s is stored, but recording it in the local catalog failed: %w", name, err)
 	}
 	return m.Version(name), nil
+}
+
+// versionTime is the time that names a version: the source's consistent
+// point, else now, in whole seconds.
+func versionTime(res sources.Result) time.Time {
+	at := res.At.UTC().Truncate(time.Second)
+	if at.IsZero() {
+		at = nowUTC().Truncate(time.Second)
+	}
+	return at
+}
+
+// fileList is a finished version's entries, as records, and the chunks
+// their encoding was stored in.
+type fileList struct {
+	files   []File
+	records []format.FileRecord
+	lines   [][]byte
+	refs    []ChunkRef
+}
+
+// storeFileList encodes the session's entries and stores them as chunks,
+// through the session like file data (so before it closes): unchanged
+// stretches of the list are chunks the store already has.
+func (s *session) storeFileList(ctx context.Context, res sources.Result) (fileList, error) {
+	l := fileList{files: s.entries(sources.Entry{Type: sources.TypeDir, Mode: 0o755, ModTime: versionTime(res)})}
+	l.records = make([]format.FileRecord, len(l.files))
+	for i, f := range l.files {
+		l.records[i] = format.ToFileRecord(f)
+	}
+	data, lines, err := format.EncodeFileList(l.records)
+	if err != nil {
+		return fileList{}, err
+	}
+	l.lines = lines
+	ch := format.NewChunker(format.FileListChunkerParams(s.st.cfg.Chunker.Seed), bytes.NewReader(data))
+	l.refs, _, err = s.storeChunks(ctx, "the file list", ch.Next, false)
+	return l, err
 }
 
 // versionStats sums a version's files and chunks.
@@ -394,7 +430,9 @@ func (s *Store) writeManifest(ctx context.Context, ref ObjectRef, at time.Time, 
 		}
 		at = at.Add(time.Second)
 	}
-	data, err := format.ZstdJSON(m)
+	stored := *m
+	stored.Files = nil // in the FileList chunks
+	data, err := format.ZstdJSON(&stored)
 	if err != nil {
 		return "", err
 	}

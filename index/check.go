@@ -129,6 +129,7 @@ func (s *Store) attribute(ctx context.Context, cat *catalog.Catalog, bad map[ID]
 	}
 	a := &attribution{bad: bad, locs: locs, affected: map[ID][]string{}, seenRef: map[string]bool{}}
 	for _, v := range vs {
+		a.file(v.Object.String()+"/"+TimeName(v.Time)+": (the version's file list)", File{Chunks: v.FileList})
 		err := s.Walk(ctx, v, "", func(f File) error {
 			a.file(v.Object.String()+"/"+TimeName(v.Time)+": "+f.Path, f)
 			return nil

@@ -189,9 +189,9 @@ func configFormat(t *testing.T, be backends.Backend) int {
 	return cfg.Format
 }
 
-// TestFormat2StoreUpgradesOnOwners opens a format-2 store, reads its old
-// versions, keeps it at 2 through backups that record no owners (extents
-// included), and moves it to 3 with the first version that records one.
+// TestFormat2StoreUpgradesOnOwners opens a format-1 or 2 store, moves it
+// to the current format with its first backup (file lists as chunks), and
+// reads versions with and without owners, in this process and another.
 func TestFormat2StoreUpgradesOnOwners(t *testing.T) {
 	for _, old := range []int{1, 2} {
 		t.Run(fmt.Sprintf("format%d", old), func(t *testing.T) { testUpgradeOnOwners(t, old) })
@@ -218,16 +218,18 @@ func testUpgradeOnOwners(t *testing.T, old int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f := configFormat(t, be); f != old {
-		t.Fatalf("a backup without owners moved the store from format %d to %d", old, f)
+	// Every version's file list is stored as chunks (format 4), which an
+	// older reader would not see: the first backup moves the store on.
+	if f := configFormat(t, be); f != FormatVersion {
+		t.Fatalf("a backup left the store at format %d, want %d (older readers would see empty versions)", f, FormatVersion)
 	}
 	if old == format.FormatExtents {
 		src := &rowSource{recs: makeRecs(rand.New(rand.NewSource(3)), 50), at: time.Unix(1700000000, 0).UTC()}
 		if _, err := st.Backup(ctx, src, sources.Object{Cluster: "c", Database: "d", Table: "rows"}, BackupOptions{}); err != nil {
 			t.Fatal(err)
 		}
-		if f := configFormat(t, be); f != old {
-			t.Fatalf("extents in a format-%d store moved it to format %d", old, f)
+		if f := configFormat(t, be); f != FormatVersion {
+			t.Fatalf("extents in a format-%d store left it at format %d", old, f)
 		}
 	}
 	want := ownedEntries()

@@ -26,7 +26,12 @@ type locator func(ID) (format.BlobLoc, bool, error)
 // loadChunk fetches one chunk from its pack (through the cache) and
 // verifies it; locate finds the blob, or the catalog when locate is nil.
 func (s *Store) loadChunk(ctx context.Context, id ID, locate locator) ([]byte, error) {
-	return s.cache.get(ctx, id, func() ([]byte, error) {
+	return s.loadChunkIn(s.cache, ctx, id, locate)
+}
+
+// loadChunkIn is loadChunk through the given cache.
+func (s *Store) loadChunkIn(cache *chunkCache, ctx context.Context, id ID, locate locator) ([]byte, error) {
+	return cache.get(ctx, id, func() ([]byte, error) {
 		if locate == nil {
 			cat, err := s.catalog()
 			if err != nil {
@@ -64,13 +69,21 @@ type FileReader struct {
 	next   int64 // offset right after the last read: sequential detection
 	primed int   // highest chunk index already queued for read-ahead
 	locate locator
+	cache  *chunkCache
 	ctx    context.Context
 	cancel context.CancelFunc
 }
 
 // OpenFile returns a reader for f.
 func (s *Store) OpenFile(f File) *FileReader {
-	r := &FileReader{s: s, f: f, offs: refOffsets(f.Chunks), primed: -1}
+	return s.openFileIn(f, s.cache)
+}
+
+// openFileIn returns a reader for f whose chunks (and read-ahead) go
+// through cache: a restore reads most chunks once, and filling the
+// Store's shared cache with them only costs memory.
+func (s *Store) openFileIn(f File, cache *chunkCache) *FileReader {
+	r := &FileReader{s: s, f: f, offs: refOffsets(f.Chunks), primed: -1, cache: cache}
 	r.ctx, r.cancel = context.WithCancel(context.Background())
 	return r
 }
@@ -92,7 +105,7 @@ func (r *FileReader) ReadAt(ctx context.Context, p []byte, off int64) (int, erro
 	n := 0
 	for n < len(p) && i < len(r.f.Chunks) {
 		ref := r.f.Chunks[i]
-		data, err := r.s.loadChunk(ctx, ref.ID, r.locate)
+		data, err := r.s.loadChunkIn(r.cache, ctx, ref.ID, r.locate)
 		if err != nil {
 			return n, fmt.Errorf("read %s at %d: %w", r.f.Path, off+int64(n), err)
 		}
@@ -143,7 +156,7 @@ func (r *FileReader) prefetch(off int64, i int) {
 	r.primed = max(r.primed, j-1)
 	r.mu.Unlock()
 	for _, id := range ids {
-		go func() { _, _ = r.s.loadChunk(r.ctx, id, r.locate) }()
+		go func() { _, _ = r.s.loadChunkIn(r.cache, r.ctx, id, r.locate) }()
 	}
 }
 

@@ -65,6 +65,11 @@ var ErrConflict = errors.New("target has conflicting files")
 // same directories removes.
 const tempPrefix = ".strata-restore-"
 
+// restoreCacheBytes bounds the decoded chunks a restore keeps for its
+// large files: enough for every worker's read-ahead, and for chunks that
+// several files share when they are restored near each other.
+const restoreCacheBytes = 64 << 20
+
 // Restore writes the subtree at path of v ("" for the whole version, or one
 // file) into target, with raw names, modes, times and symlinks, and, when
 // running as root, the recorded owners (see owners).
@@ -96,7 +101,7 @@ func (s *Store) Restore(ctx context.Context, v Version, path, target string, opt
 		return p.result, err
 	}
 	own := newOwners()
-	w := &restoreWriter{s: s, own: own, opts: opts, total: p.bytes}
+	w := &restoreWriter{s: s, own: own, opts: opts, total: p.bytes, cache: newChunkCache(restoreCacheBytes)}
 	w.run(ctx, p.writes)
 	p.result.Restored, p.result.Failed, p.result.Bytes, p.result.Verified = int(w.done.Load()), len(w.failures), w.bytes.Load(), int(w.verified.Load())
 	if err := p.finishDirs(own); err != nil {

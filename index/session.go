@@ -8,6 +8,7 @@ import (
 	"sort"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/stratabackup/strata/index/format"
 	"github.com/stratabackup/strata/sources"
@@ -162,7 +163,7 @@ func (s *session) Add(ctx context.Context, e sources.Entry, r io.Reader) error {
 		ch.Reset(r)
 	}
 	defer chunkerPool.Put(ch)
-	refs, n, err := s.store(ctx, e.Path, ch.Next)
+	refs, n, err := s.storeChunks(ctx, e.Path, ch.Next, true)
 	if err != nil {
 		return err
 	}
@@ -175,9 +176,14 @@ func (s *session) Add(ctx context.Context, e sources.Entry, r io.Reader) error {
 	return nil
 }
 
-// store submits every chunk next yields (until io.EOF) and returns the
-// file's chunk references, in order, and its size.
-func (s *session) store(ctx context.Context, path string, next func() ([]byte, error)) ([]ChunkRef, int64, error) {
+// storeChunks submits every chunk next yields (until io.EOF) and returns
+// the file's chunk references, in order, and its size. read says the bytes
+// come from the source (and count as read and done); a version's own file
+// list does not.
+func (s *session) storeChunks(ctx context.Context, path string, next func() ([]byte, error), read bool) ([]ChunkRef, int64, error) {
+	if !read {
+		defer func(r, d int64) { s.readBytes.Store(r); s.doneBytes.Store(d) }(s.readBytes.Load(), s.doneBytes.Load())
+	}
 	var futs []chan chunkResult
 	var n int64
 	for {
@@ -242,19 +248,37 @@ func (s *session) close() {
 }
 
 // entries returns the session's files sorted by path, with missing parent
-// directories added.
+// directories added. An added directory's mtime is its newest entry's
+// (dirDefaults' when none has one), not the version's time: equal entries
+// then make equal file lists, which later versions share (see
+// storeFileList).
 func (s *session) entries(dirDefaults sources.Entry) []File {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	paths := make([]string, 0, len(s.files))
 	for p := range s.files {
+		paths = append(paths, p)
+	}
+	implied := map[string]time.Time{}
+	for _, p := range paths {
+		mtime := s.files[p].ModTime
 		for d, _ := format.SplitPath(p); d != ""; d, _ = format.SplitPath(d) {
-			if _, ok := s.files[d]; ok {
+			t, ok := implied[d]
+			if _, real := s.files[d]; real && !ok {
 				break
 			}
-			e := dirDefaults
-			e.Path = d
-			s.files[d] = File{Entry: e}
+			if !ok || mtime.After(t) {
+				implied[d] = mtime
+			}
 		}
+	}
+	for d, t := range implied {
+		e := dirDefaults
+		e.Path = d
+		if !t.IsZero() {
+			e.ModTime = t
+		}
+		s.files[d] = File{Entry: e}
 	}
 	out := make([]File, 0, len(s.files))
 	for _, f := range s.files {

@@ -308,9 +308,10 @@ func TestPruneKeepsExtentsOfForgottenVersion(t *testing.T) {
 	}
 }
 
-// A format-1 store stays format 1 until a version with extents is written;
-// then its config says 2, so older binaries refuse it instead of
-// misreading extents. A format this code does not know is refused.
+// A format-1 store moves to the current format with its first backup (a
+// version's file list is stored as chunks since format 4), so older
+// binaries refuse it instead of misreading it; later backups, with
+// extents, keep it there. A format this code does not know is refused.
 func TestFormatUpgradeOnFirstExtent(t *testing.T) {
 	ctx := context.Background()
 	be, err := backends.Open(ctx, t.TempDir())
@@ -349,8 +350,8 @@ func TestFormatUpgradeOnFirstExtent(t *testing.T) {
 	if _, err := st.Backup(ctx, &memSource{files: map[string][]byte{"a": []byte("x")}}, obj, BackupOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if f := storeFormat(); f != 1 {
-		t.Fatalf("a backup without extents moved the store to format %d", f)
+	if f := storeFormat(); f != FormatVersion {
+		t.Fatalf("a backup left the store at format %d, want %d: its file list is chunks older readers would not see", f, FormatVersion)
 	}
 	src := &rowSource{recs: makeRecs(rand.New(rand.NewSource(5)), 100), at: time.Unix(1700000000, 0).UTC()}
 	if _, err := st.Backup(ctx, src, sources.Object{Cluster: "c", Database: "d", Table: "rows"}, BackupOptions{}); err != nil {
@@ -408,10 +409,18 @@ func TestCheckReportsReferencePastChunkEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := range m.Files {
-		if m.Files[i].Path == "rows.dat" {
-			m.Files[i].Chunks[0].Off = 1 << 30
+	// Rewrite it as a manifest with its files inline (as format 3 wrote
+	// them, still read), with the damage in them.
+	m.FileList = nil
+	err = st.Walk(ctx, v, "", func(f File) error {
+		if f.Path == "rows.dat" {
+			f.Chunks[0].Off = 1 << 30
 		}
+		m.Files = append(m.Files, format.ToFileRecord(f))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 	data, err := format.ZstdJSON(m)
 	if err != nil {

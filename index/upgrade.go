@@ -8,23 +8,9 @@ import (
 	"github.com/stratabackup/strata/index/format"
 )
 
-// formatNeeded is the oldest store format that holds a version of files
-// (with extents when spans): which format a version needs is known from
-// what it records, with no flag for the writer to keep.
-func formatNeeded(files []File, spans bool) int {
-	for _, f := range files {
-		if f.Owner != nil || len(f.Attrs) > 0 {
-			return format.FormatOwners
-		}
-	}
-	if spans {
-		return format.FormatExtents
-	}
-	return 0
-}
-
 // upgradeFormat moves the store's config to FormatVersion if its
-// format is older than need. It goes straight to FormatVersion rather than
+// format is older than need (every backup now needs format 4: its file
+// list is stored as chunks). It goes straight to FormatVersion rather than
 // to need: a format means "what this code writes", and one step is one
 // config write. Put is atomic; a crash before it leaves the older store
 // without the new records in it, after it a FormatVersion store. s.cfg

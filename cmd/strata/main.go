@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"runtime/pprof"
+	"time"
 	"strings"
 	"syscall"
 
@@ -94,8 +95,20 @@ func newEngine(c *cli.Context) (*engine.Engine, error) {
 	return engine.New(engine.Options{Store: globalString(c, "store"), CacheDir: globalString(c, "cache-dir"), Logger: slog.Default()})
 }
 
-// profile writes a CPU profile to $STRATA_CPUPROFILE, for developers.
+// profile writes a CPU profile to $STRATA_CPUPROFILE and, every second,
+// a heap profile to $STRATA_MEMPROFILE (so the last one shows the heap
+// while the command was working, not after), for developers.
 func profile() func() {
+	if path := os.Getenv("STRATA_MEMPROFILE"); path != "" {
+		go func() {
+			for range time.Tick(time.Second) {
+				if f, err := os.Create(path); err == nil {
+					_ = pprof.WriteHeapProfile(f)
+					f.Close()
+				}
+			}
+		}()
+	}
 	path := os.Getenv("STRATA_CPUPROFILE")
 	if path == "" {
 		return func() {}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/cockroachdb/pebble"
+	"github.com/cockroachdb/pebble/bloom"
 
 	"github.com/stratabackup/strata/index/format"
 )
@@ -36,6 +37,19 @@ type Catalog struct {
 // Lookup (0.8 ms each in a test). Memory is used only as blocks are read.
 const catalogCacheBytes = 128 << 20
 
+// catalogOptions are Pebble's options with bloom filters on every level:
+// a restore or a mount looks chunks up one at a time by their random ids,
+// and without filters each lookup searched every level's table for it.
+func catalogOptions(cache *pebble.Cache) *pebble.Options {
+	o := &pebble.Options{Logger: quietLogger{}, Cache: cache}
+	o.Levels = make([]pebble.LevelOptions, 7)
+	for i := range o.Levels {
+		o.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
+	}
+	o.EnsureDefaults()
+	return o
+}
+
 // Open opens (creating) the Pebble database in dir. Pebble allows one
 // process at a time; others wait here, saying so once, until ctx ends.
 func Open(ctx context.Context, dir string, log *slog.Logger) (*Catalog, error) {
@@ -45,7 +59,7 @@ func Open(ctx context.Context, dir string, log *slog.Logger) (*Catalog, error) {
 	warned := false
 	for {
 		cache := pebble.NewCache(catalogCacheBytes)
-		db, err := pebble.Open(dir, &pebble.Options{Logger: quietLogger{}, Cache: cache})
+		db, err := pebble.Open(dir, catalogOptions(cache))
 		cache.Unref() // the DB holds its own reference
 		if err == nil {
 			return &Catalog{db: db, dir: dir}, nil
@@ -304,6 +318,15 @@ func (c *Catalog) EachFile(v format.Version, fn func(format.File)) error {
 // EachReference calls fn with every chunk reference of every file of
 // every version (a chunk shared by several files comes several times).
 func (c *Catalog) EachReference(fn func(format.ChunkRef)) error {
+	vs, err := c.AllVersions()
+	if err != nil {
+		return err
+	}
+	for _, v := range vs {
+		for _, r := range v.FileList {
+			fn(r)
+		}
+	}
 	return c.scan(kindPrefix(keyFile), func(k, v []byte) error {
 		var m format.FileRecord
 		if err := json.Unmarshal(v, &m); err != nil {
@@ -370,10 +393,9 @@ func (c *Catalog) AddVersion(name string, m *format.Manifest) error {
 	}
 	vk := versionKey(v.Object, v.Time)
 	return c.write(func(b *pebble.Batch) error {
-		for _, mf := range m.Files {
+		for i, mf := range m.Files {
 			dir, base := format.SplitPath(string(mf.Path))
-			mf.Path = ""
-			fj, err := json.Marshal(mf)
+			fj, err := fileValue(m, i)
 			if err != nil {
 				return fmt.Errorf("catalog file %s in %s: %w", dir+"/"+base, name, err)
 			}
@@ -386,6 +408,18 @@ func (c *Catalog) AddVersion(name string, m *format.Manifest) error {
 		}
 		return b.Set(manifestKey(name), manifestValue(id, vk), nil)
 	})
+}
+
+// fileValue is the catalog's record of m's i-th file: its line in the
+// file list when the manifest has them (the path in it is ignored: the
+// key has it), else the record encoded without its path.
+func fileValue(m *format.Manifest, i int) ([]byte, error) {
+	if len(m.Lines) == len(m.Files) {
+		return m.Lines[i], nil
+	}
+	mf := m.Files[i]
+	mf.Path = ""
+	return json.Marshal(mf)
 }
 
 // dropVersion removes a version and its files (its manifest is gone).

@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"github.com/stratabackup/strata/backends"
@@ -80,6 +81,55 @@ func (c *Catalog) syncVersions(ctx context.Context, be backends.Backend) error {
 		if err != nil {
 			return err
 		}
+		if len(m.FileList) > 0 {
+			if m.Files, m.Lines, err = c.readFileList(ctx, be, m.FileList.Refs()); err != nil {
+				return fmt.Errorf("manifest %s: %w", name, err)
+			}
+		}
 		return c.AddVersion(name, m)
 	})
+}
+
+// readFileList fetches and decodes a format-4 manifest's file list from
+// its chunks, which the indexes (synced first) locate. The chunks of one
+// list were stored one after another, so neighbours in one pack are read
+// with one request: a remote store then costs a few reads per version.
+func (c *Catalog) readFileList(ctx context.Context, be backends.Backend, refs []format.ChunkRef) ([]format.FileRecord, [][]byte, error) {
+	locs := make([]format.BlobLoc, len(refs))
+	for i, r := range refs {
+		loc, ok, err := c.Chunk(r.ID)
+		if err != nil {
+			return nil, nil, err
+		}
+		if !ok {
+			return nil, nil, fmt.Errorf("file list chunk %s is in no index", r.ID)
+		}
+		locs[i] = loc
+	}
+	var data []byte
+	for i := 0; i < len(refs); {
+		j := i + 1
+		for j < len(refs) && locs[j].Pack == locs[i].Pack && locs[j].Offset == locs[j-1].Offset+locs[j-1].Length {
+			j++
+		}
+		start, end := int64(locs[i].Offset), int64(locs[j-1].Offset)+int64(locs[j-1].Length)
+		span, err := format.ReadRange(ctx, be, format.PackName(locs[i].Pack), start, end-start)
+		if err != nil {
+			return nil, nil, fmt.Errorf("file list chunk %s: %w", refs[i].ID, err)
+		}
+		for k := i; k < j; k++ {
+			r, loc := refs[k], locs[k]
+			blob := span[int64(loc.Offset)-start : int64(loc.Offset)-start+int64(loc.Length)]
+			chunk, err := format.DecodeBlob(r.ID, loc.Type, blob, int(loc.RawLen))
+			if err != nil {
+				return nil, nil, fmt.Errorf("file list: %w", err)
+			}
+			if int(r.Off)+int(r.Size) > len(chunk) {
+				return nil, nil, fmt.Errorf("file list chunk %s: reference past its %d bytes: %w", r.ID, len(chunk), format.ErrCorrupt)
+			}
+			data = append(data, chunk[r.Off:r.Off+r.Size]...)
+		}
+		i = j
+	}
+	return format.DecodeFileList(data)
 }

@@ -53,6 +53,7 @@ func (m *Manifest) Version(name string) Version {
 	return Version{
 		Object: ObjectRef{Cluster: string(m.Object.Cluster), Database: string(m.Object.Database), Table: string(m.Object.Table)},
 		Time:   m.Time.UTC(), Kind: m.Kind, Name: name, Stats: m.Stats, Meta: m.Meta, Warnings: m.Warnings, Root: m.Root,
+		FileList: m.FileList.Refs(),
 	}
 }
 

@@ -27,8 +27,18 @@ type Manifest struct {
 	Warnings []string          `json:"warnings,omitempty"`
 	// Root is the object's own directory (mode, mtime, owner) when the
 	// source gave it; without it the root shows the version time, 0755.
-	Root  *FileRecord  `json:"root,omitempty"`
-	Files []FileRecord `json:"files"`
+	Root *FileRecord `json:"root,omitempty"`
+	// Files are the entries in path order. Since format 4 they are not in
+	// the manifest itself but in FileList: chunks in packs holding
+	// EncodeFileList's lines, so a version whose entries did not change
+	// stores no new chunks, and one with few changes only the chunks
+	// around them. Files is then filled in by whoever reads FileList.
+	Files    []FileRecord `json:"files,omitempty"`
+	FileList chunkList    `json:"file_list,omitempty"`
+	// Lines, when set, are Files' encodings in the file list (a record
+	// each, path included): the catalog stores them without encoding
+	// every record again.
+	Lines [][]byte `json:"-"`
 }
 
 // RawObject is a manifest's object name, raw bytes.
@@ -327,6 +337,76 @@ func (r *RawString) UnmarshalJSON(b []byte) error {
 	err := json.Unmarshal(b, &s)
 	*r = RawString(s)
 	return err
+}
+
+// FileListChunkerParams cut a version's encoded file list: smaller than
+// file data's chunks, so that a change to a few entries costs a few small
+// chunks, not a megabyte.
+func FileListChunkerParams(seed uint64) ChunkerParams {
+	return ChunkerParams{Min: 16 << 10, Avg: 64 << 10, Max: 256 << 10, Seed: seed}
+}
+
+// EncodeFileList is a file list as stored in FileList's chunks: one JSON
+// record per line, in the order given (path order), so that equal
+// entries encode to equal bytes in every version. lines are the records'
+// encodings (sub-slices of data), which the catalog stores as they are.
+func EncodeFileList(files []FileRecord) (data []byte, lines [][]byte, err error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	ends := make([]int, len(files))
+	for i := range files {
+		if err := enc.Encode(&files[i]); err != nil {
+			return nil, nil, fmt.Errorf("encode file list entry %q: %w", files[i].Path, err)
+		}
+		ends[i] = buf.Len()
+	}
+	data = buf.Bytes()
+	lines = make([][]byte, len(files))
+	start := 0
+	for i, end := range ends {
+		lines[i] = data[start : end-1 : end-1]
+		start = end
+	}
+	return data, lines, nil
+}
+
+// DecodeFileList parses EncodeFileList's output, returning the records
+// and each one's encoding.
+func DecodeFileList(data []byte) ([]FileRecord, [][]byte, error) {
+	var out []FileRecord
+	var lines [][]byte
+	for n := 1; len(data) > 0; n++ {
+		line, rest, _ := bytes.Cut(data, []byte{'\n'})
+		data = rest
+		var f FileRecord
+		if err := json.Unmarshal(line, &f); err != nil {
+			return nil, nil, fmt.Errorf("file list line %d: %w", n, err)
+		}
+		out = append(out, f)
+		lines = append(lines, line)
+	}
+	return out, lines, nil
+}
+
+// Refs are the chunks of a file list, as the seam's references.
+func (l chunkList) Refs() []ChunkRef {
+	if len(l) == 0 {
+		return nil
+	}
+	out := make([]ChunkRef, len(l))
+	for i, c := range l {
+		out[i] = ChunkRef(c)
+	}
+	return out
+}
+
+// FileListRefs records refs as a manifest's FileList.
+func FileListRefs(refs []ChunkRef) chunkList {
+	out := make(chunkList, len(refs))
+	for i, c := range refs {
+		out[i] = chunkRec(c)
+	}
+	return out
 }
 
 // ToFileRecord is f as a manifest records it.

@@ -80,6 +80,9 @@ type Version struct {
 	// Root is the version's root directory as the source recorded it
 	// (see RootEntry).
 	Root *FileRecord `json:"root,omitempty"`
+	// FileList are the chunks holding the version's file list (format 4):
+	// referenced data, which prune keeps and check verifies like files'.
+	FileList []ChunkRef `json:"file_list,omitempty"`
 }
 
 // TimeName formats a version time as it appears in names:

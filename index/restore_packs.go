@@ -1,0 +1,127 @@
+package index
+
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	"github.com/stratabackup/strata/index/format"
+	"github.com/stratabackup/strata/sources"
+)
+
+// Small files are restored by pack: a tree of many small files stores
+// each one as a single chunk, and fetching those one by one (a catalog
+// lookup, an open and a read of the pack, a trip through the read cache
+// per file) was most of a restore's time and its memory. Instead the
+// restore looks every single-chunk file's blob up once, sorts them by
+// pack and offset, and reads runs of neighbouring blobs with one backend
+// read, as restic's restorer does. Larger files stream through the
+// ordinary reader with its read-ahead.
+const (
+	// packSpanMax bounds one read of neighbouring blobs (and so the
+	// memory a worker holds for it).
+	packSpanMax = 8 << 20
+	// packGapMax is the most bytes of unwanted blobs read over rather
+	// than starting a new read.
+	packGapMax = 256 << 10
+)
+
+// restoreJob is what one worker does at a time: one file written from
+// the ordinary reader (run == nil), or the files of one pack run.
+type restoreJob struct {
+	item restoreItem
+	run  *packRun
+}
+
+// packRun is a span of one pack holding the single blobs of its files.
+type packRun struct {
+	pack     ID
+	off, end int64
+	files    []packedFile
+}
+
+// packedFile is a single-chunk file and where its blob lies.
+type packedFile struct {
+	item restoreItem
+	loc  format.BlobLoc
+}
+
+// restoreJobs orders the plan's writes into jobs: symlinks, empty and
+// multi-chunk files one by one, single-chunk files in pack runs. A file
+// whose chunk the catalog does not know is left alone and returned in
+// missing, to be reported as failed.
+func (s *Store) restoreJobs(items []restoreItem) (jobs []restoreJob, missing []restoreItem, err error) {
+	var packed []packedFile
+	for _, it := range items {
+		if it.f.Type != sources.TypeFile || len(it.f.Chunks) != 1 || it.f.Content != nil {
+			jobs = append(jobs, restoreJob{item: it})
+			continue
+		}
+		cat, err := s.catalog()
+		if err != nil {
+			return nil, nil, err
+		}
+		loc, ok, err := cat.Chunk(it.f.Chunks[0].ID)
+		if err != nil {
+			return nil, nil, fmt.Errorf("restore: look up chunk of %s: %w", it.f.Path, err)
+		}
+		if !ok {
+			missing = append(missing, it)
+			continue
+		}
+		packed = append(packed, packedFile{item: it, loc: loc})
+	}
+	sort.Slice(packed, func(i, j int) bool {
+		a, b := packed[i].loc, packed[j].loc
+		if a.Pack != b.Pack {
+			return string(a.Pack[:]) < string(b.Pack[:])
+		}
+		return a.Offset < b.Offset
+	})
+	var cur *packRun
+	for _, pf := range packed {
+		off, end := int64(pf.loc.Offset), int64(pf.loc.Offset)+int64(pf.loc.Length)
+		if cur == nil || cur.pack != pf.loc.Pack || off > cur.end+packGapMax || max(end, cur.end)-cur.off > packSpanMax {
+			if cur != nil {
+				jobs = append(jobs, restoreJob{run: cur})
+			}
+			cur = &packRun{pack: pf.loc.Pack, off: off, end: end}
+		}
+		cur.end = max(cur.end, end)
+		cur.files = append(cur.files, pf)
+	}
+	if cur != nil {
+		jobs = append(jobs, restoreJob{run: cur})
+	}
+	return jobs, missing, nil
+}
+
+// readRun fetches a pack run with one backend read and hands each file
+// its verified chunk, or the error that keeps it from being written (a
+// corrupt blob fails its file only; a failed read fails them all).
+func (s *Store) readRun(ctx context.Context, r *packRun, each func(pf packedFile, data []byte, err error)) {
+	span, err := format.ReadRange(ctx, s.be, format.PackName(r.pack), r.off, r.end-r.off)
+	for _, pf := range r.files {
+		if err != nil {
+			each(pf, nil, fmt.Errorf("chunk %s: %w", pf.item.f.Chunks[0].ID, err))
+			continue
+		}
+		start := int64(pf.loc.Offset) - r.off
+		blob := span[start : start+int64(pf.loc.Length)]
+		id := pf.item.f.Chunks[0].ID
+		data, derr := format.DecodeBlob(id, pf.loc.Type, blob, int(pf.loc.RawLen))
+		if derr == nil {
+			data, derr = chunkExtent(data, pf.item.f.Chunks[0])
+		}
+		each(pf, data, derr)
+	}
+}
+
+// chunkExtent is the part of a decoded chunk a file reference covers.
+func chunkExtent(data []byte, c ChunkRef) ([]byte, error) {
+	end := int64(c.Off) + int64(c.Size)
+	if end > int64(len(data)) {
+		return nil, fmt.Errorf("chunk %s: reference %d+%d past its %d bytes: %w", c.ID, c.Off, c.Size, len(data), ErrCorrupt)
+	}
+	return data[c.Off:end], nil
+}
