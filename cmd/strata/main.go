@@ -12,9 +12,9 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"runtime/pprof"
-	"time"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
