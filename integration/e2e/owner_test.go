@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/stratabackup/strata/index/format"
 	"github.com/stratabackup/strata/integration/harness"
 )
 
@@ -50,8 +51,8 @@ func TestOwnerRoundTrip(t *testing.T) {
 
 	var cfg struct{ Format int }
 	data, err := os.ReadFile(filepath.Join(e.store, "config"))
-	if err != nil || json.Unmarshal(data, &cfg) != nil || cfg.Format != 3 {
-		t.Errorf("store config after a backup with owners: format %d (%v), want 3", cfg.Format, err)
+	if err != nil || json.Unmarshal(data, &cfg) != nil || cfg.Format != format.FormatVersion {
+		t.Errorf("store config after a backup with owners: format %d (%v), want %d", cfg.Format, err, format.FormatVersion)
 	}
 
 	t.Run("restore", func(t *testing.T) {

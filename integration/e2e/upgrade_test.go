@@ -1,11 +1,13 @@
 package e2e
 
 import (
+	"fmt"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/stratabackup/strata/index/format"
 	"github.com/stratabackup/strata/integration/harness"
 )
 
@@ -15,7 +17,7 @@ const previousRelease = "ee43113"
 
 // TestUpgradeFromPreviousRelease: a store the previous release made and
 // backed up into opens with this build, which reads its old versions, backs
-// up into it (moving it to format 3) and restores both; the previous
+// up into it (moving it to the current format) and restores both; the previous
 // release then refuses the store with a message naming the format.
 func TestUpgradeFromPreviousRelease(t *testing.T) {
 	if testing.Short() {
@@ -50,8 +52,8 @@ func TestUpgradeFromPreviousRelease(t *testing.T) {
 	if r.code != 1 {
 		t.Fatalf("previous release on the upgraded store: exit %d, want 1\n%s", r.code, r)
 	}
-	if out := r.stdout + r.stderr; !strings.Contains(out, "store format 3") || !strings.Contains(out, "reads formats 1 to 2") {
-		t.Errorf("previous release on the upgraded store said %q; want a refusal naming format 3", out)
+	if out := r.stdout + r.stderr; !strings.Contains(out, fmt.Sprintf("store format %d", format.FormatVersion)) || !strings.Contains(out, "reads formats 1 to 2") {
+		t.Errorf("previous release on the upgraded store said %q; want a refusal naming format %d", out, format.FormatVersion)
 	}
 	e.ok("check")
 }
