@@ -13,7 +13,7 @@
 //	config                                  JSON: store id, format, chunker parameters and seed, hash, compression
 //	packs/<2 hex>/<pack id>                 blobs, then a header (41 bytes per blob: type, chunk id, stored and raw length), its length, magic
 //	indexes/<random id>                     zstd JSON: for each pack written by one backup session (or prune), its blobs
-//	versions/<cluster>/<db>/<table>/<time>  zstd JSON manifest: object, time, kind, stats, meta, warnings, files (owner, attributes) and their chunks
+//	versions/<cluster>/<db>/<table>/<time>  zstd JSON manifest: object, time, kind, stats, meta, warnings, root, and the files (owner, attributes) with their chunks: inline in "files" up to format 3, since format 4 in "file_list", the chunks (in packs, like file data) of the list as JSON lines, one record per line in path order
 //	locks/<random id>                       JSON: who holds the store (index/lock; backup: shared; prune: exclusive; "commit <object>": one manifest write per object at a time, across hosts)
 //
 // A chunk's id is the BLAKE3-256 of its raw bytes; it is stored once, zstd
@@ -40,9 +40,13 @@
 // exists on the restoring machine, else by id); the mount shows it.
 //
 // The config's format is the newest this store may hold. An older store is
-// read as is and moved to format 3 (its config rewritten) before the first
-// manifest that needs more than its format: extents in a format-1 store,
-// an owner or attributes in a format-1 or 2 store. Older binaries then
-// refuse the store ("store format 3, this strata reads formats 1 to 2")
-// rather than misread extents or restore without owners.
+// read as is and moved to the current format (its config rewritten) by
+// its first backup with this code, which stores the version's file list
+// as chunks (format 4; format 2 added extents, format 3 owners and
+// attributes). Older binaries then refuse the store ("store format 4,
+// this strata reads formats 1 to 3") rather than see versions without
+// files, misread extents or restore without owners. A version's file list
+// is cut with FileListChunkerParams, so versions whose entries did not
+// change share its chunks; prune keeps them (the catalog's versions name
+// them) and check attributes their damage to "the version's file list".
 package format
