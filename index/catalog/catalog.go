@@ -282,7 +282,7 @@ func (c *Catalog) Lookup(v format.Version, path string) (format.File, error) {
 
 func decodeFileRecord(dir, name string, val []byte) (format.File, error) {
 	var m format.FileRecord
-	if err := json.Unmarshal(val, &m); err != nil {
+	if err := format.DecodeFileRecord(val, &m); err != nil {
 		return format.File{}, err
 	}
 	if dir == "" {
@@ -329,7 +329,7 @@ func (c *Catalog) EachReference(fn func(format.ChunkRef)) error {
 	}
 	return c.scan(kindPrefix(keyFile), func(k, v []byte) error {
 		var m format.FileRecord
-		if err := json.Unmarshal(v, &m); err != nil {
+		if err := format.DecodeFileRecord(v, &m); err != nil {
 			return fmt.Errorf("catalog file %q: %w", k, err)
 		}
 		for _, r := range m.Chunks {

@@ -50,3 +50,37 @@ func TestEncodeFileListMatchesEncodingJSON(t *testing.T) {
 		}
 	}
 }
+
+// DecodeFileRecord reads every record (and hand-made variants encoding/json
+// accepts) exactly as encoding/json does.
+func TestDecodeFileRecordMatchesEncodingJSON(t *testing.T) {
+	var id ID
+	id[3] = 9
+	recs := []FileRecord{
+		{},
+		{Path: "a/b.txt", Type: 1, Mode: 0o100644, ModTime: time.Date(2026, 11, 29, 10, 0, 0, 123456789, time.UTC), Size: 42,
+			Chunks: chunkList{{ID: id, Size: 42}, {ID: id, Size: 7, Off: 3}}},
+		{Path: "raw\xff\x01name", Type: 3, Target: "../<x>&\"y\"\\z,]}", Fingerprint: "fp\n1", HardLink: 9, Nlink: 2,
+			Owner: &mowner{UID: 0, GID: -1}, Attrs: rawAttrs{"user.k\xfe": "v\x00", "a,b": "]"}},
+		{Path: "ünïcode/名前", Owner: &mowner{User: "root", Group: "wh\"eel", UID: 0, GID: 0}, Size: -1},
+	}
+	_, lines, err := EncodeFileList(recs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines = append(lines, []byte(`{ "path": "spaced", "size": 3 }`), []byte(`{"path":"x","unknown":[1,{"a":"]"}],"size":5}`),
+		[]byte(`{"path":"n","owner":null,"chunks":null}`), []byte(`{"path":"esc\u0041","mtime":"2026-11-29T10:00:00+01:00"}`))
+	for i, line := range lines {
+		var want, got FileRecord
+		werr := json.Unmarshal(line, &want)
+		gerr := DecodeFileRecord(line, &got)
+		if (werr == nil) != (gerr == nil) {
+			t.Fatalf("line %d %s: encoding/json %v, DecodeFileRecord %v", i, line, werr, gerr)
+		}
+		wj, _ := json.Marshal(&want)
+		gj, _ := json.Marshal(&got)
+		if !bytes.Equal(wj, gj) || !want.ModTime.Equal(got.ModTime) {
+			t.Errorf("line %d %s:\n got %s\nwant %s", i, line, gj, wj)
+		}
+	}
+}

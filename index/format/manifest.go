@@ -432,7 +432,7 @@ func (m *FileRecord) appendJSON(b []byte) ([]byte, error) {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = append(append(append(b, `["`...), hex.EncodeToString(c.ID[:])...), `",`...)
+			b = append(hex.AppendEncode(append(b, `["`...), c.ID[:]), `",`...)
 			b = strconv.AppendUint(b, uint64(c.Size), 10)
 			if c.Off != 0 {
 				b = strconv.AppendUint(append(b, ','), uint64(c.Off), 10)
@@ -453,7 +453,7 @@ func DecodeFileList(data []byte) ([]FileRecord, [][]byte, error) {
 		line, rest, _ := bytes.Cut(data, []byte{'\n'})
 		data = rest
 		var f FileRecord
-		if err := json.Unmarshal(line, &f); err != nil {
+		if err := DecodeFileRecord(line, &f); err != nil {
 			return nil, nil, fmt.Errorf("file list line %d: %w", n, err)
 		}
 		out = append(out, f)
