@@ -81,9 +81,10 @@ var extraFiles = map[string][2]int64{
 
 // ensureHDFSTree creates the tree once (resuming an interrupted
 // creation: files of the right size are kept), or puts back what the
-// last run changed.
-func ensureHDFSTree(t *testing.T, c *hdfs.Client) {
+// last run changed. The writes are spread over the clients cs.
+func ensureHDFSTree(t *testing.T, cs []*hdfs.Client) {
 	t.Helper()
+	c := cs[0]
 	jobs := map[string]func() error{}
 	fresh := false
 	if _, err := c.Stat(hdfsTreeDone); err != nil {
@@ -91,15 +92,22 @@ func ensureHDFSTree(t *testing.T, c *hdfs.Client) {
 		_ = c.RemoveAll(hdfsTreeOld)
 		_ = c.Remove(hdfsTreeOld + ".done")
 	}
-	have := func(p string, size int64) bool {
-		fi, err := c.Stat(p)
-		return err == nil && fi.Size() == size
+	var have map[string]int64
+	if fresh {
+		have = listSizes(t, c, hdfsTree)
+		mkdirs(t, cs, hdfsTree)
 	}
 	for i := range hdfsTreeFiles {
 		name, size, mode, repl := treeFile(i)
 		p := hdfsTree + "/" + name
-		if (fresh && !have(p, int64(size))) || appendedFile(i) || rewrittenFile(i) {
-			jobs[p] = func() error { return putHDFS(c, p, treeData(name, size, 0), repl, 128<<20, mode) }
+		put := putHDFS
+		n, ok := have[name]
+		if fresh && !ok {
+			put = createHDFS // two NameNode calls fewer
+		}
+		if (fresh && (!ok || n != int64(size))) || appendedFile(i) || rewrittenFile(i) {
+			c := cs[len(jobs)%len(cs)]
+			jobs[p] = func() error { return put(c, p, treeData(name, size, 0), repl, 128<<20, mode) }
 		}
 	}
 	if fresh {
@@ -139,6 +147,13 @@ func putHDFS(c *hdfs.Client, p string, data []byte, repl int, bs int64, mode os.
 		return err
 	}
 	_ = c.Remove(p)
+	return createHDFS(c, p, data, repl, bs, mode)
+}
+
+// createHDFS writes data to p, a new file in an existing directory, with
+// replication, block size and mode (the NameNode applies no umask to the
+// mode a client creates a file with).
+func createHDFS(c *hdfs.Client, p string, data []byte, repl int, bs int64, mode os.FileMode) error {
 	w, err := c.CreateFile(p, repl, bs, mode)
 	if err != nil {
 		return err
@@ -151,13 +166,55 @@ func putHDFS(c *hdfs.Client, p string, data []byte, repl int, bs int64, mode os.
 	for i := 0; ; i++ {
 		err := w.Close()
 		if err == nil || !hdfs.IsErrReplicating(err) || i > 200 {
-			if err != nil {
-				return err
-			}
-			return c.Chmod(p, mode)
+			return err
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// mkdirs creates the directories of the numbered files under root.
+func mkdirs(t *testing.T, cs []*hdfs.Client, root string) {
+	t.Helper()
+	jobs := map[string]func() error{}
+	for i := range hdfsTreeFiles {
+		name, _, _, _ := treeFile(i)
+		d := root + "/" + path.Dir(name)
+		if jobs[d] == nil {
+			c := cs[len(jobs)%len(cs)]
+			jobs[d] = func() error { return c.MkdirAll(d, 0o755) }
+		}
+	}
+	runParallel(t, 16, jobs)
+}
+
+// listSizes returns the sizes of the files under root (relative paths),
+// from listings: a Stat per file would be 10,000 NameNode calls. A root
+// that does not exist has none.
+func listSizes(t *testing.T, c *hdfs.Client, root string) map[string]int64 {
+	t.Helper()
+	out := map[string]int64{}
+	var walk func(dir string) error
+	walk = func(dir string) error {
+		list, err := c.ReadDir(dir)
+		if err != nil {
+			return err
+		}
+		for _, fi := range list {
+			p := dir + "/" + fi.Name()
+			if fi.IsDir() {
+				if err := walk(p); err != nil {
+					return err
+				}
+			} else {
+				out[strings.TrimPrefix(p, root+"/")] = fi.Size()
+			}
+		}
+		return nil
+	}
+	if err := walk(root); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("list %s: %v", root, err)
+	}
+	return out
 }
 
 // runParallel runs jobs with n at once and fails on the first error.
@@ -201,15 +258,22 @@ func hdfsUser(t *testing.T) string {
 	return u.Username
 }
 
-func hdfsClient(t *testing.T) *hdfs.Client {
+// hdfsClients connects n clients to the harness's HDFS: a client makes
+// one NameNode call at a time, and the test writes and reads thousands
+// of files.
+func hdfsClients(t *testing.T, n int) []*hdfs.Client {
 	t.Helper()
 	nn := harness.HDFS(t)
-	c, err := hdfs.NewClient(hdfs.ClientOptions{Addresses: []string{nn}, User: hdfsUser(t)})
-	if err != nil {
-		t.Fatal(err)
+	cs := make([]*hdfs.Client, n)
+	for i := range cs {
+		c, err := hdfs.NewClient(hdfs.ClientOptions{Addresses: []string{nn}, User: hdfsUser(t)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		cs[i] = c
 	}
-	t.Cleanup(func() { c.Close() })
-	return c
+	return cs
 }
 
 // hdfsEntry is what the test compares of an HDFS path.
@@ -224,9 +288,13 @@ type hdfsEntry struct {
 	sum   string
 }
 
-// readHDFSTree reads root's tree through the Go client, content included.
-func readHDFSTree(t *testing.T, c *hdfs.Client, root string) map[string]hdfsEntry {
+// readHDFSTree reads root's tree through the Go clients cs, content
+// included (an empty file, by its listed length, has the empty content's
+// sum without a read).
+func readHDFSTree(t *testing.T, cs []*hdfs.Client, root string) map[string]hdfsEntry {
 	t.Helper()
+	c := cs[0]
+	empty := sha256.Sum256(nil)
 	out := map[string]hdfsEntry{}
 	var mu sync.Mutex
 	jobs := map[string]func() error{}
@@ -253,6 +321,12 @@ func readHDFSTree(t *testing.T, c *hdfs.Client, root string) map[string]hdfsEntr
 				}
 				continue
 			}
+			if e.size == 0 {
+				e.sum = hex.EncodeToString(empty[:])
+				out[rel] = e
+				continue
+			}
+			c := cs[len(jobs)%len(cs)]
 			jobs[rel] = func() error {
 				b, err := c.ReadFile(p)
 				if err != nil {
@@ -353,9 +427,10 @@ func readLocalTree(t *testing.T, root string) map[string]string {
 // first stored, and @diff must list exactly those files. Last, a backup
 // killed with SIGKILL leaves a snapshot that the next run deletes.
 func TestHDFS(t *testing.T) {
-	c := hdfsClient(t)
-	ensureHDFSTree(t, c)
-	want := readHDFSTree(t, c, hdfsTree)
+	cs := hdfsClients(t, 4)
+	c := cs[0]
+	ensureHDFSTree(t, cs)
+	want := readHDFSTree(t, cs, hdfsTree)
 	if n := countFiles(want); n < hdfsTreeFiles {
 		t.Fatalf("tree has %d files, want at least %d", n, hdfsTreeFiles)
 	}
@@ -383,9 +458,9 @@ func TestHDFS(t *testing.T) {
 	t.Cleanup(func() { _ = c.RemoveAll(target) })
 	r := e.ok("restore", "--to-hdfs", "hdfs://"+harness.HDFSNamenode+target, "--hdfs-user", user, spec(v1))
 	t.Logf("restore --to-hdfs: %s", strings.TrimSpace(r.stdout))
-	sameHDFSTrees(t, want, readHDFSTree(t, c, target))
+	sameHDFSTrees(t, want, readHDFSTree(t, cs, target))
 
-	changed, readWant := changeHDFSTree(t, c)
+	changed, readWant := changeHDFSTree(t, cs)
 	before := storeBytes(t, e.store)
 	v2 := backup()
 	added := storeBytes(t, e.store) - before
@@ -434,7 +509,7 @@ func sameHDFSTrees(t *testing.T, want, got map[string]hdfsEntry) {
 // changeHDFSTree appends 100 bytes to 1% of the files and rewrites
 // another 1% with new content; it returns the changed paths and the bytes
 // a backup must read: the appended ones and the rewritten files.
-func changeHDFSTree(t *testing.T, c *hdfs.Client) (map[string]bool, int64) {
+func changeHDFSTree(t *testing.T, cs []*hdfs.Client) (map[string]bool, int64) {
 	t.Helper()
 	changed := map[string]bool{}
 	var read int64
@@ -442,6 +517,7 @@ func changeHDFSTree(t *testing.T, c *hdfs.Client) (map[string]bool, int64) {
 	for i := range hdfsTreeFiles {
 		name, size, mode, repl := treeFile(i)
 		p := hdfsTree + "/" + name
+		c := cs[i%len(cs)]
 		switch {
 		case appendedFile(i):
 			changed[name] = true

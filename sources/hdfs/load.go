@@ -14,13 +14,20 @@ import (
 	"sync/atomic"
 	"time"
 
+	hdfs "github.com/colinmarc/hdfs/v2"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/stratabackup/strata/sources"
 )
 
-// loadWorkers is how many files a load writes at once.
-const loadWorkers = 8
+// loadWorkers is how many files a load writes at once, over loadConns
+// NameNode connections: the client serialises the calls of one
+// connection, and writing a small file is mostly NameNode calls (create,
+// complete, rename, chmod, chown, setTimes).
+const (
+	loadWorkers = 16
+	loadConns   = 4
+)
 
 // tmpSeq tells apart the temporary names of one process.
 var tmpSeq atomic.Int64
@@ -56,16 +63,24 @@ func (loader) Load(ctx context.Context, target string, v sources.VersionReader, 
 	if user == "" {
 		user = currentUser()
 	}
-	c, err := dial(nns, user)
-	if err != nil {
-		return sources.LoadResult{}, err
-	}
-	defer c.c.Close()
 	entries, err := selectEntries(v.Entries(), strings.Trim(opts.Extra.Get("path"), "/"))
 	if err != nil {
 		return sources.LoadResult{}, err
 	}
-	l := &load{c: c, v: v, dir: dir, entries: entries}
+	pool := make([]*conn, 0, loadConns)
+	defer func() {
+		for _, c := range pool {
+			c.c.Close()
+		}
+	}()
+	for range loadConns {
+		c, err := dial(nns, user)
+		if err != nil {
+			return sources.LoadResult{}, err
+		}
+		pool = append(pool, c)
+	}
+	l := &load{c: pool[0], pool: pool, v: v, dir: dir, entries: entries}
 	if err := l.run(ctx); err != nil {
 		return sources.LoadResult{Stats: l.stats()}, fmt.Errorf("restore into %s: %w", target, err)
 	}
@@ -122,10 +137,12 @@ func selectEntries(all []sources.Entry, sub string) ([]mapped, error) {
 
 // load is one Load.
 type load struct {
-	c       *conn
+	c       *conn   // for directories
+	pool    []*conn // files and symlinks, round robin
 	v       sources.VersionReader
 	dir     string
 	entries []mapped
+	there   map[string]fs.FileInfo // regular files in the target directories before the load
 
 	files, skipped, dirs, symlinks, bytes, ownersSkipped atomic.Int64
 	ownerOnce                                            sync.Once
@@ -153,20 +170,26 @@ func (l *load) run(ctx context.Context) error {
 			}
 		}
 	}
+	if err := l.listTargets(ctx); err != nil {
+		return err
+	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(loadWorkers)
+	n := 0
 	for _, m := range l.entries {
 		if m.e.Type == sources.TypeDir {
 			continue
 		}
-		g.Go(func() error { return l.entry(gctx, m) })
+		c := l.pool[n%len(l.pool)]
+		n++
+		g.Go(func() error { return l.entry(gctx, c, m) })
 	}
 	if err := g.Wait(); err != nil {
 		return err
 	}
 	sort.Slice(dirs, func(i, j int) bool { return dirs[i].rel > dirs[j].rel })
 	for _, m := range dirs {
-		if err := l.meta(ctx, m.e, l.dst(m.rel)); err != nil {
+		if err := l.meta(ctx, l.c, m.e, l.dst(m.rel)); err != nil {
 			return err
 		}
 		l.dirs.Add(1)
@@ -176,51 +199,90 @@ func (l *load) run(ctx context.Context) error {
 
 func (l *load) dst(rel string) string { return l.dir + "/" + rel }
 
+// listTargets lists the directories files are written to, so that a
+// rerun finds the files already there from one listing per directory
+// rather than a NameNode call per file.
+func (l *load) listTargets(ctx context.Context) error {
+	parents := map[string]bool{}
+	for _, m := range l.entries {
+		if m.e.Type == sources.TypeFile {
+			parents[path.Dir(l.dst(m.rel))] = true
+		}
+	}
+	l.there = map[string]fs.FileInfo{}
+	var mu sync.Mutex
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(loadWorkers)
+	n := 0
+	for dir := range parents {
+		c := l.pool[n%len(l.pool)]
+		n++
+		g.Go(func() error {
+			if err := gctx.Err(); err != nil {
+				return err
+			}
+			list, err := c.c.ReadDir(dir)
+			if err != nil && !isNotFound(err) {
+				return fmt.Errorf("list %s: %w", dir, err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			for _, fi := range list {
+				if st, ok := fi.Sys().(*hdfs.FileStatus); ok && int32(st.GetFileType()) == fileTypeFile {
+					l.there[dir+"/"+fi.Name()] = fi
+				}
+			}
+			return nil
+		})
+	}
+	return g.Wait()
+}
+
 // entry writes one file or symlink.
-func (l *load) entry(ctx context.Context, m mapped) error {
+func (l *load) entry(ctx context.Context, c *conn, m mapped) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	dst := l.dst(m.rel)
 	if m.e.Type == sources.TypeSymlink {
-		if err := l.symlink(ctx, m.e, dst); err != nil {
+		if err := l.symlink(ctx, c, m.e, dst); err != nil {
 			return err
 		}
 		l.symlinks.Add(1)
 		return nil
 	}
-	if fi, err := l.c.c.Stat(dst); err == nil && !fi.IsDir() && fi.Size() == m.e.Size && fi.ModTime().Equal(m.e.ModTime.Truncate(time.Millisecond)) {
+	if fi := l.there[dst]; fi != nil && fi.Size() == m.e.Size && fi.ModTime().Equal(m.e.ModTime.Truncate(time.Millisecond)) {
 		l.skipped.Add(1)
 		return nil
 	}
-	if err := l.writeFile(ctx, m.e, dst); err != nil {
+	if err := l.writeFile(ctx, c, m.e, dst); err != nil {
 		return err
 	}
 	l.files.Add(1)
-	return l.meta(ctx, m.e, dst)
+	return l.meta(ctx, c, m.e, dst)
 }
 
 // writeFile writes e's content to a temporary name beside dst with e's
 // replication and block size, and renames it over dst.
-func (l *load) writeFile(ctx context.Context, e sources.Entry, dst string) error {
+func (l *load) writeFile(ctx context.Context, c *conn, e sources.Entry, dst string) error {
 	repl, _ := strconv.Atoi(e.Attrs[attrReplication])
 	bs, _ := strconv.ParseInt(e.Attrs[attrBlockSize], 10, 64)
 	if repl <= 0 || bs <= 0 {
-		d, err := l.c.c.ServerDefaults()
+		d, err := c.c.ServerDefaults()
 		if err != nil {
 			return fmt.Errorf("read the cluster's defaults: %w", err)
 		}
 		repl, bs = cmpOr(repl, d.Replication), cmpOr(bs, d.BlockSize)
 	}
 	tmp := path.Join(path.Dir(dst), ".strata-tmp-"+strconv.FormatInt(time.Now().UnixNano(), 36)+"-"+strconv.FormatInt(tmpSeq.Add(1), 36))
-	w, err := l.c.c.CreateFile(tmp, repl, bs, fs.FileMode(e.Mode&0o777))
+	w, err := c.c.CreateFile(tmp, repl, bs, fs.FileMode(e.Mode&0o777))
 	if err != nil {
 		return fmt.Errorf("create %s: %w", dst, err)
 	}
 	r, err := l.v.Open(ctx, e.Path)
 	if err != nil {
 		w.Close()
-		_ = l.c.c.Remove(tmp)
+		_ = c.c.Remove(tmp)
 		return fmt.Errorf("open %s in the version: %w", e.Path, err)
 	}
 	n, err := copyContext(ctx, w, r)
@@ -234,10 +296,10 @@ func (l *load) writeFile(ctx context.Context, e sources.Entry, dst string) error
 		err = fmt.Errorf("wrote %d bytes, the version holds %d", n, e.Size)
 	}
 	if err == nil {
-		err = l.c.c.Rename(tmp, dst)
+		err = c.c.Rename(tmp, dst)
 	}
 	if err != nil {
-		_ = l.c.c.Remove(tmp)
+		_ = c.c.Remove(tmp)
 		return fmt.Errorf("write %s: %w", dst, err)
 	}
 	l.bytes.Add(n)
@@ -264,19 +326,19 @@ func closeWriter(ctx context.Context, w interface{ Close() error }) error {
 
 // meta gives dst e's permissions, times, owner, ACL and extended
 // attributes.
-func (l *load) meta(ctx context.Context, e sources.Entry, dst string) error {
-	if err := l.c.c.Chmod(dst, fs.FileMode(e.Mode&0o1777)); err != nil {
+func (l *load) meta(ctx context.Context, c *conn, e sources.Entry, dst string) error {
+	if err := c.c.Chmod(dst, fs.FileMode(e.Mode&0o1777)); err != nil {
 		return fmt.Errorf("chmod %s: %w", dst, err)
 	}
-	l.owner(e, dst)
+	l.owner(c, e, dst)
 	if acl := e.Attrs[attrACL]; acl != "" {
-		if err := setACL(ctx, l.c.nn, dst, acl); err != nil {
+		if err := setACL(ctx, c.nn, dst, acl); err != nil {
 			return err
 		}
 	}
 	for k, v := range e.Attrs {
 		if name, ok := strings.CutPrefix(k, attrXAttrPrefix); ok {
-			if err := l.c.c.SetXAttr(dst, name, v); err != nil {
+			if err := c.c.SetXAttr(dst, name, v); err != nil {
 				return fmt.Errorf("set extended attribute %s of %s: %w", name, dst, err)
 			}
 		}
@@ -285,12 +347,12 @@ func (l *load) meta(ctx context.Context, e sources.Entry, dst string) error {
 	if ms, err := strconv.ParseInt(e.Attrs[attrAtime], 10, 64); err == nil {
 		atime = time.UnixMilli(ms)
 	}
-	return setTimes(ctx, l.c.nn, dst, atime, e.ModTime)
+	return setTimes(ctx, c.nn, dst, atime, e.ModTime)
 }
 
 // owner sets dst's owner and group; the first refusal (not the
 // superuser) stops further tries and is reported in the summary.
-func (l *load) owner(e sources.Entry, dst string) {
+func (l *load) owner(c *conn, e sources.Entry, dst string) {
 	if e.Owner == nil || (e.Owner.User == "" && e.Owner.Group == "") {
 		return
 	}
@@ -298,7 +360,7 @@ func (l *load) owner(e sources.Entry, dst string) {
 		l.ownersSkipped.Add(1)
 		return
 	}
-	if err := l.c.c.Chown(dst, e.Owner.User, e.Owner.Group); err != nil {
+	if err := c.c.Chown(dst, e.Owner.User, e.Owner.Group); err != nil {
 		l.ownerOnce.Do(func() { l.ownerErr = err.Error() })
 		l.noOwners.Store(true)
 		l.ownersSkipped.Add(1)
@@ -306,18 +368,18 @@ func (l *load) owner(e sources.Entry, dst string) {
 }
 
 // symlink creates dst -> e.Target, replacing a link to another target.
-func (l *load) symlink(ctx context.Context, e sources.Entry, dst string) error {
-	if cur, err := linkTarget(ctx, l.c.nn, dst); err == nil {
+func (l *load) symlink(ctx context.Context, c *conn, e sources.Entry, dst string) error {
+	if cur, err := linkTarget(ctx, c.nn, dst); err == nil {
 		if cur == e.Target {
 			return nil
 		}
-		if err := l.c.c.Remove(dst); err != nil {
+		if err := c.c.Remove(dst); err != nil {
 			return fmt.Errorf("replace symlink %s: %w", dst, err)
 		}
 	}
 	// HDFS resolves symlinks in setOwner and setTimes, so a link keeps
 	// the owner and times it is created with.
-	return createSymlink(ctx, l.c.nn, e.Target, dst)
+	return createSymlink(ctx, c.nn, e.Target, dst)
 }
 
 func cmpOr[T int | int64](a, b T) T {

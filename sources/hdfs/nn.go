@@ -19,7 +19,7 @@ import (
 // connection in an unexported field and its protocol messages in an
 // internal package, so the connection is reached by reflection and the
 // messages are built from the protobuf registry by their full names; both
-// are pinned to the client version in go.mod, and TestNamenodeRPC fails
+// are pinned to the client version in go.mod, and TestClientInternals fails
 // loudly should an upgrade move them.
 type namenode struct {
 	execute reflect.Value

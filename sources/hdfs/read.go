@@ -171,8 +171,8 @@ func (b *backup) checkLive(c *conn, rel, full string, atOpen fs.FileInfo) {
 	}
 }
 
-// reader streams fr from off, counting the bytes read from DataNodes, with the next megabytes fetched while the current ones
-// are consumed.
+// reader streams fr from off, counting the bytes read from DataNodes,
+// with the next megabytes fetched while the current ones are consumed.
 func (b *backup) reader(ctx context.Context, fr *hdfs.FileReader, off int64) (io.ReadCloser, error) {
 	if off > 0 {
 		if _, err := fr.Seek(off, io.SeekStart); err != nil {
@@ -180,7 +180,7 @@ func (b *backup) reader(ctx context.Context, fr *hdfs.FileReader, off int64) (io
 		}
 	}
 	counted := &countingReader{r: fr, n: &b.stats.bytesRead}
-	return prefetch(ctx, counted, 1<<20, 4), nil
+	return prefetch(ctx, counted, fr.Stat().Size()-off, 4), nil
 }
 
 // countingReader counts what passes.

@@ -3,6 +3,7 @@ package hdfs
 import (
 	"crypto/sha256"
 	"fmt"
+	"maps"
 	"path"
 	"strings"
 	"sync"
@@ -33,21 +34,21 @@ func TestConformance(t *testing.T) {
 	})
 }
 
-// fixtures reuses the directories of a spec set the suite asked for
-// before: creating 1,500 HDFS files takes long on a busy machine, and a
-// backup changes nothing, so a fixture is fresh again once the items
-// Change rewrote are written back.
+// fixtures reuses the directory of a spec the suite asked for before,
+// whatever set it came in: creating the 1,500 files of the big spec takes
+// long on a busy machine, and a backup changes nothing, so a directory is
+// fresh again once the items Change rewrote are written back.
 type fixtures struct {
 	c    *hdfs.Client
 	base string
 	mu   sync.Mutex
-	dirs map[string]*fixture // by hash of the specs
+	dirs map[string]*fixture // by hash of the spec and its place among equal ones
 }
 
-// fixture is one spec set's directories, and the items changed since
-// they were written.
+// fixture is one spec's directory, and the items changed since they were
+// written.
 type fixture struct {
-	dirs    []string
+	dir     string
 	items   map[string][]byte // path -> spec content
 	changed map[string]bool
 }
@@ -58,39 +59,47 @@ type fixture struct {
 // (TestHostileItemNames covers the other hostile names).
 func (p *fixtures) setup(t *testing.T, specs []sourcetest.Spec) (sources.Source, []sources.Object) {
 	t.Helper()
+	for _, spec := range specs {
+		for _, it := range spec.Items {
+			if !utf8.ValidString(it.Name) {
+				t.Skipf("item name %q: HDFS stores names as Java strings, so invalid UTF-8 cannot be written", it.Name)
+			}
+		}
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	key := specKey(specs)
-	f := p.dirs[key]
-	if f == nil {
-		f = &fixture{items: map[string][]byte{}, changed: map[string]bool{}}
-		for i, spec := range specs {
-			dir := path.Join(p.base, fmt.Sprintf("f%d-%d", len(p.dirs), i))
+	write, restore := map[string][]byte{}, map[string][]byte{}
+	fs := make([]*fixture, len(specs))
+	seen := map[string]int{}
+	for i, spec := range specs {
+		key := specKey(spec)
+		seen[key]++
+		key = fmt.Sprintf("%s/%d", key, seen[key])
+		f := p.dirs[key]
+		if f == nil {
+			f = &fixture{dir: path.Join(p.base, fmt.Sprintf("f%d", len(p.dirs))), items: map[string][]byte{}, changed: map[string]bool{}}
 			for _, it := range spec.Items {
-				if !utf8.ValidString(it.Name) {
-					t.Skipf("item name %q: HDFS stores names as Java strings, so invalid UTF-8 cannot be written", it.Name)
-				}
-				f.items[path.Join(dir, it.Name)] = it.Data
+				f.items[path.Join(f.dir, it.Name)] = it.Data
 			}
-			f.dirs = append(f.dirs, dir)
+			maps.Copy(write, f.items)
+			p.dirs[key] = f
 		}
-		putMany(t, p.c, f.items)
-		p.dirs[key] = f
+		for name := range f.changed {
+			restore[name] = f.items[name]
+		}
+		f.changed = map[string]bool{}
+		fs[i] = f
 	}
-	restore := map[string][]byte{}
-	for name := range f.changed {
-		restore[name] = f.items[name]
-	}
-	putMany(t, p.c, restore)
-	f.changed = map[string]bool{}
+	maps.Copy(write, restore)
+	putMany(t, p.c, write)
 	var dirs []string
 	for i, spec := range specs {
-		dirs = append(dirs, spec.Name+"="+f.dirs[i])
+		dirs = append(dirs, spec.Name+"="+fs[i].dir)
 	}
 	s := newTestSource(t, dirs...)
 	objs := make([]sources.Object, len(specs))
 	for i, spec := range specs {
-		objs[i] = s.cfg.objectOf(spec.Name, f.dirs[i])
+		objs[i] = s.cfg.objectOf(spec.Name, fs[i].dir)
 	}
 	return s, objs
 }
@@ -109,14 +118,12 @@ func (p *fixtures) change(t *testing.T, dir string, item sourcetest.Item) {
 	}
 }
 
-// specKey identifies a spec set by its names and contents.
-func specKey(specs []sourcetest.Spec) string {
+// specKey identifies a spec by its name and contents.
+func specKey(s sourcetest.Spec) string {
 	h := sha256.New()
-	for _, s := range specs {
-		fmt.Fprintf(h, "%q\x00", s.Name)
-		for _, it := range s.Items {
-			fmt.Fprintf(h, "%q\x00%x\x00", it.Name, it.Data)
-		}
+	fmt.Fprintf(h, "%q\x00", s.Name)
+	for _, it := range s.Items {
+		fmt.Fprintf(h, "%q\x00%x\x00", it.Name, it.Data)
 	}
 	return fmt.Sprintf("%x", h.Sum(nil))
 }
