@@ -204,8 +204,12 @@ func (c *cassBench) cql(ctx context.Context, host, stmts string) error {
 	return runCmd(c.cqlCmd(ctx, host, stmts))
 }
 
+// cqlCmd runs in the run's directory: COPY FROM writes the rows it gave
+// up on there (import_<ks>_<table>.err).
 func (c *cassBench) cqlCmd(ctx context.Context, host, stmts string) *exec.Cmd {
-	return exec.CommandContext(ctx, c.cqlsh, "--request-timeout=600", "-e", stmts, host)
+	cmd := exec.CommandContext(ctx, c.cqlsh, "--request-timeout=600", "-e", stmts, host)
+	cmd.Dir = c.dir
+	return cmd
 }
 
 // run times the command of a step and records its wall time, its CPU
