@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
+	"time"
 )
 
 // The Cassandra part: strata's backup and restore of one generated table
@@ -24,7 +26,6 @@ const (
 	cassCluster   = "bench"
 	cassHosts     = "127.0.0.1,127.0.0.2,127.0.0.3"
 	cassTarget    = "127.0.0.4"
-	cassRowBytes  = 100 // payload per generated row, about
 	cassRowsPerPK = 20
 )
 
@@ -42,15 +43,17 @@ type cassBench struct {
 
 // cassPart runs the Cassandra part (started with -cass-size).
 func (b *bench) cassPart(ctx context.Context) *cassBench {
-	c := &cassBench{cfg: b.cfg, dir: filepath.Join(b.runDir, "cassandra"), rows: b.cfg.cassSize / cassRowBytes,
+	c := &cassBench{cfg: b.cfg, dir: filepath.Join(b.runDir, "cassandra"), rows: b.cfg.cassSize / int64(max(b.cfg.cassRow, 32)),
 		figs: map[string]float64{}, errs: map[string]error{}}
 	c.step("setup", nil, func() error { return c.setup(ctx) })
 	if b.cfg.prepare {
 		return c
 	}
+	// Each strata step is followed by its peer, so that a run cut short
+	// still has one side-by-side pair.
 	c.step("backup", []string{"setup"}, c.strataBackup(ctx))
-	c.step("restore", []string{"backup"}, c.strataRestore(ctx))
 	c.step("copy-to", []string{"setup"}, c.copyTo(ctx))
+	c.step("restore", []string{"backup"}, c.strataRestore(ctx))
 	c.step("copy-from", []string{"copy-to"}, c.copyFrom(ctx))
 	return c
 }
@@ -70,7 +73,8 @@ func (c *cassBench) step(name string, deps []string, f func() error) {
 		return
 	}
 	if c.figs[name+".rows"] > 0 {
-		logf("cassandra %s: %.0f rows/s, %.1f MB/s", name, c.figs[name+".rows"], c.figs[name+".mbs"])
+		logf("cassandra %s: %.0f rows/s, %.1f MB/s, %.0f s; client CPU %.0f s, Cassandra JVMs' CPU %.0f s; load %s", name,
+			c.figs[name+".rows"], c.figs[name+".mbs"], c.figs[name+".secs"], c.figs[name+".cpu"], c.figs[name+".jvm"], loadAvg())
 	}
 }
 
@@ -94,9 +98,10 @@ func (c *cassBench) setup(ctx context.Context) error {
 		return fmt.Errorf("install cqlsh: %w", err)
 	}
 	c.cqlsh = strings.TrimSpace(string(out))
-	if err := ensureCassData(ctx, c.rows, c.cfg.seed); err != nil {
+	if err := ensureCassData(ctx, c.rows, max(c.cfg.cassRow, 32), c.cfg.seed); err != nil {
 		return err
 	}
+	c.waitCompactions(ctx)
 	return runCmd(c.strata(ctx, "init"))
 }
 
@@ -107,16 +112,11 @@ func (c *cassBench) strata(ctx context.Context, args ...string) *exec.Cmd {
 // strataBackup times a backup of the table; MB/s are of the version's CQL.
 func (c *cassBench) strataBackup(ctx context.Context) func() error {
 	return func() error {
-		var out []byte
-		d, err := timed(func() error {
-			var err error
-			// LOCAL_ONE, as COPY TO reads at ONE: one replica per range.
-			out, err = c.strata(ctx, "--json", "backup", "cassandra", "--cluster", cassCluster, "--hosts", cassHosts,
-				"--only", cassKS+"/"+cassTable, "--consistency", "LOCAL_ONE").Output()
-			return err
-		})
+		// LOCAL_ONE, as COPY TO reads at ONE: one replica per range.
+		out, d, err := c.run("backup", profiled(c.strata(ctx, "--json", "backup", "cassandra", "--cluster", cassCluster, "--hosts", cassHosts,
+			"--only", cassKS+"/"+cassTable, "--consistency", "LOCAL_ONE"), "backup"))
 		if err != nil {
-			return fmt.Errorf("strata backup: %w: %s", err, tail(string(out), 500))
+			return err
 		}
 		var res []struct {
 			Version struct {
@@ -146,10 +146,8 @@ func (c *cassBench) strataRestore(ctx context.Context) func() error {
 		if err := c.cql(ctx, cassTarget, "DROP KEYSPACE IF EXISTS "+cassStrataKS); err != nil {
 			return err
 		}
-		d, err := timed(func() error {
-			return runCmd(c.strata(ctx, "restore", "--to-cassandra", cassTarget, "--db", cassStrataKS,
-				"--replication", "{'class':'SimpleStrategy','replication_factor':1}", cassCluster+"/"+cassKS+"/"+cassTable+"/latest"))
-		})
+		_, d, err := c.run("restore", profiled(c.strata(ctx, "restore", "--to-cassandra", cassTarget, "--db", cassStrataKS,
+			"--replication", "{'class':'SimpleStrategy','replication_factor':1}", cassCluster+"/"+cassKS+"/"+cassTable+"/latest"), "restore"))
 		if err != nil {
 			return err
 		}
@@ -165,9 +163,7 @@ func (c *cassBench) csv() string { return filepath.Join(c.dir, "rows.csv") }
 func (c *cassBench) copyTo(ctx context.Context) func() error {
 	return func() error {
 		os.Remove(c.csv())
-		d, err := timed(func() error {
-			return c.cql(ctx, "127.0.0.1", fmt.Sprintf("COPY %s.%s TO '%s' WITH HEADER = false", cassKS, cassTable, c.csv()))
-		})
+		_, d, err := c.run("copy-to", c.cqlCmd(ctx, "127.0.0.1", fmt.Sprintf("COPY %s.%s TO '%s' WITH HEADER = false", cassKS, cassTable, c.csv())))
 		if err != nil {
 			return err
 		}
@@ -193,9 +189,7 @@ func (c *cassBench) copyFrom(ctx context.Context) func() error {
 		if err != nil {
 			return err
 		}
-		d, err := timed(func() error {
-			return c.cql(ctx, cassTarget, fmt.Sprintf("COPY %s.%s FROM '%s' WITH HEADER = false", cassCopyKS, cassTable, c.csv()))
-		})
+		_, d, err := c.run("copy-from", c.cqlCmd(ctx, cassTarget, fmt.Sprintf("COPY %s.%s FROM '%s' WITH HEADER = false", cassCopyKS, cassTable, c.csv())))
 		if err != nil {
 			return err
 		}
@@ -207,13 +201,48 @@ func (c *cassBench) copyFrom(ctx context.Context) func() error {
 
 // cql runs statements with cqlsh -e.
 func (c *cassBench) cql(ctx context.Context, host, stmts string) error {
-	return runCmd(exec.CommandContext(ctx, c.cqlsh, "--request-timeout=600", "-e", stmts, host))
+	return runCmd(c.cqlCmd(ctx, host, stmts))
+}
+
+// cqlCmd runs in the run's directory: COPY FROM writes the rows it gave
+// up on there (import_<ks>_<table>.err).
+func (c *cassBench) cqlCmd(ctx context.Context, host, stmts string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, c.cqlsh, "--request-timeout=600", "-e", stmts, host)
+	cmd.Dir = c.dir
+	return cmd
+}
+
+// run times the command of a step and records its wall time, its CPU
+// time (with its children's: COPY's worker processes) and the Cassandra
+// JVMs' CPU time meanwhile; it returns the command's stdout.
+func (c *cassBench) run(step string, cmd *exec.Cmd) ([]byte, time.Duration, error) {
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	jvm := jvmCPU()
+	start := time.Now()
+	err := cmd.Run()
+	d := time.Since(start)
+	u := usageOf(cmd)
+	c.figs[step+".secs"], c.figs[step+".cpu"], c.figs[step+".jvm"] = d.Seconds(), u.user+u.sys, jvmCPU()-jvm
+	if err != nil {
+		return nil, d, fmt.Errorf("%s: %w: %s", strings.Join(cmd.Args, " "), err, tail(errb.String()+out.String(), 800))
+	}
+	return out.Bytes(), d, nil
+}
+
+// loadAvg is the 1-minute load average, for the log.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	return strings.Fields(string(b))[0]
 }
 
 // report prints strata against cqlsh COPY.
 func (c *cassBench) report(out io.Writer) {
-	fmt.Fprintf(out, "\nCassandra (3 nodes, RF=3): strata vs cqlsh COPY; %s.%s, %d rows (~%s of payload); target 5x\n\n",
-		cassKS, cassTable, c.rows, human(float64(c.rows*cassRowBytes)))
+	fmt.Fprintf(out, "\nCassandra (3 nodes, RF=3): strata vs cqlsh COPY; %s.%s, %d rows of %d bytes (~%s of payload); target 5x\n\n",
+		cassKS, cassTable, c.rows, max(c.cfg.cassRow, 32), human(float64(c.rows*int64(max(c.cfg.cassRow, 32)))))
 	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(w, "metric\tstrata\tcqlsh COPY\tstrata/COPY")
 	for _, r := range [][3]string{
@@ -231,6 +260,10 @@ func (c *cassBench) report(out io.Writer) {
 	}
 	w.Flush()
 	fmt.Fprintf(out, "strata stored %s for %s of SSTables on the 3 nodes\n", human(c.figs["backup.stored"]), human(c.figs["backup.logical"]))
+	fmt.Fprintln(out, "\nstep: wall s, client CPU s (user+sys, with children), Cassandra JVMs' CPU s")
+	for _, s := range c.steps[1:] {
+		fmt.Fprintf(out, "  %-9s %6.0f %6.0f %6.0f\n", s, c.figs[s+".secs"], c.figs[s+".cpu"], c.figs[s+".jvm"])
+	}
 	for _, s := range c.steps {
 		if c.errs[s] != nil {
 			fmt.Fprintf(out, "  %s: %v\n", s, c.errs[s])

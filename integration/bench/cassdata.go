@@ -12,12 +12,13 @@ import (
 )
 
 // cassTableDef is the generated table: partitions of cassRowsPerPK rows of
-// about cassRowBytes each (a random text and a number).
+// -cass-row-bytes each (keys, a random text and a number).
 const cassTableDef = " (k bigint, c int, v text, n bigint, PRIMARY KEY (k, c))"
 
-// ensureCassData writes rows rows with seed into strata_bench.rows, unless
-// the table already holds them (recorded in strata_bench.meta).
-func ensureCassData(ctx context.Context, rows int64, seed uint64) error {
+// ensureCassData writes rows rows of rowBytes with seed into
+// strata_bench.rows, unless the table already holds them (recorded in
+// strata_bench.meta).
+func ensureCassData(ctx context.Context, rows int64, rowBytes int, seed uint64) error {
 	cl := gocql.NewCluster("127.0.0.1", "127.0.0.2", "127.0.0.3")
 	cl.Timeout = 60 * time.Second
 	cl.Consistency = gocql.Quorum
@@ -37,7 +38,8 @@ func ensureCassData(ctx context.Context, rows int64, seed uint64) error {
 		}
 	}
 	var have, haveSeed int64
-	_ = s.Query("SELECT rows, seed FROM "+cassKS+".meta WHERE k = 'data'").WithContext(ctx).Scan(&have, &haveSeed)
+	key := fmt.Sprintf("data-%d", rowBytes)
+	_ = s.Query("SELECT rows, seed FROM "+cassKS+".meta WHERE k = ?", key).WithContext(ctx).Scan(&have, &haveSeed)
 	if have == rows && haveSeed == int64(seed) {
 		logf("cassandra: reusing %d rows in %s.%s", rows, cassKS, cassTable)
 		return nil
@@ -46,16 +48,19 @@ func ensureCassData(ctx context.Context, rows int64, seed uint64) error {
 		return err
 	}
 	start := time.Now()
-	if err := writeCassRows(ctx, s, rows, seed); err != nil {
+	if err := s.Query("TRUNCATE " + cassKS + ".meta").WithContext(ctx).Exec(); err != nil {
+		return err
+	}
+	if err := writeCassRows(ctx, s, rows, rowBytes, seed); err != nil {
 		return err
 	}
 	logf("cassandra: wrote %d rows in %s", rows, time.Since(start).Round(time.Second))
-	return s.Query("INSERT INTO "+cassKS+".meta (k, rows, seed) VALUES ('data', ?, ?)", rows, int64(seed)).WithContext(ctx).Exec()
+	return s.Query("INSERT INTO "+cassKS+".meta (k, rows, seed) VALUES (?, ?, ?)", key, rows, int64(seed)).WithContext(ctx).Exec()
 }
 
 // writeCassRows writes the rows, one unlogged batch per partition, 64 at
 // a time.
-func writeCassRows(ctx context.Context, s *gocql.Session, rows int64, seed uint64) error {
+func writeCassRows(ctx context.Context, s *gocql.Session, rows int64, rowBytes int, seed uint64) error {
 	parts := (rows + cassRowsPerPK - 1) / cassRowsPerPK
 	ch := make(chan int64)
 	errs := make(chan error, 1)
@@ -65,7 +70,7 @@ func writeCassRows(ctx context.Context, s *gocql.Session, rows int64, seed uint6
 		go func() {
 			defer wg.Done()
 			for k := range ch {
-				if err := writeCassPartition(ctx, s, k, min(cassRowsPerPK, rows-k*cassRowsPerPK), seed); err != nil {
+				if err := writeCassRetry(ctx, s, k, min(cassRowsPerPK, rows-k*cassRowsPerPK), rowBytes, seed); err != nil {
 					select {
 					case errs <- err:
 					default:
@@ -74,8 +79,13 @@ func writeCassRows(ctx context.Context, s *gocql.Session, rows int64, seed uint6
 			}
 		}()
 	}
+	start, last := time.Now(), time.Now()
 	for k := int64(0); k < parts && ctx.Err() == nil && len(errs) == 0; k++ {
 		ch <- k
+		if time.Since(last) > 30*time.Second {
+			last = time.Now()
+			logf("cassandra: %d of %d rows written, %.0f rows/s", k*cassRowsPerPK, rows, float64(k*cassRowsPerPK)/time.Since(start).Seconds())
+		}
 	}
 	close(ch)
 	wg.Wait()
@@ -87,10 +97,27 @@ func writeCassRows(ctx context.Context, s *gocql.Session, rows int64, seed uint6
 	}
 }
 
-func writeCassPartition(ctx context.Context, s *gocql.Session, k, n int64, seed uint64) error {
+// writeCassRetry writes one partition, again after a timeout or an
+// overloaded node: a loaded 2-core machine times out some writes of a
+// long load, and the batch writes the same values again.
+func writeCassRetry(ctx context.Context, s *gocql.Session, k, n int64, rowBytes int, seed uint64) error {
+	var err error
+	for try := range 10 {
+		if err = writeCassPartition(ctx, s, k, n, rowBytes, seed); err == nil || ctx.Err() != nil {
+			return err
+		}
+		time.Sleep(time.Duration(try+1) * time.Second)
+	}
+	return fmt.Errorf("write partition %d: %w", k, err)
+}
+
+// writeCassPartition writes partition k's n rows in one unlogged batch:
+// keys and a number take 20 bytes, the text (base64 of random bytes) the
+// rest of rowBytes.
+func writeCassPartition(ctx context.Context, s *gocql.Session, k, n int64, rowBytes int, seed uint64) error {
 	r := rand.New(rand.NewPCG(seed, uint64(k)))
 	b := s.NewBatch(gocql.UnloggedBatch).WithContext(ctx)
-	buf := make([]byte, 60)
+	buf := make([]byte, (rowBytes-20)*3/4)
 	for c := range n {
 		for i := range buf {
 			buf[i] = byte(r.Uint32())

@@ -62,6 +62,7 @@ type config struct {
 	hdfsOnly bool   // skip the directory and MongoDB parts
 	cassSize int64  // bytes of payload of the generated Cassandra table; 0 skips the Cassandra part
 	cassOnly bool   // run only the Cassandra part
+	cassRow  int    // bytes of payload per generated Cassandra row
 }
 
 func main() {
@@ -114,6 +115,7 @@ func parseFlags(args []string) (config, error) {
 	fs.BoolVar(&cfg.hdfsOnly, "hdfs-only", false, "run only the HDFS part (with -hdfs-size)")
 	cassSize := fs.String("cass-size", "0", "payload of the generated Cassandra table (e.g. 1GiB; starts the Cassandra clusters); 0 skips the Cassandra part")
 	fs.BoolVar(&cfg.cassOnly, "cass-only", false, "run only the Cassandra part")
+	fs.IntVar(&cfg.cassRow, "cass-row-bytes", 1024, "payload per row of the generated Cassandra table (at least 32)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}

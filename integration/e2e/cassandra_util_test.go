@@ -102,6 +102,13 @@ func quoteIdent(name string) string { return `"` + strings.ReplaceAll(name, `"`,
 // by the row's primary key.
 func tableRows(t *testing.T, s *gocql.Session, ks, table string, cols []cassColumn) map[string]map[string]interface{} {
 	t.Helper()
+	return tableRowsWhere(t, s, ks, table, cols, "")
+}
+
+// tableRowsWhere is tableRows of the rows a WHERE clause selects (all
+// when where is empty).
+func tableRowsWhere(t *testing.T, s *gocql.Session, ks, table string, cols []cassColumn, where string, vals ...interface{}) map[string]map[string]interface{} {
+	t.Helper()
 	var sel, keys []string
 	for i, c := range cols {
 		q := quoteIdent(c.name)
@@ -114,7 +121,10 @@ func tableRows(t *testing.T, s *gocql.Session, ks, table string, cols []cassColu
 		}
 	}
 	stmt := fmt.Sprintf("SELECT %s FROM %s.%s", strings.Join(sel, ", "), quoteIdent(ks), quoteIdent(table))
-	iter := s.Query(stmt).PageSize(5000).Iter()
+	if where != "" {
+		stmt += " WHERE " + where
+	}
+	iter := s.Query(stmt, vals...).PageSize(5000).Iter()
 	out := map[string]map[string]interface{}{}
 	for {
 		row := map[string]interface{}{}

@@ -186,6 +186,13 @@ func addrLess(a, b string) bool {
 	return a < b
 }
 
+// isWriteTimeout says a write timed out on the server: it may or may not
+// have been applied.
+func isWriteTimeout(err error) bool {
+	var wt *gocql.RequestErrWriteTimeout
+	return errors.As(err, &wt)
+}
+
 // isUnavailable reports whether err says a node could not serve a request
 // (down, timed out, overloaded), so another replica should be tried.
 func isUnavailable(err error) bool {

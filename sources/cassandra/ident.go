@@ -2,6 +2,7 @@ package cassandra
 
 import (
 	"strings"
+	"unicode/utf8"
 )
 
 // reserved are CQL's reserved keywords: a column or table of that name
@@ -56,34 +57,60 @@ func jsonKey(name string) string {
 }
 
 // jsonString renders s as a JSON string, escaping what JSON requires and
-// the line separators, so that a statement stays on one line.
+// the line separators, so that a statement stays on one line. Runs of
+// bytes that need no escape are copied whole: this runs for every text
+// cell of a backup.
 func jsonString(s string) string {
 	var b strings.Builder
 	b.Grow(len(s) + 2)
 	b.WriteByte('"')
-	for _, r := range s {
-		switch {
-		case r == '"':
-			b.WriteString(`\"`)
-		case r == '\\':
-			b.WriteString(`\\`)
-		case r == '\n':
-			b.WriteString(`\n`)
-		case r == '\r':
-			b.WriteString(`\r`)
-		case r == '\t':
-			b.WriteString(`\t`)
-		case r < 0x20 || r == 0x2028 || r == 0x2029:
-			b.WriteString(`\u`)
-			const hex = "0123456789abcdef"
-			b.WriteByte(hex[r>>12&15])
-			b.WriteByte(hex[r>>8&15])
-			b.WriteByte(hex[r>>4&15])
-			b.WriteByte(hex[r&15])
-		default:
-			b.WriteRune(r)
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x20 && c < utf8.RuneSelf && c != '"' && c != '\\' {
+			i++
+			continue
 		}
+		r, size := rune(c), 1
+		if c >= utf8.RuneSelf {
+			r, size = utf8.DecodeRuneInString(s[i:])
+			if r != utf8.RuneError && r != 0x2028 && r != 0x2029 {
+				i += size
+				continue
+			}
+		}
+		b.WriteString(s[start:i])
+		jsonEscape(&b, r)
+		i += size
+		start = i
 	}
+	b.WriteString(s[start:])
 	b.WriteByte('"')
 	return b.String()
+}
+
+// jsonEscape writes r escaped (U+FFFD for an invalid byte, as ranging
+// over a string reads it).
+func jsonEscape(b *strings.Builder, r rune) {
+	switch {
+	case r == '"':
+		b.WriteString(`\"`)
+	case r == '\\':
+		b.WriteString(`\\`)
+	case r == '\n':
+		b.WriteString(`\n`)
+	case r == '\r':
+		b.WriteString(`\r`)
+	case r == '\t':
+		b.WriteString(`\t`)
+	case r < 0x20 || r == 0x2028 || r == 0x2029:
+		b.WriteString(`\u`)
+		const hex = "0123456789abcdef"
+		b.WriteByte(hex[r>>12&15])
+		b.WriteByte(hex[r>>8&15])
+		b.WriteByte(hex[r>>4&15])
+		b.WriteByte(hex[r&15])
+	default:
+		b.WriteRune(r)
+	}
 }

@@ -263,11 +263,13 @@ func (l *load) keys(es *execStmt, kc []keyCol) {
 }
 
 // exec writes one batch, retrying a few times when the cluster is
-// briefly unavailable.
+// briefly unavailable or a write timed out (an overloaded node). Writes
+// carry their write time, so writing them again is harmless, except for
+// counters: a counter batch that timed out may have been applied.
 func (l *load) exec(ctx context.Context, b batch) error {
 	var err error
-	for try := 0; try < 5; try++ {
-		if err = l.execOnce(ctx, b); err == nil || !isUnavailable(err) {
+	for try := 0; try < 8; try++ {
+		if err = l.execOnce(ctx, b); err == nil || !(isUnavailable(err) || (isWriteTimeout(err) && !b[0].counter)) {
 			break
 		}
 		if serr := sleep(ctx, time.Duration(try+1)*time.Second); serr != nil {
