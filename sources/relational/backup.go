@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -62,6 +63,11 @@ func (b *tableBackup) run(ctx context.Context) (sources.Result, error) {
 			return sources.Result{}, err
 		}
 	}
+	if cr, ok := b.snap.(changeReader); ok && t.Key != nil {
+		if mark := cr.changeMark(t); mark != "" {
+			res.Meta[changeMarkKey] = mark
+		}
+	}
 	rows, size, err := b.rows(ctx, t, data)
 	if err != nil {
 		return sources.Result{}, err
@@ -94,6 +100,19 @@ func (b *tableBackup) rows(ctx context.Context, t *table, path string) (rows, si
 			return 0, 0, fmt.Errorf("split into key ranges: %w", err)
 		}
 	}
+	if since, ok := b.changesSince(ctx, t, path); ok {
+		rows, size, err := b.rowsChanged(ctx, t, path, ranges, since)
+		if !errors.Is(err, errNotInPrevious) {
+			return rows, size, err
+		}
+		b.src.cfg.Logger.Warn("the previous version does not match its change mark; reading every row", "table", b.obj.String(), "err", err)
+	}
+	return b.rowsAll(ctx, t, path, ranges)
+}
+
+// rowsAll writes the data file from every row, rows equal to the previous
+// version's referenced where it stored them.
+func (b *tableBackup) rowsAll(ctx context.Context, t *table, path string, ranges []keyRange) (rows, size int64, err error) {
 	read := func(ctx context.Context, r keyRange, emit func([]byte) error) error {
 		return b.snap.read(ctx, t, r, emit)
 	}

@@ -124,6 +124,9 @@ type table struct {
 	ViewDef string
 	// Snapshot is the exported snapshot id (PostgreSQL), for pg_dump.
 	Snapshot string
+	// OID is the table's pg_class oid (PostgreSQL): a change mark holds
+	// for the same table only.
+	OID uint32
 }
 
 // dataColumns returns the columns that are in the data file.

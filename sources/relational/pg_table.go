@@ -28,6 +28,7 @@ func (sn *pgSnap) describe(ctx context.Context, name tableName) (*table, error) 
 	if err != nil {
 		return nil, fmt.Errorf("look up %s: %w", ident, err)
 	}
+	t.OID = *oid
 	if kind == "v" || kind == "m" {
 		t.View = true
 		err := c.QueryRow(ctx, `SELECT pg_get_viewdef($1::oid)`, *oid).Scan(&t.ViewDef)
