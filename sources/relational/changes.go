@@ -61,6 +61,8 @@ func (b *tableBackup) changesSince(ctx context.Context, t *table, path string) (
 		why = "the previous version records no change mark"
 	case info.Kind != b.src.d.name():
 		why = "the previous version is of kind " + info.Kind
+	case info.Meta["server"] != b.src.srv.redacted():
+		why = "the previous version was read from another server address"
 	case !found || e.Type != sources.TypeFile:
 		why = "the previous version has no " + path
 	case info.Meta["columns"] != cur["columns"] || info.Meta["primary_key"] != cur["primary_key"]:
