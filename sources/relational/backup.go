@@ -157,6 +157,10 @@ func tableMeta(db string, t *table) map[string]string {
 		ix, _ := json.Marshal(t.Indexes)
 		m["indexes"] = string(ix)
 	}
+	if len(t.Constraints) > 0 {
+		cs, _ := json.Marshal(t.Constraints)
+		m["constraints"] = string(cs)
+	}
 	return m
 }
 
@@ -166,6 +170,7 @@ type layout struct {
 	cols              []column
 	key               []string // primary key column names, nil for none
 	indexes           []index
+	constraints       []constraint
 }
 
 // readLayout reads a version's table layout from its metadata.
@@ -188,6 +193,11 @@ func readLayout(meta map[string]string) (*layout, error) {
 	if ix := meta["indexes"]; ix != "" {
 		if err := json.Unmarshal([]byte(ix), &l.indexes); err != nil {
 			return nil, fmt.Errorf("the version's indexes: %w", err)
+		}
+	}
+	if cs := meta["constraints"]; cs != "" {
+		if err := json.Unmarshal([]byte(cs), &l.constraints); err != nil {
+			return nil, fmt.Errorf("the version's constraints: %w", err)
 		}
 	}
 	return l, nil
