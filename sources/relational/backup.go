@@ -116,9 +116,14 @@ func (b *tableBackup) rowsAll(ctx context.Context, t *table, path string, ranges
 	read := func(ctx context.Context, r keyRange, emit func([]byte) error) error {
 		return b.snap.read(ctx, t, r, emit)
 	}
+	// The previous file is indexed before any range is read: a server
+	// whose rows wait unread longer than its write timeout (MariaDB's
+	// net_write_timeout, 60 s) drops the connection, and indexing a large
+	// file takes longer than that.
+	ix := openIndex(ctx, b.prev, path, b.src.d.lineKey(t.Key), b.src.cfg.Logger)
 	rr := readRanges(ctx, read, ranges, b.snap.workers(), b.w)
 	defer rr.close()
-	sp := &spanner{next: rr.next, ix: openIndex(ctx, b.prev, path, b.src.d.lineKey(t.Key), b.src.cfg.Logger)}
+	sp := &spanner{next: rr.next, ix: ix}
 	if err := b.w.AddSpans(ctx, fileEntry(path, b.at, -1), sp.nextSpan); err != nil {
 		return 0, 0, fmt.Errorf("write %s: %w", path, err)
 	}
