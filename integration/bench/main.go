@@ -6,7 +6,7 @@
 //	go run ./integration/bench                         # 2 GiB + 100,000 files
 //	go run ./integration/bench -size 256MiB -files 10000   # quick check of the harness
 //	go run ./integration/bench -mongo-only -mongo-size 64MiB  # quick check of the MongoDB part
-//	go run ./integration/bench -sql-only -sql-size 1GiB       # PostgreSQL: strata vs pg_dump/pg_restore
+//	go run ./integration/bench -sql-only -sql-size 1GiB       # PostgreSQL and MariaDB: strata vs pg_dump/pg_restore, mariadb-dump/mariadb
 //	go run ./integration/bench -real=false                # generated data only
 //
 // Every figure is measured against restic 0.18.1 in the same run, on the
@@ -58,6 +58,8 @@ type config struct {
 	sqlSize  int64  // bytes of the generated PostgreSQL table; 0 skips the relational part
 	sqlOnly  bool   // run only the relational part
 	sqlURI   string // PostgreSQL server (without a database)
+	sqlKinds string // databases of the relational part: postgres,mariadb
+	myURI    string // MariaDB server (DSN without a database)
 	hdfsSize int64  // bytes of the HDFS tree; 0 (the default) skips the HDFS part
 	hdfsOnly bool   // skip the directory and MongoDB parts
 	cassSize int64  // bytes of payload of the generated Cassandra table; 0 skips the Cassandra part
@@ -111,6 +113,8 @@ func parseFlags(args []string) (config, error) {
 	sqlSize := fs.String("sql-size", "1GiB", "size of the generated PostgreSQL table (with -sql-only)")
 	fs.BoolVar(&cfg.sqlOnly, "sql-only", false, "run only the relational part: strata vs pg_dump/pg_restore")
 	fs.StringVar(&cfg.sqlURI, "sql-uri", "postgres://strata@127.0.0.1:55432", "PostgreSQL server of the relational part")
+	fs.StringVar(&cfg.sqlKinds, "sql-kinds", "postgres,mariadb", "databases of the relational part, comma-separated")
+	fs.StringVar(&cfg.myURI, "mysql-uri", "strata:strata@tcp(127.0.0.1:53306)/", "MariaDB server of the relational part")
 	hdfsSize := fs.String("hdfs-size", "0", "size of the HDFS tree (e.g. 2GiB; needs integration/servers.sh up hdfs); 0 skips the HDFS part")
 	fs.BoolVar(&cfg.hdfsOnly, "hdfs-only", false, "run only the HDFS part (with -hdfs-size)")
 	cassSize := fs.String("cass-size", "0", "payload of the generated Cassandra table (e.g. 1GiB; starts the Cassandra clusters); 0 skips the Cassandra part")

@@ -27,28 +27,52 @@ const (
 
 // sqlBench holds the figures of the relational part.
 type sqlBench struct {
-	cfg   config
-	dir   string
-	bin   string
-	rows  int64
-	bytes int64 // the table's size on the server (pg_table_size)
-	took  map[string]time.Duration
-	errs  map[string]error
-	store map[string]int64 // step -> store bytes after it
+	cfg    config
+	header string // the report's title
+	dir    string
+	bin    string
+	rows   int64
+	bytes  int64 // the table's size on the server (pg_table_size)
+	took   map[string]time.Duration
+	errs   map[string]error
+	store  map[string]int64 // step -> store bytes after it
 }
 
-// runSQL runs the relational part alone and prints its table.
+// runSQL runs the relational part alone: PostgreSQL, then MariaDB, each
+// printing its table.
 func runSQL(ctx context.Context, cfg config) error {
-	s := &sqlBench{cfg: cfg, dir: filepath.Join(cfg.cache, "run-sql"), took: map[string]time.Duration{},
+	dir := filepath.Join(cfg.cache, "run-sql")
+	if err := os.RemoveAll(dir); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	bin, err := buildStrata(ctx, cfg.repoRoot, dir)
+	if err != nil {
+		return err
+	}
+	for _, kind := range strings.Split(cfg.sqlKinds, ",") {
+		switch kind {
+		case "postgres":
+			err = runPG(ctx, cfg, bin, filepath.Join(dir, "postgres"))
+		case "mariadb":
+			err = runMy(ctx, cfg, bin, dir)
+		default:
+			err = fmt.Errorf("-sql-kinds: unknown %q (postgres, mariadb)", kind)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// runPG runs the PostgreSQL side and prints its table.
+func runPG(ctx context.Context, cfg config, bin, dir string) error {
+	s := &sqlBench{cfg: cfg, dir: dir, bin: bin, took: map[string]time.Duration{},
 		errs: map[string]error{}, store: map[string]int64{}}
-	if err := os.RemoveAll(s.dir); err != nil {
-		return err
-	}
 	if err := os.MkdirAll(s.dir, 0o755); err != nil {
-		return err
-	}
-	var err error
-	if s.bin, err = buildStrata(ctx, cfg.repoRoot, s.dir); err != nil {
 		return err
 	}
 	if err := s.ensureTable(ctx); err != nil {
@@ -86,7 +110,7 @@ func (s *sqlBench) dsn(db string) string {
 
 func (s *sqlBench) strata(ctx context.Context, args ...string) *exec.Cmd {
 	cmd := exec.CommandContext(ctx, s.bin, append([]string{"--store", filepath.Join(s.dir, "store"), "--cache-dir", filepath.Join(s.dir, "cache"), "--quiet"}, args...)...)
-	cmd.Env = append(os.Environ(), "STRATA_POSTGRES_DSN="+s.dsn(sqlDB))
+	cmd.Env = append(os.Environ(), "STRATA_POSTGRES_DSN="+s.dsn(sqlDB), "STRATA_MYSQL_DSN="+s.myDSN(myDB))
 	return cmd
 }
 
@@ -142,7 +166,11 @@ func (s *sqlBench) ensureTable(ctx context.Context) error {
 			return fmt.Errorf("generate the bench table: %w", err)
 		}
 	} else {
-		_, err = conn.Exec(ctx, "UPDATE bench SET rev = 0 WHERE rev <> 0; VACUUM ANALYZE bench")
+		// Two statements: VACUUM cannot run in the implicit transaction
+		// of a multi-statement string.
+		if _, err = conn.Exec(ctx, "UPDATE bench SET rev = 0, v = lower(v) WHERE rev <> 0"); err == nil {
+			_, err = conn.Exec(ctx, "VACUUM ANALYZE bench")
+		}
 	}
 	s.rows = want
 	if err == nil {
@@ -210,7 +238,10 @@ func (s *sqlBench) pgRestore(ctx context.Context) error {
 // report prints rows/s and MB/s (of the table's size on the server) for
 // each side and the ratios against the targets.
 func (s *sqlBench) report(out io.Writer) {
-	fmt.Fprintf(out, "\nPostgreSQL: strata vs pg_dump -Fd -j 2 / pg_restore -j 2; one table of %d rows, %s on the server\n\n", s.rows, human(float64(s.bytes)))
+	if s.header == "" {
+		s.header = "PostgreSQL: strata vs pg_dump -Fd -j 2 / pg_restore -j 2"
+	}
+	fmt.Fprintf(out, "\n%s; one table of %d rows, %s on the server\n\n", s.header, s.rows, human(float64(s.bytes)))
 	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(w, "metric\tstrata\tpeer\tstrata/peer\ttarget")
 	rate := func(step string) (string, float64) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -62,6 +63,11 @@ func (b *tableBackup) run(ctx context.Context) (sources.Result, error) {
 			return sources.Result{}, err
 		}
 	}
+	if cr, ok := b.snap.(changeReader); ok && t.Key != nil {
+		if mark := cr.changeMark(t); mark != "" {
+			res.Meta[changeMarkKey] = mark
+		}
+	}
 	rows, size, err := b.rows(ctx, t, data)
 	if err != nil {
 		return sources.Result{}, err
@@ -94,12 +100,30 @@ func (b *tableBackup) rows(ctx context.Context, t *table, path string) (rows, si
 			return 0, 0, fmt.Errorf("split into key ranges: %w", err)
 		}
 	}
+	if since, ok := b.changesSince(ctx, t, path); ok {
+		rows, size, err := b.rowsChanged(ctx, t, path, ranges, since)
+		if !errors.Is(err, errNotInPrevious) {
+			return rows, size, err
+		}
+		b.src.cfg.Logger.Warn("the previous version does not match its change mark; reading every row", "table", b.obj.String(), "err", err)
+	}
+	return b.rowsAll(ctx, t, path, ranges)
+}
+
+// rowsAll writes the data file from every row, rows equal to the previous
+// version's referenced where it stored them.
+func (b *tableBackup) rowsAll(ctx context.Context, t *table, path string, ranges []keyRange) (rows, size int64, err error) {
 	read := func(ctx context.Context, r keyRange, emit func([]byte) error) error {
 		return b.snap.read(ctx, t, r, emit)
 	}
+	// The previous file is indexed before any range is read: a server
+	// whose rows wait unread longer than its write timeout (MariaDB's
+	// net_write_timeout, 60 s) drops the connection, and indexing a large
+	// file takes longer than that.
+	ix := openIndex(ctx, b.prev, path, b.src.d.lineKey(t.Key), b.src.cfg.Logger)
 	rr := readRanges(ctx, read, ranges, b.snap.workers(), b.w)
 	defer rr.close()
-	sp := &spanner{next: rr.next, ix: openIndex(ctx, b.prev, path, b.src.d.lineKey(t.Key), b.src.cfg.Logger)}
+	sp := &spanner{next: rr.next, ix: ix}
 	if err := b.w.AddSpans(ctx, fileEntry(path, b.at, -1), sp.nextSpan); err != nil {
 		return 0, 0, fmt.Errorf("write %s: %w", path, err)
 	}
@@ -138,6 +162,10 @@ func tableMeta(db string, t *table) map[string]string {
 		ix, _ := json.Marshal(t.Indexes)
 		m["indexes"] = string(ix)
 	}
+	if len(t.Constraints) > 0 {
+		cs, _ := json.Marshal(t.Constraints)
+		m["constraints"] = string(cs)
+	}
 	return m
 }
 
@@ -147,6 +175,7 @@ type layout struct {
 	cols              []column
 	key               []string // primary key column names, nil for none
 	indexes           []index
+	constraints       []constraint
 }
 
 // readLayout reads a version's table layout from its metadata.
@@ -169,6 +198,11 @@ func readLayout(meta map[string]string) (*layout, error) {
 	if ix := meta["indexes"]; ix != "" {
 		if err := json.Unmarshal([]byte(ix), &l.indexes); err != nil {
 			return nil, fmt.Errorf("the version's indexes: %w", err)
+		}
+	}
+	if cs := meta["constraints"]; cs != "" {
+		if err := json.Unmarshal([]byte(cs), &l.constraints); err != nil {
+			return nil, fmt.Errorf("the version's constraints: %w", err)
 		}
 	}
 	return l, nil

@@ -110,10 +110,21 @@ type index struct {
 	Def string `json:"def"`
 }
 
+// constraint is a CHECK ("c") or FOREIGN KEY ("f") constraint, added
+// after the data on load.
+type constraint struct {
+	Name string `json:"name"`
+	Kind string `json:"kind"`
+	// Def is the definition as the database writes it: "CHECK (n > 0)",
+	// "FOREIGN KEY (a) REFERENCES p(id)".
+	Def string `json:"def"`
+}
+
 // table is what a snapshot knows of one table.
 type table struct {
 	tableName
-	Columns []column
+	Constraints []constraint
+	Columns     []column
 	// Key holds the primary key's column positions in Columns (data
 	// columns only), nil when the table has none.
 	Key     []int
@@ -124,6 +135,9 @@ type table struct {
 	ViewDef string
 	// Snapshot is the exported snapshot id (PostgreSQL), for pg_dump.
 	Snapshot string
+	// OID is the table's pg_class oid (PostgreSQL): a change mark holds
+	// for the same table only.
+	OID uint32
 }
 
 // dataColumns returns the columns that are in the data file.

@@ -29,7 +29,14 @@
 // versions unchanged rows are not stored again: the previous version's file
 // is indexed by key (a hash of the key fields → offset, length and a
 // 128-bit hash of the whole line) and every row equal to its previous line
-// becomes a range of the previous file for Writer.AddSpans. A table without
+// becomes a range of the previous file for Writer.AddSpans. PostgreSQL
+// reads less: a version records its snapshot (change_mark), and the next
+// backup asks the server for whole rows only where xmin shows a change
+// since, splicing them into the previous file in key order (changes.go,
+// pg_changes.go); any doubt reads every row. MariaDB has no per-row
+// version: only the binlog (row events since the previous version's GTID
+// position) or system-versioned tables (ROW_START) could say what changed,
+// so it reads every row and compares. A table without
 // a primary key is keyed by its whole row, so it dedups the same way; the
 // version's manifest says it has no key.
 package relational

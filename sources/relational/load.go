@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/stratabackup/strata/sources"
 )
@@ -82,6 +83,10 @@ type loadStats struct {
 	Created  bool   `json:"created"`
 	Target   string `json:"target"`
 	Replaced bool   `json:"replaced,omitempty"`
+	// Constraints counts the CHECK and FOREIGN KEY constraints added;
+	// Skipped names those that could not be (with why).
+	Constraints int      `json:"constraints,omitempty"`
+	Skipped     []string `json:"constraints_skipped,omitempty"`
 }
 
 func (st loadStats) result() sources.LoadResult {
@@ -89,8 +94,12 @@ func (st loadStats) result() sources.LoadResult {
 	if st.Created {
 		verb = "loaded into new table"
 	}
-	return sources.LoadResult{
-		Summary: fmt.Sprintf("%d rows %s %s, %d deleted, %d indexes", st.Rows, verb, st.Target, st.Deleted, st.Indexes),
-		Stats:   st,
+	sum := fmt.Sprintf("%d rows %s %s, %d deleted, %d indexes", st.Rows, verb, st.Target, st.Deleted, st.Indexes)
+	if st.Constraints > 0 {
+		sum += fmt.Sprintf(", %d constraints", st.Constraints)
 	}
+	if len(st.Skipped) > 0 {
+		sum += "; constraints not added: " + strings.Join(st.Skipped, "; ")
+	}
+	return sources.LoadResult{Summary: sum, Stats: st}
 }

@@ -87,6 +87,7 @@ func pgFinish(ctx context.Context, conn *pgx.Conn, p *loadPlan, target string, s
 			}
 		}
 		st.Indexes = len(p.l.indexes)
+		pgConstraintsDDL(ctx, conn, p, target, st)
 	}
 	for _, c := range p.l.cols {
 		if c.Identity == "" {
@@ -129,3 +130,28 @@ func (pgDialect) diffExtras(l *layout, dataFile, deletedFile string) []file {
 
 // pgQuote quotes a file name for psql's \copy.
 func pgQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+// pgConstraintsDDL adds the CHECK and FOREIGN KEY constraints to a new
+// table, each in a savepoint: one that fails (a foreign key whose table is
+// missing from the target database, or whose rows are not there) is left
+// out and named in the load's summary instead of failing the restore.
+func pgConstraintsDDL(ctx context.Context, conn *pgx.Conn, p *loadPlan, target string, st *loadStats) {
+	for _, c := range p.l.constraints {
+		name := c.Name
+		if p.renamed() {
+			name = p.table + "_" + c.Name
+		}
+		q := "ALTER TABLE " + target + " ADD CONSTRAINT " + pgx.Identifier{name}.Sanitize() + " " + c.Def
+		_, err := conn.Exec(ctx, "SAVEPOINT strata_constraint")
+		if err == nil {
+			_, err = conn.Exec(ctx, q)
+		}
+		if err != nil {
+			_, _ = conn.Exec(ctx, "ROLLBACK TO SAVEPOINT strata_constraint")
+			st.Skipped = append(st.Skipped, name+" ("+err.Error()+")")
+			continue
+		}
+		_, _ = conn.Exec(ctx, "RELEASE SAVEPOINT strata_constraint")
+		st.Constraints++
+	}
+}

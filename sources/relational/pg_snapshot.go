@@ -26,6 +26,9 @@ type pgSnap struct {
 	t     time.Time
 	warn  string
 	alive atomic.Int32 // connections still usable
+	// mark is the snapshot's point for later change reads, nil when it
+	// cannot be one (pg_changes.go).
+	mark *pgMark
 }
 
 func (s *pgServer) snapshot(ctx context.Context, db string, workers int) (snapshot, error) {
@@ -48,6 +51,8 @@ func (s *pgServer) snapshot(ctx context.Context, db string, workers int) (snapsh
 			return nil, err
 		}
 		workers = 1
+	} else {
+		sn.readMark(ctx)
 	}
 	for i := 1; i < workers; i++ {
 		c, err := sn.begin(ctx)

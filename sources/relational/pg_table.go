@@ -28,6 +28,7 @@ func (sn *pgSnap) describe(ctx context.Context, name tableName) (*table, error) 
 	if err != nil {
 		return nil, fmt.Errorf("look up %s: %w", ident, err)
 	}
+	t.OID = *oid
 	if kind == "v" || kind == "m" {
 		t.View = true
 		err := c.QueryRow(ctx, `SELECT pg_get_viewdef($1::oid)`, *oid).Scan(&t.ViewDef)
@@ -39,7 +40,26 @@ func (sn *pgSnap) describe(ctx context.Context, name tableName) (*table, error) 
 	if err := pgKeyAndIndexes(ctx, c, *oid, t); err != nil {
 		return nil, fmt.Errorf("indexes of %s: %w", ident, err)
 	}
+	if err := pgConstraints(ctx, c, *oid, t); err != nil {
+		return nil, fmt.Errorf("constraints of %s: %w", ident, err)
+	}
 	return t, nil
+}
+
+// pgConstraints reads the table's CHECK and FOREIGN KEY constraints (not
+// NOT NULL, key or unique ones, which columns and indexes carry).
+func pgConstraints(ctx context.Context, c *pgx.Conn, oid uint32, t *table) error {
+	rows, err := c.Query(ctx, `SELECT conname, contype::text, pg_get_constraintdef(oid) FROM pg_constraint
+		WHERE conrelid = $1 AND contype IN ('c', 'f') ORDER BY contype, conname`, oid)
+	if err != nil {
+		return err
+	}
+	var con constraint
+	_, err = pgx.ForEachRow(rows, []any{&con.Name, &con.Kind, &con.Def}, func() error {
+		t.Constraints = append(t.Constraints, con)
+		return nil
+	})
+	return err
 }
 
 func pgColumns(ctx context.Context, c *pgx.Conn, oid uint32, t *table) error {

@@ -115,6 +115,8 @@ func openIndex(ctx context.Context, prev sources.Previous, path string, key []in
 type spanner struct {
 	next func() ([]byte, error)
 	ix   *rowIndex // nil: no previous file
+	// merge, when set, resolves the lines of a change read instead of ix.
+	merge *prevMerge
 
 	runOff, runLen int64
 	pending        []byte // new rows not yet returned
@@ -123,6 +125,7 @@ type spanner struct {
 	done           bool
 
 	Reused, New int64
+	Size        int64 // bytes of the file written
 }
 
 // spanBatch is how many bytes of new rows make one span.
@@ -139,7 +142,11 @@ func (s *spanner) nextSpan() (sources.Span, error) {
 		if err != nil {
 			return sources.Span{}, err
 		}
-		if sp, ok := s.add(line); ok {
+		row, p, same, err := s.resolve(line)
+		if err != nil {
+			return sources.Span{}, err
+		}
+		if sp, ok := s.add(row, p, same); ok {
 			return sp, nil
 		}
 	}
@@ -152,15 +159,30 @@ func (s *spanner) nextSpan() (sources.Span, error) {
 	return sources.Span{}, io.EOF
 }
 
-// add takes one row and returns a span when one is complete.
-func (s *spanner) add(line []byte) (sources.Span, bool) {
+// resolve finds whether line is a row of the previous file: by the
+// index of its key, or through the merge of a change read.
+func (s *spanner) resolve(line []byte) ([]byte, prevRow, bool, error) {
+	if s.merge != nil {
+		return s.merge.resolve(line)
+	}
+	if s.ix == nil {
+		return line, prevRow{}, false, nil
+	}
 	var p *prevRow
 	var same bool
-	if s.ix != nil {
-		s.keyBuf, p, same = s.ix.lookup(s.keyBuf, line)
+	s.keyBuf, p, same = s.ix.lookup(s.keyBuf, line)
+	if !same {
+		return line, prevRow{}, false, nil
 	}
+	return line, *p, true, nil
+}
+
+// add takes one row (same: it is the previous file's row at p) and
+// returns a span when one is complete.
+func (s *spanner) add(line []byte, p prevRow, same bool) (sources.Span, bool) {
 	if !same {
 		s.New++
+		s.Size += int64(len(line))
 		var out sources.Span
 		flushed := false
 		if s.runLen > 0 {
@@ -173,6 +195,7 @@ func (s *spanner) add(line []byte) (sources.Span, bool) {
 		return out, flushed
 	}
 	s.Reused++
+	s.Size += int64(p.n)
 	if s.runLen > 0 && p.off == s.runOff+s.runLen {
 		s.runLen += int64(p.n)
 		return sources.Span{}, false

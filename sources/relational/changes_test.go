@@ -1,0 +1,102 @@
+package relational
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"reflect"
+	"testing"
+)
+
+// spanOut runs a spanner to the end and rebuilds the file against prev.
+func spanOut(t *testing.T, sp *spanner, prev string) (string, error) {
+	t.Helper()
+	var out []byte
+	for {
+		s, err := sp.nextSpan()
+		if errors.Is(err, io.EOF) {
+			return string(out), nil
+		}
+		if err != nil {
+			return string(out), err
+		}
+		if len(s.Data) > 0 {
+			out = append(out, s.Data...)
+		} else {
+			out = append(out, prev[s.Off:s.Off+s.Len]...)
+		}
+	}
+}
+
+func lines(ls ...string) func() ([]byte, error) {
+	return func() ([]byte, error) {
+		if len(ls) == 0 {
+			return nil, io.EOF
+		}
+		l := ls[0]
+		ls = ls[1:]
+		return []byte(l), nil
+	}
+}
+
+func TestPrevMerge(t *testing.T) {
+	prev := "1\ta\n2\tb\n3\tc\n4\td\n"
+	for _, tc := range []struct {
+		name    string
+		changes []string
+		want    string
+		err     error
+	}{
+		{"update, delete, insert", []string{"f\t1\t\\N\n", "t\t2\tB\n", "f\t4\t\\N\n", "t\t5\te\n"}, "1\ta\n2\tB\n4\td\n5\te\n", nil},
+		{"all unchanged", []string{"f\t1\t\\N\n", "f\t2\t\\N\n", "f\t3\t\\N\n", "f\t4\t\\N\n"}, prev, nil},
+		{"all deleted", nil, "", nil},
+		{"unchanged row not in the file", []string{"f\t1\t\\N\n", "f\t9\t\\N\n"}, "", errNotInPrevious},
+		{"unchanged rows out of order", []string{"f\t3\t\\N\n", "f\t1\t\\N\n"}, "", errNotInPrevious},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sp := &spanner{next: lines(tc.changes...), merge: &prevMerge{prev: newLineReader(bytes.NewReader([]byte(prev))), key: []int{0}}}
+			got, err := spanOut(t, sp, prev)
+			if !errors.Is(err, tc.err) {
+				t.Fatalf("err %v, want %v", err, tc.err)
+			}
+			if tc.err == nil && got != tc.want {
+				t.Errorf("file %q, want %q", got, tc.want)
+			}
+			if tc.err == nil && sp.Size != int64(len(tc.want)) {
+				t.Errorf("size %d, want %d", sp.Size, len(tc.want))
+			}
+		})
+	}
+}
+
+func TestPgMark(t *testing.T) {
+	m := pgMark{system: "7713", timeline: "00000001", oid: 42, xmin: 1 << 32, xmax: 1<<32 + 10, running: []uint64{1 << 32, 1<<32 + 3}, exact: true}
+	back, err := parsePgMark(m.String())
+	if err != nil || !reflect.DeepEqual(back, m) {
+		t.Fatalf("%q parses to %+v (%v), want %+v", m.String(), back, err, m)
+	}
+	for _, bad := range []string{"", "pg1:1:1:1:1:2", "pg2:1:1:1:5:2:-", "pg2::1:1:1:2:-", "pg2:1:1:1:1:5:9", "pg2:1:1:x:1:5:-"} {
+		if _, err := parsePgMark(bad); err == nil {
+			t.Errorf("%q parses", bad)
+		}
+	}
+}
+
+func TestParseExportFile(t *testing.T) {
+	file := "vxid:3/62\nxmin:4294967290\nxmax:5\nxcnt:2\nxip:4294967290\nxip:3\nsof:0\nsxcnt:1\nsxp:4\nrec:0\n"
+	xmax64 := uint64(1<<32 + 5)
+	ids, ok := parseExportFile(file, xmax64)
+	if want := []uint64{4294967290, 1<<32 + 3, 1<<32 + 4}; !ok || !reflect.DeepEqual(ids, want) {
+		t.Errorf("ids %v (%v), want %v", ids, ok, want)
+	}
+	for name, f := range map[string]string{
+		"overflowed": "xmax:5\nxip:3\nsof:1\n",
+		"no xmax":    "xip:3\nsof:0\n",
+		"other xmax": "xmax:6\nxip:3\nsof:0\n",
+		"bad id":     "xmax:5\nxip:x\nsof:0\n",
+	} {
+		if _, ok := parseExportFile(f, xmax64); ok {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
