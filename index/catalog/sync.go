@@ -2,8 +2,10 @@ package catalog
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/stratabackup/strata/backends"
 	"github.com/stratabackup/strata/index/format"
@@ -76,19 +78,35 @@ func (c *Catalog) syncVersions(ctx context.Context, be backends.Backend) error {
 			todo = append(todo, name)
 		}
 	}
+	var resync sync.Mutex
 	return format.Parallel(ctx, todo, func(ctx context.Context, name string) error {
 		m, err := format.ReadManifest(ctx, be, name)
 		if err != nil {
 			return err
 		}
 		if len(m.FileList) > 0 {
-			if m.Files, m.Lines, err = c.readFileList(ctx, be, m.FileList.Refs()); err != nil {
+			m.Files, m.Lines, err = c.readFileList(ctx, be, m.FileList.Refs())
+			if errors.Is(err, errChunkUnindexed) {
+				// Written by another host after this sync listed the
+				// indexes: its index is on the backend by now (a
+				// manifest is written after it).
+				resync.Lock()
+				err = c.syncIndexes(ctx, be)
+				resync.Unlock()
+				if err == nil {
+					m.Files, m.Lines, err = c.readFileList(ctx, be, m.FileList.Refs())
+				}
+			}
+			if err != nil {
 				return fmt.Errorf("manifest %s: %w", name, err)
 			}
 		}
 		return c.AddVersion(name, m)
 	})
 }
+
+// errChunkUnindexed is a file list chunk the catalog has no location for.
+var errChunkUnindexed = errors.New("is in no index")
 
 // readFileList fetches and decodes a format-4 manifest's file list from
 // its chunks, which the indexes (synced first) locate. The chunks of one
@@ -102,7 +120,7 @@ func (c *Catalog) readFileList(ctx context.Context, be backends.Backend, refs []
 			return nil, nil, err
 		}
 		if !ok {
-			return nil, nil, fmt.Errorf("file list chunk %s is in no index", r.ID)
+			return nil, nil, fmt.Errorf("file list chunk %s %w", r.ID, errChunkUnindexed)
 		}
 		locs[i] = loc
 	}
