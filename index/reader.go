@@ -109,11 +109,10 @@ func (r *FileReader) ReadAt(ctx context.Context, p []byte, off int64) (int, erro
 		if err != nil {
 			return n, fmt.Errorf("read %s at %d: %w", r.f.Path, off+int64(n), err)
 		}
-		if int(ref.Off)+int(ref.Size) > len(data) {
-			return n, fmt.Errorf("read %s at %d: reference to bytes %d-%d of chunk %s, which has %d: %w",
-				r.f.Path, off+int64(n), ref.Off, int64(ref.Off)+int64(ref.Size), ref.ID, len(data), ErrCorrupt)
+		data, err = chunkExtent(data, ref)
+		if err != nil {
+			return n, fmt.Errorf("read %s at %d: %w", r.f.Path, off+int64(n), err)
 		}
-		data = data[ref.Off : ref.Off+ref.Size]
 		c := copy(p[n:], data[off+int64(n)-r.offs[i]:])
 		n += c
 		i++

@@ -51,15 +51,15 @@ type packedFile struct {
 // whose chunk the catalog does not know is left alone and returned in
 // missing, to be reported as failed.
 func (s *Store) restoreJobs(items []restoreItem) (jobs []restoreJob, missing []restoreItem, err error) {
+	cat, err := s.catalog()
+	if err != nil {
+		return nil, nil, err
+	}
 	var packed []packedFile
 	for _, it := range items {
 		if it.f.Type != sources.TypeFile || len(it.f.Chunks) != 1 || it.f.Content != nil {
 			jobs = append(jobs, restoreJob{item: it})
 			continue
-		}
-		cat, err := s.catalog()
-		if err != nil {
-			return nil, nil, err
 		}
 		loc, ok, err := cat.Chunk(it.f.Chunks[0].ID)
 		if err != nil {

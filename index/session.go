@@ -181,11 +181,15 @@ func (s *session) Add(ctx context.Context, e sources.Entry, r io.Reader) error {
 // come from the source (and count as read and done); a version's own file
 // list does not.
 func (s *session) storeChunks(ctx context.Context, path string, next func() ([]byte, error), read bool) ([]ChunkRef, int64, error) {
-	if !read {
-		defer func(r, d int64) { s.readBytes.Store(r); s.doneBytes.Store(d) }(s.readBytes.Load(), s.doneBytes.Load())
-	}
 	var futs []chan chunkResult
 	var n int64
+	// notDone takes back the bytes counted as done when they do not end
+	// up stored.
+	notDone := func() {
+		if read {
+			s.doneBytes.Add(-n)
+		}
+	}
 	for {
 		c, err := next()
 		if errors.Is(err, io.EOF) {
@@ -193,7 +197,9 @@ func (s *session) storeChunks(ctx context.Context, path string, next func() ([]b
 		}
 		if err == nil {
 			n += int64(len(c))
-			s.progressed(int64(len(c)))
+			if read {
+				s.progressed(int64(len(c)))
+			}
 			var f chan chunkResult
 			f, err = s.submit(ctx, c)
 			if f != nil {
@@ -202,13 +208,13 @@ func (s *session) storeChunks(ctx context.Context, path string, next func() ([]b
 		}
 		if err != nil {
 			_, _ = collect(futs)
-			s.doneBytes.Add(-n)
+			notDone()
 			return nil, n, fmt.Errorf("read %s: %w", path, err)
 		}
 	}
 	refs, err := collect(futs)
 	if err != nil {
-		s.doneBytes.Add(-n)
+		notDone()
 		return nil, n, fmt.Errorf("store %s: %w", path, err)
 	}
 	return refs, n, nil
