@@ -21,7 +21,7 @@ type memSource struct {
 	files  map[string][]byte
 	pieces bool // use AddSpans with 1000-byte spans of new data
 	at     time.Time
-	keep   map[string]bool // files kept unchanged from the previous version
+	keep   map[string]bool   // files kept unchanged from the previous version
 	modes  map[string]uint32 // modes other than 0640
 }
 
