@@ -156,14 +156,8 @@ func (r *BackupRun) finish(ctx context.Context, kind string, sess sources.Sessio
 	if err != nil {
 		return Version{}, err
 	}
-	if len(packs) > 0 {
-		data, err := format.ZstdJSON(format.IndexFile{Packs: packs})
-		if err != nil {
-			return Version{}, err
-		}
-		if err := s.be.Put(ctx, "indexes/"+format.RandomID(), data); err != nil {
-			return Version{}, fmt.Errorf("write index: %w", err)
-		}
+	if err := ws.packer.writeIndex(ctx, packs); err != nil {
+		return Version{}, err
 	}
 	if res.At.IsZero() {
 		res.At = sess.At()

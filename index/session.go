@@ -80,6 +80,7 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 1<<20); return &b
 
 func newSession(ctx context.Context, st *Store, known *chunkSet, prev *prevFiles, workers int) *session {
 	s := &session{ctx: ctx, st: st, known: known, prev: prev, jobs: make(chan chunkJob, 2*workers), packer: newPacker(st.be), files: map[string]File{}}
+	s.packer.indexEvery = sessionIndexBlobs
 	for i := 0; i < workers; i++ {
 		s.wg.Add(1)
 		go s.worker()
