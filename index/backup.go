@@ -321,7 +321,7 @@ func (s *Store) commit(ctx context.Context, ref ObjectRef, kind string, obj sour
 		r := format.ToFileRecord(*sess.root)
 		m.Root = &r
 	}
-	m.Files, m.Lines, m.FileList = list.records, list.lines, format.FileListRefs(list.refs)
+	m.FileList = format.FileListRefs(list.refs)
 	name, err := s.writeManifest(ctx, ref, at, m, waiting)
 	if err != nil {
 		return Version{}, err
@@ -330,7 +330,11 @@ func (s *Store) commit(ctx context.Context, ref ObjectRef, kind string, obj sour
 	// a later sync would fill in as well. Recorded before the session's
 	// sync, it is not read back from the backend (the sync loads only the
 	// run's index file).
-	record := func(c *catalog.Catalog) error { return c.AddVersion(name, m) }
+	record := func(c *catalog.Catalog) error {
+		return c.AddVersionFiles(name, m, len(list.files), func(i int) (string, []byte, error) {
+			return list.files[i].Path, list.lines[i], nil
+		})
+	}
 	if err := s.session(ctx, false, record, nil); err != nil {
 		return Version{}, fmt.Errorf("version %s is stored, but recording it in the local catalog failed: %w", name, err)
 	}
@@ -347,13 +351,14 @@ func versionTime(res sources.Result) time.Time {
 	return at
 }
 
-// fileList is a finished version's entries, as records, and the chunks
-// their encoding was stored in.
+// fileList is a finished version's entries and their lines in the
+// encoded list (which the catalog stores as they are), and the chunks the
+// list was stored in. The entries are held once: a million-file version's
+// list is most of a backup's memory.
 type fileList struct {
-	files   []File
-	records []format.FileRecord
-	lines   [][]byte
-	refs    []ChunkRef
+	files []File
+	lines [][]byte
+	refs  []ChunkRef
 }
 
 // storeFileList encodes the session's entries and stores them as chunks,
@@ -361,12 +366,10 @@ type fileList struct {
 // stretches of the list are chunks the store already has.
 func (s *session) storeFileList(ctx context.Context, res sources.Result) (fileList, error) {
 	l := fileList{files: s.entries(sources.Entry{Type: sources.TypeDir, Mode: 0o755, ModTime: versionTime(res)})}
-	l.records = make([]format.FileRecord, len(l.files))
-	for i, f := range l.files {
-		l.records[i] = format.ToFileRecord(f)
-	}
-	data, lines, err := format.EncodeFileListReusing(l.records, func(i int) []byte {
-		return s.prev.reusedLine(l.files[i], &l.records[i])
+	var rec format.FileRecord
+	data, lines, err := format.EncodeFileListFunc(len(l.files), func(i int) (*format.FileRecord, []byte) {
+		rec = format.ToFileRecord(l.files[i])
+		return &rec, s.prev.reusedLine(l.files[i], &rec)
 	})
 	if err != nil {
 		return fileList{}, err

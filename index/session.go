@@ -258,7 +258,7 @@ func (s *session) close() {
 // directories added. An added directory's mtime is its newest entry's
 // (dirDefaults' when none has one), not the version's time: equal entries
 // then make equal file lists, which later versions share (see
-// storeFileList).
+// storeFileList). It is called once, when the source is done.
 func (s *session) entries(dirDefaults sources.Entry) []File {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -291,6 +291,7 @@ func (s *session) entries(dirDefaults sources.Entry) []File {
 	for _, f := range s.files {
 		out = append(out, f)
 	}
+	s.files = nil // called once, at the end: the list is held once
 	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
 	return out
 }

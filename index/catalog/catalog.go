@@ -400,24 +400,49 @@ func (c *Catalog) forgetChunks() error {
 
 // AddVersion writes a manifest's version and files into the catalog.
 func (c *Catalog) AddVersion(name string, m *format.Manifest) error {
+	return c.AddVersionFiles(name, m, len(m.Files), func(i int) (string, []byte, error) {
+		v, err := fileValue(m, i)
+		return string(m.Files[i].Path), v, err
+	})
+}
+
+// addBatchFiles is how many file records one catalog batch writes: a
+// batch is held whole in memory, and a million-file version in one batch
+// cost hundreds of MB.
+const addBatchFiles = 50000
+
+// AddVersionFiles writes a version with n files, file(i) giving each
+// one's path and stored value (its file list line), in batches of
+// addBatchFiles; the version itself is written last, so that it is seen
+// only with all its files. A crash in between leaves file records of no
+// version, which the next sync's write of the version overwrites.
+func (c *Catalog) AddVersionFiles(name string, m *format.Manifest, n int, file func(i int) (path string, value []byte, err error)) error {
 	v := m.Version(name)
 	id := versionID(name)
 	vj, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Errorf("catalog version %s: %w", name, err)
 	}
+	for start := 0; start < n; start += addBatchFiles {
+		err := c.write(func(b *pebble.Batch) error {
+			for i := start; i < min(n, start+addBatchFiles); i++ {
+				p, val, err := file(i)
+				if err != nil {
+					return fmt.Errorf("catalog file %s in %s: %w", p, name, err)
+				}
+				dir, base := format.SplitPath(p)
+				if err := b.Set(fileKey(id, dir, base), val, nil); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
 	vk := versionKey(v.Object, v.Time)
 	return c.write(func(b *pebble.Batch) error {
-		for i, mf := range m.Files {
-			dir, base := format.SplitPath(string(mf.Path))
-			fj, err := fileValue(m, i)
-			if err != nil {
-				return fmt.Errorf("catalog file %s in %s: %w", dir+"/"+base, name, err)
-			}
-			if err := b.Set(fileKey(id, dir, base), fj, nil); err != nil {
-				return err
-			}
-		}
 		if err := b.Set(vk, vj, nil); err != nil {
 			return err
 		}

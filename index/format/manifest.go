@@ -379,18 +379,26 @@ func EncodeFileList(files []FileRecord) (data []byte, lines [][]byte, err error)
 // entries of a re-backup are unchanged, and copying their lines costs a
 // fraction of encoding them.
 func EncodeFileListReusing(files []FileRecord, reuse func(i int) []byte) (data []byte, lines [][]byte, err error) {
-	ends := make([]int, len(files))
-	data = make([]byte, 0, 192*len(files)) // about a small file's line
-	for i := range files {
-		if line := reuse(i); line != nil {
+	return EncodeFileListFunc(len(files), func(i int) (*FileRecord, []byte) { return &files[i], reuse(i) })
+}
+
+// EncodeFileListFunc encodes n entries that entry(i) gives one at a time:
+// the record, and its line when already encoded (else nil). A backup
+// builds each record only for its turn, not a second list of them all.
+func EncodeFileListFunc(n int, entry func(i int) (*FileRecord, []byte)) (data []byte, lines [][]byte, err error) {
+	ends := make([]int, n)
+	data = make([]byte, 0, 192*n) // about a small file's line
+	for i := range n {
+		r, line := entry(i)
+		if line != nil {
 			data = append(data, line...)
-		} else if data, err = files[i].appendJSON(data); err != nil {
-			return nil, nil, fmt.Errorf("encode file list entry %q: %w", files[i].Path, err)
+		} else if data, err = r.appendJSON(data); err != nil {
+			return nil, nil, fmt.Errorf("encode file list entry %q: %w", r.Path, err)
 		}
 		data = append(data, '\n')
 		ends[i] = len(data)
 	}
-	lines = make([][]byte, len(files))
+	lines = make([][]byte, n)
 	start := 0
 	for i, end := range ends {
 		lines[i] = data[start : end-1 : end-1]
