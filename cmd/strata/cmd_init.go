@@ -44,6 +44,6 @@ func runInit(ctx context.Context, e *engine.Engine, u ui, o engine.InitOptions) 
 	if u.json {
 		return printJSON(cfg)
 	}
-	fmt.Printf("created store %s at %s (compression %s)\n", cfg.ID, loc, cfg.Level())
+	fmt.Printf("created store %s at %s\n", cfg.ID, loc)
 	return nil
 }
