@@ -83,8 +83,14 @@ func fixture() *fakeCatalog {
 // mountTest mounts cat in a temporary directory until the test ends.
 func mountTest(t testing.TB, cat Catalog) string {
 	t.Helper()
+	return mountTestWith(t, cat, Options{})
+}
+
+// mountTestWith is mountTest with options (the Logger is the test's).
+func mountTestWith(t testing.TB, cat Catalog, o Options) string {
+	t.Helper()
 	dir := t.TempDir()
-	m := mountIn(t, context.Background(), dir, cat)
+	m := mountInWith(t, context.Background(), dir, cat, o)
 	t.Cleanup(func() {
 		if err := m.Unmount(); err != nil {
 			t.Errorf("Unmount: %v", err)
@@ -97,11 +103,17 @@ func mountTest(t testing.TB, cat Catalog) string {
 // test, or fails it under CI.
 func mountIn(t testing.TB, ctx context.Context, dir string, cat Catalog) *Mounted {
 	t.Helper()
+	return mountInWith(t, ctx, dir, cat, Options{})
+}
+
+func mountInWith(t testing.TB, ctx context.Context, dir string, cat Catalog, o Options) *Mounted {
+	t.Helper()
 	if _, err := os.Stat("/dev/fuse"); err != nil {
 		harness.Unavailable(t, "FUSE: %v", err)
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	m, err := Mount(ctx, dir, cat, Options{Logger: log})
+	o.Logger = log
+	m, err := Mount(ctx, dir, cat, o)
 	if err != nil {
 		if errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.EACCES) ||
 			strings.Contains(err.Error(), "fusermount") || strings.Contains(err.Error(), "permission") {

@@ -28,6 +28,9 @@ type Options struct {
 	Logger *slog.Logger
 	// FsName is the source shown in /proc/mounts. Default "strata".
 	FsName string
+	// handles makes the daemon answer every open with a handle, as on
+	// kernels without no-open support (tests of that path).
+	handles bool
 }
 
 // Mounted is a mounted tree.
@@ -65,6 +68,7 @@ func Mount(ctx context.Context, mountpoint string, cat Catalog, opts Options) (*
 	if err := server.WaitMount(); err != nil {
 		return nil, fmt.Errorf("mount %s: wait for the kernel: %w", abs, err)
 	}
+	t.noOpen.Store(!opts.handles && server.KernelSettings().Flags&fuse.CAP_NO_OPEN_SUPPORT != 0)
 	m := &Mounted{server: server, mountpoint: abs, log: opts.Logger}
 	m.raiseReadAhead()
 	m.mu.Lock()

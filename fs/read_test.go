@@ -7,8 +7,20 @@ import (
 	"testing"
 )
 
+// readModes are the two ways files are opened: without the daemon where
+// the kernel can (no-open), and with a handle per open elsewhere.
+var readModes = []struct {
+	name string
+	o    Options
+}{{"no-open", Options{}}, {"handles", Options{handles: true}}}
+
 func TestReadWhole(t *testing.T) {
-	mnt := mountTest(t, fixture())
+	for _, m := range readModes {
+		t.Run(m.name, func(t *testing.T) { testReadWhole(t, mountTestWith(t, fixture(), m.o)) })
+	}
+}
+
+func testReadWhole(t *testing.T, mnt string) {
 	for path, want := range map[string]string{
 		t1 + "/a.txt":     "hello\n",
 		t2 + "/a.txt":     "hello world\n",
@@ -27,7 +39,12 @@ func TestReadWhole(t *testing.T) {
 }
 
 func TestRandomReads(t *testing.T) {
-	mnt := mountTest(t, fixture())
+	for _, m := range readModes {
+		t.Run(m.name, func(t *testing.T) { testRandomReads(t, mountTestWith(t, fixture(), m.o)) })
+	}
+}
+
+func testRandomReads(t *testing.T, mnt string) {
 	f, err := os.Open(tablePath(mnt, orders, t1, "dir/b.bin"))
 	if err != nil {
 		t.Fatal(err)

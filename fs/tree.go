@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/stratabackup/strata/index"
@@ -18,6 +19,10 @@ type tree struct {
 	log     *slog.Logger
 	owner   owner
 	started time.Time
+	// noOpen is set when the kernel opens files without asking (noopen.go).
+	noOpen atomic.Bool
+	// readers serve reads that come without a handle.
+	readers *nodeReaders
 
 	mu       sync.Mutex
 	objs     []index.ObjectRef
@@ -35,7 +40,7 @@ type cachedVersions struct {
 const maxCachedObjects = 1024
 
 func newTree(cat Catalog, log *slog.Logger, o owner) *tree {
-	return &tree{cat: cat, log: log, owner: o, started: time.Now(),
+	return &tree{cat: cat, log: log, owner: o, started: time.Now(), readers: newNodeReaders(),
 		versions: map[index.ObjectRef]cachedVersions{}}
 }
 

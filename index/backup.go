@@ -107,10 +107,12 @@ func (r *BackupRun) Backup(ctx context.Context, kind string, sess sources.Sessio
 	defer r.mu.Unlock()
 	s := r.s
 	ref := ObjectRef{Cluster: obj.Cluster, Database: obj.Database, Table: obj.Table}
-	prevV, prev, err := s.previousVersion(ctx, ref)
+	prevV, err := s.previousVersion(ctx, ref)
 	if err != nil {
 		return Version{}, fmt.Errorf("backup %s: %w", ref, err)
 	}
+	prev := s.loadPrevFiles(ctx, prevV)
+	defer prev.wait() // the load ends before the run's next step
 	start := time.Now()
 	workers := s.opts.Workers
 	if workers <= 0 {
@@ -122,6 +124,9 @@ func (r *BackupRun) Backup(ctx context.Context, kind string, sess sources.Sessio
 	ws.events = opts.Events
 	stopProgress := s.reportProgress(ws, ref, prevV, start, opts.Progress)
 	v, err := r.finish(ctx, kind, sess, obj, ref, pv, ws, start, opts, stopProgress)
+	if _, perr := prev.wait(); perr != nil && err == nil {
+		err = perr // unreachable in practice: finish fails first
+	}
 	if err != nil {
 		r.known.forget(ws.claimedIDs())
 		return Version{}, fmt.Errorf("backup %s: %w", ref, err)
@@ -132,6 +137,9 @@ func (r *BackupRun) Backup(ctx context.Context, kind string, sess sources.Sessio
 func (r *BackupRun) finish(ctx context.Context, kind string, sess sources.Session, obj sources.Object, ref ObjectRef, pv *prevVersion, ws *session, start time.Time, opts BackupOptions, stopProgress func()) (Version, error) {
 	s := r.s
 	res, err := sess.Backup(ctx, obj, pv, ws)
+	if _, perr := pv.files.wait(); perr != nil {
+		err = perr // the source saw no previous entries: a full, slow backup
+	}
 	var list fileList
 	if err == nil && ctx.Err() == nil {
 		list, err = ws.storeFileList(ctx, res)
@@ -148,14 +156,8 @@ func (r *BackupRun) finish(ctx context.Context, kind string, sess sources.Sessio
 	if err != nil {
 		return Version{}, err
 	}
-	if len(packs) > 0 {
-		data, err := format.ZstdJSON(format.IndexFile{Packs: packs})
-		if err != nil {
-			return Version{}, err
-		}
-		if err := s.be.Put(ctx, "indexes/"+format.RandomID(), data); err != nil {
-			return Version{}, fmt.Errorf("write index: %w", err)
-		}
+	if err := ws.packer.writeIndex(ctx, packs); err != nil {
+		return Version{}, err
 	}
 	if res.At.IsZero() {
 		res.At = sess.At()
@@ -163,9 +165,8 @@ func (r *BackupRun) finish(ctx context.Context, kind string, sess sources.Sessio
 	return s.commit(ctx, ref, kind, obj, res, ws, list, time.Since(start), opts.Waiting)
 }
 
-// previousVersion loads the newest version of ref and its files, if any.
-func (s *Store) previousVersion(ctx context.Context, ref ObjectRef) (*Version, map[string]File, error) {
-	prev := map[string]File{}
+// previousVersion is the newest version of ref, nil if none.
+func (s *Store) previousVersion(ctx context.Context, ref ObjectRef) (*Version, error) {
 	var prevV *Version
 	err := s.withCatalogAsIs(ctx, func(c *catalog.Catalog) error {
 		vs, err := c.Versions(ref)
@@ -173,9 +174,9 @@ func (s *Store) previousVersion(ctx context.Context, ref ObjectRef) (*Version, m
 			return err
 		}
 		prevV = &vs[len(vs)-1]
-		return c.EachFile(*prevV, func(f File) { prev[f.Path] = f })
+		return nil
 	})
-	return prevV, prev, err
+	return prevV, err
 }
 
 // prevVersion is what a source sees of the previous version: its entries
@@ -187,7 +188,7 @@ type prevVersion struct {
 	ctx   context.Context
 	s     *Store
 	v     *Version // nil on a first backup
-	files map[string]File
+	files *prevFiles
 
 	once sync.Once
 	locs map[ID]format.BlobLoc
@@ -197,7 +198,7 @@ type prevVersion struct {
 var _ sources.PreviousReader = (*prevVersion)(nil)
 
 func (p *prevVersion) Lookup(path string) (sources.Entry, bool) {
-	f, ok := p.files[path]
+	f, ok := p.files.get(path)
 	return f.Entry, ok
 }
 
@@ -209,8 +210,9 @@ func (p *prevVersion) Info() sources.VersionInfo {
 }
 
 func (p *prevVersion) Entries() []sources.Entry {
-	out := make([]sources.Entry, 0, len(p.files))
-	for _, f := range p.files {
+	files, _ := p.files.wait() // a failed load fails the backup
+	out := make([]sources.Entry, 0, len(files))
+	for _, f := range files {
 		if f.Path != "" {
 			out = append(out, f.Entry)
 		}
@@ -220,14 +222,14 @@ func (p *prevVersion) Entries() []sources.Entry {
 }
 
 func (p *prevVersion) Open(ctx context.Context, path string) (io.ReadCloser, error) {
-	f, ok := p.files[path]
+	f, ok := p.files.get(path)
 	if !ok || f.Type != sources.TypeFile {
 		return nil, fmt.Errorf("open %s in the previous version: %w", path, ErrNotFound)
 	}
 	if err := p.load(); err != nil {
 		return nil, err
 	}
-	r := p.s.OpenFile(f)
+	r := p.s.OpenFile(f.File)
 	r.locate = p.locate
 	return &streamReader{ctx: ctx, r: r}, nil
 }
@@ -236,8 +238,13 @@ func (p *prevVersion) Open(ctx context.Context, path string) (io.ReadCloser, err
 func (p *prevVersion) load() error {
 	p.once.Do(func() {
 		p.locs = map[ID]format.BlobLoc{}
+		files, err := p.files.wait()
+		if err != nil {
+			p.err = err
+			return
+		}
 		p.err = p.s.withCatalogAsIs(p.ctx, func(c *catalog.Catalog) error {
-			for _, f := range p.files {
+			for _, f := range files {
 				for _, r := range f.Chunks {
 					if _, done := p.locs[r.ID]; done {
 						continue
@@ -358,7 +365,9 @@ func (s *session) storeFileList(ctx context.Context, res sources.Result) (fileLi
 	for i, f := range l.files {
 		l.records[i] = format.ToFileRecord(f)
 	}
-	data, lines, err := format.EncodeFileList(l.records)
+	data, lines, err := format.EncodeFileListReusing(l.records, func(i int) []byte {
+		return s.prev.reusedLine(l.files[i], &l.records[i])
+	})
 	if err != nil {
 		return fileList{}, err
 	}

@@ -26,8 +26,11 @@ func storeBytes(t *testing.T, st *Store) int64 {
 
 // A version's file list is stored as chunks: a second version of 20,000
 // unchanged files adds only its small manifest, one with a few changed
-// files a few list chunks (of 64 KiB on average, 256 KiB at most), and every version reads back whole from the
-// backend alone (a rebuilt catalog) before and after forget and prune.
+// files a few list chunks (of 64 KiB on average, 256 KiB at most), and
+// every version reads back whole from the backend alone (a rebuilt
+// catalog) before and after forget and prune. Unchanged entries' lines
+// are copied from the previous list: a file whose content or only whose
+// mode changed gets a new line all the same.
 func TestFileListSharedBetweenVersions(t *testing.T) {
 	ctx := context.Background()
 	st, be, cache := newTestStore(t)
@@ -36,9 +39,10 @@ func TestFileListSharedBetweenVersions(t *testing.T) {
 		files[fmt.Sprintf("dir%03d/file%05d.txt", i%200, i)] = []byte(fmt.Sprintf("content of file %d\n", i))
 	}
 	obj := sources.Object{Cluster: "c", Database: "d", Table: "t"}
+	modes := map[string]uint32{}
 	backup := func(at time.Time) (Version, int64) {
 		before := storeBytes(t, st)
-		v, err := st.Backup(ctx, &memSource{files: files, at: at}, obj, BackupOptions{})
+		v, err := st.Backup(ctx, &memSource{files: files, at: at, modes: modes}, obj, BackupOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -52,6 +56,7 @@ func TestFileListSharedBetweenVersions(t *testing.T) {
 	for _, p := range []string{"dir007/file00007.txt", "dir150/file10150.txt"} {
 		files[p] = []byte("changed\n")
 	}
+	modes["dir099/file05099.txt"] = 0o600
 	v3, changed := backup(time.Unix(1700000200, 0))
 	if changed > 256<<10 || changed > first/10 {
 		t.Fatalf("a version with 2 of 20,000 files changed added %d bytes (the first: %d)", changed, first)
@@ -74,6 +79,15 @@ func TestFileListSharedBetweenVersions(t *testing.T) {
 		}
 		if got := readAll(t, st, v3, "dir150/file10150.txt"); !bytes.Equal(got, []byte("changed\n")) {
 			t.Fatalf("v3 reads %q", got)
+		}
+		for _, v := range vs {
+			want := uint32(0o640)
+			if v.Name == v3.Name {
+				want = 0o600
+			}
+			if f, err := st.Lookup(ctx, v, "dir099/file05099.txt"); err != nil || f.Mode != want {
+				t.Fatalf("%s: mode %o, %v; want %o", v.Name, f.Mode, err, want)
+			}
 		}
 	}
 	st.Close()

@@ -22,7 +22,17 @@ type packer struct {
 	err      error
 	packs    []format.IndexPack
 	uploaded int64
+	// indexEvery, when set, writes an index file whenever the packs
+	// uploaded and not yet indexed hold that many blobs, instead of one
+	// at the end: a large backup's index no longer sits whole in memory
+	// (it was 54 MB of JSON for 80,000 files, at the backup's peak).
+	indexEvery int
+	blobs      int // in packs
 }
+
+// sessionIndexBlobs is how many blobs a backup's index file holds at
+// most: a few MB of JSON.
+var sessionIndexBlobs = 20000
 
 const uploadsInFlight = 4
 
@@ -30,18 +40,64 @@ func newPacker(be backends.Backend) *packer {
 	return &packer{be: be, cur: format.NewPackBuilder(), sem: make(chan struct{}, uploadsInFlight)}
 }
 
-// add appends a blob; it may block while earlier packs upload.
+// add appends a blob; it may block while earlier packs upload, or while
+// an index file of them is written.
 func (p *packer) add(ctx context.Context, id ID, typ byte, blob []byte, rawLen int) error {
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	if err := p.failed(); err != nil {
+		p.mu.Unlock()
 		return err
 	}
 	p.cur.Add(id, typ, blob, rawLen)
-	if p.cur.Len() >= format.PackTarget {
-		full := p.cur
-		p.cur = format.NewPackBuilder()
-		return p.upload(ctx, full)
+	if p.cur.Len() < format.PackTarget {
+		p.mu.Unlock()
+		return nil
+	}
+	full := p.cur
+	p.cur = format.NewPackBuilder()
+	err := p.upload(ctx, full)
+	p.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	return p.indexSome(ctx)
+}
+
+// indexSome writes an index file of the packs uploaded so far once they
+// hold indexEvery blobs. The packs are made durable first: an index
+// promises its packs, and other backups dedup against what it lists.
+func (p *packer) indexSome(ctx context.Context) error {
+	p.errMu.Lock()
+	if p.indexEvery == 0 || p.blobs < p.indexEvery {
+		p.errMu.Unlock()
+		return nil
+	}
+	packs := p.packs
+	p.packs, p.blobs = nil, 0
+	p.errMu.Unlock()
+	if err := p.writeIndex(ctx, packs); err != nil {
+		p.fail(err)
+		return err
+	}
+	return nil
+}
+
+// writeIndex makes packs durable and writes an index file of them.
+func (p *packer) writeIndex(ctx context.Context, packs []format.IndexPack) error {
+	if len(packs) == 0 {
+		return nil
+	}
+	if dp, ok := p.be.(backends.DeferredPutter); ok {
+		if err := dp.Sync(ctx); err != nil {
+			return fmt.Errorf("make packs durable: %w", err)
+		}
+	}
+	data, err := format.ZstdJSON(format.IndexFile{Packs: packs})
+	if err != nil {
+		return fmt.Errorf("encode index: %w", err)
+	}
+	if err := p.be.Put(ctx, "indexes/"+format.RandomID(), data); err != nil {
+		return fmt.Errorf("write index: %w", err)
 	}
 	return nil
 }
@@ -65,6 +121,7 @@ func (p *packer) upload(ctx context.Context, b *format.PackBuilder) error {
 		}
 		p.errMu.Lock()
 		p.packs = append(p.packs, format.IndexPack{ID: id, Blobs: b.Blobs()})
+		p.blobs += len(b.Blobs())
 		p.uploaded += int64(size)
 		p.errMu.Unlock()
 	}()
@@ -95,7 +152,8 @@ func (p *packer) put(ctx context.Context, name string, data []byte) error {
 }
 
 // flush uploads the last pack, waits for every upload and makes them
-// durable; it returns the packs written, for the session's index file.
+// durable; it returns the packs written and not yet in an index file
+// (see indexEvery), for the session's last index file.
 func (p *packer) flush(ctx context.Context) ([]format.IndexPack, error) {
 	p.mu.Lock()
 	if len(p.cur.Blobs()) > 0 {

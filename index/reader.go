@@ -46,7 +46,7 @@ func (s *Store) loadChunkIn(cache *chunkCache, ctx context.Context, id ID, locat
 		if !ok {
 			return nil, fmt.Errorf("chunk %s: %w", id, ErrNotFound)
 		}
-		blob, err := format.ReadRange(ctx, s.be, format.PackName(loc.Pack), int64(loc.Offset), int64(loc.Length))
+		blob, err := s.readBlob(ctx, loc)
 		if err != nil {
 			return nil, fmt.Errorf("chunk %s: %w", id, err)
 		}

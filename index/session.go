@@ -25,7 +25,7 @@ type session struct {
 	ctx   context.Context
 	st    *Store
 	known *chunkSet
-	prev  map[string]File
+	prev  *prevFiles
 	// prevLocate finds the previous version's chunks (the backup runs
 	// without the catalog); AddSpans reads sparse ones to copy them.
 	prevLocate locator
@@ -79,8 +79,9 @@ type chunkResult struct {
 
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 1<<20); return &b }}
 
-func newSession(ctx context.Context, st *Store, known *chunkSet, prev map[string]File, workers int) *session {
+func newSession(ctx context.Context, st *Store, known *chunkSet, prev *prevFiles, workers int) *session {
 	s := &session{ctx: ctx, st: st, known: known, prev: prev, jobs: make(chan chunkJob, 2*workers), packer: newPacker(st.be), files: map[string]File{}, level: st.cfg.Level()}
+	s.packer.indexEvery = sessionIndexBlobs
 	for i := 0; i < workers; i++ {
 		s.wg.Add(1)
 		go s.worker()
@@ -223,7 +224,7 @@ func (s *session) storeChunks(ctx context.Context, path string, next func() ([]b
 
 // Keep implements sources.Writer.
 func (s *session) Keep(ctx context.Context, e sources.Entry) error {
-	p, ok := s.prev[e.Path]
+	p, ok := s.prev.get(e.Path)
 	if !ok || p.Type != sources.TypeFile {
 		return fmt.Errorf("keep %s: the previous version has no such file", e.Path)
 	}

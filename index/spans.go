@@ -21,7 +21,8 @@ func (s *session) AddSpans(ctx context.Context, e sources.Entry, next func() (so
 		return err
 	}
 	s.spans.Store(true) // the version may hold extents: format 2
-	b := spanBuilder{s: s, ctx: ctx, prev: s.prev[e.Path]}
+	pf, _ := s.prev.get(e.Path)
+	b := spanBuilder{s: s, ctx: ctx, prev: pf.File}
 	b.prevOffs = refOffsets(b.prev.Chunks)
 	var n int64
 	for {

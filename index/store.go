@@ -75,7 +75,9 @@ type Store struct {
 	reads *catalog.Catalog
 	snaps *catalog.Snapshots
 	cache *chunkCache
-	diffs *diffCache // computed @diff results, bounded (diffcache.go)
+	// windows hold recently read stretches of packs (packwindow.go).
+	windows *windowCache
+	diffs   *diffCache // computed @diff results, bounded (diffcache.go)
 	// fmtMu guards fmtUpgraded: this process moved the store to
 	// FormatVersion (s.cfg keeps the format it was opened with).
 	fmtMu       sync.Mutex
@@ -111,6 +113,7 @@ func Open(ctx context.Context, be backends.Backend, opts Options) (*Store, error
 	}
 	s := &Store{be: be, cfg: cfg, opts: opts, log: opts.Logger, catDir: filepath.Join(opts.CacheDir, cfg.ID, "catalog")}
 	s.cache = newChunkCache(opts.ChunkCacheBytes)
+	s.windows = newWindowCache()
 	s.diffs = newDiffCache(filepath.Dir(s.catDir), opts.DiffCacheBytes)
 	s.snaps = catalog.NewSnapshots(s.log)
 	s.reads = catalog.NewView(s.snaps, s.catDir+" (snapshot)")

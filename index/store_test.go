@@ -21,7 +21,8 @@ type memSource struct {
 	files  map[string][]byte
 	pieces bool // use AddSpans with 1000-byte spans of new data
 	at     time.Time
-	keep   map[string]bool // files kept unchanged from the previous version
+	keep   map[string]bool   // files kept unchanged from the previous version
+	modes  map[string]uint32 // modes other than 0640
 }
 
 func (m *memSource) Kind() string { return "mem" }
@@ -33,6 +34,9 @@ func (m *memSource) Discover(context.Context) ([]sources.Object, error) {
 func (m *memSource) Backup(ctx context.Context, obj sources.Object, prev sources.Previous, w sources.Writer) (sources.Result, error) {
 	for p, data := range m.files {
 		e := sources.Entry{Path: p, Type: sources.TypeFile, Mode: 0o640, ModTime: time.Unix(1700000000, 0).UTC(), Size: int64(len(data))}
+		if mode, ok := m.modes[p]; ok {
+			e.Mode = mode
+		}
 		var err error
 		if m.keep[p] {
 			if err := w.Keep(ctx, e); err != nil {

@@ -315,6 +315,21 @@ func (c *Catalog) EachFile(v format.Version, fn func(format.File)) error {
 	})
 }
 
+// EachFileLine is EachFile with each record's stored value: for a
+// version whose list was stored as lines (format 4), its line in that
+// list. The line is valid only during fn.
+func (c *Catalog) EachFileLine(v format.Version, fn func(format.File, []byte)) error {
+	return c.scan(filesPrefix(versionID(v.Name)), func(k, val []byte) error {
+		dir, name := fileFromKey(k)
+		f, err := decodeFileRecord(dir, name, val)
+		if err != nil {
+			return fmt.Errorf("catalog file %q: %w", k, err)
+		}
+		fn(f, val)
+		return nil
+	})
+}
+
 // EachReference calls fn with every chunk reference of every file of
 // every version (a chunk shared by several files comes several times).
 func (c *Catalog) EachReference(fn func(format.ChunkRef)) error {

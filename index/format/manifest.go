@@ -371,9 +371,20 @@ func FileListChunkerParams(seed uint64) ChunkerParams {
 // entries encode to equal bytes in every version. lines are the records'
 // encodings (sub-slices of data), which the catalog stores as they are.
 func EncodeFileList(files []FileRecord) (data []byte, lines [][]byte, err error) {
+	return EncodeFileListReusing(files, func(int) []byte { return nil })
+}
+
+// EncodeFileListReusing is EncodeFileList where reuse(i), when not nil, is
+// files[i]'s line already encoded (by an earlier version's list): most
+// entries of a re-backup are unchanged, and copying their lines costs a
+// fraction of encoding them.
+func EncodeFileListReusing(files []FileRecord, reuse func(i int) []byte) (data []byte, lines [][]byte, err error) {
 	ends := make([]int, len(files))
+	data = make([]byte, 0, 192*len(files)) // about a small file's line
 	for i := range files {
-		if data, err = files[i].appendJSON(data); err != nil {
+		if line := reuse(i); line != nil {
+			data = append(data, line...)
+		} else if data, err = files[i].appendJSON(data); err != nil {
 			return nil, nil, fmt.Errorf("encode file list entry %q: %w", files[i].Path, err)
 		}
 		data = append(data, '\n')

@@ -1,0 +1,82 @@
+package index
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+
+	"github.com/stratabackup/strata/backends"
+	"github.com/stratabackup/strata/index/format"
+)
+
+// Small blobs on local disk are read in aligned windows of their pack,
+// kept for the next reads: a version's small files sit next to each other
+// in its packs, in about the order a walk of the version meets them, so
+// one 256 KiB read serves the dozens of files a `tar` or `cp -r` of the
+// mount asks for next, where each used to cost its own cold disk read.
+const (
+	windowSize    = 256 << 10
+	windowMaxBlob = 64 << 10 // larger blobs are read exactly
+	windowsBytes  = 16 << 20 // the cache of windows
+)
+
+type windowKey struct {
+	pack format.ID
+	off  int64
+}
+
+type windowCache = lruFlight[windowKey, []byte]
+
+func newWindowCache() *windowCache {
+	return newLRUFlight(cost{mem: windowsBytes}, func(_ windowKey, b []byte) cost { return cost{mem: int64(cap(b))} }, nil)
+}
+
+// readBlob reads a blob's stored bytes: through a window when it is small
+// and the backend is local, in one local read when local, else by Get.
+func (s *Store) readBlob(ctx context.Context, loc format.BlobLoc) ([]byte, error) {
+	name := format.PackName(loc.Pack)
+	off, n := int64(loc.Offset), int64(loc.Length)
+	lr, local := s.be.(backends.LocalReader)
+	if !local {
+		return format.ReadRange(ctx, s.be, name, off, n)
+	}
+	start := off &^ (windowSize - 1)
+	if n <= windowMaxBlob && off+n <= start+windowSize {
+		w, err := s.windows.get(ctx, windowKey{loc.Pack, start}, func() ([]byte, error) {
+			b, ok, err := lr.ReadUpTo(ctx, name, start, windowSize)
+			if err == nil && !ok {
+				return nil, errNotLocal
+			}
+			return b, err
+		})
+		if err == nil {
+			// A copy: a raw chunk is its blob, and a cached chunk must
+			// not keep its whole window alive.
+			b, err := sliceOf(w, name, off-start, n)
+			return bytes.Clone(b), err
+		}
+		if err != errNotLocal {
+			return nil, err
+		}
+	}
+	b, ok, err := lr.ReadUpTo(ctx, name, off, int(n))
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return format.ReadRange(ctx, s.be, name, off, n)
+	}
+	return sliceOf(b, name, 0, n)
+}
+
+// errNotLocal says a LocalReader's backend is not on local disk after all.
+var errNotLocal = fmt.Errorf("not a local backend")
+
+// sliceOf returns n bytes of b from i, or an error naming the pack when
+// the pack ends before them.
+func sliceOf(b []byte, name string, i, n int64) ([]byte, error) {
+	if int64(len(b)) < i+n {
+		return nil, fmt.Errorf("read %s: the pack ends before the blob's end (%w)", name, ErrCorrupt)
+	}
+	return b[i : i+n : i+n], nil
+}
