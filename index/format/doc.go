@@ -18,9 +18,9 @@
 //
 // A chunk's id is the BLAKE3-256 of its raw bytes; it is stored once, zstd
 // compressed at the store's level unless that makes it no smaller (raw
-// when the store was made with `strata init --compression off`). Chunk boundaries come from FastCDC
-// over a gear table derived from the store's seed (128 KiB min, 512 KiB
-// average, 2 MiB max). Every read decompresses and re-hashes the chunk.
+// when the store was made with `strata init --compression off`). Chunk
+// boundaries come from FastCDC over a gear table derived from the store's
+// seed (128 KiB min, 512 KiB average, 2 MiB max). Every read decompresses and re-hashes the chunk.
 //
 // A file in a manifest is a list of references ["chunk id", size] or
 // ["chunk id", size, offset]: size bytes of the chunk from offset (0 if
