@@ -52,6 +52,17 @@ func TimeName(t time.Time) string { return format.TimeName(t) }
 // already holds a config.
 func Init(ctx context.Context, be backends.Backend) (Config, error) { return format.Init(ctx, be) }
 
+// InitOptions are the choices `strata init` makes for a new store.
+type InitOptions = format.InitOptions
+
+// CompressionLevels lists the compression levels a new store may use.
+func CompressionLevels() []string { return format.CompressionLevels() }
+
+// InitWith creates a new store with options o (compression level).
+func InitWith(ctx context.Context, be backends.Backend, o InitOptions) (Config, error) {
+	return format.InitWith(ctx, be, o)
+}
+
 // RootEntry is the entry of a version's root directory: the source
 // directory's own mode, mtime and owner where the source recorded them,
 // else 0755 and the version time.

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -13,20 +15,29 @@ func initCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "init",
 		Usage:     "create a new, empty store at --store",
-		UsageText: "strata --store DIR init",
+		UsageText: "strata --store DIR init [--compression LEVEL]",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "compression", Value: "default",
+				Usage: "how the store's chunks are compressed, for every backup into it: " + strings.Join(engine.CompressionLevels(), ", ") +
+					" (zstd levels: fastest spends less CPU per new byte for a larger store; off stores chunks raw)"},
+		},
 		Action: func(c *cli.Context) error {
+			level := c.String("compression")
+			if !slices.Contains(engine.CompressionLevels(), level) {
+				return fmt.Errorf("--compression: unknown level %q (one of %s)", level, strings.Join(engine.CompressionLevels(), ", "))
+			}
 			e, err := newEngine(c)
 			if err != nil {
 				return err
 			}
 			defer e.Close()
-			return runInit(c.Context, e, uiOf(c))
+			return runInit(c.Context, e, uiOf(c), engine.InitOptions{Compression: level})
 		},
 	}
 }
 
-func runInit(ctx context.Context, e *engine.Engine, u ui) error {
-	cfg, loc, err := e.Init(ctx)
+func runInit(ctx context.Context, e *engine.Engine, u ui, o engine.InitOptions) error {
+	cfg, loc, err := e.InitWith(ctx, o)
 	if err != nil {
 		return err
 	}

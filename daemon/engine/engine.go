@@ -120,11 +120,22 @@ func (e *Engine) storeOptions(mode index.Mode) index.Options {
 
 // Init creates a new, empty store.
 func (e *Engine) Init(ctx context.Context) (index.Config, string, error) {
+	return e.InitWith(ctx, index.InitOptions{})
+}
+
+// InitOptions are a new store's choices (`strata init --compression`).
+type InitOptions = index.InitOptions
+
+// CompressionLevels lists the levels InitOptions.Compression takes.
+func CompressionLevels() []string { return index.CompressionLevels() }
+
+// InitWith is Init with options (`strata init --compression`).
+func (e *Engine) InitWith(ctx context.Context, o InitOptions) (index.Config, string, error) {
 	be, err := e.backend(ctx)
 	if err != nil {
 		return index.Config{}, "", err
 	}
-	cfg, err := index.Init(ctx, be)
+	cfg, err := index.InitWith(ctx, be, o)
 	return cfg, be.Location(), err
 }
 

@@ -38,12 +38,7 @@ func HashChunk(b []byte) ID { return blake3.Sum256(b) }
 // (zstd runs at ~1.6 GB/s on incompressible input) and no decompression on
 // reads.
 func EncodeBlob(dst, chunk []byte) (typ byte, out []byte) {
-	e, _ := codecs()
-	out = e.EncodeAll(chunk, dst[:0])
-	if len(out) >= len(chunk) {
-		return blobRaw, append(dst[:0], chunk...)
-	}
-	return blobZstd, out
+	return EncodeBlobLevel(CompressionDefault, dst, chunk)
 }
 
 // DecodeBlob turns a stored blob back into the chunk and verifies its hash.

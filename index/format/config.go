@@ -42,19 +42,38 @@ type Config struct {
 	Format      int           `json:"format"`
 	Chunker     ChunkerParams `json:"chunker"`
 	Hash        string        `json:"hash"`
-	Compression string        `json:"compression"`
+	Compression string        `json:"compression"` // "zstd", or "none" (strata init --compression off)
 	// Encryption names the encryption scheme; "none" in format 1. Keys
 	// would never be stored here in clear.
 	Encryption string    `json:"encryption"`
 	Created    time.Time `json:"created"`
+	// CompressionLevel is the zstd level chunks are written with,
+	// "fastest" or "better"; absent for the default. See Config.Level.
+	CompressionLevel string `json:"compression_level,omitempty"`
 }
 
 // ErrNoStore is returned by Open when the backend holds no store config.
 var ErrNoStore = errors.New("no strata store here (run `strata init` first)")
 
-// Init creates a new store on an empty backend. It refuses a backend that
-// already holds a config.
+// InitOptions are the choices `strata init` makes for a new store.
+type InitOptions struct {
+	// Compression is the level its chunks are written with (one of
+	// CompressionLevels); "" is the default.
+	Compression string
+}
+
+// Init creates a new store on an empty backend with the default options.
+// It refuses a backend that already holds a config.
 func Init(ctx context.Context, be backends.Backend) (Config, error) {
+	return InitWith(ctx, be, InitOptions{})
+}
+
+// InitWith creates a new store on an empty backend with options o.
+func InitWith(ctx context.Context, be backends.Backend, o InitOptions) (Config, error) {
+	level, err := ParseCompression(o.Compression)
+	if err != nil {
+		return Config{}, fmt.Errorf("init %s: %w", be.Location(), err)
+	}
 	if _, err := be.Stat(ctx, "config"); err == nil {
 		return Config{}, fmt.Errorf("init %s: a store already exists there", be.Location())
 	} else if !errors.Is(err, backends.ErrNotFound) {
@@ -73,6 +92,7 @@ func Init(ctx context.Context, be backends.Backend) (Config, error) {
 		Encryption:  "none",
 		Created:     time.Now().UTC().Truncate(time.Second),
 	}
+	cfg.setLevel(level)
 	data, _ := json.MarshalIndent(cfg, "", "  ")
 	if err := be.Put(ctx, "config", data); err != nil {
 		return Config{}, fmt.Errorf("init %s: write config: %w", be.Location(), err)
@@ -98,6 +118,9 @@ func LoadConfig(ctx context.Context, be backends.Backend) (Config, error) {
 		return Config{}, fmt.Errorf("open %s: store format %d, this strata reads formats %d to %d (a newer strata wrote it?)", be.Location(), cfg.Format, minFormat, FormatVersion)
 	}
 	if err := cfg.Chunker.validate(); err != nil {
+		return Config{}, fmt.Errorf("open %s: %w", be.Location(), err)
+	}
+	if err := cfg.checkCompression(); err != nil {
 		return Config{}, fmt.Errorf("open %s: %w", be.Location(), err)
 	}
 	return cfg, nil

@@ -10,16 +10,17 @@
 //
 // # Store format
 //
-//	config                                  JSON: store id, format, chunker parameters and seed, hash, compression
+//	config                                  JSON: store id, format, chunker parameters and seed, hash, compression and its level (compression_level, see compression.go)
 //	packs/<2 hex>/<pack id>                 blobs, then a header (41 bytes per blob: type, chunk id, stored and raw length), its length, magic
 //	indexes/<random id>                     zstd JSON: for each pack written by one backup session (or prune), its blobs
 //	versions/<cluster>/<db>/<table>/<time>  zstd JSON manifest: object, time, kind, stats, meta, warnings, root, and the files (owner, attributes) with their chunks: inline in "files" up to format 3, since format 4 in "file_list", the chunks (in packs, like file data) of the list as JSON lines, one record per line in path order
 //	locks/<random id>                       JSON: who holds the store (index/lock; backup: shared; prune: exclusive; "commit <object>": one manifest write per object at a time, across hosts)
 //
 // A chunk's id is the BLAKE3-256 of its raw bytes; it is stored once, zstd
-// compressed unless that makes it no smaller. Chunk boundaries come from FastCDC
-// over a gear table derived from the store's seed (128 KiB min, 512 KiB
-// average, 2 MiB max). Every read decompresses and re-hashes the chunk.
+// compressed at the store's level unless that makes it no smaller (raw
+// when the store was made with `strata init --compression off`). Chunk
+// boundaries come from FastCDC over a gear table derived from the store's
+// seed (128 KiB min, 512 KiB average, 2 MiB max). Every read decompresses and re-hashes the chunk.
 //
 // A file in a manifest is a list of references ["chunk id", size] or
 // ["chunk id", size, offset]: size bytes of the chunk from offset (0 if

@@ -9,6 +9,7 @@ import (
 	"os/user"
 	"path"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -43,7 +44,11 @@ type hdfsBench struct {
 	tree   string // HDFS directory
 	files  []hdfsFile
 	c      *hdfs.Client
+	levels []string           // strata's compression levels: one store each
 	secs   map[string]float64 // step -> seconds
+	cpu    map[string]float64 // step -> user+sys seconds of its command
+	jvm    map[string]float64 // step -> CPU seconds of the HDFS JVM (NameNode and DataNodes) during it
+	load   map[string]string  // step -> 1-minute load average at its end
 	errs   []string
 }
 
@@ -71,10 +76,13 @@ func (h *hdfsBench) total() int64 {
 	return n
 }
 
-// hdfsPart runs the HDFS part.
+// hdfsPart runs the HDFS part. -get runs before and after the strata
+// first backups (one per compression level), and the ratios use the mean
+// of the two, so that a load that moves during the run moves both sides.
 func (b *bench) hdfsPart(ctx context.Context) *hdfsBench {
-	h := &hdfsBench{cfg: b.cfg, dir: filepath.Join(b.runDir, "hdfs"), files: hdfsSpec(b.cfg.hdfsSize),
-		tree: fmt.Sprintf("%s/tree-%d-%d", hdfsBenchDir, b.cfg.hdfsSize, b.cfg.seed), secs: map[string]float64{}}
+	h := &hdfsBench{cfg: b.cfg, dir: filepath.Join(b.runDir, "hdfs"), files: hdfsSpec(b.cfg.hdfsSize), levels: b.cfg.hdfsLevels,
+		tree: fmt.Sprintf("%s/tree-%d-%d", hdfsBenchDir, b.cfg.hdfsSize, b.cfg.seed),
+		secs: map[string]float64{}, cpu: map[string]float64{}, jvm: map[string]float64{}, load: map[string]string{}}
 	for _, t := range b.tools {
 		if s, ok := t.tool.(strata); ok && t.setupErr == nil {
 			h.bin = s.bin
@@ -88,26 +96,65 @@ func (b *bench) hdfsPart(ctx context.Context) *hdfsBench {
 		return h
 	}
 	defer h.c.Close()
-	h.step("strata-backup1", func() error { return h.strataBackup(ctx) })
-	h.step("get1", func() error { return h.get(ctx) })
+	h.step("get1a", func() error { return h.get(ctx) })
+	h.strataBackups(ctx, "1")
+	h.step("get1b", func() error { return h.get(ctx) })
 	h.step("restic1", func() error { return h.resticBackup(ctx) })
 	h.step("change", func() error { return h.change(ctx, 1) })
-	h.step("strata-backup2", func() error { return h.strataBackup(ctx) })
+	h.strataBackups(ctx, "2")
 	h.step("get2", func() error { return h.get(ctx) })
 	h.step("restic2", func() error { return h.resticBackup(ctx) })
 	h.step("revert", func() error { return h.change(ctx, 0) })
 	return h
 }
 
+// strataBackups runs backup n into each level's store.
+func (h *hdfsBench) strataBackups(ctx context.Context, n string) {
+	for _, l := range h.levels {
+		h.step("strata-backup"+n+"-"+l, func() error { return h.strataBackup(ctx, l) })
+	}
+}
+
 func (h *hdfsBench) step(name string, f func() error) {
+	jvm0 := hdfsJVMSecs()
 	start := time.Now()
+	lastUsage = usage{}
 	if err := f(); err != nil {
 		h.errs = append(h.errs, name+": "+err.Error())
 		logf("hdfs %s: %v", name, err)
 		return
 	}
 	h.secs[name] = time.Since(start).Seconds()
-	logf("hdfs %s: %.1fs", name, h.secs[name])
+	h.cpu[name] = lastUsage.user + lastUsage.sys
+	h.jvm[name] = hdfsJVMSecs() - jvm0
+	h.load[name] = loadAvg()
+	logf("hdfs %s: %.1fs (CPU %.1fs, HDFS JVM %.1fs, load %s)", name, h.secs[name], h.cpu[name], h.jvm[name], h.load[name])
+}
+
+// hdfsJVMSecs is the CPU time the harness's HDFS JVM has used so far, 0
+// when it is not found.
+func hdfsJVMSecs() float64 {
+	dirs, _ := filepath.Glob("/proc/[0-9]*")
+	for _, d := range dirs {
+		cmd, err := os.ReadFile(d + "/cmdline")
+		if err != nil || !strings.Contains(string(cmd), "strata.MiniHdfs") {
+			continue
+		}
+		st, err := os.ReadFile(d + "/stat")
+		if err != nil {
+			return 0
+		}
+		// Fields after the command's closing parenthesis: utime and stime
+		// are the 14th and 15th of the line, in clock ticks (100/s).
+		f := strings.Fields(string(st[strings.LastIndexByte(string(st), ')')+1:]))
+		if len(f) < 13 {
+			return 0
+		}
+		u, _ := strconv.ParseFloat(f[11], 64)
+		s, _ := strconv.ParseFloat(f[12], 64)
+		return (u + s) / 100
+	}
+	return 0
 }
 
 // setup connects, writes the tree once (files of the wrong size again)
@@ -138,8 +185,10 @@ func (h *hdfsBench) setup(ctx context.Context) error {
 	if err := h.change(ctx, 0); err != nil {
 		return err
 	}
-	if err := runCmd(h.strataCmd(ctx, "init")); err != nil {
-		return err
+	for _, l := range h.levels {
+		if err := runCmd(h.strataCmd(ctx, l, "init", "--compression", l)); err != nil {
+			return err
+		}
 	}
 	return runCmd(h.resticCmd(ctx, "init"))
 }
@@ -237,18 +286,20 @@ func parallelDo[T any](items []T, n int, f func(T) error) error {
 	return first
 }
 
-func (h *hdfsBench) strataBackup(ctx context.Context) error {
+func (h *hdfsBench) strataBackup(ctx context.Context, level string) error {
 	u, _ := user.Current()
-	return runCmd(h.strataCmd(ctx, "backup", "hdfs", "--cluster", "bench", "--db", "hdfs",
+	return runCmd(h.strataCmd(ctx, level, "backup", "hdfs", "--cluster", "bench", "--db", "hdfs",
 		"--namenode", hdfsNamenode, "--user", u.Username, "tree="+h.tree))
 }
 
-// strataCmd runs strata on the part's own store.
-func (h *hdfsBench) strataCmd(ctx context.Context, args ...string) *exec.Cmd {
+// strataCmd runs strata on the part's store of compression level.
+func (h *hdfsBench) strataCmd(ctx context.Context, level string, args ...string) *exec.Cmd {
 	c := exec.CommandContext(ctx, h.bin, append([]string{"--quiet"}, args...)...)
-	c.Env = append(os.Environ(), "STRATA_STORE="+filepath.Join(h.dir, "strata-store"), "STRATA_CACHE="+filepath.Join(h.dir, "strata-cache"))
+	c.Env = append(os.Environ(), "STRATA_STORE="+h.store(level), "STRATA_CACHE="+filepath.Join(h.dir, "strata-cache-"+level))
 	return c
 }
+
+func (h *hdfsBench) store(level string) string { return filepath.Join(h.dir, "strata-store-"+level) }
 
 // get copies the tree with Hadoop's FsShell into the run directory,
 // replacing an earlier copy.
@@ -295,27 +346,55 @@ func (h *hdfsBench) resticBackup(ctx context.Context) error {
 	return runCmd(h.resticCmd(ctx, "backup", "--quiet", "--host", "bench", filepath.Join(h.dir, "copy")))
 }
 
-// report prints the HDFS part's figures as ratios to the targets.
+// report prints the HDFS part's figures as ratios to the targets, with
+// the CPU each side used (what a busy machine shares out) and the load.
 func (h *hdfsBench) report(w io.Writer) {
 	mb := float64(h.total()) / 1e6
 	fmt.Fprintf(w, "\nHDFS: %d files, %.0f MB, from %s\n", len(h.files), mb, h.tree)
-	row := func(what string, strataSecs, peerSecs, target float64) {
-		if strataSecs == 0 || peerSecs == 0 {
-			fmt.Fprintf(w, "  %-44s (not measured)\n", what)
-			return
-		}
-		ratio := peerSecs / strataSecs
-		verdict := "meets"
-		if ratio < target {
-			verdict = "MISSES"
-		}
-		fmt.Fprintf(w, "  %-44s strata %7.1f MB/s  peer %7.1f MB/s  ratio %5.2fx  (target %gx: %s)\n",
-			what, mb/strataSecs, mb/peerSecs, ratio, target, verdict)
+	get1, getCPU, getJVM := h.mean("get1a", "get1b")
+	fmt.Fprintf(w, "  hadoop fs -get: %.1f s and %.1f s (load %s, %s), CPU %.1f s + HDFS JVM %.1f s; restic %.1f s\n",
+		h.secs["get1a"], h.secs["get1b"], h.load["get1a"], h.load["get1b"], getCPU, getJVM, h.secs["restic1"])
+	for _, l := range h.levels {
+		b1, b2 := "strata-backup1-"+l, "strata-backup2-"+l
+		size, _ := diskUsage(h.store(l))
+		fmt.Fprintf(w, "  compression %s: store %s after both backups; first backup CPU %.1f s + HDFS JVM %.1f s (load %s)\n",
+			l, human(float64(size)), h.cpu[b1], h.jvm[b1], h.load[b1])
+		h.row(w, mb, "  first backup vs hadoop fs -get", h.secs[b1], get1, 1)
+		h.row(w, mb, "  first backup vs -get + restic", h.secs[b1], get1+h.secs["restic1"], 1)
+		h.row(w, mb, "  second backup (2% changed) vs -get + restic", h.secs[b2], h.secs["get2"]+h.secs["restic2"], 10)
 	}
-	row("first backup vs hadoop fs -get", h.secs["strata-backup1"], h.secs["get1"], 1)
-	row("first backup vs -get + restic", h.secs["strata-backup1"], h.secs["get1"]+h.secs["restic1"], 1)
-	row("second backup (2% changed) vs -get + restic", h.secs["strata-backup2"], h.secs["get2"]+h.secs["restic2"], 10)
+	if size, err := diskUsage(filepath.Join(h.dir, "restic-repo")); err == nil {
+		fmt.Fprintf(w, "  restic repository: %s after both backups\n", human(float64(size)))
+	}
 	for _, e := range h.errs {
 		fmt.Fprintf(w, "  error: %s\n", strings.TrimSpace(e))
 	}
+}
+
+// mean is the mean seconds, CPU and JVM CPU of the steps that ran.
+func (h *hdfsBench) mean(steps ...string) (secs, cpu, jvm float64) {
+	n := 0.0
+	for _, s := range steps {
+		if h.secs[s] > 0 {
+			secs, cpu, jvm, n = secs+h.secs[s], cpu+h.cpu[s], jvm+h.jvm[s], n+1
+		}
+	}
+	if n == 0 {
+		return 0, 0, 0
+	}
+	return secs / n, cpu / n, jvm / n
+}
+
+func (h *hdfsBench) row(w io.Writer, mb float64, what string, strataSecs, peerSecs, target float64) {
+	if strataSecs == 0 || peerSecs == 0 {
+		fmt.Fprintf(w, "  %-46s (not measured)\n", what)
+		return
+	}
+	ratio := peerSecs / strataSecs
+	verdict := "meets"
+	if ratio < target {
+		verdict = "MISSES"
+	}
+	fmt.Fprintf(w, "  %-46s strata %7.1f MB/s  peer %7.1f MB/s  ratio %5.2fx  (target %gx: %s)\n",
+		what, mb/strataSecs, mb/peerSecs, ratio, target, verdict)
 }

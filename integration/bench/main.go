@@ -62,9 +62,12 @@ type config struct {
 	myURI    string // MariaDB server (DSN without a database)
 	hdfsSize int64  // bytes of the HDFS tree; 0 (the default) skips the HDFS part
 	hdfsOnly bool   // skip the directory and MongoDB parts
-	cassSize int64  // bytes of payload of the generated Cassandra table; 0 skips the Cassandra part
-	cassOnly bool   // run only the Cassandra part
-	cassRow  int    // bytes of payload per generated Cassandra row
+	// hdfsLevels are the strata stores' compression levels of the HDFS
+	// part, one store (and backup) each.
+	hdfsLevels []string
+	cassSize   int64 // bytes of payload of the generated Cassandra table; 0 skips the Cassandra part
+	cassOnly   bool  // run only the Cassandra part
+	cassRow    int   // bytes of payload per generated Cassandra row
 }
 
 func main() {
@@ -117,6 +120,7 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&cfg.myURI, "mysql-uri", "strata:strata@tcp(127.0.0.1:53306)/", "MariaDB server of the relational part")
 	hdfsSize := fs.String("hdfs-size", "0", "size of the HDFS tree (e.g. 2GiB; needs integration/servers.sh up hdfs); 0 skips the HDFS part")
 	fs.BoolVar(&cfg.hdfsOnly, "hdfs-only", false, "run only the HDFS part (with -hdfs-size)")
+	hdfsLevels := fs.String("hdfs-compression", "default", "strata init --compression levels of the HDFS part, comma-separated: one store each (e.g. fastest,default,off)")
 	cassSize := fs.String("cass-size", "0", "payload of the generated Cassandra table (e.g. 1GiB; starts the Cassandra clusters); 0 skips the Cassandra part")
 	fs.BoolVar(&cfg.cassOnly, "cass-only", false, "run only the Cassandra part")
 	fs.IntVar(&cfg.cassRow, "cass-row-bytes", 1024, "payload per row of the generated Cassandra table (at least 32)")
@@ -132,6 +136,7 @@ func parseFlags(args []string) (config, error) {
 	if cfg.files < 1 {
 		return cfg, fmt.Errorf("-files must be positive")
 	}
+	cfg.hdfsLevels = strings.Split(*hdfsLevels, ",")
 	cfg.tools = strings.Split(*tools, ",")
 	for _, t := range cfg.tools {
 		if t != "strata" && t != "restic" {
