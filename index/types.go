@@ -58,6 +58,9 @@ type InitOptions = format.InitOptions
 // CompressionLevels lists the compression levels a new store may use.
 func CompressionLevels() []string { return format.CompressionLevels() }
 
+// NewStoreCompression is the level of a store made without a choice.
+const NewStoreCompression = format.NewStoreCompression
+
 // InitWith creates a new store with options o (compression level).
 func InitWith(ctx context.Context, be backends.Backend, o InitOptions) (Config, error) {
 	return format.InitWith(ctx, be, o)

@@ -129,6 +129,9 @@ type InitOptions = index.InitOptions
 // CompressionLevels lists the levels InitOptions.Compression takes.
 func CompressionLevels() []string { return index.CompressionLevels() }
 
+// NewStoreCompression is the level of a store made without a choice.
+const NewStoreCompression = index.NewStoreCompression
+
 // InitWith is Init with options (`strata init --compression`).
 func (e *Engine) InitWith(ctx context.Context, o InitOptions) (index.Config, string, error) {
 	be, err := e.backend(ctx)

@@ -27,10 +27,18 @@ func CompressionLevels() []string {
 	return []string{CompressionFastest, CompressionDefault, CompressionBetter, CompressionOff}
 }
 
-// ParseCompression checks a level given by a user; "" is the default.
+// NewStoreCompression is the level of a store made without a choice:
+// zstd's fastest, because compression was most of a first backup's CPU
+// (about 80% on HDFS JSON lines and PostgreSQL rows), where "fastest"
+// costs about 6% more bytes and made the HDFS first backup 1.4-2.8x as
+// fast. Stores made before keep the level they were written with.
+const NewStoreCompression = CompressionFastest
+
+// ParseCompression checks a level given by a user; "" is the level of a
+// new store.
 func ParseCompression(s string) (string, error) {
 	if s == "" {
-		return CompressionDefault, nil
+		return NewStoreCompression, nil
 	}
 	for _, l := range CompressionLevels() {
 		if s == l {

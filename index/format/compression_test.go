@@ -19,7 +19,7 @@ func TestInitCompressionLevels(t *testing.T) {
 		flag, level, compression string
 		typ                      byte
 	}{
-		{"", CompressionDefault, "zstd", blobZstd},
+		{"", NewStoreCompression, "zstd", blobZstd},
 		{"default", CompressionDefault, "zstd", blobZstd},
 		{"fastest", CompressionFastest, "zstd", blobZstd},
 		{"better", CompressionBetter, "zstd", blobZstd},
