@@ -155,4 +155,8 @@ func (t *table) dataColumns() []column {
 // by the key's text values; nil bounds are open.
 type keyRange struct {
 	Lo, Hi []string
+	// sums, when set, takes each row's hash for its block (blocks.go);
+	// block is the range's block when it is exactly one.
+	sums  *blockSums
+	block int
 }
