@@ -15,18 +15,21 @@ import (
 // blocks_backup.go for how a backup uses them). A table keyed by one
 // integer column is cut, by key value, into blocks of about BlockRows
 // rows; a version records, per block, its rows, its bytes in the data file
-// and a checksum: the first 128 bits of SHA-256 over the SHA-256 of each
-// row's values (in the server's QUOTE encoding, myRowHash), in key order.
+// and a checksum: the first 128 bits of SHA-256 over the encodings of its
+// rows' values in key order, joined by NUL (MariaDB: each value as QUOTE
+// writes it, the values joined by NUL, my_blocks.go).
 // The next backup asks the server for the same checksum of each block at
 // its snapshot; a block whose rows and checksum are equal is the previous
 // file's bytes, referenced without reading a row.
 //
 // The checksum is a hash of the values, not of the line: both sides
-// encode a row the same way (each value quoted as QUOTE does, joined by
-// NUL, which QUOTE's output never holds), so equal encodings mean equal
-// values and thus equal lines. A false "unchanged" would need a SHA-256
-// collision (of a block's row hashes, truncated to 128 bits): far below
-// any other failure, and not something an accidental change produces.
+// encode a row the same way, and the encoding is one-to-one (a row has a
+// fixed number of values, and no value's encoding holds the NUL that
+// separates them), so equal encodings mean equal values and thus equal
+// lines. A false "unchanged" would need a SHA-256 collision, truncated to
+// 128 bits: far below any other failure, and not something an accidental
+// change produces (unlike CRC32 sums, which two rows changed by the same
+// bits at the same place cancel out).
 
 // blocksKey is the version metadata holding the block sums.
 const blocksKey = "row_blocks"
@@ -120,12 +123,15 @@ func newBlockSums(l blockLayout) *blockSums {
 	return &blockSums{layout: l, sums: make([]blockSum, l.n), h: make([]hash.Hash, l.n)}
 }
 
-// add counts a row of block i: its line's length and its values' hash.
-func (s *blockSums) add(i int, rowHash []byte, lineLen int) {
+// add counts a row of block i: its line's length and its values'
+// encoding.
+func (s *blockSums) add(i int, enc []byte, lineLen int) {
 	if s.h[i] == nil {
 		s.h[i] = sha256.New()
+	} else {
+		s.h[i].Write([]byte{0})
 	}
-	s.h[i].Write(rowHash)
+	s.h[i].Write(enc)
 	s.sums[i].rows++
 	s.sums[i].bytes += int64(lineLen)
 }

@@ -100,6 +100,8 @@ type column struct {
 	// itself (MySQL BIT); Load is what load.sql assigns from @var.
 	Read string `json:"-"`
 	Load string `json:"-"`
+	// Charset is a MySQL character column's character set.
+	Charset string `json:"-"`
 }
 
 // index is a secondary index, created after the data on load.

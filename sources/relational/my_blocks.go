@@ -10,33 +10,50 @@ import (
 	"strings"
 )
 
-// Block checksums for MariaDB/MySQL (blocks.go): the server hashes each
-// row as SHA2(CONCAT_WS(X'00', QUOTE(v1), ..., QUOTE(vn)), 256), strings
-// converted to utf8mb4 first, which is what the client's text protocol
-// receives; the client hashes the values it received the same way
-// (myRowHasher) while it reads them. QUOTE escapes NUL, so the encoding is
-// one-to-one: equal hashes mean equal values as the server renders them.
+// Block checksums for MariaDB/MySQL (blocks.go): the server encodes each
+// row as its values joined by NUL (CONCAT_WS(X'00', ...)), each value as
+// myValue says: numbers, dates and times as they are (their text never
+// holds a NUL) and NULL as the byte 01 (which no such text is), strings as
+// QUOTE writes them (which escapes NUL, and writes NULL unquoted), in
+// utf8mb4, which is what the client's text protocol receives. A block's
+// checksum is SHA2 of its rows' encodings joined by NUL, in one
+// SHA2(GROUP_CONCAT(...)); the client encodes the values it received the
+// same way (myRowHasher) while it reads them. A row has a fixed number of
+// values and none holds the separator, so the encoding is one-to-one:
+// equal checksums mean equal values as the server renders them.
 
 // myRowHasher hashes rows into their blocks' sums during a read.
 type myRowHasher struct {
-	enc []byte
+	enc   []byte
+	plain []bool
 }
 
-// add hashes one row's values into the sum of its key's block.
+// add encodes one row's values into the sum of its key's block.
 func (h *myRowHasher) add(s *blockSums, t *table, vals []sql.RawBytes, lineLen int) error {
 	k, err := strconv.ParseInt(string(vals[t.Key[0]]), 10, 64)
 	if err != nil {
 		return fmt.Errorf("the key of a row of %s: %w", myIdent(t.Schema, t.Name), err)
+	}
+	if h.plain == nil {
+		for _, c := range t.dataColumns() {
+			h.plain = append(h.plain, myPlainValue(c))
+		}
 	}
 	h.enc = h.enc[:0]
 	for i, v := range vals {
 		if i > 0 {
 			h.enc = append(h.enc, 0)
 		}
-		h.enc = appendQuote(h.enc, v)
+		switch {
+		case !h.plain[i]:
+			h.enc = appendQuote(h.enc, v)
+		case v == nil:
+			h.enc = append(h.enc, 1)
+		default:
+			h.enc = append(h.enc, v...)
+		}
 	}
-	sum := sha256.Sum256(h.enc)
-	s.add(s.layout.block(k), sum[:], lineLen)
+	s.add(s.layout.block(k), h.enc, lineLen)
 	return nil
 }
 
@@ -70,35 +87,56 @@ func appendQuote(dst []byte, v sql.RawBytes) []byte {
 // quoteEscaped marks the bytes appendQuote escapes.
 var quoteEscaped = [256]bool{'\\': true, '\'': true, 0: true, 0x1a: true}
 
-// myRowHash is the server's expression of a row's hash.
-func myRowHash(t *table) string {
+// myPlainValue reports whether a column's text is a number, date or time
+// (BIT is read as a number).
+func myPlainValue(c column) bool {
+	return c.Read != "" || myTypeClass(c.Type) == "plain"
+}
+
+// myValue is the server's encoding of one value.
+func myValue(c column) string {
+	v := myIdent(c.Name)
+	if c.Read != "" {
+		v = c.Read
+	}
+	if myPlainValue(c) {
+		return "IFNULL(" + v + ", X'01')"
+	}
+	switch strings.ToLower(c.Charset) {
+	case "", "binary", "utf8mb4", "utf8mb3", "utf8", "ascii":
+		// Bytes as they are, or already what the client receives.
+	default:
+		v = "CONVERT(" + v + " USING utf8mb4)"
+	}
+	return "QUOTE(" + v + ")"
+}
+
+// myRowEncoding is the server's expression of a row's encoding.
+func myRowEncoding(t *table) string {
 	data := t.dataColumns()
 	fields := make([]string, len(data))
 	for i, c := range data {
-		v := myIdent(c.Name)
-		switch {
-		case c.Read != "":
-			v = c.Read
-		case myTextType(c.Type):
-			v = "CONVERT(" + v + " USING utf8mb4)"
-		}
-		fields[i] = "QUOTE(" + v + ")"
+		fields[i] = myValue(c)
 	}
-	return "UNHEX(SHA2(CONCAT_WS(X'00', " + strings.Join(fields, ", ") + "), 256))"
+	return "CONCAT_WS(X'00', " + strings.Join(fields, ", ") + ")"
 }
 
-// myTextType reports whether a COLUMN_TYPE is a character string (which
-// the text protocol converts to utf8mb4).
-func myTextType(typ string) bool {
+// myTypeClass sorts a COLUMN_TYPE: "plain" (numbers, dates and times),
+// "text" (character strings, ENUM, SET, JSON) or "bytes" (binary strings,
+// spatial types, anything else).
+func myTypeClass(typ string) string {
 	base := strings.ToLower(typ)
 	if i := strings.IndexAny(base, "( "); i >= 0 {
 		base = base[:i]
 	}
 	switch base {
+	case "tinyint", "smallint", "mediumint", "int", "integer", "bigint", "decimal", "numeric", "float", "double", "real",
+		"date", "datetime", "timestamp", "time", "year":
+		return "plain"
 	case "char", "varchar", "tinytext", "text", "mediumtext", "longtext", "enum", "set", "json":
-		return true
+		return "text"
 	}
-	return false
+	return "bytes"
 }
 
 // keySpan returns the smallest and largest key of a table keyed by one
@@ -121,9 +159,10 @@ func (sn *mySnap) keySpan(ctx context.Context, t *table) (lo, hi int64, ok bool,
 }
 
 // blockSum returns the rows of r and the checksum of their values: SHA-256
-// over their row hashes in key order (the order a range scan of the
-// primary key yields them in; any other order only makes the block look
-// changed).
+// over their encodings joined by NUL in key order (the order a range scan
+// of the primary key yields them in; any other order only makes the block
+// look changed, as does a concatenation cut short by
+// group_concat_max_len).
 func (sn *mySnap) blockSum(ctx context.Context, t *table, r keyRange) (rows int64, sum []byte, err error) {
 	c, err := sn.acquire(ctx)
 	if err != nil {
@@ -134,7 +173,7 @@ func (sn *mySnap) blockSum(ctx context.Context, t *table, r keyRange) (rows int6
 	if err != nil {
 		return 0, nil, err
 	}
-	q := "SELECT COUNT(*), SHA2(GROUP_CONCAT(" + myRowHash(t) + " SEPARATOR ''), 256) FROM " + myIdent(t.Schema, t.Name) + where
+	q := "SELECT COUNT(*), SHA2(GROUP_CONCAT(" + myRowEncoding(t) + " SEPARATOR X'00'), 256) FROM " + myIdent(t.Schema, t.Name) + where
 	var s sql.NullString
 	if err := c.QueryRowContext(ctx, q).Scan(&rows, &s); err != nil {
 		return 0, nil, fmt.Errorf("checksum a block of %s: %w", myIdent(t.Schema, t.Name), err)

@@ -28,6 +28,10 @@ func TestMariaDBBlocks(t *testing.T) {
 	db := myDB(t, dsn)
 	myExec(t, db, myTypesDDL)
 	myExec(t, db, myTypesRows)
+	// Strings stored as utf8mb4 (hashed as they are) and as latin1
+	// (converted), and the string 'NULL' next to NULL.
+	myExec(t, db, "ALTER TABLE kinds ADD COLUMN u varchar(20) CHARACTER SET utf8mb4, ADD COLUMN l varchar(20) CHARACTER SET latin1")
+	myExec(t, db, "UPDATE kinds SET u = IF(id % 3 = 0, NULL, IF(id % 3 = 1, 'NULL', CONCAT('ü✓', id))), l = CONCAT('é', id)")
 	name := myDBName(t, dsn)
 	logs := &syncBuffer{}
 	src, err := newSource(myDialect{}, Config{DSN: dsn, Cluster: "st", Databases: []string{name}, BlockRows: 100, RangeRows: 500,
@@ -53,7 +57,7 @@ func TestMariaDBBlocks(t *testing.T) {
 	}
 
 	// Of the 2,000 rows (ids from AUTO_INCREMENT, maybe with gaps): the
-	// 150th and 420th updated, the 777th and 778th values swapped, the
+	// 150th and 420th updated (the 420th's u from 'NULL' to NULL), the 777th and 778th values swapped, the
 	// 1234th and 1250th one byte each, the 1610th deleted, id 0 inserted
 	// (block 0) and 50 past the largest id (the last block, open before,
 	// is read without checking, and the blocks past it are new).
@@ -73,7 +77,8 @@ func TestMariaDBBlocks(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, q := range []string{
-		fmt.Sprintf("UPDATE kinds SET vc = 'changed' WHERE id IN (%d, %d)", ids[0], ids[1]),
+		fmt.Sprintf("UPDATE kinds SET vc = 'changed' WHERE id = %d", ids[0]),
+		fmt.Sprintf("UPDATE kinds SET u = IF(u = 'NULL', NULL, 'NULL') WHERE id = %d", ids[1]),
 		fmt.Sprintf("UPDATE kinds a JOIN kinds b ON a.id = %d AND b.id = %d SET a.vc = b.vc, b.vc = a.vc", ids[2], ids[3]),
 		fmt.Sprintf("UPDATE kinds SET yr = yr + 1 WHERE id IN (%d, %d)", ids[4], ids[5]),
 		fmt.Sprintf("DELETE FROM kinds WHERE id = %d", ids[6]),

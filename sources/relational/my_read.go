@@ -12,7 +12,7 @@ import (
 // of LOAD DATA's default text format. When r carries block sums (a table
 // keyed by one integer, blocks.go), each row's values are also hashed
 // into the sum of its key's block, in the encoding the server's block
-// checksum uses (myRowHash).
+// checksum uses (myRowEncoding).
 func (sn *mySnap) read(ctx context.Context, t *table, r keyRange, emit func([]byte) error) (err error) {
 	c, err := sn.acquire(ctx)
 	if err != nil {

@@ -76,7 +76,7 @@ func (s *myServer) snapshot(ctx context.Context, _ string, workers int) (snapsho
 func myBegin(ctx context.Context, c *sql.Conn) error {
 	for _, q := range []string{"SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ",
 		"START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY",
-		// A block checksum concatenates 32 bytes a row (my_blocks.go).
+		// A block checksum concatenates its rows (my_blocks.go).
 		"SET SESSION group_concat_max_len = 1073741824"} {
 		if _, err := c.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("%s: %w", q, err)
