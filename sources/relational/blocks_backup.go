@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"strconv"
 	"sync/atomic"
 
@@ -56,7 +57,11 @@ func (b *tableBackup) rowsByBlocks(ctx context.Context, t *table, path string, p
 		rows, size, err = b.rowsChecked(ctx, t, path, bs, prev, hi)
 		return rows, size, true, err
 	}
-	sums := newBlockSums(newBlockLayout(lo, hi, t.Rows, b.src.cfg.BlockRows))
+	est := t.Rows
+	if est <= 0 { // no statistics yet: as if every key were used
+		est = int64(min(uint64(hi-lo)+1, uint64(maxBlocks)*uint64(b.src.cfg.BlockRows)))
+	}
+	sums := newBlockSums(newBlockLayout(lo, hi, est, b.src.cfg.BlockRows))
 	if _, size, err = b.rowsAll(ctx, t, path, sums.layout.ranges(parts, sums)); err != nil {
 		return 0, 0, true, err
 	}
@@ -133,7 +138,7 @@ func (b *tableBackup) rowsChecked(ctx context.Context, t *table, path string, bs
 	rr := readRanges(ctx, c.read, ranges, b.snap.workers(), b.w)
 	defer rr.close()
 	m := &blockMerge{prev: prev, offs: offs, layout: layout, key: b.src.d.lineKey(t.Key)[0],
-		walk: &prevWalker{r: bufio.NewReaderSize(rc, 1<<20), key: b.src.d.lineKey(t.Key)}}
+		walk: &prevWalker{r: bufio.NewReaderSize(rc, 1<<20), key: b.src.d.lineKey(t.Key)}, log: b.src.cfg.Logger}
 	sp := &spanner{next: rr.next, merge: m}
 	if err := b.w.AddSpans(ctx, fileEntry(path, b.at, -1), sp.nextSpan); err != nil {
 		return 0, 0, fmt.Errorf("write %s: %w", path, err)
@@ -205,6 +210,7 @@ type blockMerge struct {
 	layout blockLayout
 	key    int // the key's field in a line
 	walk   *prevWalker
+	log    *slog.Logger
 	cur    int
 	ix     *rowIndex
 	buf    []byte
@@ -239,15 +245,19 @@ func (m *blockMerge) resolve(line []byte) ([]byte, prevRow, bool, error) {
 	return line, *p, true, nil
 }
 
-// load indexes the previous rows of block i.
+// load indexes the previous rows of block i. A previous file that cannot
+// be read only costs the deduplication of the changed blocks' rows: they
+// are stored anew (the unchanged blocks are referenced, not read).
 func (m *blockMerge) load(i int) error {
 	m.cur, m.loaded, m.ix = i, true, nil
-	if i >= m.prev.layout.n || m.prev.sums[i].bytes == 0 {
+	if m.walk.err != nil || i >= m.prev.layout.n || m.prev.sums[i].bytes == 0 {
 		return nil
 	}
 	data, err := m.walk.read(m.offs[i], m.prev.sums[i].bytes)
 	if err != nil {
-		return fmt.Errorf("read the previous rows of block %d: %w", i, err)
+		m.walk.err = err
+		m.log.Warn("the previous version's rows are unreadable; storing the changed blocks' rows anew", "err", err)
+		return nil
 	}
 	ix := newRowIndex(m.walk.key)
 	if err := ix.load(context.Background(), bytes.NewReader(data), m.offs[i]); err != nil {
@@ -263,6 +273,7 @@ type prevWalker struct {
 	off int64
 	buf []byte
 	key []int
+	err error // the first read that failed
 }
 
 func (w *prevWalker) read(off, n int64) ([]byte, error) {
