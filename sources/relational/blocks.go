@@ -48,7 +48,10 @@ type blockLayout struct {
 
 // newBlockLayout cuts [lo, hi] into blocks of about blockRows of rows.
 func newBlockLayout(lo, hi, rows, blockRows int64) blockLayout {
-	span := uint64(hi-lo) + 1
+	span := uint64(hi) - uint64(lo) + 1 // hi >= lo; 0 is all 2^64 keys
+	if span == 0 {
+		span = math.MaxUint64
+	}
 	n := min(max((rows+blockRows-1)/blockRows, 1), maxBlocks)
 	if uint64(n) > span {
 		n = int64(span)
@@ -68,13 +71,18 @@ func (l blockLayout) block(k int64) int {
 	if k < l.base {
 		return 0
 	}
-	i := uint64(k-l.base) / uint64(l.width)
+	i := (uint64(k) - uint64(l.base)) / uint64(l.width)
 	return int(min(i, uint64(l.n-1)))
 }
 
-// lo is where block i starts (i > 0).
+// lo is where block i starts (i > 0), at most the largest int64 (the
+// blocks past it are empty).
 func (l blockLayout) lo(i int) string {
-	return strconv.FormatInt(l.base+int64(i)*l.width, 10)
+	off := uint64(i) * uint64(l.width)
+	if off/uint64(l.width) != uint64(i) || off > uint64(math.MaxInt64)-uint64(l.base) {
+		return strconv.FormatInt(math.MaxInt64, 10)
+	}
+	return strconv.FormatInt(int64(uint64(l.base)+off), 10)
 }
 
 // ranges groups the blocks into about parts key ranges, each sending its

@@ -111,8 +111,8 @@ func (b *tableBackup) prevBlocks(t *table, path string, hi int64) *blockSums {
 // grown is the layout extended so that its closed blocks reach hi.
 func (s *blockSums) grown(hi int64) blockLayout {
 	l := s.layout
-	if hi >= l.base && uint64(hi-l.base)/uint64(l.width) >= uint64(l.n) {
-		l.n = int(min(uint64(hi-l.base)/uint64(l.width)+1, 4*maxBlocks))
+	if d := uint64(hi) - uint64(l.base); hi >= l.base && d/uint64(l.width) >= uint64(l.n) {
+		l.n = int(min(d/uint64(l.width)+1, 4*maxBlocks))
 	}
 	return l
 }

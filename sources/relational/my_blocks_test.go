@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math"
 	"regexp"
 	"strings"
 	"testing"
@@ -171,6 +172,13 @@ func TestBlockLayout(t *testing.T) {
 		if got := l.block(tc.k); got != tc.want {
 			t.Errorf("block(%d) = %d, want %d", tc.k, got, tc.want)
 		}
+	}
+	wide := newBlockLayout(math.MinInt64, math.MaxInt64, 1<<40, 100)
+	if wide.n != maxBlocks || wide.block(math.MinInt64) != 0 || wide.block(math.MaxInt64) != maxBlocks-1 || wide.block(0) != maxBlocks/2 {
+		t.Errorf("the whole int64 range: %+v, block(0) = %d", wide, wide.block(0))
+	}
+	if lo := wide.lo(maxBlocks - 1); lo == "" || lo[0] == '-' {
+		t.Errorf("the last block of the whole range starts at %s", lo)
 	}
 	rs := l.ranges(3, nil)
 	if len(rs) != 3 || rs[0].Lo != nil || rs[0].Hi[0] != "25" || rs[1].Lo[0] != "25" || rs[2].Hi != nil || rs[0].block != -1 {
