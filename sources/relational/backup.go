@@ -30,6 +30,8 @@ type tableBackup struct {
 	at   time.Time
 	prev sources.Previous
 	w    sources.Writer
+	// blocks are the block sums of the file written, if it was summed.
+	blocks *blockSums
 }
 
 func (b *tableBackup) run(ctx context.Context) (sources.Result, error) {
@@ -72,6 +74,9 @@ func (b *tableBackup) run(ctx context.Context) (sources.Result, error) {
 	if err != nil {
 		return sources.Result{}, err
 	}
+	if b.blocks != nil {
+		res.Meta[blocksKey] = b.blocks.String()
+	}
 	res.Meta["rows"] = strconv.FormatInt(rows, 10)
 	res.Meta["data_bytes"] = strconv.FormatInt(size, 10)
 	return res, nil
@@ -94,8 +99,14 @@ func (b *tableBackup) add(ctx context.Context, path string, data []byte) error {
 // the previous version's referenced where it stored them.
 func (b *tableBackup) rows(ctx context.Context, t *table, path string) (rows, size int64, err error) {
 	ranges := []keyRange{{}}
+	parts := 1
 	if t.Key != nil && t.Rows > b.src.cfg.RangeRows {
-		parts := min(int((t.Rows+b.src.cfg.RangeRows-1)/b.src.cfg.RangeRows), maxRanges)
+		parts = min(int((t.Rows+b.src.cfg.RangeRows-1)/b.src.cfg.RangeRows), maxRanges)
+	}
+	if rows, size, ok, err := b.rowsByBlocks(ctx, t, path, parts); ok || err != nil {
+		return rows, size, err
+	}
+	if parts > 1 {
 		if ranges, err = b.snap.split(ctx, t, parts); err != nil {
 			return 0, 0, fmt.Errorf("split into key ranges: %w", err)
 		}

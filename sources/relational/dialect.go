@@ -100,6 +100,8 @@ type column struct {
 	// itself (MySQL BIT); Load is what load.sql assigns from @var.
 	Read string `json:"-"`
 	Load string `json:"-"`
+	// Charset is a MySQL character column's character set.
+	Charset string `json:"-"`
 }
 
 // index is a secondary index, created after the data on load.
@@ -155,4 +157,8 @@ func (t *table) dataColumns() []column {
 // by the key's text values; nil bounds are open.
 type keyRange struct {
 	Lo, Hi []string
+	// sums, when set, takes each row's hash for its block (blocks.go);
+	// block is the range's block when it is exactly one.
+	sums  *blockSums
+	block int
 }

@@ -51,7 +51,8 @@ func (df Differ) Diff(ctx context.Context, from, to sources.VersionReader, w sou
 		}
 	}
 	ix := newRowIndex(df.d.lineKey(l.keyPositions()))
-	if err := readInto(ctx, from, data, ix.load); err != nil {
+	load := func(ctx context.Context, r io.Reader) error { return ix.load(ctx, r, 0) }
+	if err := readInto(ctx, from, data, load); err != nil {
 		return fmt.Errorf("diff %s: older version: %w", data, err)
 	}
 	var changed bytes.Buffer

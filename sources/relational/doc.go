@@ -34,9 +34,12 @@
 // backup asks the server for whole rows only where xmin shows a change
 // since, splicing them into the previous file in key order (changes.go,
 // pg_changes.go); any doubt reads every row. MariaDB has no per-row
-// version: only the binlog (row events since the previous version's GTID
-// position) or system-versioned tables (ROW_START) could say what changed,
-// so it reads every row and compares. A table without
+// version (only the binlog or system-versioned tables could say what
+// changed): a table keyed by one integer is summed in blocks of key
+// values instead, and the next backup asks the server for each block's
+// checksum and reads only the blocks whose checksum changed (blocks.go,
+// blocks_backup.go, my_blocks.go); other tables are read whole and
+// compared row by row. A table without
 // a primary key is keyed by its whole row, so it dedups the same way; the
 // version's manifest says it has no key.
 package relational

@@ -9,7 +9,10 @@ import (
 )
 
 // read selects one key range in key order and writes each row as a line
-// of LOAD DATA's default text format.
+// of LOAD DATA's default text format. When r carries block sums (a table
+// keyed by one integer, blocks.go), each row's values are also hashed
+// into the sum of its key's block, in the encoding the server's block
+// checksum uses (myRowEncoding).
 func (sn *mySnap) read(ctx context.Context, t *table, r keyRange, emit func([]byte) error) (err error) {
 	c, err := sn.acquire(ctx)
 	if err != nil {
@@ -32,6 +35,7 @@ func (sn *mySnap) read(ctx context.Context, t *table, r keyRange, emit func([]by
 		ptrs[i] = &vals[i]
 	}
 	var line []byte
+	var rh myRowHasher
 	for rows.Next() {
 		if err := rows.Scan(ptrs...); err != nil {
 			return err
@@ -43,7 +47,13 @@ func (sn *mySnap) read(ctx context.Context, t *table, r keyRange, emit func([]by
 			}
 			line = appendTSV(line, v)
 		}
-		if err := emit(append(line, '\n')); err != nil {
+		line = append(line, '\n')
+		if r.sums != nil {
+			if err := rh.add(r.sums, t, vals, len(line)); err != nil {
+				return err
+			}
+		}
+		if err := emit(line); err != nil {
 			return err
 		}
 	}
@@ -64,7 +74,23 @@ func mySelect(t *table, r keyRange) (string, error) {
 			sel[i] = c.Read
 		}
 	}
-	q := "SELECT " + strings.Join(sel, ", ") + " FROM " + myIdent(t.Schema, t.Name)
+	where, err := myRangeWhere(t, r)
+	if err != nil {
+		return "", err
+	}
+	q := "SELECT " + strings.Join(sel, ", ") + " FROM " + myIdent(t.Schema, t.Name) + where
+	if t.Key != nil {
+		keys := make([]string, len(t.Key))
+		for i, k := range t.Key {
+			keys[i] = myIdent(data[k].Name)
+		}
+		q += " ORDER BY " + strings.Join(keys, ", ")
+	}
+	return q, nil
+}
+
+// myRangeWhere is the WHERE clause of a range ("" for the whole table).
+func myRangeWhere(t *table, r keyRange) (string, error) {
 	var conds []string
 	for _, b := range []struct {
 		v  []string
@@ -76,29 +102,29 @@ func mySelect(t *table, r keyRange) (string, error) {
 		if _, err := strconv.ParseInt(b.v[0], 10, 64); err != nil {
 			return "", fmt.Errorf("key range bound %q is not an integer", b.v[0])
 		}
-		conds = append(conds, myIdent(data[t.Key[0]].Name)+" "+b.op+" "+b.v[0])
+		conds = append(conds, myIdent(t.dataColumns()[t.Key[0]].Name)+" "+b.op+" "+b.v[0])
 	}
-	if len(conds) > 0 {
-		q += " WHERE " + strings.Join(conds, " AND ")
+	if len(conds) == 0 {
+		return "", nil
 	}
-	if t.Key != nil {
-		keys := make([]string, len(t.Key))
-		for i, k := range t.Key {
-			keys[i] = myIdent(data[k].Name)
-		}
-		q += " ORDER BY " + strings.Join(keys, ", ")
-	}
-	return q, nil
+	return " WHERE " + strings.Join(conds, " AND "), nil
 }
 
 // appendTSV appends v as a field of LOAD DATA's default format (FIELDS
 // TERMINATED BY '\t' ESCAPED BY '\\' LINES TERMINATED BY '\n'): NULL is
-// \N; backslash, tab, newline, carriage return and NUL are escaped.
+// \N; backslash, tab, newline, carriage return and NUL are escaped. Runs
+// of bytes that need no escape (most of any value) are copied at once.
 func appendTSV(dst []byte, v sql.RawBytes) []byte {
 	if v == nil {
 		return append(dst, `\N`...)
 	}
-	for _, c := range v {
+	start := 0
+	for i, c := range v {
+		if !tsvEscaped[c] {
+			continue
+		}
+		dst = append(dst, v[start:i]...)
+		start = i + 1
 		switch c {
 		case '\\':
 			dst = append(dst, `\\`...)
@@ -110,12 +136,13 @@ func appendTSV(dst []byte, v sql.RawBytes) []byte {
 			dst = append(dst, `\r`...)
 		case 0:
 			dst = append(dst, `\0`...)
-		default:
-			dst = append(dst, c)
 		}
 	}
-	return dst
+	return append(dst, v[start:]...)
 }
+
+// tsvEscaped marks the bytes appendTSV escapes.
+var tsvEscaped = [256]bool{'\\': true, '\t': true, '\n': true, '\r': true, 0: true}
 
 // extras is load.sql: the LOAD DATA statement that loads the data file
 // into a table of the version's name in the current database, with the

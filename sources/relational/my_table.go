@@ -37,7 +37,7 @@ func (sn *mySnap) describe(ctx context.Context, name tableName) (t *table, err e
 
 func myColumns(ctx context.Context, c *sql.Conn, t *table) error {
 	rows, err := c.QueryContext(ctx, `SELECT COLUMN_NAME, COLUMN_TYPE, DATA_TYPE, IS_NULLABLE = 'NO', coalesce(COLUMN_DEFAULT, ''),
-			EXTRA, coalesce(GENERATION_EXPRESSION, '')
+			EXTRA, coalesce(GENERATION_EXPRESSION, ''), coalesce(CHARACTER_SET_NAME, '')
 		FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`, t.Schema, t.Name)
 	if err != nil {
 		return err
@@ -46,7 +46,7 @@ func myColumns(ctx context.Context, c *sql.Conn, t *table) error {
 	for rows.Next() {
 		var col column
 		var dataType, extra, gen string
-		if err := rows.Scan(&col.Name, &col.Type, &dataType, &col.NotNull, &col.Default, &extra, &gen); err != nil {
+		if err := rows.Scan(&col.Name, &col.Type, &dataType, &col.NotNull, &col.Default, &extra, &gen, &col.Charset); err != nil {
 			return err
 		}
 		extra = strings.ToUpper(extra)

@@ -33,6 +33,10 @@ type Config struct {
 	// RangeRows is the target number of rows of one key range; larger
 	// tables are read in parallel ranges (default 250,000).
 	RangeRows int64
+	// BlockRows is the target number of rows of a checksummed block of a
+	// table keyed by one integer (MariaDB/MySQL, blocks.go; default
+	// 10,000).
+	BlockRows int64
 	// Logger receives progress and swallowed errors (default slog.Default).
 	Logger *slog.Logger
 }
@@ -49,6 +53,9 @@ func (c Config) withDefaults(kind string) (Config, error) {
 	}
 	if c.RangeRows <= 0 {
 		c.RangeRows = 250_000
+	}
+	if c.BlockRows <= 0 {
+		c.BlockRows = 10_000
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

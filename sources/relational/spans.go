@@ -49,9 +49,10 @@ func (ix *rowIndex) keyHash(buf, line []byte) ([]byte, uint64) {
 	return buf, maphash.Bytes(ix.seed, buf)
 }
 
-// load indexes every line of r.
-func (ix *rowIndex) load(ctx context.Context, r io.Reader) error {
+// load indexes every line of r, which starts at offset base of its file.
+func (ix *rowIndex) load(ctx context.Context, r io.Reader, base int64) error {
 	lr := newLineReader(r)
+	lr.off = base
 	var buf []byte
 	var h uint64
 	for n := 0; ; n++ {
@@ -101,7 +102,7 @@ func openIndex(ctx context.Context, prev sources.Previous, path string, key []in
 	}
 	defer rc.Close()
 	ix := newRowIndex(key)
-	if err := ix.load(ctx, rc); err != nil {
+	if err := ix.load(ctx, rc, 0); err != nil {
 		log.Warn("reading the previous version failed; storing every row anew", "file", path, "err", err)
 		return nil
 	}
@@ -115,8 +116,9 @@ func openIndex(ctx context.Context, prev sources.Previous, path string, key []in
 type spanner struct {
 	next func() ([]byte, error)
 	ix   *rowIndex // nil: no previous file
-	// merge, when set, resolves the lines of a change read instead of ix.
-	merge *prevMerge
+	// merge, when set, resolves the lines instead of ix (a change read,
+	// or a read by blocks).
+	merge resolver
 
 	runOff, runLen int64
 	pending        []byte // new rows not yet returned
@@ -126,6 +128,12 @@ type spanner struct {
 
 	Reused, New int64
 	Size        int64 // bytes of the file written
+}
+
+// resolver tells, for one line a read yields, the row to write or where
+// the unchanged row (or rows) lie in the previous file.
+type resolver interface {
+	resolve(line []byte) (row []byte, p prevRow, same bool, err error)
 }
 
 // spanBatch is how many bytes of new rows make one span.

@@ -43,7 +43,7 @@ func TestSpanner(t *testing.T) {
 	prev := "1\ta\n2\tb\n3\tc\n4\td\n"
 	next := []string{"1\ta\n", "2\tB\n", "3\tc\n", "4\td\n", "5\te\n"}
 	ix := newRowIndex([]int{0})
-	if err := ix.load(context.Background(), bytes.NewReader([]byte(prev))); err != nil {
+	if err := ix.load(context.Background(), bytes.NewReader([]byte(prev)), 0); err != nil {
 		t.Fatal(err)
 	}
 	i := 0
