@@ -367,7 +367,7 @@ type fileList struct {
 func (s *session) storeFileList(ctx context.Context, res sources.Result) (fileList, error) {
 	l := fileList{files: s.entries(sources.Entry{Type: sources.TypeDir, Mode: 0o755, ModTime: versionTime(res)})}
 	var rec format.FileRecord
-	data, lines, err := format.EncodeFileListFunc(len(l.files), func(i int) (*format.FileRecord, []byte) {
+	segs, lines, err := format.EncodeFileListFunc(len(l.files), func(i int) (*format.FileRecord, []byte) {
 		rec = format.ToFileRecord(l.files[i])
 		return &rec, s.prev.reusedLine(l.files[i], &rec)
 	})
@@ -375,7 +375,11 @@ func (s *session) storeFileList(ctx context.Context, res sources.Result) (fileLi
 		return fileList{}, err
 	}
 	l.lines = lines
-	ch := format.NewChunker(format.FileListChunkerParams(s.st.cfg.Chunker.Seed), bytes.NewReader(data))
+	readers := make([]io.Reader, len(segs))
+	for i, seg := range segs {
+		readers[i] = bytes.NewReader(seg)
+	}
+	ch := format.NewChunker(format.FileListChunkerParams(s.st.cfg.Chunker.Seed), io.MultiReader(readers...))
 	l.refs, _, err = s.storeChunks(ctx, "the file list", ch.Next, false)
 	return l, err
 }

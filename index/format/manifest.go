@@ -371,41 +371,55 @@ func FileListChunkerParams(seed uint64) ChunkerParams {
 // entries encode to equal bytes in every version. lines are the records'
 // encodings (sub-slices of data), which the catalog stores as they are.
 func EncodeFileList(files []FileRecord) (data []byte, lines [][]byte, err error) {
-	return EncodeFileListReusing(files, func(int) []byte { return nil })
-}
-
-// EncodeFileListReusing is EncodeFileList where reuse(i), when not nil, is
-// files[i]'s line already encoded (by an earlier version's list): most
-// entries of a re-backup are unchanged, and copying their lines costs a
-// fraction of encoding them.
-func EncodeFileListReusing(files []FileRecord, reuse func(i int) []byte) (data []byte, lines [][]byte, err error) {
-	return EncodeFileListFunc(len(files), func(i int) (*FileRecord, []byte) { return &files[i], reuse(i) })
-}
-
-// EncodeFileListFunc encodes n entries that entry(i) gives one at a time:
-// the record, and its line when already encoded (else nil). A backup
-// builds each record only for its turn, not a second list of them all.
-func EncodeFileListFunc(n int, entry func(i int) (*FileRecord, []byte)) (data []byte, lines [][]byte, err error) {
-	ends := make([]int, n)
-	data = make([]byte, 0, 192*n) // about a small file's line
-	for i := range n {
-		r, line := entry(i)
-		if line != nil {
-			data = append(data, line...)
-		} else if data, err = r.appendJSON(data); err != nil {
-			return nil, nil, fmt.Errorf("encode file list entry %q: %w", r.Path, err)
-		}
-		data = append(data, '\n')
-		ends[i] = len(data)
+	segs, lines, err := EncodeFileListFunc(len(files), func(i int) (*FileRecord, []byte) { return &files[i], nil })
+	if err != nil {
+		return nil, nil, err
 	}
-	lines = make([][]byte, n)
+	data = bytes.Join(segs, nil)
 	start := 0
-	for i, end := range ends {
-		lines[i] = data[start : end-1 : end-1]
-		start = end
+	for i, l := range lines { // into data, as documented
+		lines[i] = data[start : start+len(l) : start+len(l)]
+		start += len(l) + 1
 	}
 	return data, lines, nil
 }
+
+// EncodeFileListFunc encodes n entries that entry(i) gives one at a time:
+// the record, and its line when already encoded (an unchanged entry's line
+// from the previous list), else nil. A backup builds each record only for
+// its turn, not a second list of them all. The encoding comes in segments
+// of a few MB (their concatenation is the list): a million-file list in
+// one buffer doubled as it grew, to twice its 250 MB at the backup's peak.
+func EncodeFileListFunc(n int, entry func(i int) (*FileRecord, []byte)) (segs [][]byte, lines [][]byte, err error) {
+	lines = make([][]byte, n)
+	seg := make([]byte, 0, listSegment)
+	var scratch []byte
+	for i := range n {
+		r, line := entry(i)
+		if line == nil {
+			if scratch, err = r.appendJSON(scratch[:0]); err != nil {
+				return nil, nil, fmt.Errorf("encode file list entry %q: %w", r.Path, err)
+			}
+			line = scratch
+		}
+		if cap(seg)-len(seg) < len(line)+1 {
+			if len(seg) > 0 {
+				segs = append(segs, seg)
+			}
+			seg = make([]byte, 0, max(listSegment, len(line)+1))
+		}
+		start := len(seg)
+		seg = append(append(seg, line...), '\n')
+		lines[i] = seg[start : len(seg)-1 : len(seg)-1]
+	}
+	if len(seg) > 0 {
+		segs = append(segs, seg)
+	}
+	return segs, lines, nil
+}
+
+// listSegment is the size of EncodeFileListFunc's segments.
+const listSegment = 4 << 20
 
 // appendJSON appends m as encoding/json would write it (the same fields,
 // names and forms), without reflection: every backup encodes its whole
