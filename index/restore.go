@@ -155,7 +155,9 @@ type restoreDir struct {
 }
 
 type restoreItem struct {
-	f       File
+	// f points into the restore's list of entries: a million-file
+	// restore held three copies of every entry when items copied it.
+	f       *File
 	dst     string
 	replace bool // an existing different file is replaced (Overwrite)
 	// linkTo, for a later name of a hard-linked file, is the target of
@@ -178,12 +180,13 @@ func planRestore(root File, files []File, path, target string, opts RestoreOptio
 	if root.Type == sources.TypeDir {
 		p.planDir(restoreDir{f: root, dst: target})
 	}
-	for _, f := range files {
+	for i := range files {
+		f := &files[i]
 		if f.Type == sources.TypeDir {
-			p.planDir(restoreDir{f: f, dst: dst(f)})
+			p.planDir(restoreDir{f: *f, dst: dst(*f)})
 			continue
 		}
-		p.planFile(f, dst(f), opts)
+		p.planFile(f, dst(*f), opts)
 	}
 	if opts.Plan != nil {
 		p.report(opts.Plan)
@@ -207,7 +210,7 @@ func (p *restorePlan) planDir(d restoreDir) {
 	p.result.Dirs++
 }
 
-func (p *restorePlan) planFile(f File, dst string, opts RestoreOptions) {
+func (p *restorePlan) planFile(f *File, dst string, opts RestoreOptions) {
 	var linkTo string
 	if f.HardLink != 0 && f.Type == sources.TypeFile {
 		if first, ok := p.leaders[f.HardLink]; ok {
@@ -220,7 +223,7 @@ func (p *restorePlan) planFile(f File, dst string, opts RestoreOptions) {
 	switch {
 	case err != nil:
 		p.add(restoreItem{f: f, dst: dst, linkTo: linkTo})
-	case equalEntry(f, dst, fi) && (linkTo == "" || linkedTo(linkTo, fi)):
+	case equalEntry(*f, dst, fi) && (linkTo == "" || linkedTo(linkTo, fi)):
 		p.result.Skipped++
 	case fi.IsDir():
 		p.conflicts = append(p.conflicts, dst+" (a directory)")

@@ -180,9 +180,9 @@ func (w *restoreWriter) one(ctx context.Context, it restoreItem, content []byte)
 	tmp := tempName(it.dst)
 	var err error
 	if it.f.Type == sources.TypeSymlink {
-		err = w.symlink(it.f, tmp)
+		err = w.symlink(*it.f, tmp)
 	} else {
-		err = w.file(ctx, it.f, tmp, content)
+		err = w.file(ctx, *it.f, tmp, content)
 	}
 	if err == nil {
 		err = os.Rename(tmp, it.dst)

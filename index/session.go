@@ -35,7 +35,7 @@ type session struct {
 	wg         sync.WaitGroup
 
 	mu    sync.Mutex
-	files map[string]File
+	files []File // in the order recorded
 	// root is the object's own directory, when the source adds it.
 	root *File
 
@@ -80,7 +80,7 @@ type chunkResult struct {
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 1<<20); return &b }}
 
 func newSession(ctx context.Context, st *Store, known *chunkSet, prev *prevFiles, workers int) *session {
-	s := &session{ctx: ctx, st: st, known: known, prev: prev, jobs: make(chan chunkJob, 2*workers), packer: newPacker(st.be), files: map[string]File{}, level: st.cfg.Level()}
+	s := &session{ctx: ctx, st: st, known: known, prev: prev, jobs: make(chan chunkJob, 2*workers), packer: newPacker(st.be), level: st.cfg.Level()}
 	s.packer.indexEvery = sessionIndexBlobs
 	for i := 0; i < workers; i++ {
 		s.wg.Add(1)
@@ -238,7 +238,7 @@ func (s *session) Keep(ctx context.Context, e sources.Entry) error {
 // (progressed), or at once for kept files.
 func (s *session) record(f File) {
 	s.mu.Lock()
-	s.files[f.Path] = f
+	s.files = append(s.files, f)
 	s.mu.Unlock()
 	s.filesDone.Add(1)
 }
@@ -255,30 +255,44 @@ func (s *session) close() {
 	s.wg.Wait()
 }
 
-// entries returns the session's files sorted by path, with missing parent
-// directories added. An added directory's mtime is its newest entry's
-// (dirDefaults' when none has one), not the version's time: equal entries
-// then make equal file lists, which later versions share (see
-// storeFileList). It is called once, when the source is done.
+// entries returns the session's files sorted by path (a path recorded
+// twice: the last record), with missing parent directories added. An
+// added directory's mtime is its newest entry's (dirDefaults' when none
+// has one), not the version's time: equal entries then make equal file
+// lists, which later versions share (see storeFileList). It is called
+// once, when the source is done, and sorts the records in place: a
+// million-file list is held once.
 func (s *session) entries(dirDefaults sources.Entry) []File {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	paths := make([]string, 0, len(s.files))
-	for p := range s.files {
-		paths = append(paths, p)
+	files := s.files
+	s.files = nil
+	sort.SliceStable(files, func(i, j int) bool { return files[i].Path < files[j].Path })
+	out := files[:0]
+	for i, f := range files {
+		if i+1 < len(files) && files[i+1].Path == f.Path {
+			continue
+		}
+		out = append(out, f)
+	}
+	recorded := func(p string) bool {
+		i := sort.Search(len(out), func(i int) bool { return out[i].Path >= p })
+		return i < len(out) && out[i].Path == p
 	}
 	implied := map[string]time.Time{}
-	for _, p := range paths {
-		mtime := s.files[p].ModTime
-		for d, _ := format.SplitPath(p); d != ""; d, _ = format.SplitPath(d) {
+	for _, f := range out {
+		for d, _ := format.SplitPath(f.Path); d != ""; d, _ = format.SplitPath(d) {
 			t, ok := implied[d]
-			if _, real := s.files[d]; real && !ok {
+			if !ok && recorded(d) {
 				break
 			}
-			if !ok || mtime.After(t) {
-				implied[d] = mtime
+			if !ok || f.ModTime.After(t) {
+				implied[d] = f.ModTime
 			}
 		}
+	}
+	if len(implied) == 0 {
+		return out
 	}
 	for d, t := range implied {
 		e := dirDefaults
@@ -286,13 +300,8 @@ func (s *session) entries(dirDefaults sources.Entry) []File {
 		if !t.IsZero() {
 			e.ModTime = t
 		}
-		s.files[d] = File{Entry: e}
+		out = append(out, File{Entry: e})
 	}
-	out := make([]File, 0, len(s.files))
-	for _, f := range s.files {
-		out = append(out, f)
-	}
-	s.files = nil // called once, at the end: the list is held once
 	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
 	return out
 }
