@@ -125,7 +125,12 @@ func (s *Store) restoreEntries(ctx context.Context, v Version, path string) (Fil
 	if root.Type != sources.TypeDir {
 		return root, []File{root}, nil
 	}
+	// Sized for the whole version (symlinks count as files), so that a
+	// million entries are not copied as the slice grows.
 	var files []File
+	if path == "" {
+		files = make([]File, 0, min(v.Stats.Files+v.Stats.Dirs+1, 1<<24))
+	}
 	err = s.Walk(ctx, v, path, func(f File) error { files = append(files, f); return nil })
 	return root, files, err
 }
