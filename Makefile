@@ -43,6 +43,9 @@ test-unit:
 # The MongoDB part needs FerretDB; -mongo-size 0 in BENCHFLAGS skips it.
 bench: build
 	bash integration/servers.sh up ferretdb
+	@case "$(BENCHFLAGS)" in *-hdfs-*) bash integration/servers.sh up hdfs;; esac
+	@case "$(BENCHFLAGS)" in *-sql-*) bash integration/servers.sh up postgres mariadb;; esac
+	@case "$(BENCHFLAGS)" in *-cass-*) bash integration/servers.sh up cassandra;; esac
 	$(GO) run ./integration/bench $(BENCHFLAGS)
 
 lint:
