@@ -60,13 +60,17 @@ func (n *fileNode) Open(_ context.Context, flags uint32) (gofs.FileHandle, uint3
 	return h, fuse.FOPEN_KEEP_CACHE, 0
 }
 
-// Read reads through the handle's reader, or without a handle (no-open
-// kernels) through the node's.
+// Read reads at off through the handle's reader, or without a handle
+// (no-open kernels) through the node's; a read past the end returns what
+// there is. go-fuse asks the node first, so every read comes here.
 func (n *fileNode) Read(ctx context.Context, fh gofs.FileHandle, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
+	var k int
+	var err error
 	if h, ok := fh.(*fileHandle); ok {
-		return h.Read(ctx, dest, off)
+		k, err = h.readAt(ctx, dest, off)
+	} else {
+		k, err = n.t.readers.readAt(ctx, n, dest, off)
 	}
-	k, err := n.t.readers.readAt(ctx, n, dest, off)
 	if err != nil && !errors.Is(err, io.EOF) {
 		return nil, toErrno(n.t.log, "read "+n.name(), err)
 	}
@@ -89,20 +93,13 @@ type fileHandle struct {
 	node *fileNode
 }
 
-var (
-	_ gofs.FileReader   = (*fileHandle)(nil)
-	_ gofs.FileReleaser = (*fileHandle)(nil)
-)
+var _ gofs.FileReleaser = (*fileHandle)(nil)
 
-// Read reads at off; a read past the end returns what there is.
-func (h *fileHandle) Read(ctx context.Context, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
+// readAt reads through the handle's reader.
+func (h *fileHandle) readAt(ctx context.Context, dest []byte, off int64) (int, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	n, err := h.r.ReadAt(ctx, dest, off)
-	if err != nil && !errors.Is(err, io.EOF) {
-		return nil, toErrno(h.node.t.log, "read "+h.name(), err)
-	}
-	return fuse.ReadResultData(dest[:n]), 0
+	return h.r.ReadAt(ctx, dest, off)
 }
 
 // Release closes the reader.

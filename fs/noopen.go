@@ -6,12 +6,12 @@ import (
 	"sync"
 )
 
-// On kernels that support it (FUSE_NO_OPEN_SUPPORT, Linux 3.14 and later)
+// On kernels that support it (FUSE_NO_OPEN_SUPPORT in the INIT flags)
 // files of this mount are opened without asking the daemon: its Open
-// answers ENOSYS once, and from then on the kernel sends neither OPEN nor
-// RELEASE, with the page cache kept (FOPEN_KEEP_CACHE is the no-open
-// default). A `tar` or `cp -r` of 80,000 small files then costs one round
-// trip per file (the READ) instead of three. Reads come without a handle,
+// answers ENOSYS once, and from then on the kernel sends no OPEN, with the
+// page cache kept (FOPEN_KEEP_CACHE is the kernel's no-open default). A
+// `tar` of a directory of small files went from 4.7 to 2.7 FUSE requests
+// per file (strace of the daemon). Reads come without a handle,
 // so a file's reader (which reads ahead) belongs to its node while it is
 // among the most recently read; readers beyond that are closed.
 

@@ -111,8 +111,7 @@ func (r *BackupRun) Backup(ctx context.Context, kind string, sess sources.Sessio
 	if err != nil {
 		return Version{}, fmt.Errorf("backup %s: %w", ref, err)
 	}
-	prev := s.loadPrevFiles(ctx, prevV)
-	defer prev.wait() // the load ends before the run's next step
+	prev := s.loadPrevFiles(ctx, prevV) // finish waits for it
 	start := time.Now()
 	workers := s.opts.Workers
 	if workers <= 0 {
@@ -124,9 +123,6 @@ func (r *BackupRun) Backup(ctx context.Context, kind string, sess sources.Sessio
 	ws.events = opts.Events
 	stopProgress := s.reportProgress(ws, ref, prevV, start, opts.Progress)
 	v, err := r.finish(ctx, kind, sess, obj, ref, pv, ws, start, opts, stopProgress)
-	if _, perr := prev.wait(); perr != nil && err == nil {
-		err = perr // unreachable in practice: finish fails first
-	}
 	if err != nil {
 		r.known.forget(ws.claimedIDs())
 		return Version{}, fmt.Errorf("backup %s: %w", ref, err)

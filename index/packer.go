@@ -35,8 +35,9 @@ type packer struct {
 // 60-byte files held 250,000 of them, a 40 MB index in memory at once.
 const maxPackBlobs = 20000
 
-// sessionIndexBlobs is how many blobs a backup's index file holds at
-// most: a few MB of JSON.
+// sessionIndexBlobs is how many blobs a backup's index part collects
+// before it is written: the packs uploaded by then, so a part holds that
+// many plus at most a few packs' worth, a few MB of JSON.
 var sessionIndexBlobs = 20000
 
 const uploadsInFlight = 4

@@ -31,7 +31,6 @@ type session struct {
 	prevLocate locator
 	jobs       chan chunkJob
 	packer     *packer
-	level      string // the store's compression level (Config.Level)
 	wg         sync.WaitGroup
 
 	mu    sync.Mutex
@@ -80,7 +79,7 @@ type chunkResult struct {
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 1<<20); return &b }}
 
 func newSession(ctx context.Context, st *Store, known *chunkSet, prev *prevFiles, workers int) *session {
-	s := &session{ctx: ctx, st: st, known: known, prev: prev, jobs: make(chan chunkJob, 2*workers), packer: newPacker(st.be), level: st.cfg.Level()}
+	s := &session{ctx: ctx, st: st, known: known, prev: prev, jobs: make(chan chunkJob, 2*workers), packer: newPacker(st.be)}
 	s.packer.indexEvery = sessionIndexBlobs
 	for i := 0; i < workers; i++ {
 		s.wg.Add(1)
@@ -102,7 +101,7 @@ func (s *session) worker() {
 			s.claimedMu.Unlock()
 			var typ byte
 			var blob []byte
-			typ, blob = format.EncodeBlobLevel(s.level, dst, j.data)
+			typ, blob = format.EncodeBlobLevel(s.st.cfg.Level(), dst, j.data)
 			dst = blob
 			err = s.packer.add(s.ctx, id, typ, blob, len(j.data))
 			s.known.stored(id, uint32(len(blob)))

@@ -15,19 +15,16 @@ const (
 	blobZstd byte = 1
 )
 
-var (
-	encOnce sync.Once
-	enc     *zstd.Encoder
-	dec     *zstd.Decoder
-)
+// decoder is shared by every read; encoders are per level (encoderFor).
+var decoder = sync.OnceValue(func() *zstd.Decoder {
+	d, _ := zstd.NewReader(nil, zstd.WithDecoderConcurrency(runtime.GOMAXPROCS(0)), zstd.WithDecoderMaxMemory(8<<30))
+	return d
+})
 
+// codecs returns the default level's encoder (index files, manifests)
+// and the decoder.
 func codecs() (*zstd.Encoder, *zstd.Decoder) {
-	encOnce.Do(func() {
-		n := runtime.GOMAXPROCS(0)
-		enc, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithEncoderConcurrency(n), zstd.WithLowerEncoderMem(true), zstd.WithEncoderCRC(false)) // BLAKE3 verifies
-		dec, _ = zstd.NewReader(nil, zstd.WithDecoderConcurrency(n), zstd.WithDecoderMaxMemory(8<<30))
-	})
-	return enc, dec
+	return encoderFor(CompressionDefault), decoder()
 }
 
 // HashChunk returns a chunk's content address.

@@ -84,32 +84,32 @@ func (c Config) checkCompression() error {
 	return nil
 }
 
-var (
-	levelMu  sync.Mutex
-	levelEnc = map[string]*zstd.Encoder{}
-)
+// encoders are the shared encoder of each zstd level, each built on first
+// use; a backup's workers use them concurrently (EncodeAll is safe for
+// that), with no lock on the way.
+var encoders = map[string]func() *zstd.Encoder{
+	CompressionFastest: newEncoder(zstd.SpeedFastest),
+	CompressionDefault: newEncoder(zstd.SpeedDefault),
+	CompressionBetter:  newEncoder(zstd.SpeedBetterCompression),
+}
 
-// encoderFor returns the shared encoder of level l, nil for off.
+func newEncoder(lv zstd.EncoderLevel) func() *zstd.Encoder {
+	return sync.OnceValue(func() *zstd.Encoder {
+		e, _ := zstd.NewWriter(nil, zstd.WithEncoderLevel(lv), zstd.WithEncoderConcurrency(runtime.GOMAXPROCS(0)), zstd.WithLowerEncoderMem(true), zstd.WithEncoderCRC(false)) // BLAKE3 verifies
+		return e
+	})
+}
+
+// encoderFor returns the shared encoder of level l, nil for off; any
+// other level (Config.Level gives only known ones) is default's.
 func encoderFor(l string) *zstd.Encoder {
 	if l == CompressionOff {
 		return nil
 	}
-	if l == CompressionDefault || l == "" {
-		e, _ := codecs()
-		return e
+	if f, ok := encoders[l]; ok {
+		return f()
 	}
-	levelMu.Lock()
-	defer levelMu.Unlock()
-	if e, ok := levelEnc[l]; ok {
-		return e
-	}
-	lv := zstd.SpeedFastest
-	if l == CompressionBetter {
-		lv = zstd.SpeedBetterCompression
-	}
-	e, _ := zstd.NewWriter(nil, zstd.WithEncoderLevel(lv), zstd.WithEncoderConcurrency(runtime.GOMAXPROCS(0)), zstd.WithLowerEncoderMem(true), zstd.WithEncoderCRC(false))
-	levelEnc[l] = e
-	return e
+	return encoders[CompressionDefault]()
 }
 
 // EncodeBlobLevel is EncodeBlob at compression level l (Config.Level):
