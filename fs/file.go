@@ -20,6 +20,10 @@ type fileNode struct {
 	t     *tree
 	f     index.File
 	where string // the directory, for messages
+	// dir and idx place the file in its directory's listing, for
+	// prefetching the files after it; idx is -1 when unknown.
+	dir *vdir
+	idx int
 }
 
 var (
@@ -66,6 +70,9 @@ func (n *fileNode) Open(_ context.Context, flags uint32) (gofs.FileHandle, uint3
 func (n *fileNode) Read(ctx context.Context, fh gofs.FileHandle, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
 	var k int
 	var err error
+	if off == 0 {
+		n.t.prefetchAfter(n.dir, n.idx)
+	}
 	if h, ok := fh.(*fileHandle); ok {
 		k, err = h.readAt(ctx, dest, off)
 	} else {

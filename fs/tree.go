@@ -23,6 +23,9 @@ type tree struct {
 	noOpen atomic.Bool
 	// readers serve reads that come without a handle.
 	readers *nodeReaders
+	// prefetch decodes the files after the one being read; nil when the
+	// catalog cannot (prefetch.go).
+	prefetch *fileQueue
 
 	mu       sync.Mutex
 	objs     []index.ObjectRef
@@ -40,8 +43,12 @@ type cachedVersions struct {
 const maxCachedObjects = 1024
 
 func newTree(cat Catalog, log *slog.Logger, o owner) *tree {
-	return &tree{cat: cat, log: log, owner: o, started: time.Now(), readers: newNodeReaders(),
+	t := &tree{cat: cat, log: log, owner: o, started: time.Now(), readers: newNodeReaders(),
 		versions: map[index.ObjectRef]cachedVersions{}}
+	if p, ok := cat.(prefetcher); ok {
+		t.prefetch = &fileQueue{p: p}
+	}
+	return t
 }
 
 // objects returns every object, at most refreshTimeout old.

@@ -31,6 +31,7 @@ type vdir struct {
 	list    []index.File
 	dirents []fuse.DirEntry
 	byName  map[string]int // escaped name → index in list
+	ahead   int            // list entries before this were queued for prefetch
 }
 
 var (
@@ -88,17 +89,17 @@ func (d *vdir) load(ctx context.Context) syscall.Errno {
 
 // cached returns the listed entry shown as name; loaded is false when the
 // listing has not been fetched.
-func (d *vdir) cached(name string) (f index.File, ok, loaded bool) {
+func (d *vdir) cached(name string) (f index.File, i int, ok, loaded bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if !d.loaded {
-		return f, false, false
+		return f, -1, false, false
 	}
-	i, ok := d.byName[name]
+	i, ok = d.byName[name]
 	if ok {
 		f = d.list[i]
 	}
-	return f, ok, true
+	return f, i, ok, true
 }
 
 // OpendirHandle lists the directory; the kernel may keep the listing.
@@ -115,7 +116,7 @@ func (d *vdir) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*go
 	if d.deleted != nil && name == deletedName {
 		return d.deletedFile(ctx, out), 0
 	}
-	f, ok, loaded := d.cached(name)
+	f, i, ok, loaded := d.cached(name)
 	if !loaded {
 		raw, unescaped := sources.UnescapeName(name)
 		switch {
@@ -127,12 +128,12 @@ func (d *vdir) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*go
 		if errno := d.load(ctx); errno != 0 {
 			return nil, errno
 		}
-		f, ok, _ = d.cached(name)
+		f, i, ok, _ = d.cached(name)
 	}
 	if !ok {
 		return nil, missing(out)
 	}
-	return d.newChild(ctx, f, out), 0
+	return d.newChild(ctx, f, i, out), 0
 }
 
 // lookupPath asks the catalog for one path.
@@ -144,11 +145,12 @@ func (d *vdir) lookupPath(ctx context.Context, p string, out *fuse.EntryOut) (*g
 	if err != nil {
 		return nil, toErrno(d.t.log, "look up "+d.where()+"/"+sources.EscapePath(p), err)
 	}
-	return d.newChild(ctx, f, out), 0
+	return d.newChild(ctx, f, -1, out), 0
 }
 
-// newChild makes the node of a version entry.
-func (d *vdir) newChild(ctx context.Context, f index.File, out *fuse.EntryOut) *gofs.Inode {
+// newChild makes the node of a version entry; idx is its place in the
+// listing, -1 when it was looked up alone.
+func (d *vdir) newChild(ctx context.Context, f index.File, idx int, out *fuse.EntryOut) *gofs.Inode {
 	var node gofs.InodeEmbedder
 	switch f.Type {
 	case sources.TypeDir:
@@ -156,7 +158,7 @@ func (d *vdir) newChild(ctx context.Context, f index.File, out *fuse.EntryOut) *
 	case sources.TypeSymlink:
 		node = &linkNode{t: d.t, entry: f.Entry}
 	default:
-		node = &fileNode{t: d.t, f: f, where: d.where()}
+		node = &fileNode{t: d.t, f: f, where: d.where(), dir: d, idx: idx}
 	}
 	d.t.owner.fillEntry(&out.Attr, f.Entry)
 	immutable(out)

@@ -167,3 +167,16 @@ func (r *FileReader) Close() error {
 	r.cancel()
 	return nil
 }
+
+// PrefetchFile decodes f's first chunk into the shared chunk cache in the
+// caller's goroutine, so that a read of f soon after finds it there. The
+// mount calls it, on spare goroutines, for the files that follow the one
+// being read in a directory: tar, cp -r and rsync read them next, one at a
+// time, and would otherwise wait for each file's fetch and decode in turn.
+// Errors are left for that read to report.
+func (s *Store) PrefetchFile(ctx context.Context, f File) {
+	if f.Content != nil || len(f.Chunks) == 0 {
+		return
+	}
+	_, _ = s.loadChunkIn(s.cache, ctx, f.Chunks[0].ID, nil)
+}
