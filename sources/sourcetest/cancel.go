@@ -10,8 +10,12 @@ import (
 	"github.com/stratabackup/strata/sources"
 )
 
-// cancelWithin is how soon a cancelled backup must return.
-const cancelWithin = 5 * time.Second
+// cancelWithin is how soon a cancelled backup must return. It catches a
+// source that ignores the cancellation and reads on to the end (minutes
+// for bigSpec), not a speed: what shows that a source stops is the count
+// of Writer calls after the cancellation. It was 5 s, which a MariaDB
+// backup once missed at load 40 on the shared 2-core machine.
+const cancelWithin = 60 * time.Second
 
 // cancelAt is the Writer call or span at which a backup is cancelled
 // midway: late enough that a row source is streaming, early enough that
