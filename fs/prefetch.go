@@ -2,6 +2,7 @@ package fs
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 
@@ -20,7 +21,7 @@ import (
 // prefetcher is what a Catalog may offer to warm its cache for a file
 // about to be read; *index.Store does.
 type prefetcher interface {
-	PrefetchFile(ctx context.Context, f index.File)
+	PrefetchFiles(ctx context.Context, files []index.File)
 }
 
 const (
@@ -30,7 +31,10 @@ const (
 	// prefetchQueue bounds the files waiting; older ones are dropped
 	// first (the reader has passed them).
 	prefetchQueue = 256
-	// prefetchTimeout bounds one file's prefetch on a slow backend.
+	// prefetchBatch is how many files a worker takes at a time: located
+	// together, decoded in order.
+	prefetchBatch = 8
+	// prefetchTimeout bounds one batch's prefetch on a slow backend.
 	prefetchTimeout = time.Minute
 )
 
@@ -71,11 +75,12 @@ func (q *fileQueue) work() {
 			q.mu.Unlock()
 			return
 		}
-		f := q.queue[0]
-		q.queue = q.queue[1:]
+		n := min(prefetchBatch, len(q.queue))
+		batch := slices.Clone(q.queue[:n])
+		q.queue = q.queue[n:]
 		q.mu.Unlock()
 		ctx, cancel := context.WithTimeout(context.Background(), prefetchTimeout)
-		q.p.PrefetchFile(ctx, f)
+		q.p.PrefetchFiles(ctx, batch)
 		cancel()
 	}
 }

@@ -18,9 +18,9 @@ type recorder struct {
 	paths []string
 }
 
-func (r *recorder) PrefetchFile(_ context.Context, f index.File) {
+func (r *recorder) PrefetchFiles(_ context.Context, files []index.File) {
 	r.mu.Lock()
-	r.paths = append(r.paths, f.Path)
+	r.paths = append(r.paths, paths(files)...)
 	r.mu.Unlock()
 }
 

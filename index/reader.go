@@ -168,15 +168,43 @@ func (r *FileReader) Close() error {
 	return nil
 }
 
-// PrefetchFile decodes f's first chunk into the shared chunk cache in the
-// caller's goroutine, so that a read of f soon after finds it there. The
-// mount calls it, on spare goroutines, for the files that follow the one
-// being read in a directory: tar, cp -r and rsync read them next, one at a
-// time, and would otherwise wait for each file's fetch and decode in turn.
-// Errors are left for that read to report.
-func (s *Store) PrefetchFile(ctx context.Context, f File) {
-	if f.Content != nil || len(f.Chunks) == 0 {
+// PrefetchFiles decodes the first chunk of each of files into the shared
+// chunk cache in the caller's goroutine, in order, so that reads of them
+// soon after find them there. The mount calls it, on spare goroutines,
+// for the files that follow the one being read in a directory: tar, cp -r
+// and rsync read them next, one at a time, and would otherwise wait for
+// each file's lookup, fetch and decode in turn. The chunks are located
+// with one catalog pass. Errors are left for those reads to report.
+func (s *Store) PrefetchFiles(ctx context.Context, files []File) {
+	var ids []ID
+	for _, f := range files {
+		if f.Content == nil && len(f.Chunks) > 0 {
+			if _, ok := s.cache.peek(f.Chunks[0].ID); !ok {
+				ids = append(ids, f.Chunks[0].ID)
+			}
+		}
+	}
+	if len(ids) == 0 {
 		return
 	}
-	_, _ = s.loadChunkIn(s.cache, ctx, f.Chunks[0].ID, nil)
+	cat, err := s.catalog()
+	if err != nil {
+		return
+	}
+	locs := make(map[ID]format.BlobLoc, len(ids))
+	if err := cat.Chunks(ids, func(id ID, l format.BlobLoc) { locs[id] = l }); err != nil {
+		return
+	}
+	located := func(id ID) (format.BlobLoc, bool, error) {
+		if l, ok := locs[id]; ok {
+			return l, true, nil
+		}
+		return cat.Chunk(id)
+	}
+	for _, id := range ids {
+		if ctx.Err() != nil {
+			return
+		}
+		_, _ = s.loadChunkIn(s.cache, ctx, id, located)
+	}
 }

@@ -113,3 +113,43 @@ func TestViewReadsSnapshot(t *testing.T) {
 		t.Fatalf("snapshot directories left after Close: %v", old)
 	}
 }
+
+// Chunks finds exactly the stored ids of a batch, whatever their order,
+// with the locations Chunk gives one at a time.
+func TestChunksBatch(t *testing.T) {
+	c, err := Open(context.Background(), t.TempDir(), slog.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var pack format.IndexPack
+	pack.ID[0] = 0xaa
+	for i := range 200 {
+		var id format.ID
+		id[0], id[1] = byte(i*37), byte(i) // stored out of id order
+		pack.Blobs = append(pack.Blobs, format.PackBlob{ID: id, Type: 1, Offset: uint32(i * 100), Length: 100, RawLen: uint32(i + 1)})
+	}
+	if err := c.addIndex("idx", format.IndexFile{Packs: []format.IndexPack{pack}}); err != nil {
+		t.Fatal(err)
+	}
+	var ask []format.ID
+	for i := 199; i >= 0; i -= 3 {
+		ask = append(ask, pack.Blobs[i].ID)
+		var missing format.ID
+		missing[0], missing[1], missing[2] = byte(i*37), byte(i), 1
+		ask = append(ask, missing)
+	}
+	got := map[format.ID]format.BlobLoc{}
+	if err := c.Chunks(ask, func(id format.ID, l format.BlobLoc) { got[id] = l }); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(ask)/2 {
+		t.Fatalf("found %d of %d stored ids asked for", len(got), len(ask)/2)
+	}
+	for id, l := range got {
+		want, ok, err := c.Chunk(id)
+		if err != nil || !ok || want != l {
+			t.Fatalf("chunk %x: batch gave %+v, Chunk gives %+v (%v, %v)", id[:2], l, want, ok, err)
+		}
+	}
+}
