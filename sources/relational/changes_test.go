@@ -69,6 +69,41 @@ func TestPrevMerge(t *testing.T) {
 	}
 }
 
+// TestScanMerge merges the key lines and changed rows of a change scan
+// with a previous file: updates, deletes, inserts in the middle and at the
+// ends, a key changed; a key that the previous file lacks, or a changed
+// row whose key is not listed, is errNotInPrevious.
+func TestScanMerge(t *testing.T) {
+	prev := "1\ta\n2\tb\n3\tc\n4\td\n"
+	for _, tc := range []struct {
+		name          string
+		keys, changed []string
+		want          string
+		err           error
+	}{
+		{"unchanged", []string{"1\n", "2\n", "3\n", "4\n"}, nil, prev, nil},
+		{"updates, deletes, inserts", []string{"0\n", "2\n", "2.5\n", "4\n", "5\n"}, []string{"0\tz\n", "2\tB\n", "2.5\tx\n", "5\te\n"},
+			"0\tz\n2\tB\n2.5\tx\n4\td\n5\te\n", nil},
+		{"key changed from 1 to 6", []string{"2\n", "3\n", "4\n", "6\n"}, []string{"6\ta\n"}, "2\tb\n3\tc\n4\td\n6\ta\n", nil},
+		{"all deleted", nil, nil, "", nil},
+		{"unchanged key not in the file", []string{"1\n", "9\n"}, nil, "", errNotInPrevious},
+		{"changed row not among the keys", []string{"1\n"}, []string{"7\tq\n"}, "", errNotInPrevious},
+		{"changed row left after the keys", []string{"1\n"}, []string{"1\tA\n", "8\tq\n"}, "", errNotInPrevious},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := &scanMerge{prevMerge: prevMerge{prev: newLineReader(bytes.NewReader([]byte(prev))), key: []int{0}}, changed: lines(tc.changed...)}
+			sp := &spanner{next: m.keysThenCheck(lines(tc.keys...)), merge: m}
+			got, err := spanOut(t, sp, prev)
+			if !errors.Is(err, tc.err) {
+				t.Fatalf("err %v, want %v", err, tc.err)
+			}
+			if tc.err == nil && (got != tc.want || sp.Size != int64(len(tc.want))) {
+				t.Errorf("file %q (size %d), want %q", got, sp.Size, tc.want)
+			}
+		})
+	}
+}
+
 func TestPgMark(t *testing.T) {
 	m := pgMark{system: "7713", timeline: "00000001", oid: 42, xmin: 1 << 32, xmax: 1<<32 + 10, running: []uint64{1 << 32, 1<<32 + 3}, exact: true}
 	back, err := parsePgMark(m.String())
