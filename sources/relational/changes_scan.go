@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 
 	"github.com/stratabackup/strata/sources"
 )
@@ -31,19 +32,37 @@ type changeScanner interface {
 	// called: changed yields the rows that may have changed since (whole,
 	// in key order), keys the key fields of every row (tab-separated, in
 	// key order). ok is false when this snapshot cannot run it.
-	changeScan(ctx context.Context, t *table, since string) (changed, keys readFunc, release func(), ok bool, err error)
+	// With count set, the second read yields one line instead: the
+	// number of rows at the snapshot.
+	changeScan(ctx context.Context, t *table, since string, count bool) (changed, second readFunc, release func(), ok bool, err error)
 }
+
+// errDeleted is a count merge whose row count is not the table's: rows
+// were deleted, and the change scan has to read every key.
+var errDeleted = errors.New("rows were deleted since the previous version")
 
 // rowsScanned writes the data file by a change scan; ok is false when the
 // snapshot cannot run one (the caller then runs the change read). Like
 // rowsChanged it returns errNotInPrevious, after letting both reads
 // finish, when the previous file does not hold a row it should.
 func (b *tableBackup) rowsScanned(ctx context.Context, t *table, path, since string) (rows, size int64, ok bool, err error) {
-	cs, isCS := b.snap.(changeScanner)
-	if !isCS {
+	if _, isCS := b.snap.(changeScanner); !isCS {
 		return 0, 0, false, nil
 	}
-	changed, keys, release, ok, err := cs.changeScan(ctx, t, since)
+	if intKey(t) {
+		rows, size, ok, err = b.scanOnce(ctx, t, path, since, true)
+		if !errors.Is(err, errDeleted) {
+			return rows, size, ok, err
+		}
+		b.src.cfg.Logger.Debug("rows were deleted: the change scan reads every key", "table", b.obj.String())
+	}
+	return b.scanOnce(ctx, t, path, since, false)
+}
+
+// scanOnce runs one change scan: by count (keys compared as integers on
+// the client) or by the key read.
+func (b *tableBackup) scanOnce(ctx context.Context, t *table, path, since string, count bool) (rows, size int64, ok bool, err error) {
+	changed, second, release, ok, err := b.snap.(changeScanner).changeScan(ctx, t, since, count)
 	if !ok || err != nil {
 		return 0, 0, false, err
 	}
@@ -56,12 +75,22 @@ func (b *tableBackup) rowsScanned(ctx context.Context, t *table, path, since str
 	whole := []keyRange{{}}
 	cr := readRanges(ctx, changed, whole, 1, sources.Discard)
 	defer cr.close()
-	kr := readRanges(ctx, keys, whole, 1, b.w)
+	kr := readRanges(ctx, second, whole, 1, b.w)
 	defer kr.close()
-	m := &scanMerge{prevMerge: prevMerge{prev: newLineReader(rc), key: b.src.d.lineKey(t.Key)}, changed: cr.next}
-	sp := &spanner{next: m.keysThenCheck(kr.next), merge: m}
+	pm := prevMerge{prev: newLineReader(rc), key: b.src.d.lineKey(t.Key)}
+	sp := &spanner{}
+	if count {
+		m := &countMerge{prevMerge: pm, changed: cr.next, count: kr.next, prevRows: -1}
+		if n, err := strconv.ParseInt(b.prev.Info().Meta["rows"], 10, 64); err == nil {
+			m.prevRows = n
+		}
+		sp.next, sp.merge = m.next, m
+	} else {
+		m := &scanMerge{prevMerge: pm, changed: cr.next}
+		sp.next, sp.merge = m.keysThenCheck(kr.next), m
+	}
 	err = b.w.AddSpans(ctx, fileEntry(path, b.at, -1), sp.nextSpan)
-	if errors.Is(err, errNotInPrevious) {
+	if errors.Is(err, errNotInPrevious) || errors.Is(err, errDeleted) {
 		drain(kr)
 		drain(cr)
 		return 0, 0, true, err
@@ -69,7 +98,7 @@ func (b *tableBackup) rowsScanned(ctx context.Context, t *table, path, since str
 	if err != nil {
 		return 0, 0, true, fmt.Errorf("write %s: %w", path, err)
 	}
-	b.src.cfg.Logger.Debug("table written from a change scan", "table", b.obj.String(), "unchanged", sp.Reused, "changed", sp.New)
+	b.src.cfg.Logger.Debug("table written from a change scan", "table", b.obj.String(), "by_count", count, "unchanged", sp.Reused, "changed", sp.New)
 	return sp.Reused + sp.New, sp.Size, true, nil
 }
 

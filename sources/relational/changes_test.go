@@ -104,6 +104,54 @@ func TestScanMerge(t *testing.T) {
 	}
 }
 
+// TestCountMerge merges a previous file and changed rows by integer key:
+// updates, inserts between and around the previous rows, a key changed;
+// rows deleted show in the count (errDeleted), a previous file out of key
+// order is errNotInPrevious.
+func TestCountMerge(t *testing.T) {
+	prev := "1\ta\n2\tb\n10\tc\n"
+	for _, tc := range []struct {
+		name     string
+		prev     string
+		changed  []string
+		count    string
+		prevRows int64
+		want     string
+		err      error
+	}{
+		{"unchanged", prev, nil, "3\n", 3, prev, nil},
+		{"updates and inserts", prev, []string{"-5\tn\n", "2\tB\n", "3\tx\n", "11\ty\n"}, "6\n", 3, "-5\tn\n1\ta\n2\tB\n3\tx\n10\tc\n11\ty\n", nil},
+		{"key changed from 1 to 9", prev, []string{"9\ta\n"}, "3\n", -1, "", errDeleted},
+		{"a row deleted, one inserted", prev, []string{"5\tq\n"}, "3\n", 3, "", errDeleted},
+		{"fewer rows than before", prev, nil, "2\n", 3, "", errDeleted},
+		{"previous file out of order", "2\tb\n1\ta\n", nil, "2\n", 2, "", errNotInPrevious},
+		{"non-integer key", "x\tb\n", nil, "1\n", 1, "", errNotInPrevious},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := &countMerge{prevMerge: prevMerge{prev: newLineReader(bytes.NewReader([]byte(tc.prev))), key: []int{0}},
+				changed: lines(tc.changed...), count: lines(tc.count), prevRows: tc.prevRows}
+			sp := &spanner{next: m.next, merge: m}
+			got, err := spanOut(t, sp, tc.prev)
+			if !errors.Is(err, tc.err) {
+				t.Fatalf("err %v, want %v", err, tc.err)
+			}
+			if tc.err == nil && (got != tc.want || sp.Size != int64(len(tc.want))) {
+				t.Errorf("file %q (size %d), want %q", got, sp.Size, tc.want)
+			}
+		})
+	}
+	for _, tc := range []struct {
+		in   string
+		want int64
+		ok   bool
+	}{{"0", 0, true}, {"-9223372036854775808", -1 << 63, true}, {"9223372036854775807", 1<<63 - 1, true},
+		{"9223372036854775808", 0, false}, {"", 0, false}, {"-", 0, false}, {"1e3", 0, false}} {
+		if n, ok := parseInt([]byte(tc.in)); n != tc.want || ok != tc.ok {
+			t.Errorf("parseInt(%q) = %d, %v; want %d, %v", tc.in, n, ok, tc.want, tc.ok)
+		}
+	}
+}
+
 func TestPgMark(t *testing.T) {
 	m := pgMark{system: "7713", timeline: "00000001", oid: 42, xmin: 1 << 32, xmax: 1<<32 + 10, running: []uint64{1 << 32, 1<<32 + 3}, exact: true}
 	back, err := parsePgMark(m.String())

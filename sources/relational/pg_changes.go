@@ -315,8 +315,8 @@ func (sn *pgSnap) readChanged(ctx context.Context, t *table, r keyRange, since s
 // changeScan implements changeScanner: the changed rows by one sequential
 // scan (a MATERIALIZED CTE, PostgreSQL >= 12, keeps the planner from
 // walking the key's index to avoid the sort), sorted by key; and every
-// key in key order. It needs two connections.
-func (sn *pgSnap) changeScan(ctx context.Context, t *table, since string) (changed, keys readFunc, release func(), ok bool, err error) {
+// key in key order, or the row count. It needs two connections.
+func (sn *pgSnap) changeScan(ctx context.Context, t *table, since string, count bool) (changed, second readFunc, release func(), ok bool, err error) {
 	if len(sn.conns) < 2 || pgMajor(sn.conns[0].PgConn().ParameterStatus("server_version")) < 12 {
 		return nil, nil, nil, false, nil
 	}
@@ -342,7 +342,10 @@ func (sn *pgSnap) changeScan(ctx context.Context, t *table, since string) (chang
 	}
 	qc := "WITH c AS MATERIALIZED (SELECT " + strings.Join(cols, ", ") + " FROM ONLY " + name + " x WHERE NOT " + unchanged +
 		") SELECT * FROM c ORDER BY " + pgKeyList(t)
-	qk := "SELECT " + pgKeyList(t) + " FROM ONLY " + name + " ORDER BY " + pgKeyList(t)
+	qk, what := "SELECT "+pgKeyList(t)+" FROM ONLY "+name+" ORDER BY "+pgKeyList(t), "keys"
+	if count {
+		qk, what = "SELECT count(*) FROM ONLY "+name, "row count"
+	}
 	copyOut := func(c *pgx.Conn, q, what string) readFunc {
 		return func(ctx context.Context, _ keyRange, emit func([]byte) error) error {
 			w := &lineWriter{emit: emit}
@@ -353,7 +356,7 @@ func (sn *pgSnap) changeScan(ctx context.Context, t *table, since string) (chang
 		}
 	}
 	release = func() { sn.release(c1); sn.release(c2) }
-	return copyOut(c1, qc, "changed rows"), copyOut(c2, qk, "keys"), release, true, nil
+	return copyOut(c1, qc, "changed rows"), copyOut(c2, qk, what), release, true, nil
 }
 
 // pgMajor is the major version of a server_version ("15.18 (Debian...)",
