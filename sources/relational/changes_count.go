@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
+	"math/bits"
 	"strconv"
 )
 
@@ -19,7 +21,10 @@ import (
 // unchanged is a row of the previous file (the xmin rule), so the merge
 // holds every current row, plus any previous row deleted since; the
 // table's row count at the snapshot says whether there was one
-// (errDeleted: the scan then reads every key).
+// (errDeleted: the scan then reads every key). The sum of each key column
+// is compared too: a previous file that does not hold what its mark says
+// (a row of another key in place of an unchanged one, which the count
+// alone would not see) is read again by the key read, which finds it out.
 
 // intTypes are the PostgreSQL types (format_type) whose COPY text is a
 // plain decimal integer ordered as its value.
@@ -58,7 +63,9 @@ type countMerge struct {
 	lastKey  []int64
 	prevDone bool
 	started  bool
-	total    int64 // rows at the snapshot, -1 until read
+	total    int64      // rows at the snapshot
+	sums     []*big.Int // of each key column at the snapshot
+	got      []sum128   // of each key column of the rows merged
 
 	outRow  []byte
 	outPrev prevRow
@@ -74,21 +81,19 @@ func (m *countMerge) next() ([]byte, error) {
 	}
 	switch {
 	case m.row == nil && m.pl == nil:
-		if m.written != m.total {
-			return nil, fmt.Errorf("%w (%d rows merged, %d in the table)", errDeleted, m.written, m.total)
-		}
-		return nil, io.EOF
+		return nil, m.check()
 	case m.pl == nil || (m.row != nil && cmpKeys(m.rowKey, m.plKey) <= 0):
 		if m.pl != nil && cmpKeys(m.rowKey, m.plKey) == 0 {
 			m.pl = nil // replaced by the changed row
 		}
 		m.outRow, m.outSame = m.row, false
 		m.row = nil
+		m.add(m.rowKey)
 	default:
 		m.outRow, m.outPrev, m.outSame = m.pl, prevRow{off: m.plOff, n: int32(len(m.pl))}, true
 		m.pl = nil
+		m.add(m.plKey)
 	}
-	m.written++
 	return m.outRow, nil
 }
 
@@ -108,8 +113,8 @@ func (m *countMerge) fill() error {
 		if err != nil {
 			return err
 		}
-		if m.total, err = strconv.ParseInt(string(bytes.TrimSpace(line)), 10, 64); err != nil {
-			return fmt.Errorf("read the row count: %q", line)
+		if err := m.parseCount(line); err != nil {
+			return err
 		}
 		if m.prevRows >= 0 && m.total < m.prevRows {
 			return fmt.Errorf("%w (%d rows, %d before)", errDeleted, m.total, m.prevRows)
@@ -134,6 +139,66 @@ func (m *countMerge) fill() error {
 		return m.fillPrev()
 	}
 	return nil
+}
+
+// parseCount reads the count line: rows, then each key column's sum (\N
+// for an empty table).
+func (m *countMerge) parseCount(line []byte) error {
+	f := bytes.Split(bytes.TrimSuffix(line, []byte{'\n'}), []byte{'\t'})
+	n, err := strconv.ParseInt(string(f[0]), 10, 64)
+	if err != nil || len(f) != len(m.key)+1 {
+		return fmt.Errorf("read the row count: %.80q", line)
+	}
+	m.total, m.sums, m.got = n, make([]*big.Int, len(m.key)), make([]sum128, len(m.key))
+	for i, v := range f[1:] {
+		m.sums[i] = new(big.Int)
+		if string(v) == `\N` && n == 0 {
+			continue
+		}
+		if _, ok := m.sums[i].SetString(string(v), 10); !ok {
+			return fmt.Errorf("read the key sums: %.80q", line)
+		}
+	}
+	return nil
+}
+
+// add counts a row merged.
+func (m *countMerge) add(key []int64) {
+	m.written++
+	for i, v := range key {
+		m.got[i].add(v)
+	}
+}
+
+// check compares what was merged with the table at the snapshot.
+func (m *countMerge) check() error {
+	if m.written != m.total {
+		return fmt.Errorf("%w (%d rows merged, %d in the table)", errDeleted, m.written, m.total)
+	}
+	for i, want := range m.sums {
+		if m.got[i].big().Cmp(want) != 0 {
+			return fmt.Errorf("%w (the sum of key column %d is %s, %s in the table)", errDeleted, i+1, m.got[i].big(), want)
+		}
+	}
+	return io.EOF
+}
+
+// sum128 is a 128-bit two's complement sum of int64s: no sum of a table's
+// keys overflows it.
+type sum128 struct {
+	hi int64
+	lo uint64
+}
+
+func (s *sum128) add(v int64) {
+	var carry uint64
+	s.lo, carry = bits.Add64(s.lo, uint64(v), 0)
+	s.hi += int64(carry) + v>>63
+}
+
+func (s sum128) big() *big.Int {
+	b := new(big.Int).Lsh(big.NewInt(s.hi), 64)
+	return b.Add(b, new(big.Int).SetUint64(s.lo))
 }
 
 // fillPrev reads the next row of the previous file, which must be in key

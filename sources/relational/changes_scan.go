@@ -33,7 +33,8 @@ type changeScanner interface {
 	// in key order), keys the key fields of every row (tab-separated, in
 	// key order). ok is false when this snapshot cannot run it.
 	// With count set, the second read yields one line instead: the
-	// number of rows at the snapshot.
+	// number of rows at the snapshot and the sum of each key column
+	// (integers), tab-separated.
 	changeScan(ctx context.Context, t *table, since string, count bool) (changed, second readFunc, release func(), ok bool, err error)
 }
 

@@ -106,8 +106,9 @@ func TestScanMerge(t *testing.T) {
 
 // TestCountMerge merges a previous file and changed rows by integer key:
 // updates, inserts between and around the previous rows, a key changed;
-// rows deleted show in the count (errDeleted), a previous file out of key
-// order is errNotInPrevious.
+// rows deleted show in the count, a previous file holding another key in
+// place of an unchanged row in the key sum (errDeleted); a previous file
+// out of key order is errNotInPrevious.
 func TestCountMerge(t *testing.T) {
 	prev := "1\ta\n2\tb\n10\tc\n"
 	for _, tc := range []struct {
@@ -119,13 +120,15 @@ func TestCountMerge(t *testing.T) {
 		want     string
 		err      error
 	}{
-		{"unchanged", prev, nil, "3\n", 3, prev, nil},
-		{"updates and inserts", prev, []string{"-5\tn\n", "2\tB\n", "3\tx\n", "11\ty\n"}, "6\n", 3, "-5\tn\n1\ta\n2\tB\n3\tx\n10\tc\n11\ty\n", nil},
-		{"key changed from 1 to 9", prev, []string{"9\ta\n"}, "3\n", -1, "", errDeleted},
-		{"a row deleted, one inserted", prev, []string{"5\tq\n"}, "3\n", 3, "", errDeleted},
-		{"fewer rows than before", prev, nil, "2\n", 3, "", errDeleted},
-		{"previous file out of order", "2\tb\n1\ta\n", nil, "2\n", 2, "", errNotInPrevious},
-		{"non-integer key", "x\tb\n", nil, "1\n", 1, "", errNotInPrevious},
+		{"unchanged", prev, nil, "3\t13\n", 3, prev, nil},
+		{"updates and inserts", prev, []string{"-5\tn\n", "2\tB\n", "3\tx\n", "11\ty\n"}, "6\t22\n", 3, "-5\tn\n1\ta\n2\tB\n3\tx\n10\tc\n11\ty\n", nil},
+		{"key changed from 1 to 9", prev, []string{"9\ta\n"}, "3\t21\n", -1, "", errDeleted},
+		{"a row deleted, one inserted", prev, []string{"5\tq\n"}, "3\t17\n", 3, "", errDeleted},
+		{"fewer rows than before", prev, nil, "2\t3\n", 3, "", errDeleted},
+		{"previous file holds another key", prev, nil, "3\t14\n", 3, "", errDeleted},
+		{"empty", "", nil, "0\t\\N\n", 0, "", nil},
+		{"previous file out of order", "2\tb\n1\ta\n", nil, "2\t3\n", 2, "", errNotInPrevious},
+		{"non-integer key", "x\tb\n", nil, "1\t0\n", 1, "", errNotInPrevious},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m := &countMerge{prevMerge: prevMerge{prev: newLineReader(bytes.NewReader([]byte(tc.prev))), key: []int{0}},
@@ -149,6 +152,13 @@ func TestCountMerge(t *testing.T) {
 		if n, ok := parseInt([]byte(tc.in)); n != tc.want || ok != tc.ok {
 			t.Errorf("parseInt(%q) = %d, %v; want %d, %v", tc.in, n, ok, tc.want, tc.ok)
 		}
+	}
+	var s sum128
+	for _, v := range []int64{1<<63 - 1, 1<<63 - 1, 3, -1 << 63, -1 << 63, -1 << 63, -7} {
+		s.add(v)
+	}
+	if got := s.big().String(); got != "-9223372036854775814" {
+		t.Errorf("sum128: %s, want -9223372036854775814", got)
 	}
 }
 

@@ -315,7 +315,8 @@ func (sn *pgSnap) readChanged(ctx context.Context, t *table, r keyRange, since s
 // changeScan implements changeScanner: the changed rows by one sequential
 // scan (a MATERIALIZED CTE, PostgreSQL >= 12, keeps the planner from
 // walking the key's index to avoid the sort), sorted by key; and every
-// key in key order, or the row count. It needs two connections.
+// key in key order, or the row count and the sum of each key column. It
+// needs two connections.
 func (sn *pgSnap) changeScan(ctx context.Context, t *table, since string, count bool) (changed, second readFunc, release func(), ok bool, err error) {
 	if len(sn.conns) < 2 || pgMajor(sn.conns[0].PgConn().ParameterStatus("server_version")) < 12 {
 		return nil, nil, nil, false, nil
@@ -344,7 +345,12 @@ func (sn *pgSnap) changeScan(ctx context.Context, t *table, since string, count 
 		") SELECT * FROM c ORDER BY " + pgKeyList(t)
 	qk, what := "SELECT "+pgKeyList(t)+" FROM ONLY "+name+" ORDER BY "+pgKeyList(t), "keys"
 	if count {
-		qk, what = "SELECT count(*) FROM ONLY "+name, "row count"
+		sums := ""
+		data := t.dataColumns()
+		for _, k := range t.Key {
+			sums += ", sum(" + pgColumnList([]string{data[k].Name}) + ")"
+		}
+		qk, what = "SELECT count(*)"+sums+" FROM ONLY "+name, "row count"
 	}
 	copyOut := func(c *pgx.Conn, q, what string) readFunc {
 		return func(ctx context.Context, _ keyRange, emit func([]byte) error) error {
