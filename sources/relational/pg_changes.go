@@ -350,7 +350,12 @@ func (sn *pgSnap) changeScan(ctx context.Context, t *table, since string, count 
 		for _, k := range t.Key {
 			sums += ", sum(" + pgColumnList([]string{data[k].Name}) + ")"
 		}
-		qk, what = "SELECT count(*)"+sums+" FROM ONLY "+name, "row count"
+		// The condition on xmin keeps the planner off an index-only scan
+		// of the key, which after scattered updates visits the heap for
+		// every page: 3.2-3.9 s of server CPU on the bench table against
+		// 1.6 s for the sequential scan, which also runs alongside the
+		// changed rows' (synchronized scans share their reads).
+		qk, what = "SELECT count(*)"+sums+" FROM ONLY "+name+" x WHERE x.xmin IS NOT NULL", "row count"
 	}
 	copyOut := func(c *pgx.Conn, q, what string) readFunc {
 		return func(ctx context.Context, _ keyRange, emit func([]byte) error) error {
