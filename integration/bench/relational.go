@@ -36,6 +36,9 @@ type sqlBench struct {
 	took   map[string]time.Duration
 	errs   map[string]error
 	store  map[string]int64 // step -> store bytes after it
+	// running is the step under way: its strata commands write a CPU
+	// profile to $STRATA_BENCH_PROFILE/sql-<step>.prof when that is set.
+	running string
 }
 
 // runSQL runs the relational part alone: PostgreSQL, then MariaDB, each
@@ -111,6 +114,9 @@ func (s *sqlBench) dsn(db string) string {
 func (s *sqlBench) strata(ctx context.Context, args ...string) *exec.Cmd {
 	cmd := exec.CommandContext(ctx, s.bin, append([]string{"--store", filepath.Join(s.dir, "store"), "--cache-dir", filepath.Join(s.dir, "cache"), "--quiet"}, args...)...)
 	cmd.Env = append(os.Environ(), "STRATA_POSTGRES_DSN="+s.dsn(sqlDB), "STRATA_MYSQL_DSN="+s.myDSN(myDB))
+	if dir := os.Getenv("STRATA_BENCH_PROFILE"); dir != "" && s.running != "" {
+		cmd.Env = append(cmd.Env, "STRATA_CPUPROFILE="+filepath.Join(dir, "sql-"+s.running+".prof"))
+	}
 	return cmd
 }
 
@@ -118,7 +124,9 @@ func (s *sqlBench) strata(ctx context.Context, args ...string) *exec.Cmd {
 func (s *sqlBench) step(name string, f func() error) {
 	dropCaches()
 	logf("sql %s", name)
+	s.running = name
 	d, err := timed(f)
+	s.running = ""
 	s.took[name], s.errs[name] = d, err
 	if err != nil {
 		logf("sql %s: %v", name, err)

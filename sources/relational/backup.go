@@ -106,12 +106,23 @@ func (b *tableBackup) rows(ctx context.Context, t *table, path string) (rows, si
 	if rows, size, ok, err := b.rowsByBlocks(ctx, t, path, parts); ok || err != nil {
 		return rows, size, err
 	}
+	since, changes := b.changesSince(ctx, t, path)
+	if changes {
+		rows, size, scanned, err := b.rowsScanned(ctx, t, path, since)
+		switch {
+		case errors.Is(err, errNotInPrevious):
+			changes = false
+			b.src.cfg.Logger.Warn("the previous version does not match its change mark; reading every row", "table", b.obj.String(), "err", err)
+		case err != nil || scanned:
+			return rows, size, err
+		}
+	}
 	if parts > 1 {
 		if ranges, err = b.snap.split(ctx, t, parts); err != nil {
 			return 0, 0, fmt.Errorf("split into key ranges: %w", err)
 		}
 	}
-	if since, ok := b.changesSince(ctx, t, path); ok {
+	if changes {
 		rows, size, err := b.rowsChanged(ctx, t, path, ranges, since)
 		if !errors.Is(err, errNotInPrevious) {
 			return rows, size, err

@@ -138,15 +138,24 @@ func (m *prevMerge) resolve(line []byte) (row []byte, p prevRow, same bool, err 
 		return row, prevRow{}, false, nil
 	}
 	m.a = keyOf(m.a[:0], row, m.key)
+	if p, err = m.find(m.a); err != nil {
+		return nil, prevRow{}, false, err
+	}
+	return nil, p, true, nil
+}
+
+// find returns where the previous file's row with key (its key fields
+// joined by tabs) lies, reading ahead to it.
+func (m *prevMerge) find(key []byte) (prevRow, error) {
 	for {
 		start := m.prev.off
 		pl, err := m.prev.next()
 		if err != nil {
-			return nil, prevRow{}, false, fmt.Errorf("%w (key %.80q: %v)", errNotInPrevious, m.a, err)
+			return prevRow{}, fmt.Errorf("%w (key %.80q: %v)", errNotInPrevious, key, err)
 		}
 		m.b = keyOf(m.b[:0], pl, m.key)
-		if bytes.Equal(m.a, m.b) {
-			return nil, prevRow{off: start, n: int32(len(pl))}, true, nil
+		if bytes.Equal(key, m.b) {
+			return prevRow{off: start, n: int32(len(pl))}, nil
 		}
 	}
 }

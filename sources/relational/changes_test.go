@@ -69,6 +69,99 @@ func TestPrevMerge(t *testing.T) {
 	}
 }
 
+// TestScanMerge merges the key lines and changed rows of a change scan
+// with a previous file: updates, deletes, inserts in the middle and at the
+// ends, a key changed; a key that the previous file lacks, or a changed
+// row whose key is not listed, is errNotInPrevious.
+func TestScanMerge(t *testing.T) {
+	prev := "1\ta\n2\tb\n3\tc\n4\td\n"
+	for _, tc := range []struct {
+		name          string
+		keys, changed []string
+		want          string
+		err           error
+	}{
+		{"unchanged", []string{"1\n", "2\n", "3\n", "4\n"}, nil, prev, nil},
+		{"updates, deletes, inserts", []string{"0\n", "2\n", "2.5\n", "4\n", "5\n"}, []string{"0\tz\n", "2\tB\n", "2.5\tx\n", "5\te\n"},
+			"0\tz\n2\tB\n2.5\tx\n4\td\n5\te\n", nil},
+		{"key changed from 1 to 6", []string{"2\n", "3\n", "4\n", "6\n"}, []string{"6\ta\n"}, "2\tb\n3\tc\n4\td\n6\ta\n", nil},
+		{"all deleted", nil, nil, "", nil},
+		{"unchanged key not in the file", []string{"1\n", "9\n"}, nil, "", errNotInPrevious},
+		{"changed row not among the keys", []string{"1\n"}, []string{"7\tq\n"}, "", errNotInPrevious},
+		{"changed row left after the keys", []string{"1\n"}, []string{"1\tA\n", "8\tq\n"}, "", errNotInPrevious},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := &scanMerge{prevMerge: prevMerge{prev: newLineReader(bytes.NewReader([]byte(prev))), key: []int{0}}, changed: lines(tc.changed...)}
+			sp := &spanner{next: m.keysThenCheck(lines(tc.keys...)), merge: m}
+			got, err := spanOut(t, sp, prev)
+			if !errors.Is(err, tc.err) {
+				t.Fatalf("err %v, want %v", err, tc.err)
+			}
+			if tc.err == nil && (got != tc.want || sp.Size != int64(len(tc.want))) {
+				t.Errorf("file %q (size %d), want %q", got, sp.Size, tc.want)
+			}
+		})
+	}
+}
+
+// TestCountMerge merges a previous file and changed rows by integer key:
+// updates, inserts between and around the previous rows, a key changed;
+// rows deleted show in the count, a previous file holding another key in
+// place of an unchanged row in the key sum (errDeleted); a previous file
+// out of key order is errNotInPrevious.
+func TestCountMerge(t *testing.T) {
+	prev := "1\ta\n2\tb\n10\tc\n"
+	for _, tc := range []struct {
+		name     string
+		prev     string
+		changed  []string
+		count    string
+		prevRows int64
+		want     string
+		err      error
+	}{
+		{"unchanged", prev, nil, "3\t13\n", 3, prev, nil},
+		{"updates and inserts", prev, []string{"-5\tn\n", "2\tB\n", "3\tx\n", "11\ty\n"}, "6\t22\n", 3, "-5\tn\n1\ta\n2\tB\n3\tx\n10\tc\n11\ty\n", nil},
+		{"key changed from 1 to 9", prev, []string{"9\ta\n"}, "3\t21\n", -1, "", errDeleted},
+		{"a row deleted, one inserted", prev, []string{"5\tq\n"}, "3\t17\n", 3, "", errDeleted},
+		{"fewer rows than before", prev, nil, "2\t3\n", 3, "", errDeleted},
+		{"previous file holds another key", prev, nil, "3\t14\n", 3, "", errDeleted},
+		{"empty", "", nil, "0\t\\N\n", 0, "", nil},
+		{"previous file out of order", "2\tb\n1\ta\n", nil, "2\t3\n", 2, "", errNotInPrevious},
+		{"non-integer key", "x\tb\n", nil, "1\t0\n", 1, "", errNotInPrevious},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := &countMerge{prevMerge: prevMerge{prev: newLineReader(bytes.NewReader([]byte(tc.prev))), key: []int{0}},
+				changed: lines(tc.changed...), count: lines(tc.count), prevRows: tc.prevRows}
+			sp := &spanner{next: m.next, merge: m}
+			got, err := spanOut(t, sp, tc.prev)
+			if !errors.Is(err, tc.err) {
+				t.Fatalf("err %v, want %v", err, tc.err)
+			}
+			if tc.err == nil && (got != tc.want || sp.Size != int64(len(tc.want))) {
+				t.Errorf("file %q (size %d), want %q", got, sp.Size, tc.want)
+			}
+		})
+	}
+	for _, tc := range []struct {
+		in   string
+		want int64
+		ok   bool
+	}{{"0", 0, true}, {"-9223372036854775808", -1 << 63, true}, {"9223372036854775807", 1<<63 - 1, true},
+		{"9223372036854775808", 0, false}, {"", 0, false}, {"-", 0, false}, {"1e3", 0, false}} {
+		if n, ok := parseInt([]byte(tc.in)); n != tc.want || ok != tc.ok {
+			t.Errorf("parseInt(%q) = %d, %v; want %d, %v", tc.in, n, ok, tc.want, tc.ok)
+		}
+	}
+	var s sum128
+	for _, v := range []int64{1<<63 - 1, 1<<63 - 1, 3, -1 << 63, -1 << 63, -1 << 63, -7} {
+		s.add(v)
+	}
+	if got := s.big().String(); got != "-9223372036854775814" {
+		t.Errorf("sum128: %s, want -9223372036854775814", got)
+	}
+}
+
 func TestPgMark(t *testing.T) {
 	m := pgMark{system: "7713", timeline: "00000001", oid: 42, xmin: 1 << 32, xmax: 1<<32 + 10, running: []uint64{1 << 32, 1<<32 + 3}, exact: true}
 	back, err := parsePgMark(m.String())

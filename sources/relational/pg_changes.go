@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // Reading only the rows changed since the previous version (changes.go),
@@ -308,4 +310,76 @@ func (sn *pgSnap) readChanged(ctx context.Context, t *table, r keyRange, since s
 		return fmt.Errorf("copy the changes of %s out: %w", pgIdent(t.Schema, t.Name), err)
 	}
 	return w.flush()
+}
+
+// changeScan implements changeScanner: the changed rows by one sequential
+// scan (a MATERIALIZED CTE, PostgreSQL >= 12, keeps the planner from
+// walking the key's index to avoid the sort), sorted by key; and every
+// key in key order, or the row count and the sum of each key column. It
+// needs two connections.
+func (sn *pgSnap) changeScan(ctx context.Context, t *table, since string, count bool) (changed, second readFunc, release func(), ok bool, err error) {
+	if len(sn.conns) < 2 || pgMajor(sn.conns[0].PgConn().ParameterStatus("server_version")) < 12 {
+		return nil, nil, nil, false, nil
+	}
+	unchanged, err := pgUnchanged(since)
+	if err != nil {
+		return nil, nil, nil, false, err
+	}
+	sn.pairMu.Lock()
+	defer sn.pairMu.Unlock()
+	c1, err := sn.acquire(ctx)
+	if err != nil {
+		return nil, nil, nil, false, err
+	}
+	c2, err := sn.acquire(ctx)
+	if err != nil {
+		sn.release(c1)
+		return nil, nil, nil, false, err
+	}
+	name := pgIdent(t.Schema, t.Name)
+	cols := make([]string, 0, len(t.dataColumns()))
+	for _, col := range t.dataColumns() {
+		cols = append(cols, "x."+pgColumnList([]string{col.Name}))
+	}
+	qc := "WITH c AS MATERIALIZED (SELECT " + strings.Join(cols, ", ") + " FROM ONLY " + name + " x WHERE NOT " + unchanged +
+		") SELECT * FROM c ORDER BY " + pgKeyList(t)
+	qk, what := "SELECT "+pgKeyList(t)+" FROM ONLY "+name+" ORDER BY "+pgKeyList(t), "keys"
+	if count {
+		sums := ""
+		data := t.dataColumns()
+		for _, k := range t.Key {
+			sums += ", sum(" + pgColumnList([]string{data[k].Name}) + ")"
+		}
+		// The condition on xmin keeps the planner off an index-only scan
+		// of the key, which after scattered updates visits the heap for
+		// every page: 3.2-3.9 s of server CPU on the bench table against
+		// 1.6 s for the sequential scan, which also runs alongside the
+		// changed rows' (synchronized scans share their reads).
+		qk, what = "SELECT count(*)"+sums+" FROM ONLY "+name+" x WHERE x.xmin IS NOT NULL", "row count"
+	}
+	copyOut := func(c *pgx.Conn, q, what string) readFunc {
+		return func(ctx context.Context, _ keyRange, emit func([]byte) error) error {
+			w := &lineWriter{emit: emit}
+			if _, err := c.PgConn().CopyTo(ctx, w, "COPY ("+q+") TO STDOUT"); err != nil {
+				return fmt.Errorf("copy the %s of %s out: %w", what, name, err)
+			}
+			return w.flush()
+		}
+	}
+	release = func() { sn.release(c1); sn.release(c2) }
+	return copyOut(c1, qc, "changed rows"), copyOut(c2, qk, what), release, true, nil
+}
+
+// pgMajor is the major version of a server_version ("15.18 (Debian...)",
+// "9.6.24"), 0 when it cannot be read.
+func pgMajor(v string) int {
+	end := strings.IndexFunc(v, func(r rune) bool { return r < '0' || r > '9' })
+	if end < 0 {
+		end = len(v)
+	}
+	n, err := strconv.Atoi(v[:end])
+	if err != nil {
+		return 0
+	}
+	return n
 }

@@ -39,13 +39,15 @@ func (s *syncBuffer) take() string {
 }
 
 // TestPostgresChangeRead checks the second backup that reads only the rows
-// changed since the first (xmin against the first's snapshot): after
-// updates, deletes, inserts, a transaction that was in progress (with a
-// subtransaction) during the first backup and committed after it, an
-// aborted transaction, VACUUM FREEZE and VACUUM FULL, its data file must
-// equal, byte for byte, the file of a full read at the same state; a
-// previous version that does not hold what its mark says falls back to
-// the full read; a recreated table is read whole.
+// changed since the first (xmin against the first's snapshot), by a change
+// scan: after updates, deletes, inserts (at both ends and in the middle of
+// the key order), updates of the key, a transaction that was in progress
+// (with a subtransaction) during the first backup and committed after it,
+// an aborted transaction, VACUUM FREEZE and VACUUM FULL, its data file
+// must equal, byte for byte, the file of a full read at the same state; a
+// third on one connection takes the change read instead, with the same
+// file; a previous version that does not hold what its mark says falls
+// back to the full read; a recreated table is read whole.
 func TestPostgresChangeRead(t *testing.T) {
 	ctx := context.Background()
 	dsn := harness.PostgresDB(t)
@@ -76,14 +78,15 @@ func TestPostgresChangeRead(t *testing.T) {
 	logs.take()
 	pgExec(t, inflight, "COMMIT")
 	pgExec(t, conn, `UPDATE ch SET v = 'changed' WHERE id % 20 = 0; DELETE FROM ch WHERE id % 101 = 0;
-		INSERT INTO ch VALUES (0, 'k0', E'new\ttab', 'NaN'), (30000, 'k9', NULL, '-Infinity')`)
+		INSERT INTO ch VALUES (0, 'k0', E'new\ttab', 'NaN'), (30000, 'k9', NULL, '-Infinity'), (3100, 'k3a', 'middle', 1);
+		UPDATE ch SET id = id + 100000 WHERE id = 50; UPDATE ch SET k = 'k5' WHERE id = 52`)
 	pgExec(t, conn, `BEGIN; UPDATE ch SET v = 'aborted' WHERE id % 3 = 0; ROLLBACK`)
 	pgExec(t, conn, `VACUUM FREEZE ch`)
 	pgExec(t, conn, `VACUUM FULL ch`)
 	data := dataFileName(pgDialect{}, "ch")
 
 	w2, v2 := backupTable(t, src, obj, v1)
-	if l := logs.take(); !strings.Contains(l, "table written from its changes") {
+	if l := logs.take(); !strings.Contains(l, "table written from a change scan") {
 		t.Fatalf("the second backup did not read only the changes:\n%s", l)
 	}
 	wFull, _ := backupTable(t, src, obj, nil)
@@ -95,12 +98,21 @@ func TestPostgresChangeRead(t *testing.T) {
 	}
 	sameRows(t, "change read", strings.Split(strings.TrimSpace(string(w2.Data(data))), "\n"), copyLines(t, conn, "ch"))
 
-	// A third backup on the second: nothing changed, nothing new.
-	w3, v3 := backupTable(t, src, obj, v2)
+	// A third backup on the second, on one connection (no change scan:
+	// the change read): nothing changed, nothing new.
+	one, err := newSource(pgDialect{}, Config{DSN: dsn, Cluster: "st", Databases: []string{dbName(t, dsn)}, RangeRows: 1500, Workers: 1,
+		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer one.Close()
+	w3, v3 := backupTable(t, one, obj, v2)
 	if !bytes.Equal(w3.Data(data), wFull.Data(data)) || w3.NewBytes() > int64(len(w3.Data(schemaFile))) {
 		t.Errorf("an unchanged table's third backup stored %d new bytes or differs", w3.NewBytes())
 	}
-	logs.take()
+	if l := logs.take(); !strings.Contains(l, "table written from its changes") {
+		t.Errorf("the third backup, on one connection, did not use the change read:\n%s", l)
+	}
 
 	// A previous file missing a row it should hold: back to the full read.
 	broken := withFile(t, v3, data, bytes.Replace(w3.Data(data), []byte("\n7\tk0\t"), []byte("\n7\tk0x\t"), 1))
@@ -200,5 +212,53 @@ func TestPgUnchangedRule(t *testing.T) {
 		if _, err := pgUnchanged(bad); err == nil {
 			t.Errorf("filter %q accepted", bad)
 		}
+	}
+}
+
+// TestPostgresChangeScanByCount checks the change scan of an integer-keyed
+// table, which merges by key and the row count instead of reading every
+// key: after updates and inserts between and around existing keys, the
+// file equals the table's COPY (what a full read writes); after a key moved to a free value (its old
+// key is gone), a delete, and a delete and an insert that keep the row
+// count, the row count sends it to the key read, with the same file.
+func TestPostgresChangeScanByCount(t *testing.T) {
+	dsn := harness.PostgresDB(t)
+	conn := pgConn(t, dsn)
+	pgExec(t, conn, `CREATE TABLE ci (id bigint PRIMARY KEY, v text);
+		INSERT INTO ci SELECT s * 10, md5(s::text) FROM generate_series(1, 2000) s; ANALYZE ci`)
+	logs := &syncBuffer{}
+	src, err := newSource(pgDialect{}, Config{DSN: dsn, Cluster: "st", Databases: []string{dbName(t, dsn)},
+		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	objs, err := src.Discover(context.Background())
+	if err != nil || len(objs) != 1 {
+		t.Fatalf("discover: %v %v", objs, err)
+	}
+	data := dataFileName(pgDialect{}, "ci")
+	_, prev := backupTable(t, src, objs[0], nil)
+	for _, step := range []struct{ name, sql, log string }{
+		{"updates and inserts", `UPDATE ci SET v = 'u' WHERE id % 200 = 0; INSERT INTO ci VALUES (15, 'a'), (-3, 'b'), (99999, 'c')`, "by_count=true"},
+		{"a key moved", `UPDATE ci SET id = 12345 WHERE id = 30`, "rows were deleted"},
+		{"a delete", `DELETE FROM ci WHERE id = 500`, "rows were deleted"},
+		{"a delete and an insert", `DELETE FROM ci WHERE id = 600; INSERT INTO ci VALUES (605, 'd')`, "rows were deleted"},
+	} {
+		logs.take()
+		pgExec(t, conn, step.sql)
+		w, v := backupTable(t, src, objs[0], prev)
+		l := logs.take()
+		if !strings.Contains(l, "table written from a change scan") || !strings.Contains(l, step.log) {
+			t.Fatalf("%s: not written from a change scan (%s):\n%s", step.name, step.log, l)
+		}
+		var full bytes.Buffer
+		if _, err := conn.PgConn().CopyTo(context.Background(), &full, "COPY (SELECT id, v FROM ci ORDER BY id) TO STDOUT"); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(w.Data(data), full.Bytes()) {
+			t.Fatalf("%s: the change scan's file (%d bytes) differs from the table's COPY (%d bytes)", step.name, len(w.Data(data)), full.Len())
+		}
+		prev = v
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -29,6 +30,10 @@ type pgSnap struct {
 	// mark is the snapshot's point for later change reads, nil when it
 	// cannot be one (pg_changes.go).
 	mark *pgMark
+	// pairMu makes taking two connections at once (a change scan) one
+	// step, so that two tables cannot each hold one and wait for the
+	// other's.
+	pairMu sync.Mutex
 }
 
 func (s *pgServer) snapshot(ctx context.Context, db string, workers int) (snapshot, error) {

@@ -1,0 +1,179 @@
+package relational
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+
+	"github.com/stratabackup/strata/sources"
+)
+
+// A change scan is a cheaper plan for the file a change read writes
+// (changes.go). Instead of one pass over every row in key order that
+// tests each row, the server runs two reads at the snapshot, on two
+// connections at once: the rows that may have changed, found by one
+// sequential scan of the table and sorted by key (5% of the rows after 5%
+// of updates), and the key of every row in key order (an index-only scan
+// of the primary key where the server finds that cheaper). The client
+// walks the keys: a key the changed rows hold next is written from them,
+// any other is the previous version's row, referenced in the previous
+// file as the change read does; previous rows whose keys are not listed
+// were deleted. Both reads sort by the same key as the full read, on the
+// server, so no key is ever compared on the client beyond equality, and
+// the result is byte for byte the full read's.
+
+// changeScanner is a changeReader that can run a change scan.
+type changeScanner interface {
+	// changeScan returns the two reads of a change scan of t at this
+	// snapshot, each on a connection of its own held until release is
+	// called: changed yields the rows that may have changed since (whole,
+	// in key order), keys the key fields of every row (tab-separated, in
+	// key order). ok is false when this snapshot cannot run it.
+	// With count set, the second read yields one line instead: the
+	// number of rows at the snapshot and the sum of each key column
+	// (integers), tab-separated.
+	changeScan(ctx context.Context, t *table, since string, count bool) (changed, second readFunc, release func(), ok bool, err error)
+}
+
+// errDeleted is a count merge whose row count is not the table's: rows
+// were deleted, and the change scan has to read every key.
+var errDeleted = errors.New("rows were deleted since the previous version")
+
+// rowsScanned writes the data file by a change scan; ok is false when the
+// snapshot cannot run one (the caller then runs the change read). Like
+// rowsChanged it returns errNotInPrevious, after letting both reads
+// finish, when the previous file does not hold a row it should.
+func (b *tableBackup) rowsScanned(ctx context.Context, t *table, path, since string) (rows, size int64, ok bool, err error) {
+	if _, isCS := b.snap.(changeScanner); !isCS {
+		return 0, 0, false, nil
+	}
+	if intKey(t) {
+		rows, size, ok, err = b.scanOnce(ctx, t, path, since, true)
+		if !errors.Is(err, errDeleted) {
+			return rows, size, ok, err
+		}
+		b.src.cfg.Logger.Debug("rows were deleted: the change scan reads every key", "table", b.obj.String())
+	}
+	return b.scanOnce(ctx, t, path, since, false)
+}
+
+// scanOnce runs one change scan: by count (keys compared as integers on
+// the client) or by the key read.
+func (b *tableBackup) scanOnce(ctx context.Context, t *table, path, since string, count bool) (rows, size int64, ok bool, err error) {
+	changed, second, release, ok, err := b.snap.(changeScanner).changeScan(ctx, t, since, count)
+	if !ok || err != nil {
+		return 0, 0, false, err
+	}
+	defer release()
+	rc, err := b.prev.(sources.PreviousReader).Open(ctx, path)
+	if err != nil {
+		return 0, 0, true, fmt.Errorf("%w: open it: %v", errNotInPrevious, err)
+	}
+	defer rc.Close()
+	whole := []keyRange{{}}
+	cr := readRanges(ctx, changed, whole, 1, sources.Discard)
+	defer cr.close()
+	kr := readRanges(ctx, second, whole, 1, b.w)
+	defer kr.close()
+	pm := prevMerge{prev: newLineReader(rc), key: b.src.d.lineKey(t.Key)}
+	sp := &spanner{}
+	if count {
+		m := &countMerge{prevMerge: pm, changed: cr.next, count: kr.next, prevRows: -1}
+		if n, err := strconv.ParseInt(b.prev.Info().Meta["rows"], 10, 64); err == nil {
+			m.prevRows = n
+		}
+		sp.next, sp.merge = m.next, m
+	} else {
+		m := &scanMerge{prevMerge: pm, changed: cr.next}
+		sp.next, sp.merge = m.keysThenCheck(kr.next), m
+	}
+	err = b.w.AddSpans(ctx, fileEntry(path, b.at, -1), sp.nextSpan)
+	if errors.Is(err, errNotInPrevious) || errors.Is(err, errDeleted) {
+		drain(kr)
+		drain(cr)
+		return 0, 0, true, err
+	}
+	if err != nil {
+		return 0, 0, true, fmt.Errorf("write %s: %w", path, err)
+	}
+	b.src.cfg.Logger.Debug("table written from a change scan", "table", b.obj.String(), "by_count", count, "unchanged", sp.Reused, "changed", sp.New)
+	return sp.Reused + sp.New, sp.Size, true, nil
+}
+
+// drain reads rr to its end, so that its connection ends its statement
+// normally and stays usable.
+func drain(rr *rangeReader) {
+	for {
+		if _, err := rr.next(); err != nil {
+			return
+		}
+	}
+}
+
+// scanMerge resolves the key lines of a change scan: a key that the next
+// changed row holds is written from that row; any other key is an
+// unchanged row of the previous file, found ahead of the last one.
+type scanMerge struct {
+	prevMerge
+	changed func() ([]byte, error)
+	row     []byte // the next changed row, nil when none is waiting
+	rowKey  []byte
+	done    bool // no changed rows left
+}
+
+// resolve implements resolver for one key line.
+func (m *scanMerge) resolve(line []byte) ([]byte, prevRow, bool, error) {
+	key := bytes.TrimSuffix(line, []byte{'\n'})
+	if m.row == nil && !m.done {
+		row, err := m.changed()
+		switch {
+		case errors.Is(err, io.EOF):
+			m.done = true
+		case err != nil:
+			return nil, prevRow{}, false, err
+		default:
+			// The row stays valid until the next call of changed.
+			m.row, m.rowKey = row, keyOf(m.rowKey[:0], row, m.key)
+		}
+	}
+	if m.row != nil && bytes.Equal(m.rowKey, key) {
+		row := m.row
+		m.row = nil
+		return row, prevRow{}, false, nil
+	}
+	p, err := m.find(key)
+	if err != nil {
+		return nil, prevRow{}, false, err
+	}
+	return nil, p, true, nil
+}
+
+// keysThenCheck returns the key lines of next and, at their end, checks
+// that every changed row was written: a changed row whose key the key
+// read did not list means the two reads disagree on the order, and the
+// table is read whole.
+func (m *scanMerge) keysThenCheck(next func() ([]byte, error)) func() ([]byte, error) {
+	return func() ([]byte, error) {
+		line, err := next()
+		if !errors.Is(err, io.EOF) {
+			return line, err
+		}
+		if m.row == nil && !m.done {
+			if _, cerr := m.changed(); !errors.Is(cerr, io.EOF) {
+				m.done = true
+				if cerr != nil {
+					return nil, cerr
+				}
+				return nil, fmt.Errorf("%w: a changed row's key is not among the keys read", errNotInPrevious)
+			}
+			m.done = true
+		}
+		if m.row != nil {
+			return nil, fmt.Errorf("%w: the changed row of key %.80q is not among the keys read", errNotInPrevious, m.rowKey)
+		}
+		return nil, io.EOF
+	}
+}
