@@ -109,9 +109,9 @@ func nodeDownBackup(t *testing.T, ks string) {
 }
 
 // secondBackup updates 5% of big (and deletes some rows and cells), backs
-// up again, checks what that added, and replays the @diff over a restore
-// of the first version.
-func secondBackup(t *testing.T, e *env, src, dst *gocql.Session, target, ks string, first map[string]index.Version) {
+// up again, checks what that added, and replays the @diff over base, a
+// restore of the first version.
+func secondBackup(t *testing.T, e *env, src, dst *gocql.Session, target, ks, base string, first map[string]index.Version) {
 	r := rand.New(rand.NewPCG(5, 6))
 	upd := r.Perm(bigRows)[:bigRows/20]
 	vals := make([]string, len(upd))
@@ -137,15 +137,15 @@ func secondBackup(t *testing.T, e *env, src, dst *gocql.Session, target, ks stri
 	if float64(added) > 0.10*float64(f.Stats.StoredBytes) {
 		t.Errorf("second backup added %d bytes, more than 10%% of the first version's %d", added, f.Stats.StoredBytes)
 	}
-	diffReplay(t, e, src, dst, target, ks, f, second)
+	diffReplay(t, e, src, dst, target, ks, base, f, second)
 }
 
-// diffReplay restores the first version into ks_d, loads the @diff of
-// the two versions over it, and compares with the source (which has not
-// changed since the second backup).
-func diffReplay(t *testing.T, e *env, src, dst *gocql.Session, target, ks string, v1, v2 index.Version) {
+// diffReplay loads the @diff of the two versions over base, the target
+// keyspace where the first version was restored (restore --to-cassandra,
+// checked then against the source), and compares with the source (which
+// has not changed since the second backup).
+func diffReplay(t *testing.T, e *env, src, dst *gocql.Session, target, ks, base string, v1, v2 index.Version) {
 	t.Helper()
-	e.ok("restore", "--to-cassandra", target, "--db", ks+"_d", "--replication", "{'class':'SimpleStrategy','replication_factor':1}", spec(v1))
 	mp := e.mount()
 	ddir := mp + "/" + v2.Object.Cluster + "/" + v2.Object.Database + "/big/@diff/" + index.TimeName(v1.Time) + ".." + index.TimeName(v2.Time)
 	parts := dataParts(t, ddir)
@@ -160,6 +160,6 @@ func diffReplay(t *testing.T, e *env, src, dst *gocql.Session, target, ks string
 		t.Errorf("@diff holds %d lines and %d deletes, want about %d updates and 52 deletes", lines, deletes, bigRows/20)
 	}
 	spec2 := v2.Object.String() + "/" + index.TimeName(v1.Time) + ".." + index.TimeName(v2.Time)
-	e.ok("restore", "--to-cassandra", target, "--db", ks+"_d", spec2)
-	compareTables(t, src, ks, dst, ks+"_d", "big", 5)
+	e.ok("restore", "--to-cassandra", target, "--db", base, spec2)
+	compareTables(t, src, ks, dst, base, "big", 5)
 }
