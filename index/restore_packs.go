@@ -55,9 +55,18 @@ func (s *Store) restoreJobs(items []restoreItem) (jobs []restoreJob, missing []r
 	if err != nil {
 		return nil, nil, err
 	}
-	var packed []packedFile
+	single := func(it restoreItem) bool {
+		return it.f.Type == sources.TypeFile && len(it.f.Chunks) == 1 && it.f.Content == nil
+	}
+	n := 0
 	for _, it := range items {
-		if it.f.Type != sources.TypeFile || len(it.f.Chunks) != 1 || it.f.Content != nil {
+		if single(it) {
+			n++
+		}
+	}
+	packed := make([]packedFile, 0, n) // sized once: not copied as it grows
+	for _, it := range items {
+		if !single(it) {
 			jobs = append(jobs, restoreJob{item: it})
 			continue
 		}
@@ -78,19 +87,24 @@ func (s *Store) restoreJobs(items []restoreItem) (jobs []restoreJob, missing []r
 		}
 		return a.Offset < b.Offset
 	})
+	// A run's files are a stretch of packed, not a copy: a million-file
+	// restore held both.
 	var cur *packRun
-	for _, pf := range packed {
+	start := 0
+	for i, pf := range packed {
 		off, end := int64(pf.loc.Offset), int64(pf.loc.Offset)+int64(pf.loc.Length)
 		if cur == nil || cur.pack != pf.loc.Pack || off > cur.end+packGapMax || max(end, cur.end)-cur.off > packSpanMax {
 			if cur != nil {
+				cur.files = packed[start:i:i]
 				jobs = append(jobs, restoreJob{run: cur})
 			}
 			cur = &packRun{pack: pf.loc.Pack, off: off, end: end}
+			start = i
 		}
 		cur.end = max(cur.end, end)
-		cur.files = append(cur.files, pf)
 	}
 	if cur != nil {
+		cur.files = packed[start:]
 		jobs = append(jobs, restoreJob{run: cur})
 	}
 	return jobs, missing, nil
