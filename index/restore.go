@@ -205,6 +205,7 @@ type restoreItem struct {
 // planRestore decides, from one lstat per entry, what each entry needs.
 func planRestore(root File, files []File, path, target string, opts RestoreOptions) (*restorePlan, error) {
 	p := &restorePlan{target: target, to: restoreTarget{target: target, path: path}, leaders: map[uint64]string{}}
+	p.writes = make([]restoreItem, 0, len(files)) // at most: not copied as it grows
 	dst := func(f File) string { return p.to.of(f.Path) }
 	if root.Type == sources.TypeDir {
 		p.planDir(restoreDir{f: root, dst: target})

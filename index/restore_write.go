@@ -106,11 +106,12 @@ func (w *restoreWriter) job(ctx context.Context, j restoreJob) {
 		w.finished(ctx, j.item, w.one(ctx, j.item, nil))
 		return
 	}
-	w.s.readRun(ctx, j.run, func(pf packedFile, data []byte, err error) {
+	w.s.readRun(ctx, j.run, func(f *File, data []byte, err error) {
+		it := restoreItem{f: f} // a packed file: never a hard link to an earlier name
 		if err == nil {
-			err = w.one(ctx, pf.item, data)
+			err = w.one(ctx, it, data)
 		}
-		w.finished(ctx, pf.item, err)
+		w.finished(ctx, it, err)
 	})
 }
 
