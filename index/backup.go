@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -141,6 +142,7 @@ func (r *BackupRun) finish(ctx context.Context, kind string, sess sources.Sessio
 		list, err = ws.storeFileList(ctx, res)
 	}
 	ws.close()
+	defer ws.list.close()
 	stopProgress()
 	if err == nil {
 		err = ctx.Err() // a source that ignores cancellation still makes no version
@@ -311,7 +313,7 @@ func (s *Store) commit(ctx context.Context, ref ObjectRef, kind string, obj sour
 	if err := s.upgradeFormat(ctx, format.FormatFileList); err != nil {
 		return Version{}, err
 	}
-	st := versionStats(list.files, sess, res, took)
+	st := versionStats(&list, sess, res, took)
 	m := &format.Manifest{Format: FormatVersion, Object: format.RawObject{Cluster: format.RawString(ref.Cluster), Database: format.RawString(ref.Database), Table: format.RawString(ref.Table)}, Kind: kind, Stats: st, Meta: mergeMeta(obj.Meta, res.Meta), Warnings: res.Warnings}
 	if sess.root != nil {
 		r := format.ToFileRecord(*sess.root)
@@ -327,8 +329,16 @@ func (s *Store) commit(ctx context.Context, ref ObjectRef, kind string, obj sour
 	// sync, it is not read back from the backend (the sync loads only the
 	// run's index file).
 	record := func(c *catalog.Catalog) error {
-		return c.AddVersionFiles(name, m, len(list.files), func(i int) (string, []byte, error) {
-			return list.files[i].Path, list.lines[i], nil
+		entries := list.entries()
+		return c.AddVersionFiles(name, m, list.n, func(int) (string, []byte, error) {
+			e, ok, err := entries.next()
+			if err == nil && !ok {
+				err = errors.New("the file list ended early")
+			}
+			if err != nil {
+				return "", nil, err
+			}
+			return e.path, e.line, nil
 		})
 	}
 	if err := s.session(ctx, false, record, nil); err != nil {
@@ -347,59 +357,106 @@ func versionTime(res sources.Result) time.Time {
 	return at
 }
 
-// fileList is a finished version's entries and their lines in the
-// encoded list (which the catalog stores as they are), and the chunks the
-// list was stored in. The entries are held once: a million-file version's
-// list is most of a backup's memory.
+// fileList is a finished version's list: the session's runs and the
+// implied directories, which merge into its entries in path order as
+// often as needed, the chunks the list was stored in, and what its
+// entries add up to.
 type fileList struct {
-	files []File
-	lines [][]byte
-	refs  []ChunkRef
+	runs, implied *listRuns
+	n             int
+	refs          []ChunkRef
+	st            listStats
 }
 
-// storeFileList encodes the session's entries and stores them as chunks,
-// through the session like file data (so before it closes): unchanged
-// stretches of the list are chunks the store already has.
+// entries merges the list's entries in path order.
+func (l *fileList) entries() *listMerge { return l.runs.merge(l.implied) }
+
+// listStats are a version's counts, summed as its list is stored.
+type listStats struct {
+	files, dirs, bytes int64
+	ids                []ID // every chunk reference (sorted and counted later)
+}
+
+// storeFileList merges the session's entries (and the directories they
+// imply) in path order and stores their lines as chunks, through the
+// session like file data (so before it closes): unchanged stretches of
+// the list are chunks the store already has. The lines stream from the
+// runs into the chunker: the list is never whole in memory.
 func (s *session) storeFileList(ctx context.Context, res sources.Result) (fileList, error) {
-	l := fileList{files: s.entries(sources.Entry{Type: sources.TypeDir, Mode: 0o755, ModTime: versionTime(res)})}
-	var rec format.FileRecord
-	segs, lines, err := format.EncodeFileListFunc(len(l.files), func(i int) (*format.FileRecord, []byte) {
-		rec = format.ToFileRecord(l.files[i])
-		return &rec, s.prev.reusedLine(l.files[i], &rec)
-	})
-	if err != nil {
+	if err := s.list.finish(); err != nil {
 		return fileList{}, err
 	}
-	l.lines = lines
-	readers := make([]io.Reader, len(segs))
-	for i, seg := range segs {
-		readers[i] = bytes.NewReader(seg)
-	}
-	ch := format.NewChunker(format.FileListChunkerParams(s.st.cfg.Chunker.Seed), io.MultiReader(readers...))
+	l := fileList{runs: s.list, implied: s.list.implied(sources.Entry{Type: sources.TypeDir, Mode: 0o755, ModTime: versionTime(res)})}
+	lr := &listReader{m: l.entries(), each: func(e *listEnt) {
+		l.n++
+		if e.typ == sources.TypeDir {
+			l.st.dirs++
+		} else {
+			l.st.files++
+		}
+		l.st.bytes += e.size
+		for i := 0; i+32 <= len(e.ids); i += 32 {
+			l.st.ids = append(l.st.ids, ID(e.ids[i:i+32]))
+		}
+	}}
+	ch := format.NewChunker(format.FileListChunkerParams(s.st.cfg.Chunker.Seed), lr)
+	var err error
 	l.refs, _, err = s.storeChunks(ctx, "the file list", ch.Next, false)
 	return l, err
 }
 
-// versionStats sums a version's files and chunks.
-func versionStats(files []File, sess *session, res sources.Result, took time.Duration) Stats {
-	st := Stats{ReadBytes: sess.readBytes.Load(), NewBytes: sess.newBytes.Load(), NewChunks: sess.newChunks.Load(), Seconds: took.Seconds(), ChangedFiles: sess.changedFiles.Load()}
-	seen := map[ID]bool{}
-	for _, f := range files {
-		switch f.Type {
-		case sources.TypeDir:
-			st.Dirs++
-		default:
-			st.Files++
+// listReader reads a merged list as its stored bytes: each entry's line
+// and a newline, telling each about every entry it passes.
+type listReader struct {
+	m       *listMerge
+	each    func(*listEnt)
+	pending []byte
+	nl      bool
+}
+
+func (r *listReader) Read(p []byte) (int, error) {
+	n := 0
+	for n < len(p) {
+		if len(r.pending) == 0 && r.nl {
+			p[n] = '\n'
+			n++
+			r.nl = false
+			continue
 		}
-		st.Bytes += f.Size
-		for _, c := range f.Chunks {
-			if !seen[c.ID] {
-				seen[c.ID] = true
-				st.StoredBytes += int64(sess.known.size(c.ID))
+		if len(r.pending) > 0 {
+			k := copy(p[n:], r.pending)
+			r.pending = r.pending[k:]
+			n += k
+			continue
+		}
+		e, ok, err := r.m.next()
+		if err != nil {
+			return n, err
+		}
+		if !ok {
+			if n == 0 {
+				return 0, io.EOF
 			}
+			return n, nil
 		}
+		r.each(e)
+		r.pending, r.nl = e.line, true
 	}
-	st.Chunks = int64(len(seen))
+	return n, nil
+}
+
+// versionStats sums a version's files and chunks.
+func versionStats(l *fileList, sess *session, res sources.Result, took time.Duration) Stats {
+	st := Stats{ReadBytes: sess.readBytes.Load(), NewBytes: sess.newBytes.Load(), NewChunks: sess.newChunks.Load(), Seconds: took.Seconds(), ChangedFiles: sess.changedFiles.Load()}
+	st.Files, st.Dirs, st.Bytes = l.st.files, l.st.dirs, l.st.bytes
+	ids := l.st.ids
+	slices.SortFunc(ids, func(a, b ID) int { return bytes.Compare(a[:], b[:]) })
+	ids = slices.Compact(ids)
+	for _, id := range ids {
+		st.StoredBytes += int64(sess.known.size(id))
+	}
+	st.Chunks = int64(len(ids))
+	l.st.ids = nil
 	st.LogicalBytes = res.LogicalBytes
 	if st.LogicalBytes == 0 {
 		st.LogicalBytes = st.Bytes

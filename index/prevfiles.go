@@ -78,9 +78,17 @@ func (p *prevFiles) get(path string) (prevFile, bool) {
 	return f, ok
 }
 
-// reusedLine is f's line in the previous list when f is recorded there
-// exactly as it is now, else nil.
-func (p *prevFiles) reusedLine(f File, r *format.FileRecord) []byte {
+// reusedLineNow is f's line in the previous list when f is recorded
+// there exactly as it is now, else nil; also nil while the previous list
+// is still loading (entries are recorded as the source adds them, and a
+// source that does not look at the previous version must not wait for
+// it: an equal record encodes to the same line anyway).
+func (p *prevFiles) reusedLineNow(f File, r *format.FileRecord) []byte {
+	select {
+	case <-p.done:
+	default:
+		return nil
+	}
 	pf, ok := p.get(f.Path)
 	if !ok || pf.line == nil || !format.RecordsEqual(format.ToFileRecord(pf.File), *r) {
 		return nil

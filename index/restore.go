@@ -101,7 +101,7 @@ func (s *Store) Restore(ctx context.Context, v Version, path, target string, opt
 		return p.result, err
 	}
 	own := newOwners()
-	w := &restoreWriter{s: s, own: own, opts: opts, total: p.bytes, cache: newChunkCache(restoreCacheBytes)}
+	w := &restoreWriter{s: s, own: own, opts: opts, to: p.to, total: p.bytes, cache: newChunkCache(restoreCacheBytes)}
 	w.run(ctx, p.writes)
 	p.result.Restored, p.result.Failed, p.result.Bytes, p.result.Verified = int(w.done.Load()), len(w.failures), w.bytes.Load(), int(w.verified.Load())
 	if err := p.finishDirs(own); err != nil {
@@ -131,13 +131,45 @@ func (s *Store) restoreEntries(ctx context.Context, v Version, path string) (Fil
 	if path == "" {
 		files = make([]File, 0, min(v.Stats.Files+v.Stats.Dirs+1, 1<<24))
 	}
-	err = s.Walk(ctx, v, path, func(f File) error { files = append(files, f); return nil })
+	// Each entry is kept with what a restore uses: its fingerprint is
+	// dropped and equal owners are shared, a third of a million-file
+	// restore's entries.
+	owners := map[sources.Owner]*sources.Owner{}
+	err = s.Walk(ctx, v, path, func(f File) error {
+		f.Fingerprint = ""
+		if f.Owner != nil {
+			o, ok := owners[*f.Owner]
+			if !ok {
+				o = f.Owner
+				owners[*o] = o
+			}
+			f.Owner = o
+		}
+		files = append(files, f)
+		return nil
+	})
 	return root, files, err
+}
+
+// restoreTarget says where a version's path is restored: target holds
+// the subtree at path (the whole version when path is ""), or the file
+// at path. Items compute it when needed rather than each holding it.
+type restoreTarget struct{ target, path string }
+
+func (t restoreTarget) of(p string) string {
+	switch {
+	case t.path == "":
+		return filepath.Join(t.target, p)
+	case p == t.path:
+		return filepath.Join(t.target, filepath.Base(p))
+	}
+	return filepath.Join(t.target, p[len(t.path)+1:])
 }
 
 // restorePlan is what a restore will do, worked out before any write.
 type restorePlan struct {
 	target string
+	to     restoreTarget
 	// dirs are the directories to create and finish, root included when
 	// the whole version (or a directory) is restored.
 	dirs []restoreDir
@@ -162,8 +194,8 @@ type restoreDir struct {
 type restoreItem struct {
 	// f points into the restore's list of entries: a million-file
 	// restore held three copies of every entry when items copied it.
+	// Its target is the plan's restoreTarget.of(f.Path).
 	f       *File
-	dst     string
 	replace bool // an existing different file is replaced (Overwrite)
 	// linkTo, for a later name of a hard-linked file, is the target of
 	// its first name: this one becomes a hard link to it.
@@ -172,16 +204,9 @@ type restoreItem struct {
 
 // planRestore decides, from one lstat per entry, what each entry needs.
 func planRestore(root File, files []File, path, target string, opts RestoreOptions) (*restorePlan, error) {
-	p := &restorePlan{target: target, leaders: map[uint64]string{}}
-	dst := func(f File) string {
-		switch {
-		case path == "":
-			return filepath.Join(target, f.Path)
-		case f.Path == path:
-			return filepath.Join(target, filepath.Base(f.Path))
-		}
-		return filepath.Join(target, f.Path[len(path)+1:])
-	}
+	p := &restorePlan{target: target, to: restoreTarget{target: target, path: path}, leaders: map[uint64]string{}}
+	p.writes = make([]restoreItem, 0, len(files)) // at most: not copied as it grows
+	dst := func(f File) string { return p.to.of(f.Path) }
 	if root.Type == sources.TypeDir {
 		p.planDir(restoreDir{f: root, dst: target})
 	}
@@ -227,13 +252,13 @@ func (p *restorePlan) planFile(f *File, dst string, opts RestoreOptions) {
 	fi, err := os.Lstat(dst)
 	switch {
 	case err != nil:
-		p.add(restoreItem{f: f, dst: dst, linkTo: linkTo})
+		p.add(restoreItem{f: f, linkTo: linkTo})
 	case equalEntry(*f, dst, fi) && (linkTo == "" || linkedTo(linkTo, fi)):
 		p.result.Skipped++
 	case fi.IsDir():
 		p.conflicts = append(p.conflicts, dst+" (a directory)")
 	case opts.Overwrite:
-		p.add(restoreItem{f: f, dst: dst, replace: true, linkTo: linkTo})
+		p.add(restoreItem{f: f, replace: true, linkTo: linkTo})
 	default:
 		p.conflicts = append(p.conflicts, dst)
 	}
@@ -279,7 +304,7 @@ func (p *restorePlan) report(plan func(action, path string)) {
 		if it.replace {
 			action = "replace"
 		}
-		plan(action, it.dst)
+		plan(action, p.to.of(it.f.Path))
 	}
 	for _, c := range p.conflicts {
 		plan("conflict", c)

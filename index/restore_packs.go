@@ -40,10 +40,14 @@ type packRun struct {
 	files    []packedFile
 }
 
-// packedFile is a single-chunk file and where its blob lies.
+// packedFile is a single-chunk file and where its blob lies: its pack
+// is an index into the restore's packs, 32 bytes in all, as a
+// million-file restore holds one per file.
 type packedFile struct {
-	item restoreItem
-	loc  format.BlobLoc
+	f                   *File
+	pack                uint32
+	typ                 byte
+	off, length, rawLen uint32
 }
 
 // restoreJobs orders the plan's writes into jobs: symlinks, empty and
@@ -55,9 +59,20 @@ func (s *Store) restoreJobs(items []restoreItem) (jobs []restoreJob, missing []r
 	if err != nil {
 		return nil, nil, err
 	}
-	var packed []packedFile
+	single := func(it restoreItem) bool {
+		return it.f.Type == sources.TypeFile && len(it.f.Chunks) == 1 && it.f.Content == nil
+	}
+	n := 0
 	for _, it := range items {
-		if it.f.Type != sources.TypeFile || len(it.f.Chunks) != 1 || it.f.Content != nil {
+		if single(it) {
+			n++
+		}
+	}
+	packed := make([]packedFile, 0, n) // sized once: not copied as it grows
+	packIdx := map[ID]uint32{}
+	var packs []ID
+	for _, it := range items {
+		if !single(it) {
 			jobs = append(jobs, restoreJob{item: it})
 			continue
 		}
@@ -69,51 +84,68 @@ func (s *Store) restoreJobs(items []restoreItem) (jobs []restoreJob, missing []r
 			missing = append(missing, it)
 			continue
 		}
-		packed = append(packed, packedFile{item: it, loc: loc})
+		pi, ok := packIdx[loc.Pack]
+		if !ok {
+			pi = uint32(len(packs))
+			packIdx[loc.Pack] = pi
+			packs = append(packs, loc.Pack)
+		}
+		packed = append(packed, packedFile{f: it.f, pack: pi, typ: loc.Type, off: loc.Offset, length: loc.Length, rawLen: loc.RawLen})
 	}
 	sort.Slice(packed, func(i, j int) bool {
-		a, b := packed[i].loc, packed[j].loc
-		if a.Pack != b.Pack {
-			return string(a.Pack[:]) < string(b.Pack[:])
+		a, b := &packed[i], &packed[j]
+		if a.pack != b.pack {
+			return a.pack < b.pack
 		}
-		return a.Offset < b.Offset
+		return a.off < b.off
 	})
+	return packRuns(jobs, packed, packs), missing, nil
+}
+
+// packRuns appends to jobs the runs of packed (sorted by pack and
+// offset): neighbouring blobs of one pack, read together.
+func packRuns(jobs []restoreJob, packed []packedFile, packs []ID) []restoreJob {
+	// A run's files are a stretch of packed, not a copy: a million-file
+	// restore held both.
 	var cur *packRun
-	for _, pf := range packed {
-		off, end := int64(pf.loc.Offset), int64(pf.loc.Offset)+int64(pf.loc.Length)
-		if cur == nil || cur.pack != pf.loc.Pack || off > cur.end+packGapMax || max(end, cur.end)-cur.off > packSpanMax {
+	start := 0
+	for i, pf := range packed {
+		off, end := int64(pf.off), int64(pf.off)+int64(pf.length)
+		if cur == nil || cur.pack != packs[pf.pack] || off > cur.end+packGapMax || max(end, cur.end)-cur.off > packSpanMax {
 			if cur != nil {
+				cur.files = packed[start:i:i]
 				jobs = append(jobs, restoreJob{run: cur})
 			}
-			cur = &packRun{pack: pf.loc.Pack, off: off, end: end}
+			cur = &packRun{pack: packs[pf.pack], off: off, end: end}
+			start = i
 		}
 		cur.end = max(cur.end, end)
-		cur.files = append(cur.files, pf)
 	}
 	if cur != nil {
+		cur.files = packed[start:]
 		jobs = append(jobs, restoreJob{run: cur})
 	}
-	return jobs, missing, nil
+	return jobs
 }
 
 // readRun fetches a pack run with one backend read and hands each file
 // its verified chunk, or the error that keeps it from being written (a
 // corrupt blob fails its file only; a failed read fails them all).
-func (s *Store) readRun(ctx context.Context, r *packRun, each func(pf packedFile, data []byte, err error)) {
+func (s *Store) readRun(ctx context.Context, r *packRun, each func(f *File, data []byte, err error)) {
 	span, err := format.ReadRange(ctx, s.be, format.PackName(r.pack), r.off, r.end-r.off)
 	for _, pf := range r.files {
 		if err != nil {
-			each(pf, nil, fmt.Errorf("chunk %s: %w", pf.item.f.Chunks[0].ID, err))
+			each(pf.f, nil, fmt.Errorf("chunk %s: %w", pf.f.Chunks[0].ID, err))
 			continue
 		}
-		start := int64(pf.loc.Offset) - r.off
-		blob := span[start : start+int64(pf.loc.Length)]
-		id := pf.item.f.Chunks[0].ID
-		data, derr := format.DecodeBlob(id, pf.loc.Type, blob, int(pf.loc.RawLen))
+		start := int64(pf.off) - r.off
+		blob := span[start : start+int64(pf.length)]
+		id := pf.f.Chunks[0].ID
+		data, derr := format.DecodeBlob(id, pf.typ, blob, int(pf.rawLen))
 		if derr == nil {
-			data, derr = chunkExtent(data, pf.item.f.Chunks[0])
+			data, derr = chunkExtent(data, pf.f.Chunks[0])
 		}
-		each(pf, data, derr)
+		each(pf.f, data, derr)
 	}
 }
 

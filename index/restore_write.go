@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -25,6 +26,7 @@ type restoreWriter struct {
 	s     *Store
 	own   *owners
 	opts  RestoreOptions
+	to    restoreTarget
 	total int64
 	// cache holds the chunks of large files being streamed, with their
 	// read-ahead: small, as a restore reads most chunks once.
@@ -47,12 +49,16 @@ func (w *restoreWriter) run(ctx context.Context, items []restoreItem) {
 	if workers <= 0 {
 		workers = 2 * runtime.GOMAXPROCS(0)
 	}
-	var links, writes []restoreItem
-	for _, it := range items {
-		if it.linkTo != "" {
-			links = append(links, it)
-		} else {
-			writes = append(writes, it)
+	writes := items // no copy of a million items when there are no links
+	var links []restoreItem
+	if slices.ContainsFunc(items, func(it restoreItem) bool { return it.linkTo != "" }) {
+		writes = nil
+		for _, it := range items {
+			if it.linkTo != "" {
+				links = append(links, it)
+			} else {
+				writes = append(writes, it)
+			}
 		}
 	}
 	jobs, missing, err := w.s.restoreJobs(writes)
@@ -100,11 +106,12 @@ func (w *restoreWriter) job(ctx context.Context, j restoreJob) {
 		w.finished(ctx, j.item, w.one(ctx, j.item, nil))
 		return
 	}
-	w.s.readRun(ctx, j.run, func(pf packedFile, data []byte, err error) {
+	w.s.readRun(ctx, j.run, func(f *File, data []byte, err error) {
+		it := restoreItem{f: f} // a packed file: never a hard link to an earlier name
 		if err == nil {
-			err = w.one(ctx, pf.item, data)
+			err = w.one(ctx, it, data)
 		}
-		w.finished(ctx, pf.item, err)
+		w.finished(ctx, it, err)
 	})
 }
 
@@ -129,10 +136,11 @@ func (w *restoreWriter) link(it restoreItem) error {
 	if _, err := os.Lstat(it.linkTo); err != nil {
 		return fmt.Errorf("hard link to %s: its first name was not restored", it.linkTo)
 	}
-	tmp := tempName(it.dst)
+	dst := w.to.of(it.f.Path)
+	tmp := tempName(dst)
 	err := os.Link(it.linkTo, tmp)
 	if err == nil {
-		err = os.Rename(tmp, it.dst)
+		err = os.Rename(tmp, dst)
 	}
 	if err != nil {
 		_ = os.Remove(tmp)
@@ -177,7 +185,8 @@ func (w *restoreWriter) one(ctx context.Context, it restoreItem, content []byte)
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	tmp := tempName(it.dst)
+	dst := w.to.of(it.f.Path)
+	tmp := tempName(dst)
 	var err error
 	if it.f.Type == sources.TypeSymlink {
 		err = w.symlink(*it.f, tmp)
@@ -185,7 +194,7 @@ func (w *restoreWriter) one(ctx context.Context, it restoreItem, content []byte)
 		err = w.file(ctx, *it.f, tmp, content)
 	}
 	if err == nil {
-		err = os.Rename(tmp, it.dst)
+		err = os.Rename(tmp, dst)
 	}
 	if err != nil {
 		_ = os.Remove(tmp)

@@ -5,10 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sort"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/stratabackup/strata/index/format"
 	"github.com/stratabackup/strata/sources"
@@ -33,8 +32,9 @@ type session struct {
 	packer     *packer
 	wg         sync.WaitGroup
 
-	mu    sync.Mutex
-	files []File // in the order recorded
+	// list holds the entries recorded, encoded (listruns.go).
+	list *listRuns
+	mu   sync.Mutex
 	// root is the object's own directory, when the source adds it.
 	root *File
 
@@ -79,7 +79,8 @@ type chunkResult struct {
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 1<<20); return &b }}
 
 func newSession(ctx context.Context, st *Store, known *chunkSet, prev *prevFiles, workers int) *session {
-	s := &session{ctx: ctx, st: st, known: known, prev: prev, jobs: make(chan chunkJob, 2*workers), packer: newPacker(st.be)}
+	s := &session{ctx: ctx, st: st, known: known, prev: prev, jobs: make(chan chunkJob, 2*workers), packer: newPacker(st.be),
+		list: newListRuns(filepath.Dir(st.catDir))}
 	s.packer.indexEvery = sessionIndexBlobs
 	for i := 0; i < workers; i++ {
 		s.wg.Add(1)
@@ -154,8 +155,7 @@ func (s *session) Add(ctx context.Context, e sources.Entry, r io.Reader) error {
 		return err
 	}
 	if e.Type != sources.TypeFile {
-		s.record(File{Entry: e})
-		return nil
+		return s.record(File{Entry: e})
 	}
 	ch, _ := chunkerPool.Get().(*format.Chunker)
 	if ch == nil || ch.Params() != s.st.cfg.Chunker {
@@ -172,7 +172,9 @@ func (s *session) Add(ctx context.Context, e sources.Entry, r io.Reader) error {
 		s.doneBytes.Add(-n) // not done: the source reads it again or fails
 		return fmt.Errorf("store %s: read %d bytes, expected %d (the file changed while being read)", e.Path, n, e.Size)
 	}
-	s.record(File{Entry: e, Chunks: refs})
+	if err := s.record(File{Entry: e, Chunks: refs}); err != nil {
+		return err
+	}
 	s.changedFiles.Add(1)
 	return nil
 }
@@ -228,19 +230,42 @@ func (s *session) Keep(ctx context.Context, e sources.Entry) error {
 		return fmt.Errorf("keep %s: the previous version has no such file", e.Path)
 	}
 	e.Size = p.Size
-	s.record(File{Entry: e, Chunks: p.Chunks})
+	if err := s.record(File{Entry: e, Chunks: p.Chunks}); err != nil {
+		return err
+	}
 	s.doneBytes.Add(p.Size)
 	return nil
 }
 
-// record adds a finished entry. Bytes count as done as they are read
-// (progressed), or at once for kept files.
-func (s *session) record(f File) {
-	s.mu.Lock()
-	s.files = append(s.files, f)
-	s.mu.Unlock()
+// record adds a finished entry, encoded at once: its line in the list
+// (an unchanged entry's line from the previous list, when that is
+// loaded) goes to the session's list runs, and the File is not kept.
+// Bytes count as done as they are read (progressed), or at once for kept
+// files.
+func (s *session) record(f File) error {
+	sc := lineBufs.Get().(*lineBuf)
+	defer lineBufs.Put(sc)
+	rec := format.ToFileRecord(f)
+	line := s.prev.reusedLineNow(f, &rec)
+	if line == nil {
+		var err error
+		if sc.line, err = rec.AppendLine(sc.line[:0]); err != nil {
+			return fmt.Errorf("encode file list entry %q: %w", f.Path, err)
+		}
+		line = sc.line
+	}
+	var err error
+	if sc.rec, err = s.list.add(&f, line, sc.rec); err != nil {
+		return err
+	}
 	s.filesDone.Add(1)
+	return nil
 }
+
+// lineBuf is a recorder's scratch space.
+type lineBuf struct{ line, rec []byte }
+
+var lineBufs = sync.Pool{New: func() any { return &lineBuf{} }}
 
 // progressed counts k bytes read from the source, as they are read, so
 // that progress and its ETA move during one large file too.
@@ -252,55 +277,4 @@ func (s *session) progressed(k int64) {
 func (s *session) close() {
 	close(s.jobs)
 	s.wg.Wait()
-}
-
-// entries returns the session's files sorted by path (a path recorded
-// twice: the last record), with missing parent directories added. An
-// added directory's mtime is its newest entry's (dirDefaults' when none
-// has one), not the version's time: equal entries then make equal file
-// lists, which later versions share (see storeFileList). It is called
-// once, when the source is done, and sorts the records in place: a
-// million-file list is held once.
-func (s *session) entries(dirDefaults sources.Entry) []File {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	files := s.files
-	s.files = nil
-	sort.SliceStable(files, func(i, j int) bool { return files[i].Path < files[j].Path })
-	out := files[:0]
-	for i, f := range files {
-		if i+1 < len(files) && files[i+1].Path == f.Path {
-			continue
-		}
-		out = append(out, f)
-	}
-	recorded := func(p string) bool {
-		i := sort.Search(len(out), func(i int) bool { return out[i].Path >= p })
-		return i < len(out) && out[i].Path == p
-	}
-	implied := map[string]time.Time{}
-	for _, f := range out {
-		for d, _ := format.SplitPath(f.Path); d != ""; d, _ = format.SplitPath(d) {
-			t, ok := implied[d]
-			if !ok && recorded(d) {
-				break
-			}
-			if !ok || f.ModTime.After(t) {
-				implied[d] = f.ModTime
-			}
-		}
-	}
-	if len(implied) == 0 {
-		return out
-	}
-	for d, t := range implied {
-		e := dirDefaults
-		e.Path = d
-		if !t.IsZero() {
-			e.ModTime = t
-		}
-		out = append(out, File{Entry: e})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
-	return out
 }

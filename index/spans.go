@@ -57,7 +57,9 @@ func (s *session) AddSpans(ctx context.Context, e sources.Entry, next func() (so
 	}
 	e.Size = n
 	e.Type = sources.TypeFile
-	s.record(File{Entry: e, Chunks: refs})
+	if err := s.record(File{Entry: e, Chunks: refs}); err != nil {
+		return err
+	}
 	s.changedFiles.Add(1)
 	return nil
 }

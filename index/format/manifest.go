@@ -421,6 +421,11 @@ func EncodeFileListFunc(n int, entry func(i int) (*FileRecord, []byte)) (segs []
 // listSegment is the size of EncodeFileListFunc's segments.
 const listSegment = 4 << 20
 
+// AppendLine appends m's line in a stored file list (without the
+// newline), as EncodeFileList writes it: a backup encodes each entry as
+// it is added, so that it need not hold the entry until the end.
+func (m *FileRecord) AppendLine(b []byte) ([]byte, error) { return m.appendJSON(b) }
+
 // appendJSON appends m as encoding/json would write it (the same fields,
 // names and forms), without reflection: every backup encodes its whole
 // file list, and reflection made that a second per 80,000 files.
