@@ -370,56 +370,25 @@ func FileListChunkerParams(seed uint64) ChunkerParams {
 // record per line, in the order given (path order), so that equal
 // entries encode to equal bytes in every version. lines are the records'
 // encodings (sub-slices of data), which the catalog stores as they are.
+// A backup does not hold its list whole: it writes each entry's
+// AppendLine and a newline as it streams the list (index/listruns.go).
 func EncodeFileList(files []FileRecord) (data []byte, lines [][]byte, err error) {
-	segs, lines, err := EncodeFileListFunc(len(files), func(i int) (*FileRecord, []byte) { return &files[i], nil })
-	if err != nil {
-		return nil, nil, err
+	ends := make([]int, len(files))
+	for i := range files {
+		if data, err = files[i].AppendLine(data); err != nil {
+			return nil, nil, fmt.Errorf("encode file list entry %q: %w", files[i].Path, err)
+		}
+		ends[i] = len(data)
+		data = append(data, '\n')
 	}
-	data = bytes.Join(segs, nil)
+	lines = make([][]byte, len(files))
 	start := 0
-	for i, l := range lines { // into data, as documented
-		lines[i] = data[start : start+len(l) : start+len(l)]
-		start += len(l) + 1
+	for i, end := range ends {
+		lines[i] = data[start:end:end]
+		start = end + 1
 	}
 	return data, lines, nil
 }
-
-// EncodeFileListFunc encodes n entries that entry(i) gives one at a time:
-// the record, and its line when already encoded (an unchanged entry's line
-// from the previous list), else nil. A backup builds each record only for
-// its turn, not a second list of them all. The encoding comes in segments
-// of a few MB (their concatenation is the list): a million-file list in
-// one buffer doubled as it grew, to twice its 250 MB at the backup's peak.
-func EncodeFileListFunc(n int, entry func(i int) (*FileRecord, []byte)) (segs [][]byte, lines [][]byte, err error) {
-	lines = make([][]byte, n)
-	seg := make([]byte, 0, listSegment)
-	var scratch []byte
-	for i := range n {
-		r, line := entry(i)
-		if line == nil {
-			if scratch, err = r.appendJSON(scratch[:0]); err != nil {
-				return nil, nil, fmt.Errorf("encode file list entry %q: %w", r.Path, err)
-			}
-			line = scratch
-		}
-		if cap(seg)-len(seg) < len(line)+1 {
-			if len(seg) > 0 {
-				segs = append(segs, seg)
-			}
-			seg = make([]byte, 0, max(listSegment, len(line)+1))
-		}
-		start := len(seg)
-		seg = append(append(seg, line...), '\n')
-		lines[i] = seg[start : len(seg)-1 : len(seg)-1]
-	}
-	if len(seg) > 0 {
-		segs = append(segs, seg)
-	}
-	return segs, lines, nil
-}
-
-// listSegment is the size of EncodeFileListFunc's segments.
-const listSegment = 4 << 20
 
 // AppendLine appends m's line in a stored file list (without the
 // newline), as EncodeFileList writes it: a backup encodes each entry as
