@@ -148,24 +148,22 @@ func decodeEnt(b []byte, e *listEnt) error {
 	return nil
 }
 
-// add records one entry with its line (scratch is the caller's buffer,
-// returned for reuse).
-func (l *listRuns) add(f *File, line []byte, scratch []byte) ([]byte, error) {
+// add records one entry with its line, encoded straight into the buffer.
+func (l *listRuns) add(f *File, line []byte) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.err != nil {
-		return scratch, l.err
+		return l.err
 	}
 	l.seq++
-	scratch = encodeEnt(scratch[:0], f, l.seq, line)
 	off := len(l.buf)
-	l.buf = append(l.buf, scratch...)
+	l.buf = encodeEnt(l.buf, f, l.seq, line)
 	l.ents = append(l.ents, runEnt{path: f.Path, seq: l.seq, off: off, end: len(l.buf)})
 	l.noteParent(f)
 	if len(l.buf) >= l.limit {
 		l.err = l.spill()
 	}
-	return scratch, l.err
+	return l.err
 }
 
 // noteParent keeps what implied directories need: the recorded
@@ -268,7 +266,8 @@ func (l *listRuns) spill() error {
 	return nil
 }
 
-// close removes the temporary file.
+// close closes the temporary file (unlinked when it was made, so this
+// frees its space) and drops the buffer.
 func (l *listRuns) close() {
 	l.mu.Lock()
 	defer l.mu.Unlock()

@@ -24,7 +24,7 @@ func TestListRunsMerge(t *testing.T) {
 			t0 := time.Unix(1700000000, 0)
 			add := func(path string, typ sources.EntryType, size int64, mt time.Time) {
 				f := File{Entry: sources.Entry{Path: path, Type: typ, Size: size, ModTime: mt}}
-				if _, err := l.add(&f, []byte(fmt.Sprintf("%s:%d", path, size)), nil); err != nil {
+				if err := l.add(&f, []byte(fmt.Sprintf("%s:%d", path, size))); err != nil {
 					t.Fatal(err)
 				}
 			}

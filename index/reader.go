@@ -196,10 +196,8 @@ func (s *Store) PrefetchFiles(ctx context.Context, files []File) {
 		return
 	}
 	located := func(id ID) (format.BlobLoc, bool, error) {
-		if l, ok := locs[id]; ok {
-			return l, true, nil
-		}
-		return cat.Chunk(id)
+		l, ok := locs[id] // not found by Chunks: not in this catalog view either
+		return l, ok, nil
 	}
 	for _, id := range ids {
 		if ctx.Err() != nil {

@@ -254,16 +254,15 @@ func (s *session) record(f File) error {
 		}
 		line = sc.line
 	}
-	var err error
-	if sc.rec, err = s.list.add(&f, line, sc.rec); err != nil {
+	if err := s.list.add(&f, line); err != nil {
 		return err
 	}
 	s.filesDone.Add(1)
 	return nil
 }
 
-// lineBuf is a recorder's scratch space.
-type lineBuf struct{ line, rec []byte }
+// lineBuf is a recorder's scratch space for a line it encodes.
+type lineBuf struct{ line []byte }
 
 var lineBufs = sync.Pool{New: func() any { return &lineBuf{} }}
 
