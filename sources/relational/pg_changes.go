@@ -318,7 +318,7 @@ func (sn *pgSnap) readChanged(ctx context.Context, t *table, r keyRange, since s
 // key in key order, or the row count and the sum of each key column. It
 // needs two connections.
 func (sn *pgSnap) changeScan(ctx context.Context, t *table, since string, count bool) (changed, second readFunc, release func(), ok bool, err error) {
-	if len(sn.conns) < 2 || pgMajor(sn.conns[0].PgConn().ParameterStatus("server_version")) < 12 {
+	if sn.alive.Load() < 2 || pgMajor(sn.conns[0].PgConn().ParameterStatus("server_version")) < 12 {
 		return nil, nil, nil, false, nil
 	}
 	unchanged, err := pgUnchanged(since)
@@ -331,8 +331,8 @@ func (sn *pgSnap) changeScan(ctx context.Context, t *table, since string, count 
 	if err != nil {
 		return nil, nil, nil, false, err
 	}
-	c2, err := sn.acquire(ctx)
-	if err != nil {
+	c2, ok, err := sn.acquireSecond(ctx)
+	if err != nil || !ok {
 		sn.release(c1)
 		return nil, nil, nil, false, err
 	}

@@ -114,6 +114,26 @@ func (sn *pgSnap) acquire(ctx context.Context) (*pgx.Conn, error) {
 	}
 }
 
+// acquireSecond waits for a second connection while holding one; false
+// when fewer than two are left alive (a connection dropped meanwhile),
+// which would otherwise leave it waiting for good.
+func (sn *pgSnap) acquireSecond(ctx context.Context) (*pgx.Conn, bool, error) {
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case c := <-sn.pool:
+			return c, true, nil
+		case <-ctx.Done():
+			return nil, false, ctx.Err()
+		case <-tick.C:
+			if sn.alive.Load() < 2 {
+				return nil, false, nil
+			}
+		}
+	}
+}
+
 // release returns c to the set; a connection broken by a failed or
 // cancelled statement is dropped, and the set shrinks.
 func (sn *pgSnap) release(c *pgx.Conn) {
