@@ -107,12 +107,15 @@ func (b *tableBackup) rows(ctx context.Context, t *table, path string) (rows, si
 		return rows, size, err
 	}
 	since, changes := b.changesSince(ctx, t, path)
+	mismatch := func(err error) {
+		b.src.cfg.Logger.Warn("the previous version does not match its change mark; reading every row", "table", b.obj.String(), "err", err)
+	}
 	if changes {
 		rows, size, scanned, err := b.rowsScanned(ctx, t, path, since)
 		switch {
 		case errors.Is(err, errNotInPrevious):
 			changes = false
-			b.src.cfg.Logger.Warn("the previous version does not match its change mark; reading every row", "table", b.obj.String(), "err", err)
+			mismatch(err)
 		case err != nil || scanned:
 			return rows, size, err
 		}
@@ -127,7 +130,7 @@ func (b *tableBackup) rows(ctx context.Context, t *table, path string) (rows, si
 		if !errors.Is(err, errNotInPrevious) {
 			return rows, size, err
 		}
-		b.src.cfg.Logger.Warn("the previous version does not match its change mark; reading every row", "table", b.obj.String(), "err", err)
+		mismatch(err)
 	}
 	return b.rowsAll(ctx, t, path, ranges)
 }

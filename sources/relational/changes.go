@@ -103,11 +103,7 @@ func (b *tableBackup) rowsChanged(ctx context.Context, t *table, path string, ra
 	sp := &spanner{next: rr.next, merge: m}
 	err = b.w.AddSpans(ctx, fileEntry(path, b.at, -1), sp.nextSpan)
 	if errors.Is(err, errNotInPrevious) {
-		for {
-			if _, derr := rr.next(); derr != nil {
-				break
-			}
-		}
+		drain(rr)
 		return 0, 0, err
 	}
 	if err != nil {
