@@ -148,6 +148,7 @@ func (r *BackupRun) finish(ctx context.Context, kind string, sess sources.Sessio
 		err = ctx.Err() // a source that ignores cancellation still makes no version
 	}
 	if err != nil {
+		ws.packer.abort()
 		return Version{}, err
 	}
 	packs, err := ws.packer.flush(ctx)

@@ -43,7 +43,23 @@ var sessionIndexBlobs = 20000
 const uploadsInFlight = 4
 
 func newPacker(be backends.Backend) *packer {
-	return &packer{be: be, cur: format.NewPackBuilder(), sem: make(chan struct{}, uploadsInFlight)}
+	return &packer{be: be, sem: make(chan struct{}, uploadsInFlight)}
+}
+
+// begin starts the next pack: written to the backend as it fills where
+// the backend takes streams (local disk: no pack in memory), else in
+// memory.
+func (p *packer) begin(ctx context.Context) (*format.PackBuilder, error) {
+	if sp, ok := p.be.(backends.StreamPutter); ok {
+		obj, ok, err := sp.CreateDeferred(ctx, "packs")
+		if err != nil {
+			return nil, fmt.Errorf("start pack: %w", err)
+		}
+		if ok {
+			return format.NewPackStream(obj), nil
+		}
+	}
+	return format.NewPackBuilder(), nil
 }
 
 // add appends a blob; it may block while earlier packs upload, or while
@@ -54,13 +70,21 @@ func (p *packer) add(ctx context.Context, id ID, typ byte, blob []byte, rawLen i
 		p.mu.Unlock()
 		return err
 	}
+	if p.cur == nil {
+		b, err := p.begin(ctx)
+		if err != nil {
+			p.mu.Unlock()
+			return err
+		}
+		p.cur = b
+	}
 	p.cur.Add(id, typ, blob, rawLen)
 	if p.cur.Len() < format.PackTarget && len(p.cur.Blobs()) < maxPackBlobs {
 		p.mu.Unlock()
 		return nil
 	}
 	full := p.cur
-	p.cur = format.NewPackBuilder()
+	p.cur = nil
 	err := p.upload(ctx, full)
 	p.mu.Unlock()
 	if err != nil {
@@ -112,14 +136,24 @@ func (p *packer) upload(ctx context.Context, b *format.PackBuilder) error {
 	select {
 	case p.sem <- struct{}{}:
 	case <-ctx.Done():
+		discard(b)
 		return ctx.Err()
 	}
 	p.wg.Add(1)
 	go func() {
 		defer func() { <-p.sem; p.wg.Done() }()
-		id, data := b.Finish()
-		err := p.put(ctx, format.PackName(id), data)
+		id, data, err := b.Finish()
 		size := len(data)
+		if obj := b.Object(); obj != nil {
+			size = b.Len() + len(b.Blobs())*format.PackRecordSize + format.PackTrailer
+			if err == nil {
+				err = obj.Commit(ctx, format.PackName(id))
+			} else {
+				obj.Abort()
+			}
+		} else {
+			err = p.put(ctx, format.PackName(id), data)
+		}
 		b.Release()
 		if err != nil {
 			p.fail(fmt.Errorf("upload pack %s: %w", format.PackName(id), err))
@@ -162,12 +196,13 @@ func (p *packer) put(ctx context.Context, name string, data []byte) error {
 // (see indexEvery), for the session's last index file.
 func (p *packer) flush(ctx context.Context) ([]format.IndexPack, error) {
 	p.mu.Lock()
-	if len(p.cur.Blobs()) > 0 {
-		if err := p.upload(ctx, p.cur); err != nil {
+	if p.cur != nil {
+		cur := p.cur
+		p.cur = nil
+		if err := p.upload(ctx, cur); err != nil {
 			p.mu.Unlock()
 			return nil, err
 		}
-		p.cur = format.NewPackBuilder()
 	}
 	p.mu.Unlock()
 	p.wg.Wait()
@@ -180,4 +215,26 @@ func (p *packer) flush(ctx context.Context) ([]format.IndexPack, error) {
 		}
 	}
 	return p.packs, nil
+}
+
+// abort drops the pack being filled, after a failed backup or repack: a
+// streamed pack's temporary object is removed now rather than by a later
+// prune. Uploads already started finish (or fail) on their own.
+func (p *packer) abort() {
+	p.mu.Lock()
+	cur := p.cur
+	p.cur = nil
+	p.mu.Unlock()
+	if cur != nil {
+		discard(cur)
+	}
+	p.wg.Wait()
+}
+
+// discard drops a pack that will not be uploaded.
+func discard(b *format.PackBuilder) {
+	if obj := b.Object(); obj != nil {
+		obj.Abort()
+	}
+	b.Release()
 }

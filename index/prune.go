@@ -162,6 +162,7 @@ func (s *Store) prune(ctx context.Context, packs map[ID]*packUse, dryRun bool) (
 			res.BytesFreed += pu.unusedB
 			if !dryRun {
 				if err := s.repack(ctx, pk, id, pu.used); err != nil {
+					pk.abort()
 					return res, err
 				}
 			}

@@ -76,7 +76,31 @@ type chunkResult struct {
 	err error
 }
 
-var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 1<<20); return &b }}
+// Chunks are copied for the workers into pooled buffers, small ones into
+// small buffers: a small file's chunk is a few KB, and 1 MiB buffers for
+// the chunks in flight were 10-24 MB of a backup's heap.
+var (
+	bufPool      = sync.Pool{New: func() any { b := make([]byte, 0, 1<<20); return &b }}
+	smallBufPool = sync.Pool{New: func() any { b := make([]byte, 0, smallChunk); return &b }}
+)
+
+const smallChunk = 64 << 10
+
+func getBuf(n int) *[]byte {
+	if n <= smallChunk {
+		return smallBufPool.Get().(*[]byte)
+	}
+	return bufPool.Get().(*[]byte)
+}
+
+func putBuf(b []byte) {
+	b = b[:0]
+	if cap(b) <= smallChunk {
+		smallBufPool.Put(&b)
+	} else {
+		bufPool.Put(&b)
+	}
+}
 
 func newSession(ctx context.Context, st *Store, known *chunkSet, prev *prevFiles, workers int) *session {
 	s := &session{ctx: ctx, st: st, known: known, prev: prev, jobs: make(chan chunkJob, 2*workers), packer: newPacker(st.be),
@@ -109,16 +133,14 @@ func (s *session) worker() {
 			s.newBytes.Add(int64(len(blob)))
 			s.newChunks.Add(1)
 		}
-		b := j.data[:0]
-		bufPool.Put(&b)
+		putBuf(j.data)
 		j.res <- chunkResult{ref: ref, err: err}
 	}
 }
 
 // submit queues one chunk (copied) for hashing and storing.
 func (s *session) submit(ctx context.Context, chunk []byte) (chan chunkResult, error) {
-	bp := bufPool.Get().(*[]byte)
-	data := append((*bp)[:0], chunk...)
+	data := append((*getBuf(len(chunk)))[:0], chunk...)
 	res := make(chan chunkResult, 1)
 	select {
 	case s.jobs <- chunkJob{ctx: ctx, data: data, res: res}:
@@ -163,7 +185,11 @@ func (s *session) Add(ctx context.Context, e sources.Entry, r io.Reader) error {
 	} else {
 		ch.Reset(r)
 	}
-	defer chunkerPool.Put(ch)
+	defer func() {
+		if ch.Small() { // a large file's buffer is not kept for small ones
+			chunkerPool.Put(ch)
+		}
+	}()
 	refs, n, err := s.storeChunks(ctx, e.Path, ch.Next, true)
 	if err != nil {
 		return err

@@ -13,6 +13,9 @@ import (
 const (
 	blobRaw  byte = 0 // stored as is: the chunk did not compress
 	blobZstd byte = 1
+	// BlobZstd is the type of a compressed blob, which DecodeBlobTo
+	// decodes into its dst; a raw blob is returned as a slice of itself.
+	BlobZstd = blobZstd
 )
 
 // decoder is shared by every read; encoders are per level (encoderFor).
@@ -40,14 +43,24 @@ func EncodeBlob(dst, chunk []byte) (typ byte, out []byte) {
 
 // DecodeBlob turns a stored blob back into the chunk and verifies its hash.
 func DecodeBlob(id ID, typ byte, blob []byte, rawLen int) ([]byte, error) {
+	return DecodeBlobTo(nil, id, typ, blob, rawLen)
+}
+
+// DecodeBlobTo is DecodeBlob decoding into dst when it has the room: a
+// restore decodes thousands of small files' chunks one after another, and
+// a fresh buffer for each was garbage the process's memory grew with.
+func DecodeBlobTo(dst []byte, id ID, typ byte, blob []byte, rawLen int) ([]byte, error) {
 	var chunk []byte
 	switch typ {
 	case blobRaw:
 		chunk = blob
 	case blobZstd:
 		_, d := codecs()
+		if cap(dst) < rawLen {
+			dst = make([]byte, 0, rawLen)
+		}
 		var err error
-		chunk, err = d.DecodeAll(blob, make([]byte, 0, rawLen))
+		chunk, err = d.DecodeAll(blob, dst[:0])
 		if err != nil {
 			return nil, fmt.Errorf("decompress chunk %s: %w", id, err)
 		}

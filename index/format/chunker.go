@@ -72,7 +72,7 @@ type Chunker struct {
 // NewChunker returns a chunker over r. The slices returned by Next are
 // valid until the next call.
 func NewChunker(p ChunkerParams, r io.Reader) *Chunker {
-	c := &Chunker{p: p, g: newGear(p.Seed), buf: make([]byte, 2*p.Max)}
+	c := &Chunker{p: p, g: newGear(p.Seed), buf: make([]byte, min(chunkerStartBuf, 2*p.Max))}
 	c.g2 = new(gear)
 	for i, v := range c.g {
 		c.g2[i] = v << 1
@@ -125,7 +125,13 @@ func (c *Chunker) fill() error {
 		c.end = copy(c.buf, c.buf[c.start:c.end])
 		c.start = 0
 	}
-	for c.end < len(c.buf) && !c.eof {
+	for !c.eof {
+		if c.end == len(c.buf) {
+			if len(c.buf) >= 2*c.p.Max {
+				break
+			}
+			c.grow()
+		}
 		n, err := c.r.Read(c.buf[c.end:])
 		c.end += n
 		if errors.Is(err, io.EOF) {
@@ -135,6 +141,23 @@ func (c *Chunker) fill() error {
 		}
 	}
 	return nil
+}
+
+// chunkerStartBuf is a new chunker's buffer, grown up to 2*Max only when
+// a stream is longer: most files of a source tree are far smaller than a
+// chunk, and every pooled chunker kept 4 MiB.
+const chunkerStartBuf = 256 << 10
+
+// Small reports whether the buffer is still the starting size: callers
+// that pool chunkers keep only those, so that a few large files do not
+// leave every pooled chunker holding 2*Max.
+func (c *Chunker) Small() bool { return len(c.buf) <= chunkerStartBuf }
+
+// grow doubles the buffer, up to 2*Max.
+func (c *Chunker) grow() {
+	b := make([]byte, min(2*len(c.buf), 2*c.p.Max))
+	copy(b, c.buf[:c.end])
+	c.buf = b
 }
 
 func (c *Chunker) cut(b []byte) int {

@@ -2,7 +2,10 @@ package format
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"testing"
@@ -108,5 +111,63 @@ func TestBlobRoundTripAndCorruption(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// shortReader returns at most a random few KiB per Read.
+type shortReader struct {
+	r   io.Reader
+	rng *rand.Rand
+}
+
+func (s *shortReader) Read(p []byte) (int, error) {
+	n := 1 + s.rng.IntN(7<<10)
+	return s.r.Read(p[:min(n, len(p))])
+}
+
+// Cut points depend on the bytes alone: not on how the reader delivers
+// them, nor on the buffer a pooled chunker grew for an earlier stream,
+// nor on the build (they are pinned: a change would make every stored
+// chunk of existing stores look new). The chunker's buffer starts small
+// and grows only for long streams (Small).
+func TestChunkerCutsAreStable(t *testing.T) {
+	p := DefaultChunkerParams(7)
+	data := randBytes(2, 12<<20)
+	want := chunks(t, p, data)
+	h := sha256.New()
+	for _, c := range want {
+		fmt.Fprintf(h, "%d,", len(c))
+	}
+	if got := hex.EncodeToString(h.Sum(nil))[:16]; got != "718ab068693ca44a" {
+		t.Errorf("cut points of the pinned input hash to %s, want 718ab068693ca44a", got)
+	}
+	c := NewChunker(p, bytes.NewReader([]byte("a small file")))
+	if _, err := c.Next(); err != nil || !c.Small() {
+		t.Fatalf("after a small file: err %v, Small %v; want nil, true", err, c.Small())
+	}
+	for _, r := range []io.Reader{bytes.NewReader(data), &shortReader{bytes.NewReader(data), rand.New(rand.NewPCG(1, 1))}} {
+		c.Reset(r)
+		var got [][]byte
+		for {
+			b, err := c.Next()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, append([]byte(nil), b...))
+		}
+		if len(got) != len(want) {
+			t.Fatalf("%d chunks, want %d", len(got), len(want))
+		}
+		for i := range got {
+			if !bytes.Equal(got[i], want[i]) {
+				t.Fatalf("chunk %d differs (%d bytes, want %d)", i, len(got[i]), len(want[i]))
+			}
+		}
+		if c.Small() {
+			t.Error("Small after a 12 MiB stream")
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package format
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/binary"
@@ -20,7 +21,11 @@ import (
 // The trailing header lets `index rebuild` recover a pack's contents from
 // the pack alone.
 const (
-	packMagic      = "STRP1\n\x00\x00"
+	packMagic = "STRP1\n\x00\x00"
+	// PackRecordSize and PackTrailer are the header's bytes per blob and
+	// the bytes after it: a streamed pack's size is known from them.
+	PackRecordSize = packRecordSize
+	PackTrailer    = packTrailer
 	packRecordSize = 1 + 32 + 4 + 4
 	packTrailer    = 4 + len(packMagic)
 	// PackTarget is the size at which a pack is closed and uploaded: large
@@ -65,9 +70,15 @@ func ParsePackName(name string) (ID, bool) {
 	return id, true
 }
 
-// PackBuilder accumulates blobs for one pack.
+// PackBuilder accumulates blobs for one pack, in memory or, made by
+// NewPackStream, written straight to the backend's object.
 type PackBuilder struct {
-	buf   *bytes.Buffer
+	buf   *bytes.Buffer // in memory; nil when streaming
+	obj   backends.ObjectWriter
+	w     *bufio.Writer // streaming: buffers obj's writes
+	h     *blake3.Hasher
+	n     int   // bytes of blobs added
+	err   error // first write error of a stream
 	blobs []PackBlob
 }
 
@@ -79,47 +90,94 @@ var packBufs = sync.Pool{New: func() any {
 	return b
 }}
 
-// NewPackBuilder starts an empty pack; Release returns its buffer.
+// streamBufs recycle the write buffers of streamed packs: a small file's
+// blob is a few KB, one write each would be a system call each.
+var streamBufs = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 1<<20) }}
+
+// NewPackBuilder starts an empty pack in memory; Release returns its buffer.
 func NewPackBuilder() *PackBuilder {
 	buf := packBufs.Get().(*bytes.Buffer)
 	buf.Reset()
 	return &PackBuilder{buf: buf}
 }
 
-// Release returns the builder's buffer once its bytes are no longer needed.
-func (p *PackBuilder) Release() {
-	packBufs.Put(p.buf)
-	p.buf = nil
+// NewPackStream starts an empty pack written to obj as blobs are added;
+// Finish completes it, and the caller commits obj under the returned id's
+// PackName (or aborts it).
+func NewPackStream(obj backends.ObjectWriter) *PackBuilder {
+	w := streamBufs.Get().(*bufio.Writer)
+	w.Reset(obj)
+	return &PackBuilder{obj: obj, w: w, h: blake3.New()}
 }
 
-// Add appends one encoded blob (see EncodeBlob) of chunk id.
+// Object is a streamed pack's object, nil for one in memory.
+func (p *PackBuilder) Object() backends.ObjectWriter { return p.obj }
+
+// Release returns the builder's buffers once its bytes are no longer
+// needed.
+func (p *PackBuilder) Release() {
+	if p.buf != nil {
+		packBufs.Put(p.buf)
+		p.buf = nil
+	}
+	if p.w != nil {
+		p.w.Reset(nil)
+		streamBufs.Put(p.w)
+		p.w = nil
+	}
+}
+
+// Add appends one encoded blob (see EncodeBlob) of chunk id. A stream's
+// write error is kept and returned by Finish.
 func (p *PackBuilder) Add(id ID, typ byte, blob []byte, rawLen int) {
-	p.blobs = append(p.blobs, PackBlob{ID: id, Type: typ, Offset: uint32(p.buf.Len()), Length: uint32(len(blob)), RawLen: uint32(rawLen)})
-	p.buf.Write(blob)
+	p.blobs = append(p.blobs, PackBlob{ID: id, Type: typ, Offset: uint32(p.n), Length: uint32(len(blob)), RawLen: uint32(rawLen)})
+	p.n += len(blob)
+	p.write(blob)
+}
+
+func (p *PackBuilder) write(b []byte) {
+	if p.buf != nil {
+		p.buf.Write(b)
+		return
+	}
+	if p.err != nil {
+		return
+	}
+	_, _ = p.h.Write(b)
+	_, p.err = p.w.Write(b)
 }
 
 // Len is the size of the blobs added so far.
-func (p *PackBuilder) Len() int { return p.buf.Len() }
+func (p *PackBuilder) Len() int { return p.n }
 
 // Blobs are the blobs added so far, in order.
 func (p *PackBuilder) Blobs() []PackBlob { return p.blobs }
 
-// Finish appends the header and returns the pack's bytes and id.
-func (p *PackBuilder) Finish() (ID, []byte) {
+// Finish appends the header and returns the pack's id and, for a pack in
+// memory, its bytes; for a stream, the first write error.
+func (p *PackBuilder) Finish() (ID, []byte, error) {
 	var rec [packRecordSize]byte
 	for _, b := range p.blobs {
 		rec[0] = b.Type
 		copy(rec[1:33], b.ID[:])
 		binary.LittleEndian.PutUint32(rec[33:], b.Length)
 		binary.LittleEndian.PutUint32(rec[37:], b.RawLen)
-		p.buf.Write(rec[:])
+		p.write(rec[:])
 	}
-	var tr [4]byte
+	var tr [packTrailer]byte
 	binary.LittleEndian.PutUint32(tr[:], uint32(len(p.blobs)*packRecordSize))
-	p.buf.Write(tr[:])
-	p.buf.WriteString(packMagic)
-	data := p.buf.Bytes()
-	return blake3.Sum256(data), data
+	copy(tr[4:], packMagic)
+	p.write(tr[:])
+	if p.buf != nil {
+		data := p.buf.Bytes()
+		return blake3.Sum256(data), data, nil
+	}
+	if p.err == nil {
+		p.err = p.w.Flush()
+	}
+	var id ID
+	p.h.Sum(id[:0])
+	return id, nil, p.err
 }
 
 // PackHeader reads the trailing header of a whole pack: check uses it
@@ -156,14 +214,21 @@ func parsePackHeader(name string, hdr []byte, dataLen int64) ([]PackBlob, error)
 // ReadRange reads length bytes of name from off (all of it from off when
 // length is negative).
 func ReadRange(ctx context.Context, be backends.Backend, name string, off, length int64) ([]byte, error) {
+	return ReadRangeTo(ctx, be, name, off, length, nil)
+}
+
+// ReadRangeTo is ReadRange into buf when length fits its capacity.
+func ReadRangeTo(ctx context.Context, be backends.Backend, name string, off, length int64, buf []byte) ([]byte, error) {
 	rc, err := be.Get(ctx, name, off, length)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", name, err)
 	}
 	defer rc.Close()
-	var buf []byte
 	if length >= 0 {
-		buf = make([]byte, length)
+		if int64(cap(buf)) < length {
+			buf = make([]byte, length)
+		}
+		buf = buf[:length]
 		_, err = io.ReadFull(rc, buf)
 	} else {
 		buf, err = io.ReadAll(rc)
