@@ -28,9 +28,11 @@ type session struct {
 	// prevLocate finds the previous version's chunks (the backup runs
 	// without the catalog); AddSpans reads sparse ones to copy them.
 	prevLocate locator
-	jobs       chan chunkJob
-	packer     *packer
-	wg         sync.WaitGroup
+	// jobs queue chunks for the workers, one per worker: each holds a
+	// copy of up to 2 MiB, and a deeper queue only held more of them.
+	jobs   chan chunkJob
+	packer *packer
+	wg     sync.WaitGroup
 
 	// list holds the entries recorded, encoded (listruns.go).
 	list *listRuns
@@ -103,7 +105,7 @@ func putBuf(b []byte) {
 }
 
 func newSession(ctx context.Context, st *Store, known *chunkSet, prev *prevFiles, workers int) *session {
-	s := &session{ctx: ctx, st: st, known: known, prev: prev, jobs: make(chan chunkJob, 2*workers), packer: newPacker(st.be),
+	s := &session{ctx: ctx, st: st, known: known, prev: prev, jobs: make(chan chunkJob, workers), packer: newPacker(st.be),
 		list: newListRuns(filepath.Dir(st.catDir))}
 	s.packer.indexEvery = sessionIndexBlobs
 	for i := 0; i < workers; i++ {
