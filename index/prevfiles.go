@@ -3,6 +3,7 @@ package index
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	"github.com/stratabackup/strata/index/catalog"
 	"github.com/stratabackup/strata/index/format"
@@ -11,12 +12,24 @@ import (
 // prevFiles is the previous version's entries, loaded from the catalog in
 // the background while the source starts: on a re-backup of a large tree
 // the load (a cold catalog, 80,000 records) and the source's walk (cold
-// inodes) each take about as long, and overlapping them hides one.
-// Everything that reads the entries waits for the load.
+// inodes) each take about as long, and overlapping them hides one. The
+// catalog yields entries directory by directory, in its key order
+// (catalog.DirBefore), so a lookup waits only until the load has passed
+// its directory, not for the whole list; a walk that visits directories
+// in that order (the posix source's does) runs right behind the load.
+// Everything that needs every entry waits for the end (wait).
 type prevFiles struct {
-	done  chan struct{}
+	done chan struct{}
+	mu   sync.RWMutex
+	// more is signalled (with mu's read side) when front moves or the
+	// load ends.
+	more  *sync.Cond
 	files map[string]prevFile
-	err   error
+	// front is the directory being loaded: every directory before it
+	// (catalog.DirBefore) is complete in files.
+	front  string
+	loaded bool
+	err    error
 }
 
 // prevFile is a previous entry and, when the version's file list was
@@ -27,11 +40,17 @@ type prevFile struct {
 	line []byte
 }
 
+func newPrevFiles() *prevFiles {
+	p := &prevFiles{done: make(chan struct{}), files: map[string]prevFile{}}
+	p.more = sync.NewCond(p.mu.RLocker())
+	return p
+}
+
 // loadPrevFiles starts loading v's entries (none when v is nil).
 func (s *Store) loadPrevFiles(ctx context.Context, v *Version) *prevFiles {
-	p := &prevFiles{done: make(chan struct{}), files: map[string]prevFile{}}
+	p := newPrevFiles()
 	if v == nil {
-		close(p.done)
+		p.finish(nil)
 		return p
 	}
 	// Lines are reused only from a version whose list was stored as
@@ -39,9 +58,10 @@ func (s *Store) loadPrevFiles(ctx context.Context, v *Version) *prevFiles {
 	// without their path.
 	lines := len(v.FileList) > 0
 	go func() {
-		defer close(p.done)
 		var slab []byte // lines, copied into few large allocations
-		p.err = s.withCatalogAsIs(ctx, func(c *catalog.Catalog) error {
+		var batch []prevFile
+		dir := ""
+		err := s.withCatalogAsIs(ctx, func(c *catalog.Catalog) error {
 			return c.EachFileLine(*v, func(f File, line []byte) {
 				pf := prevFile{File: f}
 				if lines {
@@ -51,14 +71,41 @@ func (s *Store) loadPrevFiles(ctx context.Context, v *Version) *prevFiles {
 					slab = append(slab, line...)
 					pf.line = slab[len(slab)-len(line) : len(slab) : len(slab)]
 				}
-				p.files[f.Path] = pf
+				if d, _ := format.SplitPath(f.Path); d != dir {
+					p.publish(batch, d)
+					batch, dir = batch[:0], d
+				}
+				batch = append(batch, pf)
 			})
 		})
-		if p.err != nil {
-			p.err = fmt.Errorf("load the previous version %s: %w", v.Name, p.err)
+		p.publish(batch, dir)
+		if err != nil {
+			err = fmt.Errorf("load the previous version %s: %w", v.Name, err)
 		}
+		p.finish(err)
 	}()
 	return p
+}
+
+// publish adds a directory's entries and moves the front to the next
+// directory the load has reached.
+func (p *prevFiles) publish(batch []prevFile, front string) {
+	p.mu.Lock()
+	for _, f := range batch {
+		p.files[f.Path] = f
+	}
+	p.front = front
+	p.mu.Unlock()
+	p.more.Broadcast()
+}
+
+// finish ends the load.
+func (p *prevFiles) finish(err error) {
+	p.mu.Lock()
+	p.loaded, p.err = true, err
+	p.mu.Unlock()
+	p.more.Broadcast()
+	close(p.done)
 }
 
 // wait returns the entries once loaded.
@@ -67,14 +114,20 @@ func (p *prevFiles) wait() (map[string]prevFile, error) {
 	return p.files, p.err
 }
 
-// get returns the previous entry at path; a failed load has none (the
-// backup then fails when it ends, see BackupRun.finish).
+// get returns the previous entry at path, waiting until the load has
+// passed path's directory; a failed load has none (the backup then fails
+// when it ends, see BackupRun.finish). Safe for concurrent use.
 func (p *prevFiles) get(path string) (prevFile, bool) {
-	files, err := p.wait()
-	if err != nil {
+	dir, _ := format.SplitPath(path)
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	for !p.loaded && !catalog.DirBefore(dir, p.front) {
+		p.more.Wait()
+	}
+	if p.err != nil {
 		return prevFile{}, false
 	}
-	f, ok := files[path]
+	f, ok := p.files[path]
 	return f, ok
 }
 

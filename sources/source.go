@@ -96,7 +96,11 @@ type VersionInfo struct {
 
 // Previous is what a source may know of the object's previous version.
 type Previous interface {
-	// Lookup returns the previous version's entry at path, if any.
+	// Lookup returns the previous version's entry at path, if any. It is
+	// safe for concurrent use (a walk looks up from several goroutines)
+	// and may wait while the previous version is still being loaded: a
+	// source that visits directories in byte order of their paths waits
+	// least (the store loads them in that order).
 	Lookup(path string) (Entry, bool)
 	// Info returns the previous version's time, kind and metadata; the
 	// zero VersionInfo (Time.IsZero()) on a first backup.

@@ -67,6 +67,18 @@ func fileKey(v vid, dir, name string) []byte {
 	return append(k, name...)
 }
 
+// DirBefore reports whether every file key of directory a sorts before
+// those of directory b: the order in which a version's files are scanned
+// (EachFileLine), directory by directory. It is the byte order of the
+// names with a NUL after each (fileKey), so "a-b" comes before "a/b".
+func DirBefore(a, b string) bool {
+	n := min(len(a), len(b))
+	if a[:n] != b[:n] {
+		return a[:n] < b[:n]
+	}
+	return len(a) < len(b) // a's NUL against b's next byte, never NUL
+}
+
 func dirPrefix(v vid, dir string) []byte { return fileKey(v, dir, "") }
 
 func filesPrefix(v vid) []byte { return append([]byte{keyFile}, v[:]...) }

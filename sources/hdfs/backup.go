@@ -24,7 +24,7 @@ const progressEvery = 1000
 type backup struct {
 	pool    []*conn // pool[0] lists; workers take one each, round robin
 	plan    plan
-	prev    lockedPrevious
+	prev    sources.Previous
 	w       sources.Writer
 	cfg     Config
 	entries chan listed
@@ -50,7 +50,7 @@ type fileJob struct {
 }
 
 func newBackup(pool []*conn, p plan, prev sources.Previous, w sources.Writer, cfg Config) *backup {
-	return &backup{pool: pool, plan: p, prev: lockedPrevious{p: prev}, w: w, cfg: cfg, entries: make(chan listed, 64*cfg.Workers)}
+	return &backup{pool: pool, plan: p, prev: prev, w: w, cfg: cfg, entries: make(chan listed, 64*cfg.Workers)}
 }
 
 // run lists the tree (one walker: a listing returns a thousand entries
@@ -229,19 +229,6 @@ func (b *backup) meta() map[string]string {
 		m["changed_during_copy"] = strings.Join(b.changed.list(), "\n")
 	}
 	return m
-}
-
-// lockedPrevious serialises Lookup: Previous does not promise to be safe
-// for concurrent use.
-type lockedPrevious struct {
-	mu sync.Mutex
-	p  sources.Previous
-}
-
-func (l *lockedPrevious) Lookup(p string) (sources.Entry, bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.p.Lookup(p)
 }
 
 // stats counts what a backup did, for the manifest's metadata.

@@ -110,7 +110,7 @@ func isNotFound(err error) bool {
 // version's content, which is read from the store, not from HDFS.
 func (b *backup) keepByChecksum(ctx context.Context, c *conn, job fileJob, full string) (bool, error) {
 	p := job.prev
-	pr, ok := b.prev.p.(sources.PreviousReader)
+	pr, ok := b.prev.(sources.PreviousReader)
 	if !ok || p == nil || b.crc == 0 || p.size != job.fp.size || len(p.blocks) != len(job.fp.blocks) || job.fp.size == 0 {
 		return false, nil
 	}

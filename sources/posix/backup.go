@@ -14,7 +14,7 @@ import (
 // backup is the state of one Backup call.
 type backup struct {
 	root    string
-	prev    lockedPrevious
+	prev    sources.Previous
 	w       sources.Writer
 	workers int
 	files   chan fileJob
@@ -32,7 +32,7 @@ type fileJob struct {
 func newBackup(root string, prev sources.Previous, w sources.Writer, workers int) *backup {
 	return &backup{
 		root:    root,
-		prev:    lockedPrevious{p: prev},
+		prev:    prev,
 		w:       w,
 		workers: workers,
 		files:   make(chan fileJob, 4*workers),
@@ -70,19 +70,6 @@ func (b *backup) run(ctx context.Context) error {
 	n := b.stats.files.Load()
 	b.w.Report(sources.Event{Step: "files", Done: n, Total: n})
 	return nil
-}
-
-// lockedPrevious serialises Lookup: Previous does not promise to be safe
-// for concurrent use, and a lookup is cheap next to an lstat.
-type lockedPrevious struct {
-	mu sync.Mutex
-	p  sources.Previous
-}
-
-func (l *lockedPrevious) Lookup(path string) (sources.Entry, bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.p.Lookup(path)
 }
 
 // stats counts what a backup did, for the manifest's metadata.

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path"
+	"sort"
 
 	"golang.org/x/sys/unix"
 
@@ -50,19 +51,32 @@ func (b *backup) listDir(ctx context.Context, rel string) error {
 	}
 	defer d.Close()
 	dirfd := int(d.Fd())
+	var subdirs []string
 	for {
 		names, err := d.Readdirnames(readdirBatch)
 		for _, name := range names {
-			if err := b.entry(ctx, dirfd, rel, name); err != nil {
+			if err := b.entry(ctx, dirfd, rel, name, &subdirs); err != nil {
 				return err
 			}
 		}
 		if err == io.EOF {
+			b.pushDirs(subdirs)
 			return nil
 		}
 		if err != nil {
 			return fmt.Errorf("list directory %s: %w", b.full(rel), err)
 		}
+	}
+}
+
+// pushDirs queues a directory's subdirectories so that the walk (which
+// takes the last queued first) visits them in byte order of their names:
+// the order in which the store loads the previous version's entries,
+// whose lookups then wait least (sources.Previous).
+func (b *backup) pushDirs(dirs []string) {
+	sort.Sort(sort.Reverse(sort.StringSlice(dirs)))
+	for _, d := range dirs {
+		b.queue.push(d)
 	}
 }
 
@@ -84,7 +98,7 @@ func openDir(root, rel string) (*os.File, error) {
 // entry handles one name found in the directory rel (open as dirfd). A
 // cancelled walk stops here, before the next lstat or Writer call, rather
 // than after a whole directory.
-func (b *backup) entry(ctx context.Context, dirfd int, dir, name string) error {
+func (b *backup) entry(ctx context.Context, dirfd int, dir, name string, subdirs *[]string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -99,7 +113,7 @@ func (b *backup) entry(ctx context.Context, dirfd int, dir, name string) error {
 	}
 	switch st.Mode & unix.S_IFMT {
 	case unix.S_IFDIR:
-		b.queue.push(rel)
+		*subdirs = append(*subdirs, rel)
 		b.stats.dirs.Add(1)
 		return b.add(ctx, entryFromStat(rel, sources.TypeDir, &st))
 	case unix.S_IFLNK:
