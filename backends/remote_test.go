@@ -6,7 +6,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/stratabackup/strata/backends"
@@ -46,17 +45,7 @@ func TestLocalLeavesNoTemporaryFiles(t *testing.T) {
 	cancelled, cancel := context.WithCancel(ctx)
 	cancel()
 	_ = b.Put(cancelled, "packs/ab/two", []byte("two"))
-	var files []string
-	err := filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
-		if err == nil && !fi.IsDir() {
-			files = append(files, strings.TrimPrefix(p, dir+"/"))
-		}
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(files) != 1 || files[0] != "packs/ab/one" {
+	if files := diskFiles(t, dir); len(files) != 1 || files[0] != "packs/ab/one" {
 		t.Errorf("files on disk: %v, want [packs/ab/one]", files)
 	}
 }

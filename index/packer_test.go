@@ -73,18 +73,7 @@ func (f *failingSource) Backup(ctx context.Context, obj sources.Object, prev sou
 func TestStreamedPacksLeaveNoTemporaries(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	be, err := backends.Open(ctx, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := Init(ctx, be); err != nil {
-		t.Fatal(err)
-	}
-	st, err := Open(ctx, be, Options{CacheDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st, _ := newTestStoreIn(t, dir, t.TempDir())
 	rng := rand.New(rand.NewPCG(5, 6))
 	files := map[string][]byte{}
 	for i := range 3 {
@@ -111,7 +100,7 @@ func TestStreamedPacksLeaveNoTemporaries(t *testing.T) {
 		}
 		return tmp, packs
 	}
-	_, err = st.Backup(ctx, &failingSource{memSource{files: files, at: time.Unix(1700000000, 0)}}, obj, BackupOptions{})
+	_, err := st.Backup(ctx, &failingSource{memSource{files: files, at: time.Unix(1700000000, 0)}}, obj, BackupOptions{})
 	if err == nil || !strings.Contains(err.Error(), "source went away") {
 		t.Fatalf("backup: %v, want the source's error", err)
 	}

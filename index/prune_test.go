@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stratabackup/strata/backends"
 	"github.com/stratabackup/strata/index/lock"
 	"github.com/stratabackup/strata/sources"
 )
@@ -22,18 +21,7 @@ import (
 func TestPruneDryRunListsTemporariesAndStaleLocks(t *testing.T) {
 	ctx := context.Background()
 	root := t.TempDir()
-	be, err := backends.Open(ctx, root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := Init(ctx, be); err != nil {
-		t.Fatal(err)
-	}
-	st, err := Open(ctx, be, Options{CacheDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st, be := newTestStoreIn(t, root, t.TempDir())
 	obj := sources.Object{Cluster: "c", Database: "d", Table: "t"}
 	v := backupBytes(t, st, obj, time.Unix(1700000000, 0).UTC(), randBytes(1, 1<<20))
 

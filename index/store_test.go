@@ -69,21 +69,29 @@ func newTestStore(t *testing.T) (*Store, backends.Backend, string) { return newT
 
 func newTestStoreB(t testing.TB) (*Store, backends.Backend, string) {
 	t.Helper()
+	cache := t.TempDir()
+	st, be := newTestStoreIn(t, t.TempDir(), cache)
+	return st, be, cache
+}
+
+// newTestStoreIn makes a store in the local directory dir (for tests that
+// look at the files on disk) and opens it with its catalog in cache.
+func newTestStoreIn(t testing.TB, dir, cache string) (*Store, backends.Backend) {
+	t.Helper()
 	ctx := context.Background()
-	be, err := backends.Open(ctx, t.TempDir())
+	be, err := backends.Open(ctx, dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := Init(ctx, be); err != nil {
 		t.Fatal(err)
 	}
-	cache := t.TempDir()
 	st, err := Open(ctx, be, Options{CacheDir: cache})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	return st, be, cache
+	return st, be
 }
 
 func readAll(t *testing.T, st *Store, v Version, path string) []byte {
