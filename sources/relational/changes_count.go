@@ -50,20 +50,17 @@ func intKey(t *table) bool {
 // resolver: next decides which row comes next, resolve hands it over.
 type countMerge struct {
 	prevMerge
-	changed, count func() ([]byte, error)
+	changeStream[[]int64]
+	count func() ([]byte, error)
 	// prevRows is the previous version's row count, -1 when unknown: a
 	// table now smaller has lost rows, and the merge stops at once.
 	prevRows int64
 
-	row      []byte // next changed row, nil when none is waiting
-	rowKey   []int64
-	rowsDone bool
 	pl       []byte // next previous row, nil when none is waiting
 	plOff    int64
 	plKey    []int64
 	lastKey  []int64
 	prevDone bool
-	started  bool
 	total    int64      // rows at the snapshot
 	sums     []*big.Int // of each key column at the snapshot
 	got      []sum128   // of each key column of the rows merged
@@ -72,6 +69,14 @@ type countMerge struct {
 	outPrev prevRow
 	outSame bool
 	written int64
+}
+
+func newCountMerge(pm prevMerge, changed, count func() ([]byte, error), prevRows int64) *countMerge {
+	m := &countMerge{prevMerge: pm, count: count, prevRows: prevRows}
+	m.changeStream = changeStream[[]int64]{changed: changed, keyOf: func(dst []int64, row []byte) ([]int64, error) {
+		return intKeyOf(dst[:0], row, m.key)
+	}}
+	return m
 }
 
 // next returns the next row of the new file (resolve says where it comes
@@ -108,8 +113,7 @@ func (m *countMerge) resolve([]byte) ([]byte, prevRow, bool, error) {
 
 // fill reads the row count once and the next changed and previous rows.
 func (m *countMerge) fill() error {
-	if !m.started {
-		m.started = true
+	if m.sums == nil { // the count line, read once
 		line, err := m.count()
 		if err != nil {
 			return err
@@ -121,20 +125,8 @@ func (m *countMerge) fill() error {
 			return fmt.Errorf("%w (%d rows, %d before)", errDeleted, m.total, m.prevRows)
 		}
 	}
-	if m.row == nil && !m.rowsDone {
-		row, err := m.changed()
-		switch {
-		case errors.Is(err, io.EOF):
-			m.rowsDone = true
-		case err != nil:
-			return err
-		default:
-			// The row stays valid until the next call of changed.
-			if m.rowKey, err = intKeyOf(m.rowKey[:0], row, m.key); err != nil {
-				return err
-			}
-			m.row = row
-		}
+	if err := m.peek(); err != nil {
+		return err
 	}
 	if m.pl == nil && !m.prevDone {
 		return m.fillPrev()

@@ -81,13 +81,13 @@ func (b *tableBackup) scanOnce(ctx context.Context, t *table, path, since string
 	pm := prevMerge{prev: newLineReader(rc), key: b.src.d.lineKey(t.Key)}
 	sp := &spanner{}
 	if count {
-		m := &countMerge{prevMerge: pm, changed: cr.next, count: kr.next, prevRows: -1}
+		m := newCountMerge(pm, cr.next, kr.next, -1)
 		if n, err := strconv.ParseInt(b.prev.Info().Meta["rows"], 10, 64); err == nil {
 			m.prevRows = n
 		}
 		sp.next, sp.merge = m.next, m
 	} else {
-		m := &scanMerge{prevMerge: pm, changed: cr.next}
+		m := newScanMerge(pm, cr.next)
 		sp.next, sp.merge = m.keysThenCheck(kr.next), m
 	}
 	err = b.w.AddSpans(ctx, fileEntry(path, b.at, -1), sp.nextSpan)
@@ -118,26 +118,53 @@ func drain(rr *rangeReader) {
 // unchanged row of the previous file, found ahead of the last one.
 type scanMerge struct {
 	prevMerge
+	changeStream[[]byte]
+}
+
+func newScanMerge(pm prevMerge, changed func() ([]byte, error)) *scanMerge {
+	m := &scanMerge{prevMerge: pm}
+	m.changeStream = changeStream[[]byte]{changed: changed, keyOf: func(dst, row []byte) ([]byte, error) {
+		return keyOf(dst[:0], row, m.key), nil
+	}}
+	return m
+}
+
+// changeStream is the stream of changed rows a merge takes, in key order,
+// with the next one and its key read ahead.
+type changeStream[K any] struct {
 	changed func() ([]byte, error)
+	keyOf   func(dst K, row []byte) (K, error)
 	row     []byte // the next changed row, nil when none is waiting
-	rowKey  []byte
+	rowKey  K
 	done    bool // no changed rows left
+}
+
+// peek reads the next changed row unless one is waiting or none is left.
+// The row stays valid until the next call of changed.
+func (c *changeStream[K]) peek() error {
+	if c.row != nil || c.done {
+		return nil
+	}
+	row, err := c.changed()
+	switch {
+	case errors.Is(err, io.EOF):
+		c.done = true
+		return nil
+	case err != nil:
+		return err
+	}
+	if c.rowKey, err = c.keyOf(c.rowKey, row); err != nil {
+		return err
+	}
+	c.row = row
+	return nil
 }
 
 // resolve implements resolver for one key line.
 func (m *scanMerge) resolve(line []byte) ([]byte, prevRow, bool, error) {
 	key := bytes.TrimSuffix(line, []byte{'\n'})
-	if m.row == nil && !m.done {
-		row, err := m.changed()
-		switch {
-		case errors.Is(err, io.EOF):
-			m.done = true
-		case err != nil:
-			return nil, prevRow{}, false, err
-		default:
-			// The row stays valid until the next call of changed.
-			m.row, m.rowKey = row, keyOf(m.rowKey[:0], row, m.key)
-		}
+	if err := m.peek(); err != nil {
+		return nil, prevRow{}, false, err
 	}
 	if m.row != nil && bytes.Equal(m.rowKey, key) {
 		row := m.row
@@ -161,15 +188,8 @@ func (m *scanMerge) keysThenCheck(next func() ([]byte, error)) func() ([]byte, e
 		if !errors.Is(err, io.EOF) {
 			return line, err
 		}
-		if m.row == nil && !m.done {
-			if _, cerr := m.changed(); !errors.Is(cerr, io.EOF) {
-				m.done = true
-				if cerr != nil {
-					return nil, cerr
-				}
-				return nil, fmt.Errorf("%w: a changed row's key is not among the keys read", errNotInPrevious)
-			}
-			m.done = true
+		if err := m.peek(); err != nil {
+			return nil, err
 		}
 		if m.row != nil {
 			return nil, fmt.Errorf("%w: the changed row of key %.80q is not among the keys read", errNotInPrevious, m.rowKey)

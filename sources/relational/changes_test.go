@@ -91,7 +91,7 @@ func TestScanMerge(t *testing.T) {
 		{"changed row left after the keys", []string{"1\n"}, []string{"1\tA\n", "8\tq\n"}, "", errNotInPrevious},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			m := &scanMerge{prevMerge: prevMerge{prev: newLineReader(bytes.NewReader([]byte(prev))), key: []int{0}}, changed: lines(tc.changed...)}
+			m := newScanMerge(prevMerge{prev: newLineReader(bytes.NewReader([]byte(prev))), key: []int{0}}, lines(tc.changed...))
 			sp := &spanner{next: m.keysThenCheck(lines(tc.keys...)), merge: m}
 			got, err := spanOut(t, sp, prev)
 			if !errors.Is(err, tc.err) {
@@ -131,8 +131,8 @@ func TestCountMerge(t *testing.T) {
 		{"non-integer key", "x\tb\n", nil, "1\t0\n", 1, "", errNotInPrevious},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			m := &countMerge{prevMerge: prevMerge{prev: newLineReader(bytes.NewReader([]byte(tc.prev))), key: []int{0}},
-				changed: lines(tc.changed...), count: lines(tc.count), prevRows: tc.prevRows}
+			m := newCountMerge(prevMerge{prev: newLineReader(bytes.NewReader([]byte(tc.prev))), key: []int{0}},
+				lines(tc.changed...), lines(tc.count), tc.prevRows)
 			sp := &spanner{next: m.next, merge: m}
 			got, err := spanOut(t, sp, tc.prev)
 			if !errors.Is(err, tc.err) {
