@@ -27,6 +27,14 @@ var _ DeferredPutter = (*Remote)(nil)
 
 type pendingPut struct{ name, created string }
 
+// addPending records an object published without fsync, for Sync;
+// created is the topmost directory made for it ("" if none).
+func (r *Remote) addPending(name, created string) {
+	r.pendMu.Lock()
+	r.pending = append(r.pending, pendingPut{name: name, created: created})
+	r.pendMu.Unlock()
+}
+
 // PutDeferred implements DeferredPutter: on local disk the temporary file
 // is renamed into place without fsync; elsewhere it is Put.
 func (r *Remote) PutDeferred(ctx context.Context, name string, data []byte) error {

@@ -88,9 +88,7 @@ func (r *Remote) putViaTemp(ctx context.Context, name string, data []byte, defer
 		return nil
 	}
 	if deferred {
-		r.pendMu.Lock()
-		r.pending = append(r.pending, pendingPut{name: name, created: created})
-		r.pendMu.Unlock()
+		r.addPending(name, created)
 		return nil
 	}
 	return syncDirs(r.localRoot, name, created)

@@ -101,9 +101,7 @@ func (o *localObject) Commit(ctx context.Context, name string) error {
 		return fmt.Errorf("put %s in %s: %w", name, o.r.location, err)
 	}
 	o.done = true
-	o.r.pendMu.Lock()
-	o.r.pending = append(o.r.pending, pendingPut{name: name, created: created})
-	o.r.pendMu.Unlock()
+	o.r.addPending(name, created)
 	return nil
 }
 

@@ -143,9 +143,8 @@ func (p *packer) upload(ctx context.Context, b *format.PackBuilder) error {
 	go func() {
 		defer func() { <-p.sem; p.wg.Done() }()
 		id, data, err := b.Finish()
-		size := len(data)
+		size := b.Size()
 		if obj := b.Object(); obj != nil {
-			size = b.Len() + len(b.Blobs())*format.PackRecordSize + format.PackTrailer
 			if err == nil {
 				err = obj.Commit(ctx, format.PackName(id))
 			} else {

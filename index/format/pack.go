@@ -21,11 +21,7 @@ import (
 // The trailing header lets `index rebuild` recover a pack's contents from
 // the pack alone.
 const (
-	packMagic = "STRP1\n\x00\x00"
-	// PackRecordSize and PackTrailer are the header's bytes per blob and
-	// the bytes after it: a streamed pack's size is known from them.
-	PackRecordSize = packRecordSize
-	PackTrailer    = packTrailer
+	packMagic      = "STRP1\n\x00\x00"
 	packRecordSize = 1 + 32 + 4 + 4
 	packTrailer    = 4 + len(packMagic)
 	// PackTarget is the size at which a pack is closed and uploaded: large
@@ -149,6 +145,9 @@ func (p *PackBuilder) write(b []byte) {
 
 // Len is the size of the blobs added so far.
 func (p *PackBuilder) Len() int { return p.n }
+
+// Size is the pack's size once finished: blobs, header and trailer.
+func (p *PackBuilder) Size() int { return p.n + len(p.blobs)*packRecordSize + packTrailer }
 
 // Blobs are the blobs added so far, in order.
 func (p *PackBuilder) Blobs() []PackBlob { return p.blobs }

@@ -59,8 +59,8 @@ func TestPackStreamSameAsMemory(t *testing.T) {
 	if sid != mid || !bytes.Equal(obj.buf.Bytes(), data) {
 		t.Fatalf("stream pack %x (%d bytes) differs from memory pack %x (%d bytes)", sid[:4], obj.buf.Len(), mid[:4], len(data))
 	}
-	if want := st.Len() + len(st.Blobs())*PackRecordSize + PackTrailer; want != len(data) {
-		t.Errorf("size from Len and Blobs %d, pack is %d bytes", want, len(data))
+	if st.Size() != len(data) {
+		t.Errorf("Size %d, pack is %d bytes", st.Size(), len(data))
 	}
 	if _, err := PackHeader("p", obj.buf.Bytes()); err != nil {
 		t.Errorf("streamed pack's header: %v", err)
