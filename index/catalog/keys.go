@@ -69,15 +69,10 @@ func fileKey(v vid, dir, name string) []byte {
 
 // DirBefore reports whether every file key of directory a sorts before
 // those of directory b: the order in which a version's files are scanned
-// (EachFileLine), directory by directory. It is the byte order of the
-// names with a NUL after each (fileKey), so "a-b" comes before "a/b".
-func DirBefore(a, b string) bool {
-	n := min(len(a), len(b))
-	if a[:n] != b[:n] {
-		return a[:n] < b[:n]
-	}
-	return len(a) < len(b) // a's NUL against b's next byte, never NUL
-}
+// (EachFileLine), directory by directory. A key has a NUL after the
+// directory (fileKey), which sorts below every byte of a name, so this is
+// the strings' own order ("a" < "a-b" < "a/b").
+func DirBefore(a, b string) bool { return a < b }
 
 func dirPrefix(v vid, dir string) []byte { return fileKey(v, dir, "") }
 
