@@ -114,10 +114,11 @@ func global(c *cli.Context, name string) *cli.Context {
 func globalString(c *cli.Context, name string) string { return global(c, name).String(name) }
 func globalBool(c *cli.Context, name string) bool     { return global(c, name).Bool(name) }
 
-// setupLogging sends logs to stderr, at info level with --verbose.
+// setupLogging sends logs to stderr, at info level with --verbose (and
+// with mount --debug, whose FUSE requests are logged at info level).
 func setupLogging(c *cli.Context) {
 	level := slog.LevelWarn
-	if globalBool(c, "verbose") {
+	if globalBool(c, "verbose") || (c.Command != nil && c.Command.Name == "mount" && c.Bool("debug")) {
 		level = slog.LevelInfo
 	}
 	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})))

@@ -44,7 +44,7 @@ func (e *Engine) Mount(ctx context.Context, req MountRequest) error {
 	if _, err := st.Objects(ctx); err != nil {
 		return err
 	}
-	m, err := fs.Mount(ctx, req.Mountpoint, fs.FromStore(st), fs.Options{Debug: req.Debug, AllowOther: req.AllowOther})
+	m, err := fs.Mount(ctx, req.Mountpoint, fs.FromStore(st), fs.Options{Debug: req.Debug, AllowOther: req.AllowOther, Logger: e.opts.Logger})
 	if err != nil {
 		return err
 	}

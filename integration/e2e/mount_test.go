@@ -24,6 +24,14 @@ const mountWait = 60 * time.Second
 // is skipped (failed under CI=true).
 func (e *env) mount() string {
 	e.t.Helper()
+	mp, _ := e.mountWith()
+	return mp
+}
+
+// mountWith is mount with extra flags; it also returns the process, whose
+// output can be read once it has exited.
+func (e *env) mountWith(flags ...string) (string, *bgCmd) {
+	e.t.Helper()
 	if _, err := os.Stat("/dev/fuse"); err != nil {
 		harness.Unavailable(e.t, "/dev/fuse: %v", err)
 	}
@@ -33,7 +41,7 @@ func (e *env) mount() string {
 	}
 	// --quiet is already passed by cmd; --refresh short so that nothing
 	// depends on the default.
-	b := e.start("mount", "--refresh", "1s", mp)
+	b := e.start(append(append([]string{"mount", "--refresh", "1s"}, flags...), mp)...)
 	e.t.Cleanup(func() { unmount(e.t, b, mp) })
 	deadline := time.Now().Add(mountWait)
 	for !isMounted(mp) {
@@ -52,7 +60,30 @@ func (e *env) mount() string {
 	if _, err := os.ReadDir(mp); err != nil {
 		e.t.Fatalf("list mount root %s: %v", mp, err)
 	}
-	return mp
+	return mp, b
+}
+
+// TestMountDebugLogsRequests: --debug is for finding out what the kernel
+// asks of the mount; it once logged nothing (the mount got no logger).
+func TestMountDebugLogsRequests(t *testing.T) {
+	e := newEnv(t)
+	src := t.TempDir()
+	if err := os.WriteFile(filepath.Join(src, "a.txt"), []byte("hello\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e.ok("backup", "posix", "--cluster", "c", "--db", "d", "t="+src)
+	mp, b := e.mountWith("--debug")
+	data, err := os.ReadFile(filepath.Join(mp, "c", "d", "t", "latest", "a.txt"))
+	if err != nil || string(data) != "hello\n" {
+		t.Fatalf("read through the mount: %q, %v", data, err)
+	}
+	unmount(t, b, mp)
+	stderr := b.wait().stderr
+	for _, op := range []string{"LOOKUP", "READ"} {
+		if !strings.Contains(stderr, op) {
+			t.Errorf("mount --debug logged no %s request; stderr:\n%.2000s", op, stderr)
+		}
+	}
 }
 
 // versionDir is where a version's files appear under a mount point.
