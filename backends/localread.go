@@ -19,9 +19,15 @@ type LocalReader interface {
 	// object's end, none past it. ok is false when the backend is not on
 	// local disk; the caller then uses Get.
 	ReadUpTo(ctx context.Context, name string, off int64, n int) (data []byte, ok bool, err error)
+	// Local reports whether ReadUpTo reads local files: readers size
+	// their read-ahead by it (a local read costs no round trip).
+	Local() bool
 }
 
 var _ LocalReader = (*Remote)(nil)
+
+// Local implements LocalReader.
+func (r *Remote) Local() bool { return r.localRoot != "" }
 
 // ReadUpTo implements LocalReader.
 func (r *Remote) ReadUpTo(ctx context.Context, name string, off int64, n int) ([]byte, bool, error) {
@@ -51,6 +57,12 @@ func (r *Remote) ReadUpTo(ctx context.Context, name string, off int64, n int) ([
 		return nil, true, fmt.Errorf("get %s from %s at %d: %w", name, r.location, off, err)
 	}
 	return buf[:k], true, nil
+}
+
+// Local reports whether the wrapped backend reads local files.
+func (r *retrying) Local() bool {
+	lr, ok := r.Backend.(LocalReader)
+	return ok && lr.Local()
 }
 
 // ReadUpTo retries the wrapped backend's ReadUpTo; ok is false when it

@@ -31,9 +31,10 @@ func newWindowCache() *windowCache {
 	return newLRUFlight(cost{mem: windowsBytes}, func(_ windowKey, b []byte) cost { return cost{mem: int64(cap(b))} }, nil)
 }
 
-// readBlob reads a blob's stored bytes: through a window when it is small
-// and the backend is local, in one local read when local, else by Get.
-func (s *Store) readBlob(ctx context.Context, loc format.BlobLoc) ([]byte, error) {
+// readBlob reads a blob's stored bytes: through a window when windows is
+// set, it is small and the backend is local, in one local read when
+// local, else by Get.
+func (s *Store) readBlob(ctx context.Context, loc format.BlobLoc, windows bool) ([]byte, error) {
 	name := format.PackName(loc.Pack)
 	off, n := int64(loc.Offset), int64(loc.Length)
 	lr, local := s.be.(backends.LocalReader)
@@ -41,7 +42,7 @@ func (s *Store) readBlob(ctx context.Context, loc format.BlobLoc) ([]byte, error
 		return format.ReadRange(ctx, s.be, name, off, n)
 	}
 	start := off &^ (windowSize - 1)
-	if n <= windowMaxBlob && off+n <= start+windowSize {
+	if windows && n <= windowMaxBlob && off+n <= start+windowSize {
 		w, err := s.windows.get(ctx, windowKey{loc.Pack, start}, func() ([]byte, error) {
 			b, ok, err := lr.ReadUpTo(ctx, name, start, windowSize)
 			if err == nil && !ok {

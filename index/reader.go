@@ -23,15 +23,31 @@ func newChunkCache(max int64) *chunkCache {
 // backup reading the previous version runs detached).
 type locator func(ID) (format.BlobLoc, bool, error)
 
+// chunkReads says how a reader fetches chunks: into which cache, how many
+// ahead of a sequential reader, and whether small blobs come through the
+// Store's pack windows (kept for the next small reads nearby) or are read
+// exactly.
+type chunkReads struct {
+	cache   *chunkCache
+	ahead   int
+	windows bool
+}
+
+// sharedReads is how the mount and other long-lived readers fetch chunks: the
+// Store's cache and windows, the ordinary read-ahead.
+func (s *Store) sharedReads() chunkReads {
+	return chunkReads{cache: s.cache, ahead: readAhead, windows: true}
+}
+
 // loadChunk fetches one chunk from its pack (through the cache) and
 // verifies it; locate finds the blob, or the catalog when locate is nil.
 func (s *Store) loadChunk(ctx context.Context, id ID, locate locator) ([]byte, error) {
-	return s.loadChunkIn(s.cache, ctx, id, locate)
+	return s.loadChunkIn(s.sharedReads(), ctx, id, locate)
 }
 
-// loadChunkIn is loadChunk through the given cache.
-func (s *Store) loadChunkIn(cache *chunkCache, ctx context.Context, id ID, locate locator) ([]byte, error) {
-	return cache.get(ctx, id, func() ([]byte, error) {
+// loadChunkIn is loadChunk as rd says.
+func (s *Store) loadChunkIn(rd chunkReads, ctx context.Context, id ID, locate locator) ([]byte, error) {
+	return rd.cache.get(ctx, id, func() ([]byte, error) {
 		if locate == nil {
 			cat, err := s.catalog()
 			if err != nil {
@@ -46,7 +62,7 @@ func (s *Store) loadChunkIn(cache *chunkCache, ctx context.Context, id ID, locat
 		if !ok {
 			return nil, fmt.Errorf("chunk %s: %w", id, ErrNotFound)
 		}
-		blob, err := s.readBlob(ctx, loc)
+		blob, err := s.readBlob(ctx, loc, rd.windows)
 		if err != nil {
 			return nil, fmt.Errorf("chunk %s: %w", id, err)
 		}
@@ -69,21 +85,21 @@ type FileReader struct {
 	next   int64 // offset right after the last read: sequential detection
 	primed int   // highest chunk index already queued for read-ahead
 	locate locator
-	cache  *chunkCache
+	reads  chunkReads
 	ctx    context.Context
 	cancel context.CancelFunc
 }
 
 // OpenFile returns a reader for f.
 func (s *Store) OpenFile(f File) *FileReader {
-	return s.openFileIn(f, s.cache)
+	return s.openFileIn(f, s.sharedReads())
 }
 
-// openFileIn returns a reader for f whose chunks (and read-ahead) go
-// through cache: a restore reads most chunks once, and filling the
-// Store's shared cache with them only costs memory.
-func (s *Store) openFileIn(f File, cache *chunkCache) *FileReader {
-	r := &FileReader{s: s, f: f, offs: refOffsets(f.Chunks), primed: -1, cache: cache}
+// openFileIn returns a reader for f that fetches chunks as rd says: a
+// restore reads most chunks once, and filling the Store's shared cache
+// and windows with them only costs memory.
+func (s *Store) openFileIn(f File, rd chunkReads) *FileReader {
+	r := &FileReader{s: s, f: f, offs: refOffsets(f.Chunks), primed: -1, reads: rd}
 	r.ctx, r.cancel = context.WithCancel(context.Background())
 	return r
 }
@@ -105,7 +121,7 @@ func (r *FileReader) ReadAt(ctx context.Context, p []byte, off int64) (int, erro
 	n := 0
 	for n < len(p) && i < len(r.f.Chunks) {
 		ref := r.f.Chunks[i]
-		data, err := r.s.loadChunkIn(r.cache, ctx, ref.ID, r.locate)
+		data, err := r.s.loadChunkIn(r.reads, ctx, ref.ID, r.locate)
 		if err != nil {
 			return n, fmt.Errorf("read %s at %d: %w", r.f.Path, off+int64(n), err)
 		}
@@ -126,7 +142,7 @@ func (r *FileReader) ReadAt(ctx context.Context, p []byte, off int64) (int, erro
 	return n, nil
 }
 
-// prefetch queues the next readAhead distinct chunks when reads are
+// prefetch queues the next r.reads.ahead distinct chunks when reads are
 // sequential. Extents of one chunk often follow each other (a row source's
 // unchanged rows), so references are deduplicated, looking at most
 // prefetchScan references ahead.
@@ -142,7 +158,7 @@ func (r *FileReader) prefetch(off int64, i int) {
 	seen := []ID{r.f.Chunks[i].ID}
 	var ids []ID
 	j := i + 1
-	for ; j < len(r.f.Chunks) && j <= i+prefetchScan && len(seen) <= readAhead; j++ {
+	for ; j < len(r.f.Chunks) && j <= i+prefetchScan && len(seen) <= r.reads.ahead; j++ {
 		id := r.f.Chunks[j].ID
 		if slices.Contains(seen, id) {
 			continue
@@ -155,7 +171,7 @@ func (r *FileReader) prefetch(off int64, i int) {
 	r.primed = max(r.primed, j-1)
 	r.mu.Unlock()
 	for _, id := range ids {
-		go func() { _, _ = r.s.loadChunkIn(r.cache, r.ctx, id, r.locate) }()
+		go func() { _, _ = r.s.loadChunkIn(r.reads, r.ctx, id, r.locate) }()
 	}
 }
 
@@ -203,6 +219,6 @@ func (s *Store) PrefetchFiles(ctx context.Context, files []File) {
 		if ctx.Err() != nil {
 			return
 		}
-		_, _ = s.loadChunkIn(s.cache, ctx, id, located)
+		_, _ = s.loadChunkIn(s.sharedReads(), ctx, id, located)
 	}
 }

@@ -20,8 +20,9 @@ import (
 // ordinary reader with its read-ahead.
 const (
 	// packSpanMax bounds one read of neighbouring blobs (and so the
-	// memory a worker holds for it; 8 MiB restored no faster).
-	packSpanMax = 4 << 20
+	// buffer each worker keeps for it; 4 and 8 MiB restored a source
+	// tree no faster).
+	packSpanMax = 1 << 20
 	// packGapMax is the most bytes of unwanted blobs read over rather
 	// than starting a new read.
 	packGapMax = 256 << 10

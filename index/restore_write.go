@@ -28,9 +28,10 @@ type restoreWriter struct {
 	opts  RestoreOptions
 	to    restoreTarget
 	total int64
-	// cache holds the chunks of large files being streamed, with their
-	// read-ahead: small, as a restore reads most chunks once.
-	cache *chunkCache
+	// reads fetch the chunks of large files being streamed, with their
+	// read-ahead, into a cache of their own: small, as a restore reads
+	// most chunks once.
+	reads chunkReads
 
 	done, bytes, verified atomic.Int64
 
@@ -38,7 +39,10 @@ type restoreWriter struct {
 	failures []string
 }
 
-var copyBufs = sync.Pool{New: func() any { b := make([]byte, 1<<20); return &b }}
+// copyBufs are the workers' buffers for streaming a large file to disk
+// (and reading it back to verify): 256 KiB wrote a source tree as fast as
+// 1 MiB did.
+var copyBufs = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}
 
 // run writes every item; a failed item is recorded and the others go on,
 // until ctx ends. A fixed pool of workers takes jobs (one file, or the
@@ -244,7 +248,7 @@ func (w *restoreWriter) file(ctx context.Context, f File, tmp string, content []
 // copyContent streams f's content (each chunk checked against its hash
 // as it is read) into out and returns the bytes' xxhash, for Verify.
 func (w *restoreWriter) copyContent(ctx context.Context, f File, out *os.File) (uint64, error) {
-	r := &streamReader{ctx: ctx, r: w.s.openFileIn(f, w.cache)}
+	r := &streamReader{ctx: ctx, r: w.s.openFileIn(f, w.reads)}
 	defer r.Close()
 	buf := copyBufs.Get().(*[]byte)
 	defer copyBufs.Put(buf)
