@@ -187,10 +187,10 @@ func (s *session) Add(ctx context.Context, e sources.Entry, r io.Reader) error {
 	} else {
 		ch.Reset(r)
 	}
+	ch.Expect(e.Size)
 	defer func() {
-		if ch.Small() { // a large file's buffer is not kept for small ones
-			chunkerPool.Put(ch)
-		}
+		ch.Release() // a large file's buffer goes back for the next one
+		chunkerPool.Put(ch)
 	}()
 	refs, n, err := s.storeChunks(ctx, e.Path, ch.Next, true)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math/bits"
+	"sync"
 	"unsafe"
 
 	"github.com/zeebo/blake3"
@@ -65,6 +66,7 @@ type Chunker struct {
 	maskS, maskL uint64
 	r            io.Reader
 	buf          []byte
+	small        []byte // buf unless a large stream lent it a big one
 	start, end   int
 	eof          bool
 }
@@ -72,7 +74,8 @@ type Chunker struct {
 // NewChunker returns a chunker over r. The slices returned by Next are
 // valid until the next call.
 func NewChunker(p ChunkerParams, r io.Reader) *Chunker {
-	c := &Chunker{p: p, g: newGear(p.Seed), buf: make([]byte, min(chunkerStartBuf, p.maxBuf()))}
+	c := &Chunker{p: p, g: newGear(p.Seed), small: make([]byte, min(chunkerStartBuf, p.maxBuf()))}
+	c.buf = c.small
 	c.g2 = new(gear)
 	for i, v := range c.g {
 		c.g2[i] = v << 1
@@ -153,6 +156,41 @@ const chunkerStartBuf = 256 << 10
 // leave every pooled chunker holding maxBuf.
 func (c *Chunker) Small() bool { return len(c.buf) <= chunkerStartBuf }
 
+// Expect says the stream holds about size bytes: a stream longer than the
+// chunker's small buffer gets a big one at once, rather than growing into
+// it by doubling (four allocations, each zeroed, and three copies per
+// large file: a twentieth of a backup's CPU on a source tree).
+func (c *Chunker) Expect(size int64) {
+	if size >= int64(len(c.buf)) && c.start == c.end && len(c.buf) < c.p.maxBuf() {
+		c.buf = getBigBuf(c.p.maxBuf())
+		c.start, c.end = 0, 0
+	}
+}
+
+// Release hands a big buffer back for the next large stream; the chunker
+// keeps its small one, so that pooled chunkers hold little. The slices
+// Next returned are invalid after it.
+func (c *Chunker) Release() {
+	if len(c.buf) > len(c.small) {
+		putBigBuf(c.buf)
+		c.buf = c.small
+	}
+	c.start, c.end = 0, 0
+}
+
+// bigBufs are the buffers of chunkers reading large streams, maxBuf
+// bytes each, shared by every chunker of the process.
+var bigBufs sync.Pool
+
+func getBigBuf(n int) []byte {
+	if b, ok := bigBufs.Get().(*[]byte); ok && len(*b) == n {
+		return *b
+	}
+	return make([]byte, n)
+}
+
+func putBigBuf(b []byte) { bigBufs.Put(&b) }
+
 // maxBuf is the most a chunker buffers: Max for a cut to see the bytes
 // it may need, and Max/2 more so that a refill (which moves what is left
 // to the front) reads Max/2 or more at a time. 2*Max refilled half as
@@ -160,9 +198,10 @@ func (c *Chunker) Small() bool { return len(c.buf) <= chunkerStartBuf }
 // difference in backup time.
 func (p ChunkerParams) maxBuf() int { return p.Max + p.Max/2 }
 
-// grow doubles the buffer, up to maxBuf.
+// grow moves the buffered bytes into a big buffer (a stream whose size
+// was not expected, or longer than expected).
 func (c *Chunker) grow() {
-	b := make([]byte, min(2*len(c.buf), c.p.maxBuf()))
+	b := getBigBuf(c.p.maxBuf())
 	copy(b, c.buf[:c.end])
 	c.buf = b
 }

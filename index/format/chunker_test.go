@@ -126,10 +126,11 @@ func (s *shortReader) Read(p []byte) (int, error) {
 }
 
 // Cut points depend on the bytes alone: not on how the reader delivers
-// them, nor on the buffer a pooled chunker grew for an earlier stream,
-// nor on the build (they are pinned: a change would make every stored
-// chunk of existing stores look new). The chunker's buffer starts small
-// and grows only for long streams (Small).
+// them, nor on the size the stream was expected to have, nor on the
+// buffer a pooled chunker had for an earlier stream, nor on the build
+// (they are pinned: a change would make every stored chunk of existing
+// stores look new). The chunker's buffer starts small, is big only for
+// long streams, and is small again after Release (Small).
 func TestChunkerCutsAreStable(t *testing.T) {
 	p := DefaultChunkerParams(7)
 	data := randBytes(2, 12<<20)
@@ -145,8 +146,20 @@ func TestChunkerCutsAreStable(t *testing.T) {
 	if _, err := c.Next(); err != nil || !c.Small() {
 		t.Fatalf("after a small file: err %v, Small %v; want nil, true", err, c.Small())
 	}
-	for _, r := range []io.Reader{bytes.NewReader(data), &shortReader{bytes.NewReader(data), rand.New(rand.NewPCG(1, 1))}} {
-		c.Reset(r)
+	type stream struct {
+		r      io.Reader
+		expect int64 // 0: not said
+	}
+	short := func() io.Reader { return &shortReader{bytes.NewReader(data), rand.New(rand.NewPCG(1, 1))} }
+	for _, st := range []stream{
+		{bytes.NewReader(data), 0}, {short(), 0},
+		{bytes.NewReader(data), int64(len(data))}, {short(), int64(len(data))},
+		{bytes.NewReader(data), 1000}, {bytes.NewReader(data), 100 << 20},
+	} {
+		c.Reset(st.r)
+		if st.expect > 0 {
+			c.Expect(st.expect)
+		}
 		var got [][]byte
 		for {
 			b, err := c.Next()
@@ -168,6 +181,10 @@ func TestChunkerCutsAreStable(t *testing.T) {
 		}
 		if c.Small() {
 			t.Error("Small after a 12 MiB stream")
+		}
+		c.Release()
+		if !c.Small() {
+			t.Error("not Small after Release")
 		}
 	}
 }
