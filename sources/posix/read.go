@@ -132,6 +132,9 @@ func (r *checkedReader) Read(p []byte) (int, error) {
 	if r.changed {
 		return 0, errChanged
 	}
+	if len(p) == 0 {
+		return 0, nil
+	}
 	if r.n >= r.open.Size {
 		return 0, r.atEOF()
 	}

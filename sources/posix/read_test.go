@@ -1,0 +1,53 @@
+package posix
+
+import (
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+// The reader reads a file's bytes and reports the end at the size the
+// file had at open, honours an empty read as io.Reader says, and fails
+// with errChanged when the file was written to in between.
+func TestCheckedReader(t *testing.T) {
+	open := func(t *testing.T, data string) (*checkedReader, string) {
+		t.Helper()
+		path := filepath.Join(t.TempDir(), "f")
+		if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		fd, st, err := openFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { unix.Close(fd) })
+		return &checkedReader{fd: fd, name: path, open: *st}, path
+	}
+	t.Run("whole", func(t *testing.T) {
+		r, _ := open(t, "hello, world")
+		if n, err := r.Read(nil); n != 0 || err != nil {
+			t.Fatalf("empty read: %d, %v; want 0, nil", n, err)
+		}
+		got, err := io.ReadAll(r)
+		if err != nil || string(got) != "hello, world" || r.n != 12 {
+			t.Fatalf("read %q (%d counted), %v; want the file and io.EOF", got, r.n, err)
+		}
+	})
+	t.Run("written between", func(t *testing.T) {
+		r, path := open(t, "hello, world")
+		buf := make([]byte, 5)
+		if _, err := r.Read(buf); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte("HELLO, world"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.ReadAll(r); !errors.Is(err, errChanged) {
+			t.Fatalf("read after a same-size rewrite: %v, want errChanged", err)
+		}
+	})
+}
