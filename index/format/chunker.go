@@ -146,14 +146,13 @@ func (c *Chunker) fill() error {
 	return nil
 }
 
-// chunkerStartBuf is a new chunker's buffer, grown up to maxBuf only when
-// a stream is longer: most files of a source tree are far smaller than a
-// chunk, and every pooled chunker kept 4 MiB.
+// chunkerStartBuf is a chunker's own buffer; a longer stream borrows a
+// big one (maxBuf) until Release: most files of a source tree are far
+// smaller than a chunk, and every pooled chunker kept 4 MiB.
 const chunkerStartBuf = 256 << 10
 
-// Small reports whether the buffer is still the starting size: callers
-// that pool chunkers keep only those, so that a few large files do not
-// leave every pooled chunker holding maxBuf.
+// Small reports whether the chunker is on its own small buffer (always
+// after Release), so that a pool of chunkers holds little.
 func (c *Chunker) Small() bool { return len(c.buf) <= chunkerStartBuf }
 
 // Expect says the stream holds about size bytes: a stream longer than the
