@@ -162,6 +162,15 @@ func (c *Catalog) get(k []byte) ([]byte, bool, error) {
 // write applies the batch that fill builds. A view is never written: its
 // Snapshots are replaced, not updated, so a reader never sees a half sync.
 func (c *Catalog) write(fill func(b *pebble.Batch) error) error {
+	return c.writeGen(true, fill)
+}
+
+// writeGen is write, setting the generation only when gen: a version's
+// file records are invisible until its last batch (the version itself),
+// which sets it. A generation key in every batch made each level-0 table
+// of a version's records reach up to "g", so that compacting it rewrote
+// every kept version's records whose id sorts after it.
+func (c *Catalog) writeGen(gen bool, fill func(b *pebble.Batch) error) error {
 	if c.db == nil {
 		return fmt.Errorf("catalog view is read-only (internal error)")
 	}
@@ -170,8 +179,10 @@ func (c *Catalog) write(fill func(b *pebble.Batch) error) error {
 	if err := fill(b); err != nil {
 		return err
 	}
-	if err := b.Set(genKey(), newGen(), nil); err != nil {
-		return err
+	if gen {
+		if err := b.Set(genKey(), newGen(), nil); err != nil {
+			return err
+		}
 	}
 	if err := b.Commit(pebble.NoSync); err != nil {
 		return fmt.Errorf("write catalog %s: %w", c.dir, err)
@@ -458,7 +469,7 @@ func (c *Catalog) AddVersionFiles(name string, m *format.Manifest, n int, file f
 		return fmt.Errorf("catalog version %s: %w", name, err)
 	}
 	for i := 0; i < n; {
-		err := c.write(func(b *pebble.Batch) error {
+		err := c.writeGen(false, func(b *pebble.Batch) error {
 			for ; i < n && b.Len() < addBatchBytes; i++ {
 				p, val, err := file(i)
 				if err != nil {

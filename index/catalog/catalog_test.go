@@ -1,8 +1,10 @@
 package catalog
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"path/filepath"
 	"testing"
@@ -151,5 +153,50 @@ func TestChunksBatch(t *testing.T) {
 		if err != nil || !ok || want != l {
 			t.Fatalf("chunk %x: batch gave %+v, Chunk gives %+v (%v, %v)", id[:2], l, want, ok, err)
 		}
+	}
+}
+
+// A version's file records go to level-0 tables of their own: the batches
+// that write them leave the generation key to the version's last batch.
+// With it in every batch, each table a version's records were flushed
+// into reached up to "g", and compacting it rewrote the records of every
+// version whose id sorts after the new one.
+func TestVersionFilesFlushApart(t *testing.T) {
+	ctx := context.Background()
+	c, err := Open(ctx, t.TempDir(), slog.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ref := format.ObjectRef{Cluster: "c", Database: "d", Table: "t"}
+	t0 := time.Unix(1700000000, 0).UTC()
+	paths := make([]string, 60000) // about 9 MB of records: two memtables or more
+	for i := range paths {
+		paths[i] = fmt.Sprintf("dir%03d/a-file-name-long-enough-%06d", i/1000, i)
+	}
+	v := addTestVersion(t, c, ref, t0, paths...)
+	if err := c.db.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	tables, err := c.db.SSTables()
+	if err != nil {
+		t.Fatal(err)
+	}
+	prefix := filesPrefix(versionID(v.Name))
+	apart, toGen := 0, 0
+	for _, level := range tables {
+		for _, tb := range level {
+			if !bytes.HasPrefix(tb.Smallest.UserKey, prefix) {
+				continue
+			}
+			if bytes.HasPrefix(tb.Largest.UserKey, prefix) {
+				apart++
+			} else if bytes.Compare(tb.Largest.UserKey, genKey()) >= 0 {
+				toGen++
+			}
+		}
+	}
+	if apart == 0 || toGen > 1 {
+		t.Errorf("%d tables of the version's records alone, %d reaching the generation key; want some alone and at most the last reaching it", apart, toGen)
 	}
 }
