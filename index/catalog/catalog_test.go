@@ -31,15 +31,21 @@ func addTestVersion(t *testing.T, c *Catalog, ref format.ObjectRef, at time.Time
 	return m.Version(name)
 }
 
-// Versions of one object leave out a nested table's; files are found by
-// path and listed by directory; a dropped version takes its files along.
-func TestCatalogVersionsAndFiles(t *testing.T) {
-	ctx := context.Background()
-	c, err := Open(ctx, t.TempDir(), slog.Default())
+// openTestCatalog opens a fresh catalog, closed when the test ends.
+func openTestCatalog(t *testing.T) *Catalog {
+	t.Helper()
+	c, err := Open(context.Background(), t.TempDir(), slog.Default())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// Versions of one object leave out a nested table's; files are found by
+// path and listed by directory; a dropped version takes its files along.
+func TestCatalogVersionsAndFiles(t *testing.T) {
+	c := openTestCatalog(t)
 	ref := format.ObjectRef{Cluster: "c", Database: "d", Table: "t"}
 	nested := format.ObjectRef{Cluster: "c", Database: "d", Table: "t/sub"}
 	t0 := time.Unix(1700000000, 0).UTC()
@@ -162,12 +168,7 @@ func TestChunksBatch(t *testing.T) {
 // into reached up to "g", and compacting it rewrote the records of every
 // version whose id sorts after the new one.
 func TestVersionFilesFlushApart(t *testing.T) {
-	ctx := context.Background()
-	c, err := Open(ctx, t.TempDir(), slog.Default())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := openTestCatalog(t)
 	ref := format.ObjectRef{Cluster: "c", Database: "d", Table: "t"}
 	t0 := time.Unix(1700000000, 0).UTC()
 	paths := make([]string, 60000) // about 9 MB of records: two memtables or more

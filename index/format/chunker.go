@@ -151,10 +151,6 @@ func (c *Chunker) fill() error {
 // smaller than a chunk, and every pooled chunker kept 4 MiB.
 const chunkerStartBuf = 256 << 10
 
-// Small reports whether the chunker is on its own small buffer (always
-// after Release), so that a pool of chunkers holds little.
-func (c *Chunker) Small() bool { return len(c.buf) <= chunkerStartBuf }
-
 // Expect says the stream holds about size bytes: a stream longer than the
 // chunker's small buffer gets a big one at once, rather than growing into
 // it by doubling (four allocations, each zeroed, and three copies per

@@ -188,3 +188,7 @@ func TestChunkerCutsAreStable(t *testing.T) {
 		}
 	}
 }
+
+// Small reports whether the chunker is on its own small buffer (always
+// after Release), so that a pool of chunkers holds little.
+func (c *Chunker) Small() bool { return len(c.buf) <= chunkerStartBuf }
