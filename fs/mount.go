@@ -38,6 +38,7 @@ type Mounted struct {
 	server     *fuse.Server
 	mountpoint string
 	log        *slog.Logger
+	tree       *tree // what is mounted (tests watch its prefetch queue)
 
 	mu        sync.Mutex
 	unmounted bool
@@ -69,7 +70,7 @@ func Mount(ctx context.Context, mountpoint string, cat Catalog, opts Options) (*
 		return nil, fmt.Errorf("mount %s: wait for the kernel: %w", abs, err)
 	}
 	t.noOpen.Store(!opts.handles && server.KernelSettings().Flags&fuse.CAP_NO_OPEN_SUPPORT != 0)
-	m := &Mounted{server: server, mountpoint: abs, log: opts.Logger}
+	m := &Mounted{server: server, mountpoint: abs, log: opts.Logger, tree: t}
 	m.raiseReadAhead()
 	m.mu.Lock()
 	m.stop = context.AfterFunc(ctx, func() {

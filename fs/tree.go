@@ -46,7 +46,7 @@ func newTree(cat Catalog, log *slog.Logger, o owner) *tree {
 	t := &tree{cat: cat, log: log, owner: o, started: time.Now(), readers: newNodeReaders(),
 		versions: map[index.ObjectRef]cachedVersions{}}
 	if p, ok := cat.(prefetcher); ok {
-		t.prefetch = &fileQueue{p: p}
+		t.prefetch = &fileQueue{p: p, open: cat.OpenFile}
 	}
 	return t
 }

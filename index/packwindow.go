@@ -1,7 +1,6 @@
 package index
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 
@@ -33,13 +32,16 @@ func newWindowCache() *windowCache {
 
 // readBlob reads a blob's stored bytes: through a window when windows is
 // set, it is small and the backend is local, in one local read when
-// local, else by Get.
-func (s *Store) readBlob(ctx context.Context, loc format.BlobLoc, windows bool) ([]byte, error) {
+// local, else by Get. A borrowed blob is part of a cached window: read it
+// now, keep none of it (copying it for every compressed chunk only made
+// garbage, a fifth of a mount's in a tar of a source tree).
+func (s *Store) readBlob(ctx context.Context, loc format.BlobLoc, windows bool) (b []byte, borrowed bool, err error) {
 	name := format.PackName(loc.Pack)
 	off, n := int64(loc.Offset), int64(loc.Length)
 	lr, local := s.be.(backends.LocalReader)
 	if !local {
-		return format.ReadRange(ctx, s.be, name, off, n)
+		b, err := format.ReadRange(ctx, s.be, name, off, n)
+		return b, false, err
 	}
 	start := off &^ (windowSize - 1)
 	if windows && n <= windowMaxBlob && off+n <= start+windowSize {
@@ -51,23 +53,23 @@ func (s *Store) readBlob(ctx context.Context, loc format.BlobLoc, windows bool) 
 			return b, err
 		})
 		if err == nil {
-			// A copy: a raw chunk is its blob, and a cached chunk must
-			// not keep its whole window alive.
 			b, err := sliceOf(w, name, off-start, n)
-			return bytes.Clone(b), err
+			return b, true, err
 		}
 		if err != errNotLocal {
-			return nil, err
+			return nil, false, err
 		}
 	}
 	b, ok, err := lr.ReadUpTo(ctx, name, off, int(n))
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if !ok {
-		return format.ReadRange(ctx, s.be, name, off, n)
+		b, err := format.ReadRange(ctx, s.be, name, off, n)
+		return b, false, err
 	}
-	return sliceOf(b, name, 0, n)
+	b, err = sliceOf(b, name, 0, n)
+	return b, false, err
 }
 
 // errNotLocal says a LocalReader's backend is not on local disk after all.

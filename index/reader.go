@@ -1,6 +1,7 @@
 package index
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -62,11 +63,17 @@ func (s *Store) loadChunkIn(rd chunkReads, ctx context.Context, id ID, locate lo
 		if !ok {
 			return nil, fmt.Errorf("chunk %s: %w", id, ErrNotFound)
 		}
-		blob, err := s.readBlob(ctx, loc, rd.windows)
+		blob, borrowed, err := s.readBlob(ctx, loc, rd.windows)
 		if err != nil {
 			return nil, fmt.Errorf("chunk %s: %w", id, err)
 		}
-		return format.DecodeBlob(id, loc.Type, blob, int(loc.RawLen))
+		chunk, err := format.DecodeBlob(id, loc.Type, blob, int(loc.RawLen))
+		if err == nil && borrowed && len(chunk) > 0 && &chunk[0] == &blob[0] {
+			// A raw blob decodes to itself: the cache must not keep
+			// its whole pack window alive through it.
+			chunk = bytes.Clone(chunk)
+		}
+		return chunk, err
 	})
 }
 
