@@ -49,7 +49,12 @@ type Options struct {
 	Logger *slog.Logger
 	// Differs computes @diff contents for row sources, by source kind.
 	Differs map[string]sources.Differ
-	// ChunkCacheBytes bounds decoded chunks kept for reads; default 256 MiB.
+	// ChunkCacheBytes bounds decoded chunks kept for reads; default 64
+	// MiB. The mount pushes small files into the kernel's page cache and
+	// the kernel keeps what it read, so this cache holds mostly what is
+	// read ahead: at 256 MiB a mount's tar of a 78,000-file tree peaked at
+	// 730 MB RSS, at 64 MiB at 372 MB, in the same time; large files read
+	// as fast.
 	ChunkCacheBytes int64
 	// Workers for hashing and compression; default GOMAXPROCS.
 	Workers int
@@ -109,7 +114,7 @@ func Open(ctx context.Context, be backends.Backend, opts Options) (*Store, error
 		opts.Logger = slog.Default()
 	}
 	if opts.ChunkCacheBytes <= 0 {
-		opts.ChunkCacheBytes = 256 << 20
+		opts.ChunkCacheBytes = 64 << 20
 	}
 	s := &Store{be: be, cfg: cfg, opts: opts, log: opts.Logger, catDir: filepath.Join(opts.CacheDir, cfg.ID, "catalog")}
 	s.cache = newChunkCache(opts.ChunkCacheBytes)
