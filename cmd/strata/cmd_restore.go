@@ -51,6 +51,7 @@ marked with the --to-<kind> it belongs to.`,
 			if c.NArg() != 2 {
 				return cli.Exit(fmt.Sprintf("restore: want VERSION TARGET_DIR, got %d arguments (flags such as --path go before them)", c.NArg()), exitUsage)
 			}
+			gcRestore()
 			return runRestore(c.Context, e, uiOf(c), engine.RestoreRequest{Version: c.Args().Get(0), Target: c.Args().Get(1), Path: c.String("path"),
 				Overwrite: c.Bool("overwrite"), DryRun: c.Bool("dry-run"), Verify: c.Bool("verify")})
 		},
