@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -94,6 +95,21 @@ func (c Config) All(name string) []string { return c.Values[name] }
 
 // Cluster returns the cluster name.
 func (c Config) Cluster() string { return c.Get(OptCluster) }
+
+// Count reads a setting that counts something (workers, readers, rows
+// per page): 0 when unset, else a whole number from 1 to max, or an error
+// naming the setting and what it got.
+func (c Config) Count(name string, max int) (int, error) {
+	v := c.Get(name)
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil || n < 1 || n > max {
+		return 0, fmt.Errorf("setting %s=%q: want a whole number from 1 to %d", name, v, max)
+	}
+	return n, nil
+}
 
 // Loader loads a stored version (or the native files of a @diff) into a
 // live database.

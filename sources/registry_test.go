@@ -46,3 +46,34 @@ func TestRegister(t *testing.T) {
 	}()
 	Register(Kind{Name: "registry-test", New: func(Config) (Source, error) { return nil, nil }})
 }
+
+func TestConfigCount(t *testing.T) {
+	cases := []struct {
+		val  []string
+		want int
+		err  bool
+	}{
+		{nil, 0, false},
+		{[]string{"8"}, 8, false},
+		{[]string{" 3 "}, 3, false},
+		{[]string{"64"}, 64, false},
+		{[]string{"65"}, 0, true},
+		{[]string{"0"}, 0, true},
+		{[]string{"-2"}, 0, true},
+		{[]string{"many"}, 0, true},
+		{[]string{"2", "5"}, 5, false}, // the last one given
+	}
+	for _, tc := range cases {
+		c := NewConfig()
+		if tc.val != nil {
+			c.Set("readers", tc.val...)
+		}
+		n, err := c.Count("readers", 64)
+		if n != tc.want || (err != nil) != tc.err {
+			t.Errorf("Count(readers=%q) = %d, %v; want %d, error %v", tc.val, n, err, tc.want, tc.err)
+		}
+		if err != nil && !strings.Contains(err.Error(), "readers=") {
+			t.Errorf("Count(readers=%q): error %q does not name the setting", tc.val, err)
+		}
+	}
+}

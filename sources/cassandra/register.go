@@ -77,10 +77,10 @@ func connConfig(cfg sources.Config) (Config, error) {
 	if c.Consistency, err = parseConsistency(cfg.Get("consistency")); err != nil {
 		return c, err
 	}
-	if c.Parallelism, err = intSetting(cfg, "parallelism"); err != nil {
+	if c.Parallelism, err = cfg.Count("parallelism", 1<<16); err != nil {
 		return c, err
 	}
-	if c.PageSize, err = intSetting(cfg, "page-size"); err != nil {
+	if c.PageSize, err = cfg.Count("page-size", 1<<30); err != nil {
 		return c, err
 	}
 	if v := cfg.Get("timeout"); v != "" {
@@ -94,18 +94,6 @@ func connConfig(cfg sources.Config) (Config, error) {
 	c.TLS, err = TLSOptions{Enable: boolSetting(cfg, "tls"), CAFile: cfg.Get("tls-ca"), CertFile: cfg.Get("tls-cert"),
 		KeyFile: cfg.Get("tls-key"), ServerName: cfg.Get("tls-server-name"), SkipVerify: boolSetting(cfg, "tls-skip-verify")}.Config()
 	return c, err
-}
-
-func intSetting(cfg sources.Config, name string) (int, error) {
-	v := cfg.Get(name)
-	if v == "" {
-		return 0, nil
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n <= 0 {
-		return 0, fmt.Errorf("bad %s %q: want a positive number", name, v)
-	}
-	return n, nil
 }
 
 // sizeSetting reads a size such as 64MiB, 512KiB, 1GiB or bytes.

@@ -46,13 +46,11 @@ func newFromConfig(cfg sources.Config) (sources.Source, error) {
 	for _, nn := range cfg.All("namenode") {
 		c.Namenodes = append(c.Namenodes, strings.Split(nn, ",")...)
 	}
-	if w := cfg.Get("workers"); w != "" {
-		n, err := strconv.Atoi(w)
-		if err != nil || n <= 0 {
-			return nil, errorf("hdfs source: setting workers=%q: want a positive number", w)
-		}
-		c.Workers = n
+	n, err := cfg.Count("workers", 1024)
+	if err != nil {
+		return nil, errorf("hdfs source: %v", err)
 	}
+	c.Workers = n
 	if x := cfg.Get("no-xattrs"); x != "" {
 		b, err := strconv.ParseBool(x)
 		if err != nil {

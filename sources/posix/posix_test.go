@@ -395,3 +395,22 @@ func TestSessionNamesVersionsByItsStart(t *testing.T) {
 		t.Error("session backup of an object not named at Begin succeeded")
 	}
 }
+
+func TestReadersSetting(t *testing.T) {
+	cfg := sources.NewConfig()
+	cfg.Set("cluster", "c")
+	cfg.Set("db", "d")
+	cfg.Set("root", "t="+t.TempDir())
+	cfg.Set("readers", "3")
+	s, err := newFromConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := s.(*Source).cfg.Workers; w != 3 {
+		t.Errorf("readers=3 gave %d workers", w)
+	}
+	cfg.Set("readers", "lots")
+	if _, err := newFromConfig(cfg); err == nil || !strings.Contains(err.Error(), `readers="lots"`) {
+		t.Errorf("readers=lots: %v, want an error naming the setting", err)
+	}
+}

@@ -15,6 +15,7 @@ func init() {
 		Options: []sources.Option{
 			{Name: "db", Required: true, Usage: "database name (second level)"},
 			{Name: "root", Positional: true, Repeated: true, Usage: "a directory to back up as TABLE=DIR (e.g. home=/home)"},
+			{Name: "readers", Usage: "files read at once (default 2 per CPU; more can help on network filesystems or many disks)"},
 		},
 		New: newFromConfig,
 	})
@@ -31,5 +32,9 @@ func newFromConfig(cfg sources.Config) (sources.Source, error) {
 		}
 		roots[table] = dir
 	}
-	return New(Config{Cluster: cfg.Cluster(), Database: cfg.Get("db"), Roots: roots})
+	readers, err := cfg.Count("readers", 1024)
+	if err != nil {
+		return nil, err
+	}
+	return New(Config{Cluster: cfg.Cluster(), Database: cfg.Get("db"), Roots: roots, Workers: readers})
 }

@@ -3,7 +3,6 @@ package relational
 import (
 	"fmt"
 	"os"
-	"strconv"
 	"strings"
 
 	"github.com/stratabackup/strata/sources"
@@ -73,12 +72,8 @@ func newFromConfig(d dialect, env string, cfg sources.Config) (sources.Source, e
 	}
 	c := Config{DSN: dsn, Cluster: cfg.Cluster()}
 	c.Databases, c.Named = Scope(cfg.All(sources.OptOnly))
-	if w := cfg.Get(optWorkers); w != "" {
-		n, err := strconv.Atoi(w)
-		if err != nil || n < 1 || n > 64 {
-			return nil, fmt.Errorf("%s source: setting %q: want a number from 1 to 64, got %q", d.name(), optWorkers, w)
-		}
-		c.Workers = n
+	if c.Workers, err = cfg.Count(optWorkers, 64); err != nil {
+		return nil, fmt.Errorf("%s source: %w", d.name(), err)
 	}
 	return newSource(d, c)
 }
