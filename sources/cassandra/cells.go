@@ -31,7 +31,7 @@ type cellStats struct {
 // scan's start (startSec). Static columns are skipped unless statics.
 func (t *table) expandCells(r *rowVal, sels []selector, statics bool, at, startSec int64, st *cellStats) ([]cell, error) {
 	cols := t.cellCols()
-	var out []cell
+	out := make([]cell, 0, len(sels))
 	shift := int(max(r.Read-startSec, 0))
 	for i, s := range sels {
 		if s.Col < len(t.Static) && !statics {

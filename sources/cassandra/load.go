@@ -141,9 +141,8 @@ func (l *load) schema(ctx context.Context, drop bool) error {
 	if err := l.sess.AwaitSchemaAgreement(ctx); err != nil {
 		return fmt.Errorf("wait for schema agreement: %w", err)
 	}
-	t := *l.sf.t
-	t.Keyspace, t.Name = l.rn.ToKS, l.rn.ToTable
-	l.t = &t
+	t := l.sf.t.renamed(l.rn.ToKS, l.rn.ToTable)
+	l.t = t
 	l.types = map[string]string{}
 	for _, c := range t.allColumns() {
 		l.types[c.Name] = strings.ToLower(c.Type)

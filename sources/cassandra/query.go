@@ -11,10 +11,9 @@ type selector struct {
 	Field string // a non-frozen UDT's field, "" otherwise
 }
 
-// cellCols are the columns that hold cells: statics, then regulars.
-func (t *table) cellCols() []column {
-	return append(append([]column(nil), t.Static...), t.Regular...)
-}
+// cellCols are the columns that hold cells: statics, then regulars. The
+// slice is shared: read it, do not change its elements.
+func (t *table) cellCols() []column { return t.cols().cells }
 
 // selectors lists what a row read selects besides token and keys: one
 // per single-cell column or collection, one per field of a non-frozen UDT.

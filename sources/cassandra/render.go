@@ -36,6 +36,9 @@ type group struct {
 
 // groupCells sorts cells into groups, oldest first.
 func groupCells(cells []cell) []group {
+	if len(cells) > 0 && sameGroup(cells) { // most rows: written at once
+		return []group{{TS: cells[0].TS, TTL: cells[0].TTL, Cells: cells}}
+	}
 	var gs []group
 	for _, c := range cells {
 		i := sort.Search(len(gs), func(i int) bool {
@@ -49,6 +52,16 @@ func groupCells(cells []cell) []group {
 		gs[i].Cells = append(gs[i].Cells, c)
 	}
 	return gs
+}
+
+// sameGroup says every cell has the first one's write time and TTL.
+func sameGroup(cells []cell) bool {
+	for _, c := range cells[1:] {
+		if c.TS != cells[0].TS || c.TTL != cells[0].TTL {
+			return false
+		}
+	}
+	return true
 }
 
 // keyCol is a key column and its value as JSON.
@@ -112,11 +125,11 @@ func (t *table) writeInsert(b []byte, keys []keyCol, cells []cell, g *group) []b
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendQuoted(b, jsonKey(k.Name)+":"+k.JSON)
+		b = appendQuoted(append(appendQuoted(b, t.jsonKey(k.Name)), ':'), k.JSON)
 	}
 	for _, c := range cells {
 		b = append(b, ',')
-		b = appendQuoted(b, jsonKey(cols[c.Col].Name)+":"+c.Value)
+		b = appendQuoted(append(appendQuoted(b, t.jsonKey(cols[c.Col].Name)), ':'), c.Value)
 	}
 	b = append(b, "}' DEFAULT UNSET"...)
 	if g != nil {

@@ -3,6 +3,7 @@ package cassandra
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"strconv"
@@ -130,5 +131,56 @@ func TestSpanner(t *testing.T) {
 	}
 	if sp.Reused != 199 || sp.NewRows != 2 || w.NewBytes() > 100 {
 		t.Errorf("reused %d, new %d, new bytes %d", sp.Reused, sp.NewRows, w.NewBytes())
+	}
+}
+
+// TestSpannerLendsBuffersUntilNextPop adds lines between pops, as a
+// part's next function does, and checks that a popped span's bytes stay
+// as they were until the next pop (when AddSpans allows their reuse),
+// that the spans add up to the lines, and that the buffers are reused
+// rather than grown afresh for each span.
+func TestSpannerLendsBuffersUntilNextPop(t *testing.T) {
+	sp := &spanner{}
+	var want, got []byte
+	var lent, saved []byte
+	for i := range 5000 {
+		l := []byte(fmt.Sprintf("INSERT INTO ks.t JSON '{\"k\":%d,\"v\":\"%s\"}';\n", i, strings.Repeat("x", i%300)))
+		want = append(want, l...)
+		sp.add(l)
+		if lent != nil && !bytes.Equal(lent, saved) {
+			t.Fatalf("line %d: a lent span's bytes changed before the next pop", i)
+		}
+		if i%7 == 0 {
+			lent = nil // a pop frees what the previous one lent
+			if s, ok := sp.pop(); ok {
+				got = append(got, s.Data...)
+				lent, saved = s.Data, bytes.Clone(s.Data)
+			}
+		}
+	}
+	sp.flush()
+	for {
+		s, ok := sp.pop()
+		if !ok {
+			break
+		}
+		got = append(got, s.Data...)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("spans hold %d bytes, want the %d added", len(got), len(want))
+	}
+	line := []byte(strings.Repeat("y", 399) + "\n")
+	allocs := testing.AllocsPerRun(50, func() {
+		for range 200 { // 80 KB: one span
+			sp.add(line)
+		}
+		for {
+			if _, ok := sp.pop(); !ok {
+				break
+			}
+		}
+	})
+	if allocs > 1 {
+		t.Errorf("%.1f allocations per span, want at most 1 (the buffer is reused)", allocs)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync/atomic"
 
 	"github.com/gocql/gocql"
 )
@@ -42,6 +43,40 @@ type table struct {
 	Counter        bool
 	// Types are the keyspace's user types by name (fields and types).
 	Types map[string]userType
+	// derived holds keys() and cellCols(), made once: both were built
+	// afresh for every row rendered or scanned (a fifth of a backup's
+	// allocations). add and sort drop it.
+	derived atomic.Pointer[derivedCols]
+}
+
+type derivedCols struct {
+	keys, cells []column
+	qname       string
+	jsonKeys    map[string]string // column name → jsonKey(name)
+}
+
+// renamed is the table under another keyspace and name (every field
+// but the derived lists, which it makes again).
+func (t *table) renamed(ks, name string) *table {
+	return &table{Keyspace: ks, Name: name, Partition: t.Partition, Clustering: t.Clustering,
+		Static: t.Static, Regular: t.Regular, Counter: t.Counter, Types: t.Types}
+}
+
+// cols returns the derived column lists. Their slices are full (capacity
+// = length), so a caller's append copies rather than writes into them.
+func (t *table) cols() *derivedCols {
+	if d := t.derived.Load(); d != nil {
+		return d
+	}
+	k := append(append([]column(nil), t.Partition...), t.Clustering...)
+	c := append(append([]column(nil), t.Static...), t.Regular...)
+	d := &derivedCols{keys: k[:len(k):len(k)], cells: c[:len(c):len(c)], qname: qualified(t.Keyspace, t.Name),
+		jsonKeys: make(map[string]string, len(k)+len(c))}
+	for _, col := range append(k, c...) {
+		d.jsonKeys[col.Name] = jsonKey(col.Name)
+	}
+	t.derived.Store(d)
+	return d
 }
 
 // userType is a user-defined type.
@@ -52,12 +87,19 @@ type userType struct {
 }
 
 // qname is the table's qualified CQL name.
-func (t *table) qname() string { return qualified(t.Keyspace, t.Name) }
+func (t *table) qname() string { return t.cols().qname }
 
-// keys are the primary key columns, partition then clustering.
-func (t *table) keys() []column {
-	return append(append([]column(nil), t.Partition...), t.Clustering...)
+// jsonKey is jsonKey(name), made once per column.
+func (t *table) jsonKey(name string) string {
+	if k, ok := t.cols().jsonKeys[name]; ok {
+		return k
+	}
+	return jsonKey(name)
 }
+
+// keys are the primary key columns, partition then clustering. The
+// slice is shared: read it, do not change its elements.
+func (t *table) keys() []column { return t.cols().keys }
 
 // errNoTable says a keyspace or table does not exist.
 var errNoTable = errors.New("no such table")
@@ -93,6 +135,7 @@ func readTable(ctx context.Context, s *gocql.Session, ks, name string) (*table, 
 }
 
 func (t *table) add(c column) {
+	t.derived.Store(nil)
 	switch c.Kind {
 	case kindPartition:
 		t.Partition = append(t.Partition, c)
@@ -108,6 +151,7 @@ func (t *table) add(c column) {
 // sort orders key columns by position and the others by name, as
 // Cassandra lists them.
 func (t *table) sort() {
+	t.derived.Store(nil)
 	byPos := func(cs []column) {
 		sort.Slice(cs, func(i, j int) bool { return cs[i].Position < cs[j].Position })
 	}
