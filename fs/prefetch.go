@@ -1,13 +1,12 @@
 package fs
 
 import (
-	gofs "github.com/hanwen/go-fuse/v2/fs"
-
 	"context"
 	"slices"
 	"sync"
 	"time"
 
+	gofs "github.com/hanwen/go-fuse/v2/fs"
 	"github.com/stratabackup/strata/index"
 	"github.com/stratabackup/strata/sources"
 )
@@ -73,6 +72,7 @@ type fileQueue struct {
 type queued struct {
 	f    index.File
 	node *gofs.Inode
+	push bool // to be pushed: following looks its inode up
 }
 
 // add queues files and starts a worker if fewer than prefetchWorkers run.
@@ -155,6 +155,19 @@ func (t *tree) prefetchAfter(d *vdir, idx int) {
 // its inode if the kernel knows it, except the window's last when the
 // directory goes on after it.
 func (d *vdir) following(idx int) []queued {
+	out := d.window(idx)
+	for i := range out {
+		if out[i].push {
+			out[i].node = d.GetChild(sources.EscapeName(baseName(out[i].f.Path)))
+		}
+	}
+	return out
+}
+
+// window is following's part under the listing's lock: the files, with
+// push set on those to push. Their inodes are looked up after the lock
+// is released, so that it is never held while go-fuse's are taken.
+func (d *vdir) window(idx int) []queued {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if !d.loaded || idx >= len(d.list) {
@@ -170,12 +183,12 @@ func (d *vdir) following(idx int) []queued {
 		}
 		bytes += f.Size
 		if j >= d.ahead {
-			out = append(out, queued{f: f, node: d.GetChild(sources.EscapeName(baseName(f.Path)))})
+			out = append(out, queued{f: f, push: true})
 		}
 	}
 	d.ahead = max(d.ahead, j)
 	if j < len(d.list) && len(out) > 0 {
-		out[len(out)-1].node = nil // its read queues the next window
+		out[len(out)-1].push = false // its read queues the next window
 	}
 	return out
 }
