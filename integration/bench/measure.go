@@ -40,8 +40,13 @@ func rate(bytes int64, d time.Duration) float64 {
 	return float64(bytes) / 1e6 / d.Seconds()
 }
 
-// diskUsage is what du reports: allocated blocks of everything under dir.
+// diskUsage is what du reports: allocated blocks of everything under dir,
+// after a sync. Right after a backup, blocks the filesystem has reserved
+// but not yet allocated (delayed allocation) are counted too: restic's
+// packs showed 1 MB more blocks than bytes then, none minutes later, and
+// the store rows moved by about 1% with it.
 func diskUsage(dir string) (int64, error) {
+	syscall.Sync()
 	var total int64
 	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
