@@ -34,6 +34,9 @@
 // are kept by the kernel (FOPEN_CACHE_DIR) and in the node. The levels
 // above versions (clusters, databases, tables, version lists, latest, @at,
 // @diff entries) use one-second timeouts so that new versions appear.
+// Small files that follow the one being read in its directory are
+// decoded ahead and pushed into the page cache (prefetch.go), so a tar
+// or cp -r of them mostly reads what the kernel holds already.
 // Inode numbers are a hash of the version and the path, stable across
 // mounts. Directories report nlink 1 ("unknown", as btrfs does), so tools
 // do not derive a subdirectory count from it.
