@@ -186,7 +186,8 @@ type Writer interface {
 	// only between spans, or at the maximum chunk size); ranges of the
 	// previous file are recorded as references to the chunks that hold
 	// them, reading and storing nothing. next returns successive spans,
-	// then io.EOF; a span's Data may be reused after next returns again.
+	// then io.EOF; a span's Data may be reused once next is called again
+	// (the writer copies what it keeps before that call).
 	// e.Size < 0 means "whatever the spans add up to".
 	AddSpans(ctx context.Context, e Entry, next func() (Span, error)) error
 	// Keep records e with the content of the previous version's entry at
