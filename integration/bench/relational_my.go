@@ -137,6 +137,9 @@ func (s *sqlBench) myDump(ctx context.Context, name string) error {
 	if err == nil {
 		s.store[name] = st.Size()
 	}
+	if name != peerLoadDump {
+		_ = os.Remove(out) // measured; only the first is loaded
+	}
 	return err
 }
 
@@ -147,10 +150,12 @@ func (s *sqlBench) myLoad(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	in, err := os.Open(filepath.Join(s.dir, "dump1.sql"))
+	path := filepath.Join(s.dir, peerLoadDump+".sql")
+	in, err := os.Open(path)
 	if err != nil {
 		return err
 	}
+	defer os.Remove(path)
 	defer in.Close()
 	cmd := exec.CommandContext(ctx, "mariadb", append(args, myPeerDB)...)
 	cmd.Env, cmd.Stdin = env, in
