@@ -53,8 +53,8 @@ type Options struct {
 	// MiB. The mount pushes small files into the kernel's page cache and
 	// the kernel keeps what it read, so this cache holds mostly what is
 	// read ahead: at 256 MiB a mount's tar of a 78,000-file tree peaked at
-	// 730 MB RSS, at 64 MiB at 372 MB, in the same time; large files read
-	// as fast.
+	// 718-748 MB RSS, at 64 MiB at 372-490 MB, in the same time; large
+	// files read as fast.
 	ChunkCacheBytes int64
 	// Workers for hashing and compression; default GOMAXPROCS.
 	Workers int

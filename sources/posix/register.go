@@ -34,7 +34,7 @@ func newFromConfig(cfg sources.Config) (sources.Source, error) {
 	}
 	readers, err := cfg.Count("readers", 1024)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("posix source: %w", err)
 	}
 	return New(Config{Cluster: cfg.Cluster(), Database: cfg.Get("db"), Roots: roots, Workers: readers})
 }
