@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -182,5 +183,29 @@ func TestSpannerLendsBuffersUntilNextPop(t *testing.T) {
 	})
 	if allocs > 1 {
 		t.Errorf("%.1f allocations per span, want at most 1 (the buffer is reused)", allocs)
+	}
+}
+
+// TestRenamedKeepsEveryField guards table.renamed, which lists the
+// fields it copies (the table cannot be copied whole: its derived lists
+// are atomic): a field added to table and not to renamed fails here.
+func TestRenamedKeepsEveryField(t *testing.T) {
+	src := &table{Keyspace: "ks", Name: "t", Partition: []column{{Name: "p"}}, Clustering: []column{{Name: "c"}},
+		Static: []column{{Name: "s"}}, Regular: []column{{Name: "r"}}, Counter: true, Types: map[string]userType{"u": {Name: "u"}}}
+	_ = src.keys() // fill the derived lists, which renamed must not carry over
+	got := src.renamed("ks2", "t2")
+	if got.qname() != qualified("ks2", "t2") {
+		t.Errorf("renamed qname %s", got.qname())
+	}
+	sv, gv := reflect.ValueOf(src).Elem(), reflect.ValueOf(got).Elem()
+	for i := range sv.NumField() {
+		name := sv.Type().Field(i).Name
+		switch name {
+		case "Keyspace", "Name", "derived":
+			continue
+		}
+		if !reflect.DeepEqual(sv.Field(i).Interface(), gv.Field(i).Interface()) {
+			t.Errorf("renamed dropped field %s", name)
+		}
 	}
 }
