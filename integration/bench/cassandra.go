@@ -22,6 +22,7 @@ const (
 	cassKS        = "strata_bench"
 	cassTable     = "rows"
 	cassStrataKS  = "strata_bench_r" // where strata's restore loads
+	cassSSTableKS = "strata_bench_s" // where strata's restore through SSTables loads
 	cassCopyKS    = "strata_bench_c" // where COPY FROM loads
 	cassCluster   = "bench"
 	cassHosts     = "127.0.0.1,127.0.0.2,127.0.0.3"
@@ -55,6 +56,7 @@ func (b *bench) cassPart(ctx context.Context) *cassBench {
 	c.step("copy-to", []string{"setup"}, c.copyTo(ctx))
 	c.step("restore", []string{"backup"}, c.strataRestore(ctx))
 	c.step("copy-from", []string{"copy-to"}, c.copyFrom(ctx))
+	c.step("restore-sst", []string{"backup"}, c.strataRestoreSSTables(ctx))
 	return c
 }
 
@@ -157,6 +159,30 @@ func (c *cassBench) strataRestore(ctx context.Context) func() error {
 	}
 }
 
+// strataRestoreSSTables times restore --to-cassandra --sstable-jars (rows
+// written as SSTables by the servers' own jars and streamed) into the
+// 1-node cluster.
+func (c *cassBench) strataRestoreSSTables(ctx context.Context) func() error {
+	return func() error {
+		out, err := exec.CommandContext(ctx, "bash", filepath.Join(c.cfg.repoRoot, "integration", "cassandra", "jars.sh")).Output()
+		if err != nil {
+			return fmt.Errorf("integration/cassandra/jars.sh: %w", err)
+		}
+		if err := c.cql(ctx, cassTarget, "DROP KEYSPACE IF EXISTS "+cassSSTableKS); err != nil {
+			return err
+		}
+		_, d, err := c.run("restore-sst", profiled(c.strata(ctx, "restore", "--to-cassandra", cassTarget, "--db", cassSSTableKS,
+			"--replication", "{'class':'SimpleStrategy','replication_factor':1}", "--sstable-jars", strings.TrimSpace(string(out)),
+			cassCluster+"/"+cassKS+"/"+cassTable+"/latest"), "restore-sst"))
+		if err != nil {
+			return err
+		}
+		c.figs["restore-sst.rows"] = float64(c.rows) / d.Seconds()
+		c.figs["restore-sst.mbs"] = rate(int64(c.figs["backup.bytes"]), d)
+		return nil
+	}
+}
+
 func (c *cassBench) csv() string { return filepath.Join(c.dir, "rows.csv") }
 
 // copyTo times cqlsh COPY TO of the table; MB/s are of the CSV.
@@ -250,6 +276,8 @@ func (c *cassBench) report(out io.Writer) {
 		{"backup (COPY TO), MB/s of output", "backup.mbs", "copy-to.mbs"},
 		{"restore (COPY FROM), rows/s", "restore.rows", "copy-from.rows"},
 		{"restore (COPY FROM), MB/s of input", "restore.mbs", "copy-from.mbs"},
+		{"restore --sstable-jars (COPY FROM), rows/s", "restore-sst.rows", "copy-from.rows"},
+		{"restore --sstable-jars (COPY FROM), MB/s", "restore-sst.mbs", "copy-from.mbs"},
 	} {
 		s, p := c.figs[r[1]], c.figs[r[2]]
 		ratio := ""
@@ -262,7 +290,7 @@ func (c *cassBench) report(out io.Writer) {
 	fmt.Fprintf(out, "strata stored %s for %s of SSTables on the 3 nodes\n", human(c.figs["backup.stored"]), human(c.figs["backup.logical"]))
 	fmt.Fprintln(out, "\nstep: wall s, client CPU s (user+sys, with children), Cassandra JVMs' CPU s")
 	for _, s := range c.steps[1:] {
-		fmt.Fprintf(out, "  %-9s %6.0f %6.0f %6.0f\n", s, c.figs[s+".secs"], c.figs[s+".cpu"], c.figs[s+".jvm"])
+		fmt.Fprintf(out, "  %-11s %6.0f %6.0f %6.0f\n", s, c.figs[s+".secs"], c.figs[s+".cpu"], c.figs[s+".jvm"])
 	}
 	for _, s := range c.steps {
 		if c.errs[s] != nil {

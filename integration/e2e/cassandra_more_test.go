@@ -111,7 +111,14 @@ func nodeDownBackup(t *testing.T, ks string) {
 // secondBackup updates 5% of big (and deletes some rows and cells), backs
 // up again, checks what that added, and replays the @diff over base, a
 // restore of the first version.
-func secondBackup(t *testing.T, e *env, src, dst *gocql.Session, target, ks, base string, first map[string]index.Version) {
+// loadInto is a keyspace where the first version was restored, and the
+// restore flags that loaded it.
+type loadInto struct {
+	ks   string
+	args []string
+}
+
+func secondBackup(t *testing.T, e *env, src, dst *gocql.Session, target, ks string, bases []loadInto, first map[string]index.Version) {
 	r := rand.New(rand.NewPCG(5, 6))
 	upd := r.Perm(bigRows)[:bigRows/20]
 	vals := make([]string, len(upd))
@@ -137,14 +144,16 @@ func secondBackup(t *testing.T, e *env, src, dst *gocql.Session, target, ks, bas
 	if float64(added) > 0.10*float64(f.Stats.StoredBytes) {
 		t.Errorf("second backup added %d bytes, more than 10%% of the first version's %d", added, f.Stats.StoredBytes)
 	}
-	diffReplay(t, e, src, dst, target, ks, base, f, second)
+	for _, b := range bases {
+		diffReplay(t, e, src, dst, target, ks, b, f, second)
+	}
 }
 
 // diffReplay loads the @diff of the two versions over base, the target
 // keyspace where the first version was restored (restore --to-cassandra,
-// checked then against the source), and compares with the source (which
-// has not changed since the second backup).
-func diffReplay(t *testing.T, e *env, src, dst *gocql.Session, target, ks, base string, v1, v2 index.Version) {
+// checked then against the source), with base's flags, and compares with
+// the source (which has not changed since the second backup).
+func diffReplay(t *testing.T, e *env, src, dst *gocql.Session, target, ks string, base loadInto, v1, v2 index.Version) {
 	t.Helper()
 	mp := e.mount()
 	ddir := mp + "/" + v2.Object.Cluster + "/" + v2.Object.Database + "/big/@diff/" + index.TimeName(v1.Time) + ".." + index.TimeName(v2.Time)
@@ -160,6 +169,6 @@ func diffReplay(t *testing.T, e *env, src, dst *gocql.Session, target, ks, base 
 		t.Errorf("@diff holds %d lines and %d deletes, want about %d updates and 52 deletes", lines, deletes, bigRows/20)
 	}
 	spec2 := v2.Object.String() + "/" + index.TimeName(v1.Time) + ".." + index.TimeName(v2.Time)
-	e.ok("restore", "--to-cassandra", target, "--db", base, spec2)
-	compareTables(t, src, ks, dst, base, "big", 5)
+	e.ok(append(append([]string{"restore", "--to-cassandra", target, "--db", base.ks}, base.args...), spec2)...)
+	compareTables(t, src, ks, dst, base.ks, "big", 5)
 }

@@ -49,7 +49,7 @@ func TestCassandra(t *testing.T) {
 	ks := strings.ToLower(strings.NewReplacer("/", "_", "-", "_").Replace(harness.UniqueName(t)))
 	t.Cleanup(func() {
 		src.Query("DROP KEYSPACE IF EXISTS " + ks).Exec()
-		for _, k := range []string{ks, ks + "_r"} {
+		for _, k := range []string{ks, ks + "_r", ks + "_b"} {
 			dst.Query("DROP KEYSPACE IF EXISTS " + k).Exec()
 		}
 	})
@@ -91,8 +91,21 @@ func TestCassandra(t *testing.T) {
 	t.Logf("restore --to-cassandra of the keyspace took %s", time.Since(loadAt).Round(time.Second))
 	checkReplication(t, dst, ks+"_r", "1")
 
+	// The same through SSTables: CQLSSTableWriter and sstableloader's
+	// streaming, from the servers' own jars (the counter table's
+	// UPDATEs still go through CQL).
+	bulk := []string{"--sstable-jars", harness.CassandraJars(t)}
+	loadAt = time.Now()
+	for _, tb := range tables {
+		e.ok(append(append([]string{"restore", "--to-cassandra", target, "--db", ks + "_b", "--replication", "{'class':'SimpleStrategy','replication_factor':1}"}, bulk...), spec(first[tb]))...)
+		want.compare(t, dst, ks+"_b", tb, time.Since(backupAt).Seconds()+5)
+	}
+	t.Logf("restore --to-cassandra --sstable-jars of the keyspace took %s", time.Since(loadAt).Round(time.Second))
+
 	t.Run("node-down", func(t *testing.T) { nodeDownBackup(t, ks) })
-	t.Run("second", func(t *testing.T) { secondBackup(t, e, src, dst, target, ks, ks+"_r", first) })
+	t.Run("second", func(t *testing.T) {
+		secondBackup(t, e, src, dst, target, ks, []loadInto{{ks + "_r", nil}, {ks + "_b", bulk}}, first)
+	})
 }
 
 // backupKeyspace backs up every table of ks and returns the versions by

@@ -3,6 +3,7 @@ package harness
 import (
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -70,4 +71,11 @@ func nodeDir(n int) string {
 		cluster = "cassandra-restore"
 	}
 	return filepath.Join(WorkDir(), cluster, "node"+strconv.Itoa(n))
+}
+
+// CassandraJars returns the directory of the servers' Cassandra jars
+// (fetched once), the lib/ that restore's --sstable-jars takes.
+func CassandraJars(t testing.TB) string {
+	t.Helper()
+	return strings.TrimSpace(Run(t, "cassandra/jars.sh"))
 }

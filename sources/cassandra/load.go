@@ -25,7 +25,10 @@ type LoadStats struct {
 	Expired         int64 // cells skipped: their TTL ran out since the backup
 	Deletes         int64 // DELETE statements (a @diff's)
 	Batches         int64
-	Warnings        []string `json:",omitempty"`
+	// SSTables is the bulk path's summary (rows, SSTables and bytes
+	// streamed), empty when every row went through CQL.
+	SSTables string   `json:",omitempty"`
+	Warnings []string `json:",omitempty"`
 }
 
 // loader is the Loader of `strata restore --to-cassandra HOSTS`.
@@ -38,6 +41,9 @@ func (loader) Load(ctx context.Context, target string, v sources.VersionReader, 
 	}
 	sum := fmt.Sprintf("%d rows, %d cells in %d statements (%d batches), %d expired cells skipped, %d deletes, %d schema statements",
 		st.Rows, st.Cells, st.Statements, st.Batches, st.Expired, st.Deletes, st.Schema)
+	if st.SSTables != "" {
+		sum += "; through SSTables: " + st.SSTables
+	}
 	for _, w := range st.Warnings {
 		sum += "; warning: " + w
 	}
@@ -67,6 +73,12 @@ func Load(ctx context.Context, hosts string, v sources.VersionReader, opts sourc
 		return st, err
 	}
 	cfg.Hosts = splitHosts([]string{hosts})
+	jars := opts.Extra.Get("sstable-jars")
+	if jars != "" {
+		if err := checkBulk(jars, cfg); err != nil {
+			return st, err
+		}
+	}
 	sess, _, err := connect(connOptions{Hosts: cfg.Hosts, User: cfg.Username, Password: cfg.Password, TLS: cfg.TLS, Timeout: 60 * time.Second})
 	if err != nil {
 		return st, err
@@ -75,6 +87,19 @@ func Load(ctx context.Context, hosts string, v sources.VersionReader, opts sourc
 	l := &load{sess: sess, sf: sf, rn: rn, stats: &st, workers: cfg.Parallelism, start: versionStart(v)}
 	if err := l.schema(ctx, opts.Drop); err != nil {
 		return st, err
+	}
+	if jars != "" && l.t.Counter {
+		st.Warnings = append(st.Warnings, "--sstable-jars: "+l.t.qname()+" is a counter table, whose updates cannot be written as SSTables here: loaded through CQL")
+		jars = ""
+	}
+	if jars != "" {
+		ddl, err := l.sf.statements(l.rn)
+		if err != nil {
+			return st, err
+		}
+		if l.bulk, err = startBulk(ctx, bulkTarget{Jars: jars, Hosts: cfg.Hosts, User: cfg.Username, Password: cfg.Password}, l.t, ddl); err != nil {
+			return st, err
+		}
 	}
 	err = l.data(ctx, v)
 	return st, err
@@ -119,6 +144,8 @@ type load struct {
 	stats   *LoadStats
 	workers int
 	start   int64 // the version's scan start, microseconds
+	// bulk, when set, takes the INSERTs (see bulk.go).
+	bulk *bulkLoad
 }
 
 // schema runs schema.cql (renamed); indexes and views that fail (views

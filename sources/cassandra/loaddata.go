@@ -42,6 +42,8 @@ type execStmt struct {
 	list  string
 	ts    int64
 	where []keyCol
+	// json is an INSERT's row object, for the bulk path.
+	json string
 }
 
 // batch is what one request writes.
@@ -77,6 +79,13 @@ func (l *load) data(ctx context.Context, v sources.VersionReader) error {
 	})
 	err := g.Wait()
 	counts.into(l.stats)
+	if l.bulk != nil {
+		if err != nil {
+			l.bulk.abort()
+			return err
+		}
+		l.stats.SSTables, err = l.bulk.finish()
+	}
 	return err
 }
 
@@ -127,6 +136,16 @@ func (l *load) readPart(ctx context.Context, v sources.VersionReader, path strin
 		if es.row != lastRow && es.fullKey {
 			c.rows.Add(1)
 			lastRow = es.row
+		}
+		if l.bulk != nil && es.json != "" {
+			ttl := 0
+			if es.ttlAt >= 0 {
+				ttl, _ = es.vals[es.ttlAt].(int)
+			}
+			if err := l.bulk.add(es.ts, ttl, es.json); err != nil {
+				return err
+			}
+			continue
 		}
 		if len(cur) > 0 && (cur[0].part != es.part || len(cur) >= batchStmts || cur.size()+es.size > batchBytes || cur[0].counter != es.counter) {
 			if err := send(ctx, ch, cur); err != nil {
@@ -240,6 +259,9 @@ func (l *load) insert(st stmt) (execStmt, error) {
 	}
 	q, args, ttlAt := using(st, args)
 	es := execStmt{cql: b.String() + q, vals: args, ttlAt: ttlAt, cells: len(names) - len(kc)}
+	if st.HasTS {
+		es.json, es.ts = st.JSON, st.TS
+	}
 	l.keys(&es, kc)
 	return es, nil
 }

@@ -164,5 +164,6 @@ func loadFlags() []sources.Option {
 		{Name: "tls", Usage: "true: connect with TLS"},
 		{Name: "tls-ca", Usage: "PEM file of the CA that signed the nodes' certificates"},
 		{Name: "parallelism", Usage: "batches in flight at once (default 32)"},
+		{Name: "sstable-jars", EnvVars: []string{"STRATA_CASSANDRA_JARS"}, Usage: "load through SSTables: the lib/ `DIR` of a Cassandra of the target's version; rows are written as SSTables by its CQLSSTableWriter (java 11+ needed, scratch space in $TMPDIR about the table's size) and streamed to the nodes as sstableloader does (storage port 7000), far less work for the target than CQL writes"},
 	}
 }

@@ -39,12 +39,12 @@ func testSession(t *testing.T) (*gocql.Session, []string) {
 func newKeyspace(t *testing.T, s *gocql.Session) string {
 	t.Helper()
 	ks := fmt.Sprintf("st_%d", time.Now().UnixNano())
-	exec(t, s, "CREATE KEYSPACE "+ks+" WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 3}")
+	cqlExec(t, s, "CREATE KEYSPACE "+ks+" WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 3}")
 	t.Cleanup(func() { s.Query("DROP KEYSPACE IF EXISTS " + ks).Exec() })
 	return ks
 }
 
-func exec(t *testing.T, s *gocql.Session, cql string, vals ...interface{}) {
+func cqlExec(t *testing.T, s *gocql.Session, cql string, vals ...interface{}) {
 	t.Helper()
 	if err := s.Query(cql, vals...).Exec(); err != nil {
 		t.Fatalf("%s: %v", cql, err)
@@ -65,7 +65,7 @@ func TestConformance(t *testing.T) {
 			return setupTables(t, s, hosts, specs)
 		},
 		Change: func(t *testing.T, obj sources.Object, item sourcetest.Item) {
-			exec(t, s, fmt.Sprintf("UPDATE %s SET data = ? WHERE name = ?", qualified(obj.Database, obj.Table)), item.Data, []byte(item.Name))
+			cqlExec(t, s, fmt.Sprintf("UPDATE %s SET data = ? WHERE name = ?", qualified(obj.Database, obj.Table)), item.Data, []byte(item.Name))
 		},
 		NameOK: tableNameOK,
 		Reuses: true,
@@ -79,7 +79,7 @@ func setupTables(t *testing.T, s *gocql.Session, hosts []string, specs []sourcet
 	ks := newKeyspace(t, s)
 	for _, spec := range specs {
 		q := qualified(ks, spec.Name)
-		exec(t, s, "CREATE TABLE "+q+" (name blob PRIMARY KEY, label text, data blob)")
+		cqlExec(t, s, "CREATE TABLE "+q+" (name blob PRIMARY KEY, label text, data blob)")
 		insertItems(t, s, q, spec.Items)
 	}
 	src, err := New(Config{Cluster: "st", Hosts: hosts, Keyspaces: []string{ks}})

@@ -1,0 +1,133 @@
+// StrataBulk writes rows as SSTables with Cassandra's own CQLSSTableWriter
+// and streams them into a cluster with sstableloader's code (BulkLoader):
+// the bulk path of `strata restore --to-cassandra --sstable-jars DIR`.
+// strata runs it with the java source launcher against the jars of the
+// target's Cassandra version, so the SSTables are in a format the target
+// reads and no compiled class ships with strata.
+//
+// Arguments are NAME=VALUE pairs: dir (an empty working directory),
+// keyspace, table, table (CREATE TABLE of the target), type (CREATE TYPE,
+// repeated, in dependency order), insert (the prepared INSERT with three
+// bind markers: the row as JSON, its write time, its TTL), hosts
+// (comma-separated), port (native), storage-port, user, buffer-mib.
+// The password is read from $STRATA_BULK_PASSWORD, never from arguments.
+//
+// Standard input holds one row per line: write time (microseconds), TAB,
+// TTL (seconds, 0 for none), TAB, the row's JSON. Progress and errors go
+// to standard error, prefixed "strata-bulk:"; the last line on standard
+// output is "rows=N sstables=M bytes=B write_s=W stream_s=S" when
+// everything was streamed.
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.apache.cassandra.dht.Murmur3Partitioner;
+import org.apache.cassandra.io.sstable.CQLSSTableWriter;
+import org.apache.cassandra.tools.BulkLoader;
+import org.apache.cassandra.tools.LoaderOptions;
+
+public final class StrataBulk {
+    public static void main(String[] args) {
+        try {
+            run(args);
+            System.out.flush();
+            System.exit(0);
+        } catch (Throwable e) {
+            System.err.println("strata-bulk: error: " + e);
+            for (Throwable c = e.getCause(); c != null; c = c.getCause()) {
+                System.err.println("strata-bulk: caused by: " + c);
+            }
+            System.exit(1);
+        }
+    }
+
+    private static void run(String[] args) throws Exception {
+        Map<String, String> opt = new HashMap<>();
+        List<String> types = new ArrayList<>();
+        for (String a : args) {
+            int eq = a.indexOf('=');
+            if (eq < 0) {
+                throw new IllegalArgumentException("argument " + a + " is not NAME=VALUE");
+            }
+            String k = a.substring(0, eq), v = a.substring(eq + 1);
+            if (k.equals("type")) {
+                types.add(v);
+            } else {
+                opt.put(k, v);
+            }
+        }
+        String ks = need(opt, "keyspace"), tb = need(opt, "table");
+        java.io.File dir = new java.io.File(need(opt, "dir"), ks + "/" + tb);
+        if (!dir.mkdirs() && !dir.isDirectory()) {
+            throw new java.io.IOException("cannot create " + dir);
+        }
+        CQLSSTableWriter.Builder b = CQLSSTableWriter.builder().inDirectory(dir.getPath())
+                .forTable(need(opt, "create")).using(need(opt, "insert"))
+                .withPartitioner(new Murmur3Partitioner())
+                .withBufferSizeInMB(Integer.parseInt(opt.getOrDefault("buffer-mib", "128")));
+        for (String t : types) {
+            b.withType(t);
+        }
+        CQLSSTableWriter w = b.build();
+        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8), 1 << 20);
+        long rows = 0, start = System.nanoTime();
+        String line;
+        while ((line = in.readLine()) != null) {
+            int t1 = line.indexOf('\t'), t2 = line.indexOf('\t', t1 + 1);
+            if (t1 < 0 || t2 < 0) {
+                throw new IllegalArgumentException("input line " + (rows + 1) + " is not TIMESTAMP<TAB>TTL<TAB>JSON");
+            }
+            long ts = Long.parseLong(line, 0, t1, 10);
+            int ttl = Integer.parseInt(line, t1 + 1, t2, 10);
+            try {
+                w.addRow(line.substring(t2 + 1), ts, ttl);
+            } catch (Exception e) {
+                throw new IllegalArgumentException("row " + (rows + 1) + ": " + e.getMessage(), e);
+            }
+            rows++;
+        }
+        w.close();
+        long bytes = 0;
+        int sstables = 0;
+        java.io.File[] files = dir.listFiles();
+        for (java.io.File f : files == null ? new java.io.File[0] : files) {
+            bytes += f.length();
+            if (f.getName().endsWith("-Data.db")) {
+                sstables++;
+            }
+        }
+        long written = System.nanoTime();
+        System.err.printf("strata-bulk: wrote %d rows into %d sstables (%d bytes) in %.1f s; streaming them%n", rows, sstables, bytes, (written - start) / 1e9);
+        if (sstables > 0) {
+            List<String> argv = new ArrayList<>(List.of("--no-progress", "-d", need(opt, "hosts"),
+                    "-p", opt.getOrDefault("port", "9042"), "-sp", opt.getOrDefault("storage-port", "7000")));
+            String user = opt.get("user"), pw = System.getenv("STRATA_BULK_PASSWORD");
+            if (user != null && !user.isEmpty()) {
+                argv.addAll(List.of("-u", user, "-pw", pw == null ? "" : pw));
+            }
+            argv.add(dir.getPath());
+            // LoaderOptions.Builder is not public: reach it by reflection.
+            Object lb = LoaderOptions.class.getMethod("builder").invoke(null);
+            java.lang.reflect.Method parse = lb.getClass().getMethod("parseArgs", String[].class);
+            parse.setAccessible(true);
+            lb = parse.invoke(lb, (Object) argv.toArray(new String[0]));
+            java.lang.reflect.Method build = lb.getClass().getMethod("build");
+            build.setAccessible(true);
+            BulkLoader.load((LoaderOptions) build.invoke(lb));
+        }
+        System.out.printf("rows=%d sstables=%d bytes=%d write_s=%.1f stream_s=%.1f%n", rows, sstables, bytes,
+                (written - start) / 1e9, (System.nanoTime() - written) / 1e9);
+    }
+
+    private static String need(Map<String, String> opt, String k) {
+        String v = opt.get(k);
+        if (v == null || v.isEmpty()) {
+            throw new IllegalArgumentException("missing argument " + k + "=");
+        }
+        return v;
+    }
+}
