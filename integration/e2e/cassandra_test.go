@@ -93,8 +93,9 @@ func TestCassandra(t *testing.T) {
 
 	// The same through SSTables: CQLSSTableWriter and sstableloader's
 	// streaming, from the servers' own jars (the counter table's
-	// UPDATEs still go through CQL).
-	bulk := []string{"--sstable-jars", harness.CassandraJars(t)}
+	// UPDATEs still go through CQL), big's 33 MB in segments of 8 MiB
+	// streamed while the next is written.
+	bulk := []string{"--sstable-jars", harness.CassandraJars(t), "--sstable-segment", "8MiB"}
 	loadAt = time.Now()
 	for _, tb := range tables {
 		e.ok(append(append([]string{"restore", "--to-cassandra", target, "--db", ks + "_b", "--replication", "{'class':'SimpleStrategy','replication_factor':1}"}, bulk...), spec(first[tb]))...)

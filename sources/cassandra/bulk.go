@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/stratabackup/strata/sources"
 )
 
 // The bulk path of a load (`--sstable-jars DIR`): instead of sending every
@@ -24,7 +26,8 @@ import (
 // sstableloader's code streams those to the nodes that own them, as
 // medusa and sstableloader users restore today. Every row keeps its write
 // time and the TTL it has left; the result is the same cells as the CQL
-// path. Statements the writer cannot take (counter updates, list
+// path. The helper streams each segment of SSTables while it writes the
+// next when the table is large. Statements the writer cannot take (counter updates, list
 // additions, deletes) still go through CQL.
 
 //go:embed bulk/StrataBulk.java
@@ -53,14 +56,37 @@ var bulkJVMFlags = func() []string {
 	return append(f, "-Dio.netty.tryReflectionSetAccessible=true", "-XX:+UseParallelGC", "-Xms1g", "-Xmx2g")
 }()
 
-// bulkBufferMiB is the writer's sort buffer: each fill becomes one
-// SSTable.
-const bulkBufferMiB = 256
+// bulkBufferMiB is the writer's sort buffer (each fill becomes one
+// SSTable). A segment is the input after which the helper closes its
+// writer and streams what it wrote while it writes the next one, so that
+// scratch space stays near two segments' SSTables however large the
+// table; each segment's streaming costs a new connection (3.5 s here),
+// so a load of at most two segments' input is written whole, then
+// streamed.
+const (
+	bulkBufferMiB  = 256
+	bulkSegmentMiB = 1024 // the default segment
+)
+
+// bulkSegment is the segment-mib argument for a load of input bytes in
+// segments of seg bytes (0: the default): 0 (one segment) up to two
+// segments' worth.
+func bulkSegment(input, seg int64) int64 {
+	if seg <= 0 {
+		seg = bulkSegmentMiB << 20
+	}
+	if input <= 2*seg {
+		return 0
+	}
+	return max(seg>>20, 1)
+}
 
 // bulkTarget is where and how the bulk path connects.
 type bulkTarget struct {
 	Jars           string // a Cassandra lib/ directory
 	Hosts          []string
+	Input          int64 // bytes of the version's data parts (about the rows' JSON)
+	Segment        int64 // bytes of input per segment, 0 for the default
 	User, Password string
 }
 
@@ -116,6 +142,26 @@ func checkBulk(jars string, cfg Config) error {
 	return err
 }
 
+// startBulk sets the load's bulk path up for v's rows, once the schema
+// is there: a counter table stays on CQL, with a warning.
+func (l *load) startBulk(ctx context.Context, v sources.VersionReader, bt bulkTarget) error {
+	if l.t.Counter {
+		l.stats.Warnings = append(l.stats.Warnings, "--sstable-jars: "+l.t.qname()+" is a counter table, whose updates cannot be written as SSTables: loaded through CQL")
+		return nil
+	}
+	ddl, err := l.sf.statements(l.rn)
+	if err != nil {
+		return err
+	}
+	for _, e := range v.Entries() {
+		if isDataPart(e) {
+			bt.Input += e.Size
+		}
+	}
+	l.bulk, err = startBulk(ctx, bt, l.t, ddl)
+	return err
+}
+
 // startBulk starts the helper for the target table t, created by the
 // schema statements ddl (its CREATE TYPEs and CREATE TABLE, renamed).
 func startBulk(ctx context.Context, bt bulkTarget, t *table, ddl []string) (*bulkLoad, error) {
@@ -129,7 +175,8 @@ func startBulk(ctx context.Context, bt bulkTarget, t *table, ddl []string) (*bul
 	}
 	b := &bulkLoad{work: work, stderr: &tailWriter{max: 8 << 10}}
 	src, logback := filepath.Join(work, "StrataBulk.java"), filepath.Join(work, "logback.xml")
-	if err := os.WriteFile(src, bulkJava, 0o600); err == nil {
+	err = os.WriteFile(src, bulkJava, 0o600)
+	if err == nil {
 		err = os.WriteFile(logback, bulkLogback, 0o600)
 	}
 	if err != nil {
@@ -167,7 +214,7 @@ func bulkArgs(bt bulkTarget, t *table, ddl []string, dir string) (args, env []st
 		hosts = append(hosts, h)
 	}
 	args = []string{"dir=" + dir, "keyspace=" + t.Keyspace, "table=" + t.Name, "hosts=" + strings.Join(hosts, ","),
-		"buffer-mib=" + strconv.Itoa(bulkBufferMiB),
+		"buffer-mib=" + strconv.Itoa(bulkBufferMiB), "segment-mib=" + strconv.FormatInt(bulkSegment(bt.Input, bt.Segment), 10),
 		"insert=INSERT INTO " + t.qname() + " JSON ? DEFAULT UNSET USING TIMESTAMP ? AND TTL ?"}
 	if port != "" {
 		args = append(args, "port="+port)

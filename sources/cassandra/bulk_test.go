@@ -1,11 +1,15 @@
 package cassandra
 
 import (
+	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/stratabackup/strata/sources"
 )
 
 func TestBulkArgs(t *testing.T) {
@@ -91,5 +95,58 @@ func TestInsertKeepsRowForBulk(t *testing.T) {
 	st.HasTS = false
 	if es, _ = l.insert(st); es.json != "" {
 		t.Errorf("a statement without a write time went to the bulk path: %q", es.json)
+	}
+}
+
+func TestBulkSegment(t *testing.T) {
+	for _, c := range []struct {
+		input, seg, want int64
+	}{
+		{0, 0, 0}, {1 << 30, 0, 0}, {2 << 30, 0, 0}, {2<<30 + 1, 0, bulkSegmentMiB}, {100 << 30, 0, bulkSegmentMiB},
+		{16 << 20, 8 << 20, 0}, {33 << 20, 8 << 20, 8}, {33 << 20, 1000, 1},
+	} {
+		if got := bulkSegment(c.input, c.seg); got != c.want {
+			t.Errorf("bulkSegment(%d, %d) = %d, want %d", c.input, c.seg, got, c.want)
+		}
+	}
+}
+
+// schemaOnly is a version holding only a schema.cql, enough for Load to
+// get as far as its checks of the settings.
+type schemaOnly struct{}
+
+func (schemaOnly) Info() sources.VersionInfo { return sources.VersionInfo{} }
+func (schemaOnly) Entries() []sources.Entry {
+	return []sources.Entry{{Path: "schema.cql", Type: sources.TypeFile}}
+}
+func (schemaOnly) Open(context.Context, string) (io.ReadCloser, error) {
+	return io.NopCloser(strings.NewReader("CREATE TABLE ks.t (k int PRIMARY KEY, v text);\n")), nil
+}
+
+// TestLoadRefusesBadBulkSettings: a bad --sstable-jars or
+// --sstable-segment is refused, naming the setting, before any host is
+// contacted (the hosts here do not exist).
+func TestLoadRefusesBadBulkSettings(t *testing.T) {
+	empty := t.TempDir()
+	for _, c := range []struct {
+		name string
+		set  map[string]string
+		want string
+	}{
+		{"jars without cassandra", map[string]string{"sstable-jars": empty}, "--sstable-jars " + empty},
+		{"segment without jars", map[string]string{"sstable-segment": "64MiB"}, "--sstable-segment applies only with --sstable-jars"},
+		{"bad segment", map[string]string{"sstable-jars": empty, "sstable-segment": "lots"}, `bad sstable-segment "lots"`},
+		{"tls", map[string]string{"sstable-jars": empty, "tls": "true"}, "cannot stream over TLS"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := sources.NewConfig()
+			for k, v := range c.set {
+				cfg.Set(k, v)
+			}
+			_, err := Load(context.Background(), "192.0.2.1", schemaOnly{}, sources.LoadOptions{Extra: cfg})
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("Load: %v; want an error containing %q", err, c.want)
+			}
+		})
 	}
 }

@@ -196,15 +196,22 @@ func skipValue(s string, i int) (int, error) {
 	}
 	switch s[i] {
 	case '"':
-		for j := i + 1; j < len(s); j++ {
-			switch s[j] {
-			case '\\':
-				j++
-			case '"':
-				return j + 1, nil
+		// Long strings are most of a row: find the quote, then look for
+		// an escape before it only in what lies between.
+		for j := i + 1; ; {
+			k := strings.IndexByte(s[j:], '"')
+			if k < 0 {
+				return 0, errors.New("unterminated string")
 			}
+			if b := strings.IndexByte(s[j:j+k], '\\'); b >= 0 {
+				j += b + 2 // past the escaped character
+				if j > len(s) {
+					return 0, errors.New("unterminated string")
+				}
+				continue
+			}
+			return j + k + 1, nil
 		}
-		return 0, errors.New("unterminated string")
 	case '[', '{':
 		depth := 0
 		for j := i; j < len(s); j++ {

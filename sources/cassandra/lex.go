@@ -39,7 +39,7 @@ func (t token) name() string {
 
 // lex splits CQL text into tokens, skipping whitespace and comments.
 func lex(s string) ([]token, error) {
-	var out []token
+	out := make([]token, 0, 24) // a data statement's tokens
 	for i := 0; i < len(s); {
 		c := s[i]
 		switch {

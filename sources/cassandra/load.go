@@ -2,6 +2,7 @@ package cassandra
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"regexp"
@@ -74,10 +75,16 @@ func Load(ctx context.Context, hosts string, v sources.VersionReader, opts sourc
 	}
 	cfg.Hosts = splitHosts([]string{hosts})
 	jars := opts.Extra.Get("sstable-jars")
+	seg, err := sizeSetting("sstable-segment", opts.Extra.Get("sstable-segment"))
+	if err != nil {
+		return st, err
+	}
 	if jars != "" {
 		if err := checkBulk(jars, cfg); err != nil {
 			return st, err
 		}
+	} else if seg != 0 {
+		return st, errors.New("--sstable-segment applies only with --sstable-jars")
 	}
 	sess, _, err := connect(connOptions{Hosts: cfg.Hosts, User: cfg.Username, Password: cfg.Password, TLS: cfg.TLS, Timeout: 60 * time.Second})
 	if err != nil {
@@ -88,16 +95,9 @@ func Load(ctx context.Context, hosts string, v sources.VersionReader, opts sourc
 	if err := l.schema(ctx, opts.Drop); err != nil {
 		return st, err
 	}
-	if jars != "" && l.t.Counter {
-		st.Warnings = append(st.Warnings, "--sstable-jars: "+l.t.qname()+" is a counter table, whose updates cannot be written as SSTables here: loaded through CQL")
-		jars = ""
-	}
 	if jars != "" {
-		ddl, err := l.sf.statements(l.rn)
-		if err != nil {
-			return st, err
-		}
-		if l.bulk, err = startBulk(ctx, bulkTarget{Jars: jars, Hosts: cfg.Hosts, User: cfg.Username, Password: cfg.Password}, l.t, ddl); err != nil {
+		bt := bulkTarget{Jars: jars, Hosts: cfg.Hosts, User: cfg.Username, Password: cfg.Password, Segment: seg}
+		if err := l.startBulk(ctx, v, bt); err != nil {
 			return st, err
 		}
 	}
@@ -196,12 +196,17 @@ func firstLine(s string) string {
 func dataParts(v sources.VersionReader) []string {
 	var out []string
 	for _, e := range v.Entries() {
-		if e.Type == sources.TypeFile && strings.HasPrefix(e.Path, "data-") && strings.HasSuffix(e.Path, ".cql") && !strings.Contains(e.Path, "/") {
+		if isDataPart(e) {
 			out = append(out, e.Path)
 		}
 	}
 	sort.Strings(out)
 	return out
+}
+
+// isDataPart says whether e is a data part (data-NNNN.cql).
+func isDataPart(e sources.Entry) bool {
+	return e.Type == sources.TypeFile && strings.HasPrefix(e.Path, "data-") && strings.HasSuffix(e.Path, ".cql") && !strings.Contains(e.Path, "/")
 }
 
 // versionStart is a version's scan start in microseconds: what its TTLs

@@ -232,6 +232,9 @@ func (l *load) insert(st stmt) (execStmt, error) {
 	if err != nil {
 		return execStmt{}, err
 	}
+	if l.bulk != nil && st.HasTS {
+		return l.bulkInsert(st, names, vals), nil
+	}
 	byName := make(map[string]string, len(names))
 	var b strings.Builder
 	b.WriteString("INSERT INTO " + l.t.qname() + " (")
@@ -264,6 +267,23 @@ func (l *load) insert(st stmt) (execStmt, error) {
 	}
 	l.keys(&es, kc)
 	return es, nil
+}
+
+// bulkInsert is insert for the bulk path, which sends the JSON object as
+// it is: only the keys (to count rows) and the TTL's place are needed.
+func (l *load) bulkInsert(st stmt, names, vals []string) execStmt {
+	var kc []keyCol
+	for _, c := range l.t.keys() {
+		for i, k := range names {
+			if identName(k) == c.Name {
+				kc = append(kc, keyCol{Name: c.Name, JSON: vals[i]})
+				break
+			}
+		}
+	}
+	es := execStmt{json: st.JSON, ts: st.TS, vals: []interface{}{st.TTL}, ttlAt: 0, cells: len(names) - len(kc)}
+	l.keys(&es, kc)
+	return es
 }
 
 // keys sets a statement's partition and row keys.

@@ -88,7 +88,7 @@ func connConfig(cfg sources.Config) (Config, error) {
 			return c, fmt.Errorf("bad timeout %q: want a duration such as 30s", v)
 		}
 	}
-	if c.PartBytes, err = sizeSetting(cfg.Get("part-size")); err != nil {
+	if c.PartBytes, err = sizeSetting("part-size", cfg.Get("part-size")); err != nil {
 		return c, err
 	}
 	c.TLS, err = TLSOptions{Enable: boolSetting(cfg, "tls"), CAFile: cfg.Get("tls-ca"), CertFile: cfg.Get("tls-cert"),
@@ -96,8 +96,9 @@ func connConfig(cfg sources.Config) (Config, error) {
 	return c, err
 }
 
-// sizeSetting reads a size such as 64MiB, 512KiB, 1GiB or bytes.
-func sizeSetting(v string) (int64, error) {
+// sizeSetting reads the size setting name, such as 64MiB, 512KiB, 1GiB
+// or bytes.
+func sizeSetting(name, v string) (int64, error) {
 	if v == "" {
 		return 0, nil
 	}
@@ -113,7 +114,7 @@ func sizeSetting(v string) (int64, error) {
 	}
 	n, err := strconv.ParseInt(strings.TrimSpace(num), 10, 64)
 	if err != nil || n <= 0 {
-		return 0, fmt.Errorf("bad part-size %q: want a size such as 64MiB", v)
+		return 0, fmt.Errorf("bad %s %q: want a size such as 64MiB", name, v)
 	}
 	return n * mult, nil
 }
@@ -164,6 +165,7 @@ func loadFlags() []sources.Option {
 		{Name: "tls", Usage: "true: connect with TLS"},
 		{Name: "tls-ca", Usage: "PEM file of the CA that signed the nodes' certificates"},
 		{Name: "parallelism", Usage: "batches in flight at once (default 32)"},
-		{Name: "sstable-jars", EnvVars: []string{"STRATA_CASSANDRA_JARS"}, Usage: "load through SSTables: the lib/ `DIR` of a Cassandra of the target's version; rows are written as SSTables by its CQLSSTableWriter (java 11+ needed, scratch space in $TMPDIR about the table's size) and streamed to the nodes as sstableloader does (storage port 7000), far less work for the target than CQL writes"},
+		{Name: "sstable-jars", EnvVars: []string{"STRATA_CASSANDRA_JARS"}, Usage: "load through SSTables: the lib/ `DIR` of a Cassandra of the target's version; rows are written as SSTables by its CQLSSTableWriter (java 11+ needed, scratch space in $TMPDIR: see --sstable-segment) and streamed to the nodes as sstableloader does (storage port 7000), far less work for the target than CQL writes"},
+		{Name: "sstable-segment", Usage: "with --sstable-jars, the input `SIZE` after which the SSTables written so far are streamed (and removed) while the next ones are written, e.g. 1GiB (the default); scratch space stays near two segments, and a table of at most two segments is written whole, then streamed"},
 	}
 }

@@ -9,14 +9,17 @@
 // keyspace, table, table (CREATE TABLE of the target), type (CREATE TYPE,
 // repeated, in dependency order), insert (the prepared INSERT with three
 // bind markers: the row as JSON, its write time, its TTL), hosts
-// (comma-separated), port (native), storage-port, user, buffer-mib.
+// (comma-separated), port (native), storage-port, user, buffer-mib (the
+// writer's sort buffer), segment-mib (input per segment, 0 for one: each
+// segment's SSTables are streamed while the next is written, then
+// removed).
 // The password is read from $STRATA_BULK_PASSWORD, never from arguments.
 //
 // Standard input holds one row per line: write time (microseconds), TAB,
 // TTL (seconds, 0 for none), TAB, the row's JSON. Progress and errors go
 // to standard error, prefixed "strata-bulk:"; the last line on standard
-// output is "rows=N sstables=M bytes=B write_s=W stream_s=S" when
-// everything was streamed.
+// output, "rows=N sstables=M bytes=B segments=S write_s=W
+// stream_tail_s=T", says everything was streamed.
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
@@ -60,50 +63,149 @@ public final class StrataBulk {
                 opt.put(k, v);
             }
         }
-        String ks = need(opt, "keyspace"), tb = need(opt, "table");
-        java.io.File dir = new java.io.File(need(opt, "dir"), ks + "/" + tb);
-        if (!dir.mkdirs() && !dir.isDirectory()) {
-            throw new java.io.IOException("cannot create " + dir);
+        need(opt, "keyspace");
+        need(opt, "table");
+        need(opt, "create");
+        need(opt, "insert");
+        need(opt, "hosts");
+        long segmentBytes = Long.parseLong(opt.getOrDefault("segment-mib", "0")) << 20;
+        if (segmentBytes <= 0) {
+            segmentBytes = Long.MAX_VALUE;
         }
-        CQLSSTableWriter.Builder b = CQLSSTableWriter.builder().inDirectory(dir.getPath())
-                .forTable(need(opt, "create")).using(need(opt, "insert"))
-                .withPartitioner(new Murmur3Partitioner())
-                .withBufferSizeInMB(Integer.parseInt(opt.getOrDefault("buffer-mib", "128")));
-        for (String t : types) {
-            b.withType(t);
-        }
-        CQLSSTableWriter w = b.build();
+        Streamer streamer = new Streamer(opt);
+        streamer.start();
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8), 1 << 20);
         long rows = 0, start = System.nanoTime();
+        int segment = 0;
+        Segment cur = null;
         String line;
-        while ((line = in.readLine()) != null) {
-            int t1 = line.indexOf('\t'), t2 = line.indexOf('\t', t1 + 1);
-            if (t1 < 0 || t2 < 0) {
-                throw new IllegalArgumentException("input line " + (rows + 1) + " is not TIMESTAMP<TAB>TTL<TAB>JSON");
+        try {
+            while ((line = in.readLine()) != null) {
+                int t1 = line.indexOf('\t'), t2 = line.indexOf('\t', t1 + 1);
+                if (t1 < 0 || t2 < 0) {
+                    throw new IllegalArgumentException("input line " + (rows + 1) + " is not TIMESTAMP<TAB>TTL<TAB>JSON");
+                }
+                long ts = Long.parseLong(line, 0, t1, 10);
+                int ttl = Integer.parseInt(line, t1 + 1, t2, 10);
+                if (cur == null) {
+                    streamer.check();
+                    cur = new Segment(opt, types, segment++);
+                }
+                try {
+                    cur.writer.addRow(line.substring(t2 + 1), ts, ttl);
+                } catch (Exception e) {
+                    throw new IllegalArgumentException("row " + (rows + 1) + ": " + e.getMessage(), e);
+                }
+                rows++;
+                cur.input += line.length() + 1;
+                if (cur.input >= segmentBytes) {
+                    streamer.add(cur.close());
+                    cur = null;
+                }
             }
-            long ts = Long.parseLong(line, 0, t1, 10);
-            int ttl = Integer.parseInt(line, t1 + 1, t2, 10);
-            try {
-                w.addRow(line.substring(t2 + 1), ts, ttl);
-            } catch (Exception e) {
-                throw new IllegalArgumentException("row " + (rows + 1) + ": " + e.getMessage(), e);
+            if (cur != null) {
+                streamer.add(cur.close());
             }
-            rows++;
-        }
-        w.close();
-        long bytes = 0;
-        int sstables = 0;
-        java.io.File[] files = dir.listFiles();
-        for (java.io.File f : files == null ? new java.io.File[0] : files) {
-            bytes += f.length();
-            if (f.getName().endsWith("-Data.db")) {
-                sstables++;
-            }
+        } finally {
+            streamer.finish();
         }
         long written = System.nanoTime();
-        System.err.printf("strata-bulk: wrote %d rows into %d sstables (%d bytes) in %.1f s; streaming them%n", rows, sstables, bytes, (written - start) / 1e9);
-        if (sstables > 0) {
-            List<String> argv = new ArrayList<>(List.of("--no-progress", "-d", need(opt, "hosts"),
+        System.err.printf("strata-bulk: wrote %d rows in %.1f s; streaming the rest%n", rows, (written - start) / 1e9);
+        streamer.join();
+        streamer.check();
+        System.out.printf("rows=%d sstables=%d bytes=%d segments=%d write_s=%.1f stream_tail_s=%.1f%n", rows, streamer.sstables,
+                streamer.bytes, segment, (written - start) / 1e9, (System.nanoTime() - written) / 1e9);
+    }
+
+    /** One writer's SSTables, in a directory of their own. */
+    private static final class Segment {
+        final java.io.File dir;
+        final CQLSSTableWriter writer;
+        long input;
+
+        Segment(Map<String, String> opt, List<String> types, int n) throws Exception {
+            dir = new java.io.File(need(opt, "dir"), "seg-" + n + "/" + opt.get("keyspace") + "/" + opt.get("table"));
+            if (!dir.mkdirs() && !dir.isDirectory()) {
+                throw new java.io.IOException("cannot create " + dir);
+            }
+            CQLSSTableWriter.Builder b = CQLSSTableWriter.builder().inDirectory(dir.getPath())
+                    .forTable(opt.get("create")).using(opt.get("insert"))
+                    .withPartitioner(new Murmur3Partitioner())
+                    .withBufferSizeInMB(Integer.parseInt(opt.getOrDefault("buffer-mib", "256")));
+            for (String t : types) {
+                b.withType(t);
+            }
+            writer = b.build();
+        }
+
+        java.io.File close() throws java.io.IOException {
+            writer.close();
+            return dir;
+        }
+    }
+
+    /**
+     * Streams each closed segment while the next one is written, one at a
+     * time, and removes it once streamed, so scratch space stays near two
+     * segments.
+     */
+    private static final class Streamer extends Thread {
+        private final Map<String, String> opt;
+        private final java.util.concurrent.BlockingQueue<java.io.File> queue = new java.util.concurrent.LinkedBlockingQueue<>();
+        private static final java.io.File END = new java.io.File("");
+        private volatile Throwable failure;
+        long bytes;
+        int sstables;
+
+        Streamer(Map<String, String> opt) {
+            super("strata-streamer");
+            this.opt = opt;
+        }
+
+        void add(java.io.File dir) throws Exception {
+            check();
+            queue.put(dir);
+        }
+
+        void finish() throws InterruptedException {
+            queue.put(END);
+        }
+
+        /** Throws what made streaming fail, if it did. */
+        void check() throws Exception {
+            if (failure != null) {
+                throw new java.io.IOException("streaming: " + failure, failure);
+            }
+        }
+
+        @Override
+        public void run() {
+            try {
+                for (java.io.File dir = queue.take(); dir != END; dir = queue.take()) {
+                    if (failure == null) {
+                        stream(dir);
+                    }
+                    delete(dir.getParentFile().getParentFile());
+                }
+            } catch (Throwable e) {
+                failure = e;
+            }
+        }
+
+        private void stream(java.io.File dir) throws Exception {
+            int n = 0;
+            java.io.File[] files = dir.listFiles();
+            for (java.io.File f : files == null ? new java.io.File[0] : files) {
+                bytes += f.length();
+                if (f.getName().endsWith("-Data.db")) {
+                    n++;
+                }
+            }
+            sstables += n;
+            if (n == 0) {
+                return;
+            }
+            List<String> argv = new ArrayList<>(List.of("--no-progress", "-d", opt.get("hosts"),
                     "-p", opt.getOrDefault("port", "9042"), "-sp", opt.getOrDefault("storage-port", "7000")));
             String user = opt.get("user"), pw = System.getenv("STRATA_BULK_PASSWORD");
             if (user != null && !user.isEmpty()) {
@@ -119,8 +221,16 @@ public final class StrataBulk {
             build.setAccessible(true);
             BulkLoader.load((LoaderOptions) build.invoke(lb));
         }
-        System.out.printf("rows=%d sstables=%d bytes=%d write_s=%.1f stream_s=%.1f%n", rows, sstables, bytes,
-                (written - start) / 1e9, (System.nanoTime() - written) / 1e9);
+
+        private static void delete(java.io.File f) {
+            java.io.File[] kids = f.listFiles();
+            if (kids != null) {
+                for (java.io.File k : kids) {
+                    delete(k);
+                }
+            }
+            f.delete();
+        }
     }
 
     private static String need(Map<String, String> opt, String k) {
