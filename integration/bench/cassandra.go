@@ -50,13 +50,14 @@ func (b *bench) cassPart(ctx context.Context) *cassBench {
 	if b.cfg.prepare {
 		return c
 	}
-	// Each strata step is followed by its peer, so that a run cut short
-	// still has one side-by-side pair.
+	// Each strata backup is followed by its peer, so that a run cut
+	// short still has one side-by-side pair; each restore step starts on
+	// an emptied target whose compactions are done (quietTarget).
 	c.step("backup", []string{"setup"}, c.strataBackup(ctx))
 	c.step("copy-to", []string{"setup"}, c.copyTo(ctx))
 	c.step("restore", []string{"backup"}, c.strataRestore(ctx))
-	c.step("copy-from", []string{"copy-to"}, c.copyFrom(ctx))
 	c.step("restore-sst", []string{"backup"}, c.strataRestoreSSTables(ctx))
+	c.step("copy-from", []string{"copy-to"}, c.copyFrom(ctx))
 	return c
 }
 
@@ -103,7 +104,7 @@ func (c *cassBench) setup(ctx context.Context) error {
 	if err := ensureCassData(ctx, c.rows, max(c.cfg.cassRow, 32), c.cfg.seed); err != nil {
 		return err
 	}
-	c.waitCompactions(ctx)
+	c.waitCompactions(ctx, 1, 2, 3)
 	return runCmd(c.strata(ctx, "init"))
 }
 
@@ -142,10 +143,23 @@ func (c *cassBench) strataBackup(ctx context.Context) func() error {
 	}
 }
 
+// quietTarget drops what the restore steps loaded into the 1-node
+// cluster and waits for its compactions, so that no step shares the
+// machine with the compaction of an earlier one's 1 GiB.
+func (c *cassBench) quietTarget(ctx context.Context) error {
+	for _, ks := range []string{cassStrataKS, cassCopyKS, cassSSTableKS} {
+		if err := c.cql(ctx, cassTarget, "DROP KEYSPACE IF EXISTS "+ks); err != nil {
+			return err
+		}
+	}
+	c.waitCompactions(ctx, 4)
+	return nil
+}
+
 // strataRestore times restore --to-cassandra into the 1-node cluster.
 func (c *cassBench) strataRestore(ctx context.Context) func() error {
 	return func() error {
-		if err := c.cql(ctx, cassTarget, "DROP KEYSPACE IF EXISTS "+cassStrataKS); err != nil {
+		if err := c.quietTarget(ctx); err != nil {
 			return err
 		}
 		_, d, err := c.run("restore", profiled(c.strata(ctx, "restore", "--to-cassandra", cassTarget, "--db", cassStrataKS,
@@ -168,7 +182,7 @@ func (c *cassBench) strataRestoreSSTables(ctx context.Context) func() error {
 		if err != nil {
 			return fmt.Errorf("integration/cassandra/jars.sh: %w", err)
 		}
-		if err := c.cql(ctx, cassTarget, "DROP KEYSPACE IF EXISTS "+cassSSTableKS); err != nil {
+		if err := c.quietTarget(ctx); err != nil {
 			return err
 		}
 		_, d, err := c.run("restore-sst", profiled(c.strata(ctx, "restore", "--to-cassandra", cassTarget, "--db", cassSSTableKS,
@@ -206,7 +220,10 @@ func (c *cassBench) copyTo(ctx context.Context) func() error {
 // copyFrom times cqlsh COPY FROM of the CSV into the 1-node cluster.
 func (c *cassBench) copyFrom(ctx context.Context) func() error {
 	return func() error {
-		setup := "DROP KEYSPACE IF EXISTS " + cassCopyKS + "; CREATE KEYSPACE " + cassCopyKS +
+		if err := c.quietTarget(ctx); err != nil {
+			return err
+		}
+		setup := "CREATE KEYSPACE " + cassCopyKS +
 			" WITH replication = {'class':'SimpleStrategy','replication_factor':1}; CREATE TABLE " + cassCopyKS + "." + cassTable + cassTableDef
 		if err := c.cql(ctx, cassTarget, setup); err != nil {
 			return err

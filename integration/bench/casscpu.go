@@ -41,14 +41,14 @@ func jvmCPU() float64 {
 	return float64(ticks) / 100 // USER_HZ
 }
 
-// waitCompactions waits (up to 15 minutes) until the 3 nodes have no
-// compaction pending, so that compacting the freshly written table does
-// not run inside a timed step.
-func (c *cassBench) waitCompactions(ctx context.Context) {
+// waitCompactions waits (up to 15 minutes) until the given nodes have
+// no compaction pending, so that compacting what was just written does
+// not share the machine with the next timed step.
+func (c *cassBench) waitCompactions(ctx context.Context, nodes ...int) {
 	start := time.Now()
 	for time.Since(start) < 15*time.Minute && ctx.Err() == nil {
 		pending := 0
-		for n := 1; n <= 3; n++ {
+		for _, n := range nodes {
 			out, err := exec.CommandContext(ctx, "bash", filepath.Join(c.cfg.repoRoot, "integration", "cassandra", "nodetool.sh"),
 				strconv.Itoa(n), "compactionstats").Output()
 			if err != nil {
