@@ -26,9 +26,9 @@ import (
 // sstableloader's code streams those to the nodes that own them, as
 // medusa and sstableloader users restore today. Every row keeps its write
 // time and the TTL it has left; the result is the same cells as the CQL
-// path. The helper streams each segment of SSTables while it writes the
-// next when the table is large. Statements the writer cannot take (counter updates, list
-// additions, deletes) still go through CQL.
+// path. For a large table the helper streams each segment of SSTables
+// while it writes the next. Statements the writer cannot take (counter
+// updates, list additions, deletes) still go through CQL.
 
 //go:embed bulk/StrataBulk.java
 var bulkJava []byte
@@ -37,8 +37,9 @@ var bulkJava []byte
 var bulkLogback []byte
 
 // bulkJVMFlags are the module openings Cassandra needs on Java 17 (its
-// conf/jvm17-clients.options and jvm17-server.options), a collector
-// that suits a batch job, and a heap for the writer's sort buffer.
+// conf/jvm17-clients.options and jvm17-server.options, as the harness's
+// integration/cassandra/env.sh gives its nodes), a collector that suits a
+// batch job, and a heap for the writer's sort buffer (up to 2 GiB).
 var bulkJVMFlags = func() []string {
 	var f []string
 	for _, m := range []string{"java.base/jdk.internal.misc", "java.management.rmi/com.sun.jmx.remote.internal.rmi",
