@@ -125,7 +125,7 @@ func javaBin() (string, error) {
 	}
 	p, err := exec.LookPath("java")
 	if err != nil {
-		return "", errors.New("--sstable-jars needs java (11 or later): set JAVA_HOME or put java on PATH")
+		return "", errors.New("--sstable-jars needs java from a JDK 11 or later (it compiles its helper): set JAVA_HOME or put java on PATH")
 	}
 	return p, nil
 }

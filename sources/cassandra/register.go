@@ -165,7 +165,7 @@ func loadFlags() []sources.Option {
 		{Name: "tls", Usage: "true: connect with TLS"},
 		{Name: "tls-ca", Usage: "PEM file of the CA that signed the nodes' certificates"},
 		{Name: "parallelism", Usage: "batches in flight at once (default 32)"},
-		{Name: "sstable-jars", EnvVars: []string{"STRATA_CASSANDRA_JARS"}, Usage: "load through SSTables: the lib/ `DIR` of a Cassandra of the target's version; rows are written as SSTables by its CQLSSTableWriter (java 11+ needed, scratch space in $TMPDIR: see --sstable-segment) and streamed to the nodes as sstableloader does (storage port 7000), far less work for the target than CQL writes"},
+		{Name: "sstable-jars", EnvVars: []string{"STRATA_CASSANDRA_JARS"}, Usage: "load through SSTables: the lib/ `DIR` of a Cassandra of the target's version; rows are written as SSTables by its CQLSSTableWriter (a JDK 11+ needed, scratch space in $TMPDIR: see --sstable-segment) and streamed to the nodes as sstableloader does (storage port 7000), far less work for the target than CQL writes"},
 		{Name: "sstable-segment", Usage: "with --sstable-jars, the input `SIZE` after which the SSTables written so far are streamed (and removed) while the next ones are written, e.g. 1GiB (the default); scratch space stays near two segments, and a table of at most two segments is written whole, then streamed"},
 	}
 }
