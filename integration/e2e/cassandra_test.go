@@ -34,12 +34,14 @@ const bigRows = 200000
 //     (the 200,000 of big included): values and write times equal, TTLs
 //     within seconds, cell by cell;
 //   - restore --to-cassandra into a renamed RF=1 keyspace does the same
-//     for every row of every table, the 200,000 of big included;
+//     for every row of every table, the 200,000 of big included, through
+//     CQL and through SSTables (--sstable-jars, in segments), and through
+//     SSTables into the 3-node cluster at RF=2 for types;
 //   - a node stopped in the middle of a backup does not fail it, and the
 //     manifest names it;
 //   - after updating 5% of big, a second backup adds at most 10% of the
 //     first's stored bytes, and its @diff replayed over a restore of the
-//     first version gives the second.
+//     first version gives the second, through CQL and through SSTables.
 func TestCassandra(t *testing.T) {
 	hosts := harness.Cassandra(t)
 	target := harness.CassandraRestore(t)
@@ -49,6 +51,7 @@ func TestCassandra(t *testing.T) {
 	ks := strings.ToLower(strings.NewReplacer("/", "_", "-", "_").Replace(harness.UniqueName(t)))
 	t.Cleanup(func() {
 		src.Query("DROP KEYSPACE IF EXISTS " + ks).Exec()
+		src.Query("DROP KEYSPACE IF EXISTS " + ks + "_b3").Exec()
 		for _, k := range []string{ks, ks + "_r", ks + "_b"} {
 			dst.Query("DROP KEYSPACE IF EXISTS " + k).Exec()
 		}
@@ -102,6 +105,11 @@ func TestCassandra(t *testing.T) {
 		want.compare(t, dst, ks+"_b", tb, time.Since(backupAt).Seconds()+5)
 	}
 	t.Logf("restore --to-cassandra --sstable-jars of the keyspace took %s", time.Since(loadAt).Round(time.Second))
+	// Into the 3-node cluster with RF=2 (sstableloader's code sends each
+	// range to its replicas): every type's rows, read back at ALL.
+	e.ok(append(append([]string{"restore", "--to-cassandra", cassHosts, "--db", ks + "_b3", "--replication", "{'class':'SimpleStrategy','replication_factor':2}"}, bulk...), spec(first["types"]))...)
+	want.compare(t, cassSession(t, gocql.All, hosts...), ks+"_b3", "types", time.Since(backupAt).Seconds()+5)
+	checkReplication(t, src, ks+"_b3", "2")
 
 	t.Run("node-down", func(t *testing.T) { nodeDownBackup(t, ks) })
 	t.Run("second", func(t *testing.T) {
