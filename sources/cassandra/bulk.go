@@ -84,6 +84,7 @@ func bulkSegment(input, seg int64) int64 {
 
 // bulkTarget is where and how the bulk path connects.
 type bulkTarget struct {
+	Java           string // the java binary (checkBulk)
 	Jars           string // a Cassandra lib/ directory
 	Hosts          []string
 	Input          int64 // bytes of the version's data parts (about the rows' JSON)
@@ -100,7 +101,6 @@ type bulkLoad struct {
 	stdout  bytes.Buffer
 	stderr  *tailWriter
 	line    []byte
-	rows    int64
 	waitErr error
 	once    sync.Once
 }
@@ -131,16 +131,15 @@ func javaBin() (string, error) {
 }
 
 // checkBulk refuses what the bulk path cannot do before the target is
-// touched.
-func checkBulk(jars string, cfg Config) error {
+// touched; it returns the java to run.
+func checkBulk(jars string, cfg Config) (java string, err error) {
 	if cfg.TLS != nil {
-		return errors.New("--sstable-jars cannot stream over TLS yet: leave it out to load through CQL")
+		return "", errors.New("--sstable-jars cannot stream over TLS yet: leave it out to load through CQL")
 	}
 	if err := checkJars(jars); err != nil {
-		return err
+		return "", err
 	}
-	_, err := javaBin()
-	return err
+	return javaBin()
 }
 
 // startBulk sets the load's bulk path up for v's rows, once the schema
@@ -166,10 +165,6 @@ func (l *load) startBulk(ctx context.Context, v sources.VersionReader, bt bulkTa
 // startBulk starts the helper for the target table t, created by the
 // schema statements ddl (its CREATE TYPEs and CREATE TABLE, renamed).
 func startBulk(ctx context.Context, bt bulkTarget, t *table, ddl []string) (*bulkLoad, error) {
-	java, err := javaBin()
-	if err != nil {
-		return nil, err
-	}
 	work, err := os.MkdirTemp("", "strata-sstables-")
 	if err != nil {
 		return nil, fmt.Errorf("sstable working directory: %w", err)
@@ -187,7 +182,7 @@ func startBulk(ctx context.Context, bt bulkTarget, t *table, ddl []string) (*bul
 	args, env := bulkArgs(bt, t, ddl, filepath.Join(work, "sstables"))
 	argv := append(append([]string{}, bulkJVMFlags...), "-Dlogback.configurationFile="+logback,
 		"-cp", filepath.Join(bt.Jars, "*"), src)
-	b.cmd = exec.CommandContext(ctx, java, append(argv, args...)...)
+	b.cmd = exec.CommandContext(ctx, bt.Java, append(argv, args...)...)
 	b.cmd.Env = append(os.Environ(), env...)
 	b.cmd.Stdout, b.cmd.Stderr = &b.stdout, b.stderr
 	in, err := b.cmd.StdinPipe()
@@ -198,7 +193,7 @@ func startBulk(ctx context.Context, bt bulkTarget, t *table, ddl []string) (*bul
 	b.stdin, b.w = in, bufio.NewWriterSize(in, 1<<20)
 	if err := b.cmd.Start(); err != nil {
 		b.cleanup()
-		return nil, fmt.Errorf("start %s: %w", java, err)
+		return nil, fmt.Errorf("start %s: %w", bt.Java, err)
 	}
 	return b, nil
 }
@@ -243,7 +238,6 @@ func (b *bulkLoad) add(ts int64, ttl int, json string) error {
 	b.line = append(b.line, '\t')
 	b.line = append(b.line, json...)
 	b.line = append(b.line, '\n')
-	b.rows++
 	if _, err := b.w.Write(b.line); err != nil {
 		// The helper has most likely exited: let its message be complete.
 		_ = b.stdin.Close()

@@ -59,7 +59,7 @@ func TestCheckJars(t *testing.T) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
-	if err := checkBulk(dir, Config{}); err == nil {
+	if _, err := checkBulk(dir, Config{}); err == nil {
 		t.Error("checkBulk passed a directory without jars")
 	}
 }
@@ -80,7 +80,7 @@ func TestTailWriterKeepsTheEnd(t *testing.T) {
 // as written, with its write time; a statement without one stays on CQL.
 func TestInsertKeepsRowForBulk(t *testing.T) {
 	tb := &table{Keyspace: "ks", Name: "t", Partition: []column{{Name: "k", Type: "int"}}, Regular: []column{{Name: "v", Type: "text"}}}
-	l := &load{t: tb, types: map[string]string{"k": "int", "v": "text"}}
+	l := &load{t: tb, types: map[string]string{"k": "int", "v": "text"}, bulk: &bulkLoad{}}
 	st, err := parseStmt(`INSERT INTO ks.t JSON '{"k":1,"v":"it''s"}' DEFAULT UNSET USING TIMESTAMP 1732000000123456 AND TTL 60;`)
 	if err != nil {
 		t.Fatal(err)

@@ -74,13 +74,13 @@ func Load(ctx context.Context, hosts string, v sources.VersionReader, opts sourc
 		return st, err
 	}
 	cfg.Hosts = splitHosts([]string{hosts})
-	jars := opts.Extra.Get("sstable-jars")
+	jars, java := opts.Extra.Get("sstable-jars"), ""
 	seg, err := sizeSetting("sstable-segment", opts.Extra.Get("sstable-segment"))
 	if err != nil {
 		return st, err
 	}
 	if jars != "" {
-		if err := checkBulk(jars, cfg); err != nil {
+		if java, err = checkBulk(jars, cfg); err != nil {
 			return st, err
 		}
 	} else if seg != 0 {
@@ -96,7 +96,7 @@ func Load(ctx context.Context, hosts string, v sources.VersionReader, opts sourc
 		return st, err
 	}
 	if jars != "" {
-		bt := bulkTarget{Jars: jars, Hosts: cfg.Hosts, User: cfg.Username, Password: cfg.Password, Segment: seg}
+		bt := bulkTarget{Java: java, Jars: jars, Hosts: cfg.Hosts, User: cfg.Username, Password: cfg.Password, Segment: seg}
 		if err := l.startBulk(ctx, v, bt); err != nil {
 			return st, err
 		}

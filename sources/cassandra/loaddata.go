@@ -42,7 +42,8 @@ type execStmt struct {
 	list  string
 	ts    int64
 	where []keyCol
-	// json is an INSERT's row object, for the bulk path.
+	// json is an INSERT's row object when it goes to the bulk path
+	// (bulkInsert), with its write time in ts and its TTL in vals[ttlAt].
 	json string
 }
 
@@ -137,12 +138,8 @@ func (l *load) readPart(ctx context.Context, v sources.VersionReader, path strin
 			c.rows.Add(1)
 			lastRow = es.row
 		}
-		if l.bulk != nil && es.json != "" {
-			ttl := 0
-			if es.ttlAt >= 0 {
-				ttl, _ = es.vals[es.ttlAt].(int)
-			}
-			if err := l.bulk.add(es.ts, ttl, es.json); err != nil {
+		if es.json != "" { // bulkInsert's: to the SSTable writer
+			if err := l.bulk.add(es.ts, es.vals[es.ttlAt].(int), es.json); err != nil {
 				return err
 			}
 			continue
@@ -235,14 +232,12 @@ func (l *load) insert(st stmt) (execStmt, error) {
 	if l.bulk != nil && st.HasTS {
 		return l.bulkInsert(st, names, vals), nil
 	}
-	byName := make(map[string]string, len(names))
 	var b strings.Builder
 	b.WriteString("INSERT INTO " + l.t.qname() + " (")
 	marks := make([]string, len(names))
 	args := make([]interface{}, len(names))
 	for i, k := range names {
 		name := identName(k)
-		byName[name] = vals[i]
 		if i > 0 {
 			b.WriteString(", ")
 		}
@@ -254,24 +249,26 @@ func (l *load) insert(st stmt) (execStmt, error) {
 		}
 	}
 	b.WriteString(") VALUES (" + strings.Join(marks, ", ") + ")")
-	var kc []keyCol
-	for _, c := range l.t.keys() {
-		if v, ok := byName[c.Name]; ok {
-			kc = append(kc, keyCol{Name: c.Name, JSON: v})
-		}
-	}
+	kc := l.rowKeys(names, vals)
 	q, args, ttlAt := using(st, args)
 	es := execStmt{cql: b.String() + q, vals: args, ttlAt: ttlAt, cells: len(names) - len(kc)}
-	if st.HasTS {
-		es.json, es.ts = st.JSON, st.TS
-	}
 	l.keys(&es, kc)
 	return es, nil
 }
 
 // bulkInsert is insert for the bulk path, which sends the JSON object as
 // it is: only the keys (to count rows) and the TTL's place are needed.
+// The TTL sits where prepare puts the TTL left (vals[ttlAt]).
 func (l *load) bulkInsert(st stmt, names, vals []string) execStmt {
+	kc := l.rowKeys(names, vals)
+	es := execStmt{json: st.JSON, ts: st.TS, vals: []interface{}{st.TTL}, ttlAt: 0, cells: len(names) - len(kc)}
+	l.keys(&es, kc)
+	return es
+}
+
+// rowKeys are the primary key columns a statement's JSON object names,
+// in key order, with their values.
+func (l *load) rowKeys(names, vals []string) []keyCol {
 	var kc []keyCol
 	for _, c := range l.t.keys() {
 		for i, k := range names {
@@ -281,9 +278,7 @@ func (l *load) bulkInsert(st stmt, names, vals []string) execStmt {
 			}
 		}
 	}
-	es := execStmt{json: st.JSON, ts: st.TS, vals: []interface{}{st.TTL}, ttlAt: 0, cells: len(names) - len(kc)}
-	l.keys(&es, kc)
-	return es
+	return kc
 }
 
 // keys sets a statement's partition and row keys.
