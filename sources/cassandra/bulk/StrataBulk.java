@@ -79,38 +79,36 @@ public final class StrataBulk {
         int segment = 0;
         Segment cur = null;
         String line;
-        try {
-            while ((line = in.readLine()) != null) {
-                int t1 = line.indexOf('\t'), t2 = line.indexOf('\t', t1 + 1);
-                if (t1 < 0 || t2 < 0) {
-                    throw new IllegalArgumentException("input line " + (rows + 1) + " is not TIMESTAMP<TAB>TTL<TAB>JSON");
-                }
-                long ts = Long.parseLong(line, 0, t1, 10);
-                int ttl = Integer.parseInt(line, t1 + 1, t2, 10);
-                if (cur == null) {
-                    streamer.check();
-                    cur = new Segment(opt, types, segment++);
-                }
-                try {
-                    cur.writer.addRow(line.substring(t2 + 1), ts, ttl);
-                } catch (Exception e) {
-                    throw new IllegalArgumentException("row " + (rows + 1) + ": " + e.getMessage(), e);
-                }
-                rows++;
-                cur.input += line.length() + 1;
-                if (cur.input >= segmentBytes) {
-                    streamer.add(cur.close());
-                    cur = null;
-                }
+        while ((line = in.readLine()) != null) {
+            int t1 = line.indexOf('\t'), t2 = line.indexOf('\t', t1 + 1);
+            if (t1 < 0 || t2 < 0) {
+                throw new IllegalArgumentException("input line " + (rows + 1) + " is not TIMESTAMP<TAB>TTL<TAB>JSON");
             }
-            if (cur != null) {
+            long ts = Long.parseLong(line, 0, t1, 10);
+            int ttl = Integer.parseInt(line, t1 + 1, t2, 10);
+            if (cur == null) {
+                streamer.check();
+                cur = new Segment(opt, types, segment++);
+            }
+            try {
+                cur.writer.addRow(line.substring(t2 + 1), ts, ttl);
+            } catch (Exception e) {
+                throw new IllegalArgumentException("row " + (rows + 1) + ": " + e.getMessage(), e);
+            }
+            rows++;
+            cur.input += line.length() + 1;
+            if (cur.input >= segmentBytes) {
                 streamer.add(cur.close());
+                cur = null;
             }
-        } finally {
-            streamer.finish();
         }
+        if (cur != null) {
+            streamer.add(cur.close());
+        }
+        // A failure above ends the process (main), streamer and all.
         long written = System.nanoTime();
         System.err.printf("strata-bulk: wrote %d rows in %.1f s; streaming the rest%n", rows, (written - start) / 1e9);
+        streamer.finish();
         streamer.join();
         streamer.check();
         System.out.printf("rows=%d sstables=%d bytes=%d segments=%d write_s=%.1f stream_tail_s=%.1f%n", rows, streamer.sstables,
@@ -146,12 +144,14 @@ public final class StrataBulk {
 
     /**
      * Streams each closed segment while the next one is written, one at a
-     * time, and removes it once streamed, so scratch space stays near two
-     * segments.
+     * time, and removes it once streamed. A closed segment is handed over
+     * only when the streamer is free (the queue holds nothing), so the
+     * writer waits rather than run ahead: scratch space stays at two
+     * segments, the one streaming and the one being written or waiting.
      */
     private static final class Streamer extends Thread {
         private final Map<String, String> opt;
-        private final java.util.concurrent.BlockingQueue<java.io.File> queue = new java.util.concurrent.LinkedBlockingQueue<>();
+        private final java.util.concurrent.SynchronousQueue<java.io.File> queue = new java.util.concurrent.SynchronousQueue<>();
         private static final java.io.File END = new java.io.File("");
         private volatile Throwable failure;
         long bytes;
@@ -162,13 +162,18 @@ public final class StrataBulk {
             this.opt = opt;
         }
 
+        /** Hands dir over once the streamer is free; throws if it failed. */
         void add(java.io.File dir) throws Exception {
-            check();
-            queue.put(dir);
+            while (!queue.offer(dir, 1, java.util.concurrent.TimeUnit.SECONDS)) {
+                check();
+            }
         }
 
+        /** Says there is no more input (unless the streamer has failed). */
         void finish() throws InterruptedException {
-            queue.put(END);
+            while (failure == null && !queue.offer(END, 1, java.util.concurrent.TimeUnit.SECONDS)) {
+                // the streamer is still busy with the last segment
+            }
         }
 
         /** Throws what made streaming fail, if it did. */
@@ -182,9 +187,7 @@ public final class StrataBulk {
         public void run() {
             try {
                 for (java.io.File dir = queue.take(); dir != END; dir = queue.take()) {
-                    if (failure == null) {
-                        stream(dir);
-                    }
+                    stream(dir);
                     delete(dir.getParentFile().getParentFile());
                 }
             } catch (Throwable e) {
