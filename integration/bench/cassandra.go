@@ -55,8 +55,8 @@ func (b *bench) cassPart(ctx context.Context) *cassBench {
 	// an emptied target whose compactions are done (quietTarget).
 	c.step("backup", []string{"setup"}, c.strataBackup(ctx))
 	c.step("copy-to", []string{"setup"}, c.copyTo(ctx))
-	c.step("restore", []string{"backup"}, c.strataRestore(ctx))
-	c.step("restore-sst", []string{"backup"}, c.strataRestoreSSTables(ctx))
+	c.step("restore", []string{"backup"}, func() error { return c.strataRestore(ctx, "restore", cassStrataKS) })
+	c.step("restore-sst", []string{"backup"}, func() error { return c.strataRestoreSSTables(ctx) })
 	c.step("copy-from", []string{"copy-to"}, c.copyFrom(ctx))
 	return c
 }
@@ -156,45 +156,31 @@ func (c *cassBench) quietTarget(ctx context.Context) error {
 	return nil
 }
 
-// strataRestore times restore --to-cassandra into the 1-node cluster.
-func (c *cassBench) strataRestore(ctx context.Context) func() error {
-	return func() error {
-		if err := c.quietTarget(ctx); err != nil {
-			return err
-		}
-		_, d, err := c.run("restore", profiled(c.strata(ctx, "restore", "--to-cassandra", cassTarget, "--db", cassStrataKS,
-			"--replication", "{'class':'SimpleStrategy','replication_factor':1}", cassCluster+"/"+cassKS+"/"+cassTable+"/latest"), "restore"))
-		if err != nil {
-			return err
-		}
-		c.figs["restore.rows"] = float64(c.rows) / d.Seconds()
-		c.figs["restore.mbs"] = rate(int64(c.figs["backup.bytes"]), d)
-		return nil
+// strataRestore times restore --to-cassandra into keyspace ks of the
+// 1-node cluster as step, with the restore flags extra.
+func (c *cassBench) strataRestore(ctx context.Context, step, ks string, extra ...string) error {
+	if err := c.quietTarget(ctx); err != nil {
+		return err
 	}
+	args := append([]string{"restore", "--to-cassandra", cassTarget, "--db", ks,
+		"--replication", "{'class':'SimpleStrategy','replication_factor':1}"}, extra...)
+	_, d, err := c.run(step, profiled(c.strata(ctx, append(args, cassCluster+"/"+cassKS+"/"+cassTable+"/latest")...), step))
+	if err != nil {
+		return err
+	}
+	c.figs[step+".rows"] = float64(c.rows) / d.Seconds()
+	c.figs[step+".mbs"] = rate(int64(c.figs["backup.bytes"]), d)
+	return nil
 }
 
 // strataRestoreSSTables times restore --to-cassandra --sstable-jars (rows
-// written as SSTables by the servers' own jars and streamed) into the
-// 1-node cluster.
-func (c *cassBench) strataRestoreSSTables(ctx context.Context) func() error {
-	return func() error {
-		out, err := exec.CommandContext(ctx, "bash", filepath.Join(c.cfg.repoRoot, "integration", "cassandra", "jars.sh")).Output()
-		if err != nil {
-			return fmt.Errorf("integration/cassandra/jars.sh: %w", err)
-		}
-		if err := c.quietTarget(ctx); err != nil {
-			return err
-		}
-		_, d, err := c.run("restore-sst", profiled(c.strata(ctx, "restore", "--to-cassandra", cassTarget, "--db", cassSSTableKS,
-			"--replication", "{'class':'SimpleStrategy','replication_factor':1}", "--sstable-jars", strings.TrimSpace(string(out)),
-			cassCluster+"/"+cassKS+"/"+cassTable+"/latest"), "restore-sst"))
-		if err != nil {
-			return err
-		}
-		c.figs["restore-sst.rows"] = float64(c.rows) / d.Seconds()
-		c.figs["restore-sst.mbs"] = rate(int64(c.figs["backup.bytes"]), d)
-		return nil
+// written as SSTables by the servers' own jars and streamed).
+func (c *cassBench) strataRestoreSSTables(ctx context.Context) error {
+	out, err := exec.CommandContext(ctx, "bash", filepath.Join(c.cfg.repoRoot, "integration", "cassandra", "jars.sh")).Output()
+	if err != nil {
+		return fmt.Errorf("integration/cassandra/jars.sh: %w", err)
 	}
+	return c.strataRestore(ctx, "restore-sst", cassSSTableKS, "--sstable-jars", strings.TrimSpace(string(out)))
 }
 
 func (c *cassBench) csv() string { return filepath.Join(c.dir, "rows.csv") }
