@@ -161,7 +161,7 @@ func (r *BackupRun) finish(ctx context.Context, kind string, sess sources.Sessio
 	if res.At.IsZero() {
 		res.At = sess.At()
 	}
-	return s.commit(ctx, ref, kind, obj, res, ws, list, time.Since(start), opts.Waiting)
+	return s.commit(ctx, ref, kind, obj, res, ws, list, pv.v, time.Since(start), opts.Waiting)
 }
 
 // previousVersion is the newest version of ref, nil if none.
@@ -309,7 +309,7 @@ func (s *Store) reportProgress(sess *session, ref ObjectRef, prev *Version, star
 // commit writes the manifest under a name no other version holds: if a
 // version of the object already has this second, the time moves on by a
 // second (two backups of one table in one second both land).
-func (s *Store) commit(ctx context.Context, ref ObjectRef, kind string, obj sources.Object, res sources.Result, sess *session, list fileList, took time.Duration, waiting func(string)) (Version, error) {
+func (s *Store) commit(ctx context.Context, ref ObjectRef, kind string, obj sources.Object, res sources.Result, sess *session, list fileList, prev *Version, took time.Duration, waiting func(string)) (Version, error) {
 	at := versionTime(res)
 	if err := s.upgradeFormat(ctx, format.FormatFileList); err != nil {
 		return Version{}, err
@@ -328,8 +328,14 @@ func (s *Store) commit(ctx context.Context, ref ObjectRef, kind string, obj sour
 	// The version is complete on the backend; the catalog is a cache that
 	// a later sync would fill in as well. Recorded before the session's
 	// sync, it is not read back from the backend (the sync loads only the
-	// run's index file).
+	// run's index file). A version whose list is the previous one's,
+	// chunk for chunk, shares its records.
 	record := func(c *catalog.Catalog) error {
+		if prev != nil && len(prev.FileList) > 0 && slices.Equal(prev.FileList, m.FileList.Refs()) {
+			if ok, err := c.AddVersionAlias(name, m, prev.Name); err != nil || ok {
+				return err
+			}
+		}
 		entries := list.entries()
 		return c.AddVersionFiles(name, m, list.n, func(int) (string, []byte, error) {
 			e, ok, err := entries.next()

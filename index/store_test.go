@@ -13,6 +13,7 @@ import (
 
 	"github.com/stratabackup/strata/backends"
 	"github.com/stratabackup/strata/backends/faulty"
+	"github.com/stratabackup/strata/index/catalog"
 	"github.com/stratabackup/strata/sources"
 )
 
@@ -323,4 +324,71 @@ func randBytes(seed uint64, n int) []byte {
 		b[i] = byte(r.Uint32())
 	}
 	return b
+}
+
+// A re-backup that changed nothing shares the previous version's catalog
+// records instead of writing a copy; forgetting and pruning the version
+// that wrote them leaves the re-backup whole, and a backup that changed
+// something writes its own.
+func TestNoChangeVersionSharesRecords(t *testing.T) {
+	ctx := context.Background()
+	st, be, _ := newTestStore(t)
+	files := map[string][]byte{"a": randBytes(3, 300<<10), "dir/b": []byte("b"), "dir/c": []byte("c")}
+	src := &memSource{files: files}
+	obj := sources.Object{Cluster: "c", Database: "d", Table: "t"}
+	v1, err := st.Backup(ctx, src, obj, BackupOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src.keep = map[string]bool{"a": true, "dir/b": true, "dir/c": true}
+	v2, err := st.Backup(ctx, src, obj, BackupOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src.keep = map[string]bool{"a": true, "dir/b": true}
+	files["dir/c"] = []byte("changed")
+	v3, err := st.Backup(ctx, src, obj, BackupOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rebuilt, err := Rebuild(ctx, be, Options{CacheDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rebuilt.Close()
+	s := st
+	for _, st := range []*Store{st, rebuilt} { // a rebuild (or another host's sync) shares them too
+		own := func(v Version) bool {
+			t.Helper()
+			var own bool
+			if err := st.withCatalog(ctx, func(c *catalog.Catalog) (err error) { own, err = c.OwnFiles(v); return err }); err != nil {
+				t.Fatal(err)
+			}
+			return own
+		}
+		// A backup shares the previous version's; a rebuild, loading
+		// versions in parallel, whichever it loaded first.
+		if own(v1) == own(v2) || !own(v3) || (st == s && own(v2)) {
+			t.Fatalf("own records: v1 %v, v2 %v, v3 %v; want one copy for the unchanged pair (the backup's: v1's), v3 its own", own(v1), own(v2), own(v3))
+		}
+	}
+	if _, err := st.Forget(ctx, Policy{Last: 2}, nil, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Prune(ctx, false, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if vs, _ := st.AllVersions(ctx); len(vs) != 2 || vs[0].Name != v2.Name {
+		t.Fatalf("versions after forgetting the first: %v", vs)
+	}
+	if !bytes.Equal(readAll(t, st, v2, "a"), files["a"]) || string(readAll(t, st, v2, "dir/c")) != "c" {
+		t.Fatal("the shared version reads wrong bytes once the version that wrote its records is gone")
+	}
+	kids, err := st.ReadDir(ctx, v2, "dir")
+	if err != nil || len(kids) != 2 {
+		t.Fatalf("dir of the shared version: %v (%v)", kids, err)
+	}
 }

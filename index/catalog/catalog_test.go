@@ -201,3 +201,113 @@ func TestVersionFilesFlushApart(t *testing.T) {
 		t.Errorf("%d tables of the version's records alone, %d reaching the generation key; want some alone and at most the last reaching it", apart, toGen)
 	}
 }
+
+// A version added as an alias of an identical one reads that one's
+// records without a copy; the records outlive whichever version held
+// them first and go with the last version that reads them.
+func TestVersionAliasSharesRecords(t *testing.T) {
+	c := openTestCatalog(t)
+	ref := format.ObjectRef{Cluster: "c", Database: "d", Table: "t"}
+	t0 := time.Unix(1700000000, 0).UTC()
+	a := addTestVersion(t, c, ref, t0, "a", "dir/b", "dir/c")
+	alias := func(at time.Time, of string) format.Version {
+		t.Helper()
+		m := &format.Manifest{Format: format.FormatVersion, Time: at, Kind: "test",
+			Object: format.RawObject{Cluster: format.RawString(ref.Cluster), Database: format.RawString(ref.Database), Table: format.RawString(ref.Table)}}
+		name := format.VersionName(ref, at)
+		ok, err := c.AddVersionAlias(name, m, of)
+		if err != nil || !ok {
+			t.Fatalf("alias %s of %s: %v, %v", name, of, ok, err)
+		}
+		return m.Version(name)
+	}
+	b := alias(t0.Add(time.Second), a.Name)
+	cv := alias(t0.Add(2*time.Second), b.Name) // an alias of an alias reads the records directly
+	if to, _, _ := c.get(aliasKey(versionID(cv.Name))); vid(to) != versionID(a.Name) {
+		t.Fatalf("alias of an alias points at %x, want the records' %x", to, versionID(a.Name))
+	}
+	countFiles := func() int {
+		n := 0
+		if err := c.scan(kindPrefix(keyFile), func(_, _ []byte) error { n++; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := countFiles(); n != 3 {
+		t.Fatalf("%d file records for three identical versions, want one copy (3)", n)
+	}
+	reads := func(v format.Version) {
+		t.Helper()
+		f, err := c.Lookup(v, "dir/b")
+		if err != nil || f.Path != "dir/b" || len(f.Chunks) != 1 || f.Chunks[0].ID[0] != 2 {
+			t.Fatalf("lookup dir/b in %s: %+v (%v)", v.Name, f, err)
+		}
+		kids, err := c.ReadDir(v, "dir")
+		if err != nil || len(kids) != 2 || kids[1].Path != "dir/c" {
+			t.Fatalf("readdir dir of %s: %v (%v)", v.Name, kids, err)
+		}
+		var lines int
+		if err := c.EachFileLine(v, func(format.File, []byte) { lines++ }); err != nil || lines != 3 {
+			t.Fatalf("%s: %d lines (%v), want 3", v.Name, lines, err)
+		}
+		if own, err := c.OwnFiles(v); err != nil || own != (v.Name == a.Name) {
+			t.Fatalf("%s owns its files: %v (%v)", v.Name, own, err)
+		}
+	}
+	for _, v := range []format.Version{a, b, cv} {
+		reads(v)
+	}
+	if err := c.dropVersion(a.Name); err != nil {
+		t.Fatal(err)
+	}
+	reads(b)
+	reads(cv)
+	if err := c.dropVersion(b.Name); err != nil {
+		t.Fatal(err)
+	}
+	reads(cv)
+	if n := countFiles(); n != 3 {
+		t.Fatalf("%d file records while a version still reads them, want 3", n)
+	}
+	if err := c.dropVersion(cv.Name); err != nil {
+		t.Fatal(err)
+	}
+	if n := countFiles(); n != 0 {
+		t.Fatalf("%d file records left after the last version reading them was dropped", n)
+	}
+	if ok, err := c.AddVersionAlias("versions/none", &format.Manifest{}, a.Name); err != nil || ok {
+		t.Fatalf("alias of a dropped version: %v, %v; want false, nothing written", ok, err)
+	}
+	if vs, _ := c.AllVersions(); len(vs) != 0 {
+		t.Fatalf("versions left: %v", vs)
+	}
+}
+
+// Dropping the version that holds shared records first, then the alias,
+// also removes them; dropping the alias first keeps them for the owner.
+func TestVersionAliasDroppedFirst(t *testing.T) {
+	c := openTestCatalog(t)
+	ref := format.ObjectRef{Cluster: "c", Database: "d", Table: "t"}
+	t0 := time.Unix(1700000000, 0).UTC()
+	a := addTestVersion(t, c, ref, t0, "a")
+	m := &format.Manifest{Format: format.FormatVersion, Time: t0.Add(time.Second), Kind: "test",
+		Object: format.RawObject{Cluster: "c", Database: "d", Table: "t"}}
+	name := format.VersionName(ref, m.Time)
+	if ok, err := c.AddVersionAlias(name, m, a.Name); err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	if err := c.dropVersion(name); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Lookup(a, "a"); err != nil {
+		t.Fatalf("owner lost its records with its alias: %v", err)
+	}
+	if err := c.dropVersion(a.Name); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	_ = c.scan(kindPrefix(keyFile), func(_, _ []byte) error { n++; return nil })
+	if n != 0 {
+		t.Fatalf("%d file records left", n)
+	}
+}

@@ -16,6 +16,7 @@ import (
 //
 //	v <object prefix> <unix seconds, 8 bytes BE>  -> Version (JSON)
 //	f <vid, 8 bytes> <dir> 0x00 <name>            -> file record (JSON format.FileRecord without path)
+//	a <vid>                                       -> vid whose file records are this version's too (AddVersionAlias)
 //	c <chunk id, 32 bytes>                        -> BlobLoc (45 bytes)
 //	i <index name>                                -> "" (this index file is loaded)
 //	m <manifest name>                             -> vid, version key (this manifest is loaded)
@@ -29,6 +30,7 @@ import (
 const (
 	keyVersion  = 'v'
 	keyFile     = 'f'
+	keyAlias    = 'a'
 	keyChunk    = 'c'
 	keyIndex    = 'i'
 	keyManifest = 'm'
@@ -73,6 +75,10 @@ func fileKey(v vid, dir, name string) []byte {
 // directory (fileKey), which sorts below every byte of a name, so this is
 // the strings' own order ("a" < "a-b" < "a/b").
 func DirBefore(a, b string) bool { return a < b }
+
+// aliasKey marks a version that has no file records of its own: its files
+// are another version's, identical to the byte (see AddVersionAlias).
+func aliasKey(v vid) []byte { return append([]byte{keyAlias}, v[:]...) }
 
 func dirPrefix(v vid, dir string) []byte { return fileKey(v, dir, "") }
 

@@ -2,8 +2,11 @@ package catalog
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 
@@ -78,31 +81,138 @@ func (c *Catalog) syncVersions(ctx context.Context, be backends.Backend) error {
 			todo = append(todo, name)
 		}
 	}
-	var resync sync.Mutex
-	return format.Parallel(ctx, todo, func(ctx context.Context, name string) error {
+	return c.loadVersions(ctx, be, todo)
+}
+
+// loadVersions adds the manifests named todo. A version whose file list
+// is, chunk for chunk, one already loaded (or loaded by this call) shares
+// its records instead of fetching the list again: a rebuild of a table
+// backed up daily without change fetches and stores its list once. The
+// manifests are read first, so that which version of such a group holds
+// the records (the oldest new one) does not depend on timing; those from
+// before format 4, with their files inline, are added as they are read.
+func (c *Catalog) loadVersions(ctx context.Context, be backends.Backend, todo []string) error {
+	var mu sync.Mutex
+	ms := map[string]*format.Manifest{}
+	err := format.Parallel(ctx, todo, func(ctx context.Context, name string) error {
 		m, err := format.ReadManifest(ctx, be, name)
 		if err != nil {
 			return err
 		}
-		if len(m.FileList) > 0 {
-			m.Files, m.Lines, err = c.readFileList(ctx, be, m.FileList.Refs())
-			if errors.Is(err, errChunkUnindexed) {
-				// Written by another host after this sync listed the
-				// indexes: its index is on the backend by now (a
-				// manifest is written after it).
-				resync.Lock()
-				err = c.syncIndexes(ctx, be)
-				resync.Unlock()
-				if err == nil {
-					m.Files, m.Lines, err = c.readFileList(ctx, be, m.FileList.Refs())
-				}
-			}
-			if err != nil {
-				return fmt.Errorf("manifest %s: %w", name, err)
+		if len(m.FileList) == 0 {
+			return c.AddVersion(name, m) // files inline (before format 4): not kept
+		}
+		mu.Lock()
+		ms[name] = m
+		mu.Unlock()
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	lists, err := c.listsLoaded()
+	if err != nil {
+		return err
+	}
+	todo = slices.Sorted(maps.Keys(ms))
+	var load []string
+	aliasOf := map[string]string{}
+	for _, name := range todo {
+		refs := ms[name].FileList.Refs()
+		if of, ok := lists.find(refs); ok {
+			aliasOf[name] = of
+			continue
+		}
+		lists.add(refs, name)
+		load = append(load, name)
+	}
+	var resync sync.Mutex
+	loadOne := func(ctx context.Context, name string) error {
+		m := ms[name]
+		var err error
+		m.Files, m.Lines, err = c.readFileList(ctx, be, m.FileList.Refs())
+		if errors.Is(err, errChunkUnindexed) {
+			// Written by another host after this sync listed the
+			// indexes: its index is on the backend by now (a manifest
+			// is written after it).
+			resync.Lock()
+			err = c.syncIndexes(ctx, be)
+			resync.Unlock()
+			if err == nil {
+				m.Files, m.Lines, err = c.readFileList(ctx, be, m.FileList.Refs())
 			}
 		}
-		return c.AddVersion(name, m)
-	})
+		if err != nil {
+			return fmt.Errorf("manifest %s: %w", name, err)
+		}
+		err = c.AddVersion(name, m)
+		m.Files, m.Lines = nil, nil
+		return err
+	}
+	if err := format.Parallel(ctx, load, loadOne); err != nil {
+		return err
+	}
+	for _, name := range todo {
+		of, ok := aliasOf[name]
+		if !ok {
+			continue
+		}
+		if ok, err := c.AddVersionAlias(name, ms[name], of); err != nil {
+			return err
+		} else if !ok {
+			if err := loadOne(ctx, name); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// loadedLists finds a loaded version by its file list's chunks. Safe for
+// concurrent use.
+type loadedLists struct {
+	mu sync.Mutex
+	m  map[string]string // listKey -> version name
+}
+
+// listsLoaded indexes the catalog's versions by their file lists.
+func (c *Catalog) listsLoaded() (*loadedLists, error) {
+	l := &loadedLists{m: map[string]string{}}
+	vs, err := c.AllVersions()
+	for _, v := range vs {
+		l.add(v.FileList, v.Name)
+	}
+	return l, err
+}
+
+func (l *loadedLists) add(refs []format.ChunkRef, name string) {
+	if len(refs) == 0 {
+		return
+	}
+	l.mu.Lock()
+	l.m[listKey(refs)] = name
+	l.mu.Unlock()
+}
+
+func (l *loadedLists) find(refs []format.ChunkRef) (string, bool) {
+	if len(refs) == 0 {
+		return "", false
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	name, ok := l.m[listKey(refs)]
+	return name, ok
+}
+
+// listKey identifies a file list by its chunk references.
+func listKey(refs []format.ChunkRef) string {
+	b := make([]byte, 0, len(refs)*(len(format.ID{})+8))
+	for _, r := range refs {
+		b = append(b, r.ID[:]...)
+		b = binary.BigEndian.AppendUint32(b, r.Size)
+		b = binary.BigEndian.AppendUint32(b, r.Off)
+	}
+	return string(b)
 }
 
 // errChunkUnindexed is a file list chunk the catalog has no location for.
