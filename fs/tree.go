@@ -26,6 +26,9 @@ type tree struct {
 	// prefetch decodes the files after the one being read; nil when the
 	// catalog cannot (prefetch.go).
 	prefetch *fileQueue
+	// lists reads the listings of directories the kernel was just
+	// shown (listahead.go).
+	lists listAhead
 
 	mu       sync.Mutex
 	objs     []index.ObjectRef

@@ -162,7 +162,18 @@ func (d *vdir) newChild(ctx context.Context, f index.File, idx int, out *fuse.En
 	}
 	d.t.owner.fillEntry(&out.Attr, f.Entry)
 	immutable(out)
-	return d.NewInode(ctx, node, gofs.StableAttr{Mode: typeBits(f.Type), Ino: entryIno(d.key, f.Entry)})
+	in := d.NewInode(ctx, node, gofs.StableAttr{Mode: typeBits(f.Type), Ino: entryIno(d.key, f.Entry)})
+	if sub, ok := in.Operations().(*vdir); ok && idx >= 0 && !sub.isLoaded() {
+		d.t.lists.add(d, sub) // shown in a listing: the tool may open it next
+	}
+	return in
+}
+
+// isLoaded reports whether the listing has been fetched.
+func (d *vdir) isLoaded() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.loaded
 }
 
 // where names the directory in messages.
