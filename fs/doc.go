@@ -36,7 +36,9 @@
 // @diff entries) use one-second timeouts so that new versions appear.
 // Small files that follow the one being read in its directory are
 // decoded ahead and pushed into the page cache (prefetch.go), so a tar
-// or cp -r of them mostly reads what the kernel holds already.
+// or cp -r of them mostly reads what the kernel holds already; the
+// listings of directories a listing shows are read ahead too
+// (listahead.go), so ls -lR, find or rsync finds them ready.
 // Inode numbers are a hash of the version and the path, stable across
 // mounts. Directories report nlink 1 ("unknown", as btrfs does), so tools
 // do not derive a subdirectory count from it.

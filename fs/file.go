@@ -19,9 +19,9 @@ type fileNode struct {
 	readOnly
 	t     *tree
 	f     index.File
-	where string // the directory, for messages
 	// dir and idx place the file in its directory's listing, for
-	// prefetching the files after it; idx is -1 when unknown.
+	// prefetching the files after it (and naming it in messages); idx is
+	// -1 when unknown.
 	dir *vdir
 	idx int
 }
@@ -87,8 +87,13 @@ func (n *fileNode) Read(ctx context.Context, fh gofs.FileHandle, dest []byte, of
 // OnForget closes the node's reader when the kernel forgets the file.
 func (n *fileNode) OnForget() { n.t.readers.drop(n) }
 
+// name is the file's place, for messages: built only when one is
+// written (a listing makes a node for each of its files).
 func (n *fileNode) name() string {
-	return n.where + "/" + sources.EscapeName(baseName(n.f.Path))
+	if n.dir == nil {
+		return sources.EscapePath(n.f.Path)
+	}
+	return n.dir.where() + "/" + sources.EscapeName(baseName(n.f.Path))
 }
 
 // fileHandle is one open file. Reads on a handle are serialised because

@@ -158,7 +158,7 @@ func (d *vdir) newChild(ctx context.Context, f index.File, idx int, out *fuse.En
 	case sources.TypeSymlink:
 		node = &linkNode{t: d.t, entry: f.Entry}
 	default:
-		node = &fileNode{t: d.t, f: f, where: d.where(), dir: d, idx: idx}
+		node = &fileNode{t: d.t, f: f, dir: d, idx: idx}
 	}
 	d.t.owner.fillEntry(&out.Attr, f.Entry)
 	immutable(out)
