@@ -17,8 +17,8 @@ import (
 type fileNode struct {
 	gofs.Inode
 	readOnly
-	t     *tree
-	f     index.File
+	t *tree
+	f index.File
 	// dir and idx place the file in its directory's listing, for
 	// prefetching the files after it (and naming it in messages); idx is
 	// -1 when unknown.
