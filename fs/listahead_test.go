@@ -20,19 +20,20 @@ func TestListingReadsSubdirectoriesAhead(t *testing.T) {
 	if got := names(t, top); len(got) != 3 {
 		t.Fatalf("top lists %v", got)
 	}
-	const want = 3 // top, then a and b ahead
-	for deadline := time.Now().Add(5 * time.Second); cat.readDirs.Load() < want && time.Now().Before(deadline); {
+	ahead := func() bool { return cat.listings("top/a") == 1 && cat.listings("top/b") == 1 }
+	for deadline := time.Now().Add(5 * time.Second); !ahead() && time.Now().Before(deadline); {
 		time.Sleep(5 * time.Millisecond)
 	}
-	if n := cat.readDirs.Load(); n != want {
-		t.Fatalf("%d listings read after listing top, want %d (top, then its subdirectories a and b ahead)", n, want)
+	if !ahead() || cat.readDirs.Load() != 3 {
+		t.Fatalf("listings after listing top: a %d, b %d, %d in all; want top's, then a and b read ahead, once each",
+			cat.listings("top/a"), cat.listings("top/b"), cat.readDirs.Load())
 	}
 	for _, d := range []string{"a", "b"} {
 		if got := names(t, filepath.Join(top, d)); len(got) != 1 {
 			t.Fatalf("%s lists %v", d, got)
 		}
 	}
-	if n := cat.readDirs.Load(); n != want {
-		t.Fatalf("%d listings read after opening a and b, want still %d: read ahead, then again", n, want)
+	if n := cat.readDirs.Load(); n != 3 {
+		t.Fatalf("%d listings after opening a and b, want still 3: read ahead, then again", n)
 	}
 }

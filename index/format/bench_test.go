@@ -3,6 +3,9 @@ package format
 import (
 	"bytes"
 	"testing"
+	"time"
+
+	"github.com/stratabackup/strata/sources"
 )
 
 // BenchmarkChunker measures content-defined chunking alone.
@@ -29,5 +32,32 @@ func BenchmarkHashCompress(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		_ = HashChunk(chunk)
 		_, dst = EncodeBlob(dst, chunk)
+	}
+}
+
+// BenchmarkDecodeFileRecord decodes a posix file's line, as a re-backup
+// loading its previous version and a mount listing a directory do for
+// every entry.
+func BenchmarkDecodeFileRecord(b *testing.B) {
+	var id ID
+	for i := range id {
+		id[i] = byte(i * 7)
+	}
+	f := File{Entry: sources.Entry{Path: "drivers/gpu/drm/amd/display/dc/core/dc_resource.c", Type: sources.TypeFile, Mode: 0o644,
+		ModTime: time.Date(2025, 6, 19, 11, 37, 12, 123456789, time.UTC), Size: 123456, Fingerprint: "123456:1750333032123456789:4242:1750333032123456789",
+		Owner: &sources.Owner{UID: 1000, GID: 1000, User: "user", Group: "user"}}, Chunks: []ChunkRef{{ID: id, Size: 123456}}}
+	rec := ToFileRecord(f)
+	line, err := rec.AppendLine(nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.SetBytes(int64(len(line)))
+	for b.Loop() {
+		var m FileRecord
+		if err := DecodeFileRecord(line, &m); err != nil {
+			b.Fatal(err)
+		}
+		_ = m.File()
 	}
 }

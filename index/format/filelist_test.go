@@ -63,13 +63,17 @@ func TestDecodeFileRecordMatchesEncodingJSON(t *testing.T) {
 		{Path: "raw\xff\x01name", Type: 3, Target: "../<x>&\"y\"\\z,]}", Fingerprint: "fp\n1", HardLink: 9, Nlink: 2,
 			Owner: &mowner{UID: 0, GID: -1}, Attrs: rawAttrs{"user.k\xfe": "v\x00", "a,b": "]"}},
 		{Path: "ünïcode/名前", Owner: &mowner{User: "root", Group: "wh\"eel", UID: 0, GID: 0}, Size: -1},
+		{Path: `ends\`, Target: `\\"`, Fingerprint: `\`, Type: 255, Mode: 1<<32 - 1, HardLink: 1<<64 - 1, Size: 1<<63 - 1},
 	}
 	_, lines, err := EncodeFileList(recs)
 	if err != nil {
 		t.Fatal(err)
 	}
 	lines = append(lines, []byte(`{ "path": "spaced", "size": 3 }`), []byte(`{"path":"x","unknown":[1,{"a":"]"}],"size":5}`),
-		[]byte(`{"path":"n","owner":null,"chunks":null}`), []byte(`{"path":"esc\u0041","mtime":"2026-11-29T10:00:00+01:00"}`))
+		[]byte(`{"path":"n","owner":null,"chunks":null}`), []byte(`{"path":"esc\u0041","mtime":"2026-11-29T10:00:00+01:00"}`),
+		[]byte(`{"path":"big","type":256}`), []byte(`{"path":"big","size":9223372036854775808}`), []byte(`{"path":"e","size":1e3}`),
+		[]byte(`{"path":"z","size":0}`), []byte(`{"path":"z","mode":007}`), []byte(`{"path":"neg","link":-1}`),
+		[]byte(`{"path":"huge","link":18446744073709551616}`), []byte(`{"path":"open\"}`))
 	for i, line := range lines {
 		var want, got FileRecord
 		werr := json.Unmarshal(line, &want)

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 )
 
@@ -39,7 +38,7 @@ func fastDecode(b []byte, m *FileRecord) bool {
 		if end < 0 || len(p) < end+3 || p[end+2] != ':' {
 			return false
 		}
-		key := string(p[1 : end+1])
+		key := p[1 : end+1]
 		p = p[end+3:]
 		n := valueLen(p)
 		if n <= 0 {
@@ -61,26 +60,24 @@ func fastDecode(b []byte, m *FileRecord) bool {
 
 // valueLen is the length of the JSON value at the start of p (a string,
 // a number, or an array or object without whitespace concerns), 0 when
-// it cannot tell.
+// it cannot tell. Strings are skipped with IndexByte rather than byte by
+// byte: paths and chunk ids are most of a record.
 func valueLen(p []byte) int {
-	depth, inStr := 0, false
+	depth := 0
 	for i := 0; i < len(p); i++ {
-		c := p[i]
-		switch {
-		case inStr:
-			if c == '\\' {
-				i++
-			} else if c == '"' {
-				inStr = false
-				if depth == 0 {
-					return i + 1
-				}
+		switch p[i] {
+		case '"':
+			n := stringLen(p[i:])
+			if n == 0 {
+				return 0
 			}
-		case c == '"':
-			inStr = true
-		case c == '[' || c == '{':
+			if depth == 0 {
+				return i + n
+			}
+			i += n - 1
+		case '[', '{':
 			depth++
-		case c == ']' || c == '}':
+		case ']', '}':
 			depth--
 			if depth == 0 {
 				return i + 1
@@ -88,21 +85,43 @@ func valueLen(p []byte) int {
 			if depth < 0 {
 				return 0
 			}
-		case c == ',' && depth == 0:
-			return i
+		case ',':
+			if depth == 0 {
+				return i
+			}
 		}
 	}
-	if depth == 0 && !inStr {
+	if depth == 0 {
 		return len(p)
 	}
 	return 0
 }
 
-func decodeField(m *FileRecord, key string, v []byte) error {
+// stringLen is the length of the JSON string that starts p, quotes
+// included, 0 when it does not end.
+func stringLen(p []byte) int {
+	for i := 1; ; {
+		j := bytes.IndexByte(p[i:], '"')
+		if j < 0 {
+			return 0
+		}
+		q := i + j
+		escapes := 0
+		for b := q - 1; b > 0 && p[b] == '\\'; b-- {
+			escapes++
+		}
+		if escapes%2 == 0 {
+			return q + 1
+		}
+		i = q + 1
+	}
+}
+
+func decodeField(m *FileRecord, key, v []byte) error {
 	if string(v) == "null" {
 		return errSlow
 	}
-	switch key {
+	switch string(key) {
 	case "path":
 		return m.Path.UnmarshalJSON(v)
 	case "target":
@@ -113,23 +132,23 @@ func decodeField(m *FileRecord, key string, v []byte) error {
 		m.Fingerprint = string(s)
 		return err
 	case "type":
-		n, err := strconv.ParseUint(string(v), 10, 8)
+		n, err := parseUint(v, 8)
 		m.Type = uint8(n)
 		return err
 	case "mode":
-		n, err := strconv.ParseUint(string(v), 10, 32)
+		n, err := parseUint(v, 32)
 		m.Mode = uint32(n)
 		return err
 	case "size":
-		n, err := strconv.ParseInt(string(v), 10, 64)
-		m.Size = n
+		n, err := parseUint(v, 63) // sizes are never negative
+		m.Size = int64(n)
 		return err
 	case "link":
-		n, err := strconv.ParseUint(string(v), 10, 64)
+		n, err := parseUint(v, 64)
 		m.HardLink = n
 		return err
 	case "nlink":
-		n, err := strconv.ParseUint(string(v), 10, 32)
+		n, err := parseUint(v, 32)
 		m.Nlink = uint32(n)
 		return err
 	case "mtime":
@@ -148,4 +167,29 @@ func decodeField(m *FileRecord, key string, v []byte) error {
 		return m.Chunks.UnmarshalJSON(v)
 	}
 	return fmt.Errorf("%w: key %q", errSlow, key)
+}
+
+// parseUint parses the decimal digits of v into an unsigned number of at
+// most bits bits, without the string that strconv would allocate per
+// field; anything else (a sign, an exponent, an overflow) is errSlow, so
+// encoding/json decides.
+func parseUint(v []byte, bits uint) (uint64, error) {
+	if len(v) == 0 || len(v) > 20 || (len(v) > 1 && v[0] == '0') {
+		return 0, errSlow
+	}
+	var n uint64
+	for _, c := range v {
+		if c < '0' || c > '9' {
+			return 0, errSlow
+		}
+		d := uint64(c - '0')
+		if n > (1<<64-1-d)/10 {
+			return 0, errSlow
+		}
+		n = n*10 + d
+	}
+	if bits < 64 && n >= 1<<bits {
+		return 0, errSlow
+	}
+	return n, nil
 }
