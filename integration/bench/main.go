@@ -68,6 +68,8 @@ type config struct {
 	cassSize   int64 // bytes of payload of the generated Cassandra table; 0 skips the Cassandra part
 	cassOnly   bool  // run only the Cassandra part
 	cassRow    int   // bytes of payload per generated Cassandra row
+	// repeat is how many times the short, noisy steps run (medianOf).
+	repeat int
 }
 
 func main() {
@@ -112,6 +114,7 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&cfg.restic, "restic", "", "restic binary (default: restic "+resticVersion+", built once with go install into -cache)")
 	tools := fs.String("tools", "strata,restic", "tools to measure, comma-separated")
 	fs.BoolVar(&cfg.verify, "verify", true, "check restored trees against the source")
+	fs.IntVar(&cfg.repeat, "repeat", 3, "runs of the real tree's first backup and no-change re-backup, and of each cold ls -lR (restic's once); the median is reported")
 	fs.BoolVar(&cfg.prepare, "prepare", false, "only generate (or reset) the data sets, then exit")
 	fs.StringVar(&cfg.repoRoot, "repo", ".", "strata source tree (where go.mod is)")
 	realFlags(fs, &cfg)
@@ -141,6 +144,9 @@ func parseFlags(args []string) (config, error) {
 	}
 	if cfg.files < 1 {
 		return cfg, fmt.Errorf("-files must be positive")
+	}
+	if cfg.repeat < 1 || cfg.repeat > 25 {
+		return cfg, fmt.Errorf("-repeat %d: want 1 to 25 runs", cfg.repeat)
 	}
 	cfg.hdfsLevels = strings.Split(*hdfsLevels, ",")
 	cfg.tools = strings.Split(*tools, ",")
