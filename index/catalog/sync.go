@@ -107,8 +107,8 @@ func (c *Catalog) loadVersions(ctx context.Context, be backends.Backend, todo []
 		mu.Unlock()
 		return nil
 	})
-	if err != nil {
-		return err
+	if err != nil || len(ms) == 0 {
+		return err // nothing new: no index of the loaded lists either
 	}
 	lists, err := c.listsLoaded()
 	if err != nil {
@@ -168,16 +168,12 @@ func (c *Catalog) loadVersions(ctx context.Context, be backends.Backend, todo []
 	return nil
 }
 
-// loadedLists finds a loaded version by its file list's chunks. Safe for
-// concurrent use.
-type loadedLists struct {
-	mu sync.Mutex
-	m  map[string]string // listKey -> version name
-}
+// loadedLists finds a loaded version by its file list's chunks.
+type loadedLists map[string]string // listKey -> version name
 
 // listsLoaded indexes the catalog's versions by their file lists.
-func (c *Catalog) listsLoaded() (*loadedLists, error) {
-	l := &loadedLists{m: map[string]string{}}
+func (c *Catalog) listsLoaded() (loadedLists, error) {
+	l := loadedLists{}
 	vs, err := c.AllVersions()
 	for _, v := range vs {
 		l.add(v.FileList, v.Name)
@@ -185,22 +181,17 @@ func (c *Catalog) listsLoaded() (*loadedLists, error) {
 	return l, err
 }
 
-func (l *loadedLists) add(refs []format.ChunkRef, name string) {
-	if len(refs) == 0 {
-		return
+func (l loadedLists) add(refs []format.ChunkRef, name string) {
+	if len(refs) > 0 {
+		l[listKey(refs)] = name
 	}
-	l.mu.Lock()
-	l.m[listKey(refs)] = name
-	l.mu.Unlock()
 }
 
-func (l *loadedLists) find(refs []format.ChunkRef) (string, bool) {
+func (l loadedLists) find(refs []format.ChunkRef) (string, bool) {
 	if len(refs) == 0 {
 		return "", false
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	name, ok := l.m[listKey(refs)]
+	name, ok := l[listKey(refs)]
 	return name, ok
 }
 
