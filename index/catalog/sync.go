@@ -92,21 +92,7 @@ func (c *Catalog) syncVersions(ctx context.Context, be backends.Backend) error {
 // the records (the oldest new one) does not depend on timing; those from
 // before format 4, with their files inline, are added as they are read.
 func (c *Catalog) loadVersions(ctx context.Context, be backends.Backend, todo []string) error {
-	var mu sync.Mutex
-	ms := map[string]*format.Manifest{}
-	err := format.Parallel(ctx, todo, func(ctx context.Context, name string) error {
-		m, err := format.ReadManifest(ctx, be, name)
-		if err != nil {
-			return err
-		}
-		if len(m.FileList) == 0 {
-			return c.AddVersion(name, m) // files inline (before format 4): not kept
-		}
-		mu.Lock()
-		ms[name] = m
-		mu.Unlock()
-		return nil
-	})
+	ms, err := c.readManifests(ctx, be, todo)
 	if err != nil || len(ms) == 0 {
 		return err // nothing new: no index of the loaded lists either
 	}
@@ -127,28 +113,7 @@ func (c *Catalog) loadVersions(ctx context.Context, be backends.Backend, todo []
 		load = append(load, name)
 	}
 	var resync sync.Mutex
-	loadOne := func(ctx context.Context, name string) error {
-		m := ms[name]
-		var err error
-		m.Files, m.Lines, err = c.readFileList(ctx, be, m.FileList.Refs())
-		if errors.Is(err, errChunkUnindexed) {
-			// Written by another host after this sync listed the
-			// indexes: its index is on the backend by now (a manifest
-			// is written after it).
-			resync.Lock()
-			err = c.syncIndexes(ctx, be)
-			resync.Unlock()
-			if err == nil {
-				m.Files, m.Lines, err = c.readFileList(ctx, be, m.FileList.Refs())
-			}
-		}
-		if err != nil {
-			return fmt.Errorf("manifest %s: %w", name, err)
-		}
-		err = c.AddVersion(name, m)
-		m.Files, m.Lines = nil, nil
-		return err
-	}
+	loadOne := func(ctx context.Context, name string) error { return c.loadWithList(ctx, be, name, ms[name], &resync) }
 	if err := format.Parallel(ctx, load, loadOne); err != nil {
 		return err
 	}
@@ -166,6 +131,52 @@ func (c *Catalog) loadVersions(ctx context.Context, be backends.Backend, todo []
 		}
 	}
 	return nil
+}
+
+// readManifests reads the manifests named todo and returns those with a
+// file list; the others (before format 4, files inline) it adds as they
+// are read.
+func (c *Catalog) readManifests(ctx context.Context, be backends.Backend, todo []string) (map[string]*format.Manifest, error) {
+	var mu sync.Mutex
+	ms := map[string]*format.Manifest{}
+	err := format.Parallel(ctx, todo, func(ctx context.Context, name string) error {
+		m, err := format.ReadManifest(ctx, be, name)
+		if err != nil {
+			return err
+		}
+		if len(m.FileList) == 0 {
+			return c.AddVersion(name, m)
+		}
+		mu.Lock()
+		ms[name] = m
+		mu.Unlock()
+		return nil
+	})
+	return ms, err
+}
+
+// loadWithList fetches m's file list and adds the version with its
+// records. resync serializes the index syncs of concurrent loads.
+func (c *Catalog) loadWithList(ctx context.Context, be backends.Backend, name string, m *format.Manifest, resync *sync.Mutex) error {
+	var err error
+	m.Files, m.Lines, err = c.readFileList(ctx, be, m.FileList.Refs())
+	if errors.Is(err, errChunkUnindexed) {
+		// Written by another host after this sync listed the indexes:
+		// its index is on the backend by now (a manifest is written
+		// after it).
+		resync.Lock()
+		err = c.syncIndexes(ctx, be)
+		resync.Unlock()
+		if err == nil {
+			m.Files, m.Lines, err = c.readFileList(ctx, be, m.FileList.Refs())
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("manifest %s: %w", name, err)
+	}
+	err = c.AddVersion(name, m)
+	m.Files, m.Lines = nil, nil
+	return err
 }
 
 // loadedLists finds a loaded version by its file list's chunks.
