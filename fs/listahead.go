@@ -32,12 +32,11 @@ type listBatch struct {
 }
 
 // listAhead runs listing read-aheads on goroutines that exist only while
-// there is work, so a mount needs no shutdown for them.
+// there is work.
 type listAhead struct {
 	mu      sync.Mutex
 	batches []listBatch
-	queued  int
-	running int
+	workers workers
 }
 
 // add queues d, a subdirectory of parent just handed to the kernel.
@@ -48,19 +47,18 @@ func (q *listAhead) add(parent, d *vdir) {
 	} else {
 		q.batches = append(q.batches, listBatch{parent: parent, dirs: []*vdir{d}})
 	}
-	q.queued++
-	for q.queued > listQueue {
-		q.queued--
+	waiting := 0
+	for _, b := range q.batches {
+		waiting += len(b.dirs)
+	}
+	for ; waiting > listQueue; waiting-- {
 		if b := &q.batches[0]; len(b.dirs) > 1 {
 			b.dirs = b.dirs[1:]
 		} else {
 			q.batches = q.batches[1:]
 		}
 	}
-	start := q.running < listWorkers
-	if start {
-		q.running++
-	}
+	start := q.workers.start(listWorkers)
 	q.mu.Unlock()
 	if start {
 		go q.work()
@@ -74,7 +72,7 @@ func (q *listAhead) next() *vdir {
 	defer q.mu.Unlock()
 	n := len(q.batches)
 	if n == 0 {
-		q.running--
+		q.workers.stop()
 		return nil
 	}
 	b := &q.batches[n-1]
@@ -83,7 +81,6 @@ func (q *listAhead) next() *vdir {
 	if len(b.dirs) == 0 {
 		q.batches = q.batches[:n-1]
 	}
-	q.queued--
 	return d
 }
 

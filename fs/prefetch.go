@@ -66,7 +66,7 @@ type fileQueue struct {
 	open    func(index.File) FileReader
 	mu      sync.Mutex
 	queue   []queued
-	running int
+	workers workers
 }
 
 // queued is a file to prefetch and, when it is to be pushed into the
@@ -87,10 +87,7 @@ func (q *fileQueue) add(files []queued) {
 	if extra := len(q.queue) - prefetchQueue; extra > 0 {
 		q.queue = append(q.queue[:0], q.queue[extra:]...)
 	}
-	start := q.running < prefetchWorkers
-	if start {
-		q.running++
-	}
+	start := q.workers.start(prefetchWorkers)
 	q.mu.Unlock()
 	if start {
 		go q.work()
@@ -101,7 +98,7 @@ func (q *fileQueue) work() {
 	for {
 		q.mu.Lock()
 		if len(q.queue) == 0 {
-			q.running--
+			q.workers.stop()
 			q.mu.Unlock()
 			return
 		}

@@ -128,7 +128,7 @@ func TestPrefetchQueue(t *testing.T) {
 	// The workers end when the queue is empty.
 	for {
 		tr.prefetch.mu.Lock()
-		running := tr.prefetch.running
+		running := tr.prefetch.workers.running
 		tr.prefetch.mu.Unlock()
 		if running == 0 {
 			break
@@ -221,7 +221,7 @@ func TestPrefetchPushesToPageCache(t *testing.T) {
 				for {
 					q := mnt.tree.prefetch
 					q.mu.Lock()
-					busy := q.running > 0 || len(q.queue) > 0
+					busy := q.workers.running > 0 || len(q.queue) > 0
 					q.mu.Unlock()
 					if !busy {
 						return
