@@ -563,8 +563,8 @@ func (c *Catalog) OwnFiles(v format.Version) (own bool, err error) {
 // read from of's records. A re-backup that changed nothing (the common
 // case of a cold table or a quiet tree) then adds three keys to the
 // catalog instead of a copy of every record: for an 80,000-file tree,
-// 13 MB written to Pebble's log, flushed and compacted again, a third of
-// such a backup's CPU. It reports false and writes nothing when of is
+// 13 MB written to Pebble's log, flushed and compacted again, about a
+// quarter of such a backup's CPU. It reports false and writes nothing when of is
 // not in the catalog; the caller then writes the records
 // (AddVersionFiles).
 func (c *Catalog) AddVersionAlias(name string, m *format.Manifest, of string) (bool, error) {

@@ -184,9 +184,12 @@ func (b *bench) realVersion1(ctx context.Context, t contender, r *realSet) {
 	var growth int64
 	b.step(t, realSame, []string{realBackup1}, func() (float64, error) {
 		return medianOf(b.cfg.repeat, func(i int) (float64, error) {
-			before, err := diskUsage(repo)
-			if err != nil {
-				return 0, err
+			var before int64
+			if i == 0 { // the growth row is the first no-change version's
+				var err error
+				if before, err = diskUsage(repo); err != nil {
+					return 0, err
+				}
 			}
 			d, err := timed(func() error { return t.backup(ctx, repo, realTable, r.dir) })
 			if err == nil && i == 0 {
