@@ -274,7 +274,12 @@ func pgUnchanged(since string) (string, error) {
 // readChanged copies one key range out like read, each row prefixed by
 // whether it may have changed; an unchanged row's other columns are NULL.
 func (sn *pgSnap) readChanged(ctx context.Context, t *table, r keyRange, since string, emit func([]byte) error) error {
-	unchanged, err := pgUnchanged(since)
+	c, err := sn.acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer sn.release(c)
+	unchanged, err := pgUnchangedOn(ctx, c, since)
 	if err != nil {
 		return err
 	}
@@ -300,11 +305,6 @@ func (sn *pgSnap) readChanged(ctx context.Context, t *table, r keyRange, since s
 		order[i] = "x." + pgColumnList([]string{data[k].Name})
 	}
 	q += " ORDER BY " + strings.Join(order, ", ")
-	c, err := sn.acquire(ctx)
-	if err != nil {
-		return err
-	}
-	defer sn.release(c)
 	w := &lineWriter{emit: emit}
 	if _, err := c.PgConn().CopyTo(ctx, w, "COPY ("+q+") TO STDOUT"); err != nil {
 		return fmt.Errorf("copy the changes of %s out: %w", pgIdent(t.Schema, t.Name), err)
@@ -321,8 +321,7 @@ func (sn *pgSnap) changeScan(ctx context.Context, t *table, since string, count 
 	if sn.alive.Load() < 2 || pgMajor(sn.conns[0].PgConn().ParameterStatus("server_version")) < 12 {
 		return nil, nil, nil, false, nil
 	}
-	unchanged, err := pgUnchanged(since)
-	if err != nil {
+	if _, err := pgUnchanged(since); err != nil {
 		return nil, nil, nil, false, err
 	}
 	sn.pairMu.Lock()
@@ -334,6 +333,12 @@ func (sn *pgSnap) changeScan(ctx context.Context, t *table, since string, count 
 	c2, ok, err := sn.acquireSecond(ctx)
 	if err != nil || !ok {
 		sn.release(c1)
+		return nil, nil, nil, false, err
+	}
+	unchanged, err := pgUnchangedOn(ctx, c1, since)
+	if err != nil {
+		sn.release(c1)
+		sn.release(c2)
 		return nil, nil, nil, false, err
 	}
 	name := pgIdent(t.Schema, t.Name)
