@@ -2,7 +2,7 @@ package relational
 
 import (
 	"bytes"
-	"errors"
+	"context"
 	"fmt"
 	"io"
 	"math/big"
@@ -56,10 +56,11 @@ type countMerge struct {
 	// table now smaller has lost rows, and the merge stops at once.
 	prevRows int64
 
-	pl       []byte // next previous row, nil when none is waiting
+	ahead    *keysAhead // the previous file's keys, read ahead
+	pl       bool       // a previous row is waiting
 	plOff    int64
+	plLen    int32
 	plKey    []int64
-	lastKey  []int64
 	prevDone bool
 	total    int64      // rows at the snapshot
 	sums     []*big.Int // of each key column at the snapshot
@@ -86,18 +87,20 @@ func (m *countMerge) next() ([]byte, error) {
 		return nil, err
 	}
 	switch {
-	case m.row == nil && m.pl == nil:
+	case m.row == nil && !m.pl:
 		return nil, m.check()
-	case m.pl == nil || (m.row != nil && cmpKeys(m.rowKey, m.plKey) <= 0):
-		if m.pl != nil && cmpKeys(m.rowKey, m.plKey) == 0 {
-			m.pl = nil // replaced by the changed row
+	case !m.pl || (m.row != nil && cmpKeys(m.rowKey, m.plKey) <= 0):
+		if m.pl && cmpKeys(m.rowKey, m.plKey) == 0 {
+			m.pl = false // replaced by the changed row
 		}
 		m.outRow, m.outSame = m.row, false
 		m.row = nil
 		m.add(m.rowKey)
 	default:
-		m.outRow, m.outPrev, m.outSame = m.pl, prevRow{off: m.plOff, n: int32(len(m.pl))}, true
-		m.pl = nil
+		// The spanner takes a previous row by where it lies; the line
+		// handed out only has to be non-nil.
+		m.outRow, m.outPrev, m.outSame = unchangedLine, prevRow{off: m.plOff, n: m.plLen}, true
+		m.pl = false
 		m.add(m.plKey)
 	}
 	return m.outRow, nil
@@ -128,7 +131,7 @@ func (m *countMerge) fill() error {
 	if err := m.peek(); err != nil {
 		return err
 	}
-	if m.pl == nil && !m.prevDone {
+	if !m.pl && !m.prevDone {
 		return m.fillPrev()
 	}
 	return nil
@@ -194,26 +197,38 @@ func (s sum128) big() *big.Int {
 	return b.Add(b, new(big.Int).SetUint64(s.lo))
 }
 
-// fillPrev reads the next row of the previous file, which must be in key
-// order.
+// unchangedLine is what next hands out for a row of the previous file.
+var unchangedLine = []byte{}
+
+// startAhead starts reading the previous file's keys ahead of the merge
+// (fillPrev starts it otherwise); close ends it.
+func (m *countMerge) startAhead(ctx context.Context) {
+	if m.ahead == nil {
+		m.ahead = startKeysAhead(ctx, m.prev, m.key)
+	}
+}
+
+// close stops the read-ahead of the previous file.
+func (m *countMerge) close() {
+	if m.ahead != nil {
+		m.ahead.close()
+	}
+}
+
+// fillPrev takes the next row of the previous file, which must be in key
+// order (keysAhead checks it).
 func (m *countMerge) fillPrev() error {
-	off := m.prev.off
-	line, err := m.prev.next()
-	if errors.Is(err, io.EOF) {
+	m.startAhead(context.Background())
+	key, off, n, err := m.ahead.next(m.plKey)
+	m.plKey = key
+	if isEOF(err) {
 		m.prevDone = true
 		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("%w: %v", errNotInPrevious, err)
 	}
-	if m.plKey, err = intKeyOf(m.plKey[:0], line, m.key); err != nil {
-		return fmt.Errorf("%w: %v", errNotInPrevious, err)
-	}
-	if len(m.lastKey) > 0 && cmpKeys(m.plKey, m.lastKey) <= 0 {
-		return fmt.Errorf("%w: its rows are not in key order at offset %d", errNotInPrevious, off)
-	}
-	m.lastKey = append(m.lastKey[:0], m.plKey...)
-	m.pl, m.plOff = line, off
+	m.pl, m.plOff, m.plLen = true, off, n
 	return nil
 }
 

@@ -85,6 +85,8 @@ func (b *tableBackup) scanOnce(ctx context.Context, t *table, path, since string
 		if n, err := strconv.ParseInt(b.prev.Info().Meta["rows"], 10, 64); err == nil {
 			m.prevRows = n
 		}
+		m.startAhead(ctx) // while the server scans
+		defer m.close()
 		sp.next, sp.merge = m.next, m
 	} else {
 		m := newScanMerge(pm, cr.next)

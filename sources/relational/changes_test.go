@@ -2,9 +2,14 @@ package relational
 
 import (
 	"bytes"
+	"context"
 	"errors"
+	"fmt"
 	"io"
+	"math"
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -133,6 +138,7 @@ func TestCountMerge(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			m := newCountMerge(prevMerge{prev: newLineReader(bytes.NewReader([]byte(tc.prev))), key: []int{0}},
 				lines(tc.changed...), lines(tc.count), tc.prevRows)
+			defer m.close()
 			sp := &spanner{next: m.next, merge: m}
 			got, err := spanOut(t, sp, tc.prev)
 			if !errors.Is(err, tc.err) {
@@ -191,5 +197,59 @@ func TestParseExportFile(t *testing.T) {
 		if _, ok := parseExportFile(f, xmax64); ok {
 			t.Errorf("%s: accepted", name)
 		}
+	}
+}
+
+// TestKeysAhead reads keys of one and two integer columns back with their
+// offsets and lengths, across batches and extreme deltas, and stops at a
+// row out of order or a key that is not an integer.
+func TestKeysAhead(t *testing.T) {
+	var file strings.Builder
+	var want [][]int64
+	for i := int64(0); i < 100000; i++ {
+		k := []int64{i * 3, -i}
+		if i == 5 {
+			k = []int64{15, math.MaxInt64}
+		}
+		if i == 6 {
+			k = []int64{16, math.MinInt64}
+		}
+		fmt.Fprintf(&file, "%d\t%d\t%s\n", k[0], k[1], strings.Repeat("x", int(i%7)))
+		want = append(want, k)
+	}
+	a := startKeysAhead(context.Background(), newLineReader(strings.NewReader(file.String())), []int{0, 1})
+	defer a.close()
+	var off int64
+	var key []int64
+	for i, w := range want {
+		k, o, n, err := a.next(key)
+		if err != nil {
+			t.Fatalf("row %d: %v", i, err)
+		}
+		line := fmt.Sprintf("%d\t%d\t%s\n", w[0], w[1], strings.Repeat("x", i%7))
+		if !slices.Equal(k, w) || o != off || int(n) != len(line) {
+			t.Fatalf("row %d: key %v at %d (%d bytes), want %v at %d (%d)", i, k, o, n, w, off, len(line))
+		}
+		off += int64(n)
+		key = k
+	}
+	if _, _, _, err := a.next(key); !errors.Is(err, io.EOF) {
+		t.Fatalf("after the last row: %v", err)
+	}
+	for _, bad := range []string{"1\ta\n1\tb\n", "2\ta\n1\tb\n", "1\ta\nx\tb\n", "1\ta\n2"} {
+		a := startKeysAhead(context.Background(), newLineReader(strings.NewReader(bad)), []int{0})
+		_, _, _, err := a.next(nil)
+		if err == nil {
+			_, _, _, err = a.next(nil)
+		}
+		if err == nil || errors.Is(err, io.EOF) {
+			t.Errorf("%q: %v, want an error", bad, err)
+		}
+		a.close()
+	}
+	a = startKeysAhead(context.Background(), newLineReader(strings.NewReader(file.String())), []int{0, 1})
+	a.close() // before reading: the goroutine ends
+	if _, _, _, err := a.next(nil); err == nil {
+		t.Error("next after close: no error")
 	}
 }
