@@ -311,7 +311,11 @@ func (s *Store) reportProgress(sess *session, ref ObjectRef, prev *Version, star
 // second (two backups of one table in one second both land).
 func (s *Store) commit(ctx context.Context, ref ObjectRef, kind string, obj sources.Object, res sources.Result, sess *session, list fileList, prev *Version, took time.Duration, waiting func(string)) (Version, error) {
 	at := versionTime(res)
-	if err := s.upgradeFormat(ctx, format.FormatFileList); err != nil {
+	need := format.FormatFileList
+	if sess.backRefs.Load() {
+		need = format.FormatBackRefs
+	}
+	if err := s.upgradeFormat(ctx, need); err != nil {
 		return Version{}, err
 	}
 	st := versionStats(&list, sess, res, took)

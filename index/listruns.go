@@ -88,12 +88,42 @@ func encodeEnt(b []byte, f *File, seq uint64, line []byte) []byte {
 		b = binary.AppendVarint(append(b, 1), f.ModTime.Unix())
 		b = binary.AppendUvarint(b, uint64(f.ModTime.Nanosecond()))
 	}
-	b = binary.AppendUvarint(b, uint64(len(f.Chunks)))
-	for _, c := range f.Chunks {
+	// The ids only count the version's chunks (versionStats): each once
+	// per file, so that a file of 670,000 extents into 2,000 chunks
+	// (scattered updates) carries 64 KB of them, not 21 MB.
+	ids := f.Chunks
+	if len(ids) > 1 {
+		ids = distinctChunks(f.Chunks)
+	}
+	b = binary.AppendUvarint(b, uint64(len(ids)))
+	for _, c := range ids {
 		b = append(b, c.ID[:]...)
 	}
 	b = binary.AppendUvarint(b, uint64(len(line)))
 	return append(b, line...)
+}
+
+// distinctChunks returns refs with each chunk's first reference only
+// (refs itself when no chunk repeats).
+func distinctChunks(refs []ChunkRef) []ChunkRef {
+	seen := make(map[ID]struct{}, min(len(refs), 1024))
+	var out []ChunkRef
+	for i, c := range refs {
+		if _, dup := seen[c.ID]; dup {
+			if out == nil {
+				out = append(make([]ChunkRef, 0, len(refs)), refs[:i]...)
+			}
+			continue
+		}
+		seen[c.ID] = struct{}{}
+		if out != nil {
+			out = append(out, c)
+		}
+	}
+	if out == nil {
+		return refs
+	}
+	return out
 }
 
 var errBadRun = errors.New("bad file list run record")

@@ -46,6 +46,9 @@ type session struct {
 	changedFiles atomic.Int64
 	// spans is set once AddSpans is used: the version may hold extents.
 	spans atomic.Bool
+	// backRefs is set once a record names a chunk twice: its line holds a
+	// back reference (store format 5).
+	backRefs atomic.Bool
 
 	// events receives the source's reports (BackupOptions.Events).
 	events func(sources.Event)
@@ -281,6 +284,9 @@ func (s *session) record(f File) error {
 			return fmt.Errorf("encode file list entry %q: %w", f.Path, err)
 		}
 		line = sc.line
+		if !s.backRefs.Load() && format.RepeatsChunks(f.Chunks) {
+			s.backRefs.Store(true)
+		}
 	}
 	if err := s.list.add(&f, line); err != nil {
 		return err

@@ -444,3 +444,52 @@ func TestCheckReportsReferencePastChunkEnd(t *testing.T) {
 		t.Fatalf("damage %+v, want one damaged reference in rows.dat", res.Damage)
 	}
 }
+
+// TestBackRefsMoveFormat4Store: a backup whose records name no chunk twice
+// leaves a format-4 store as it is; one that does (a changed row in the
+// middle of a file: the old chunk before and after it) moves the store to
+// format 5 before its version appears, and reads back.
+func TestBackRefsMoveFormat4Store(t *testing.T) {
+	ctx := context.Background()
+	be, err := backends.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Init(ctx, be); err != nil {
+		t.Fatal(err)
+	}
+	setConfigFormat(t, be, format.FormatFileList)
+	st, err := Open(ctx, be, Options{CacheDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	src := &rowSource{recs: makeRecs(rand.New(rand.NewSource(4)), 50), at: time.Unix(1700000000, 0).UTC()}
+	obj := sources.Object{Cluster: "c", Database: "d", Table: "rows"}
+	if _, err := st.Backup(ctx, src, obj, BackupOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if f := configFormat(t, be); f != format.FormatFileList {
+		t.Fatalf("a backup without repeated chunks moved the store to format %d", f)
+	}
+	src.recs[25] = append([]byte(nil), src.recs[25]...)
+	src.recs[25][99] ^= 1
+	src.at = src.at.Add(time.Hour)
+	v2, err := st.Backup(ctx, src, obj, BackupOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := st.Lookup(ctx, v2, "rows.dat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !format.RepeatsChunks(f.Chunks) {
+		t.Fatalf("the changed file's references %v name no chunk twice", f.Chunks)
+	}
+	if f := configFormat(t, be); f != format.FormatBackRefs {
+		t.Fatalf("a version with back references left the store at format %d", f)
+	}
+	if got := readAll(t, st, v2, "rows.dat"); !bytes.Equal(got, src.content()) {
+		t.Fatal("the second version reads back differently")
+	}
+}

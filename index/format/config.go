@@ -17,12 +17,14 @@ import (
 // extents (a file referring to part of a chunk, see doc.go); format 3 added
 // entry owners and attributes; format 4 stores a version's file list as
 // chunks in packs (Manifest.FileList), shared with the versions that list
-// the same entries. An older store is read as is and moved to
+// the same entries; format 5 writes a chunk a file names again as a back
+// reference to its earlier mention (a table's file after scattered
+// updates names the same old chunks hundreds of thousands of times). An older store is read as is and moved to
 // FormatVersion by the first backup that writes what its format lacks (an
 // extent in a format-1 store, an owner or attribute in a format-1 or 2
 // store), so that older strata binaries refuse the store instead of
 // misreading extents or, worse for a restore, silently dropping owners.
-const FormatVersion = 4
+const FormatVersion = 5
 
 // The first formats that hold extents, and owners and attributes: what a
 // Version needs of its store.
@@ -30,6 +32,7 @@ const (
 	FormatExtents  = 2
 	FormatOwners   = 3
 	FormatFileList = 4
+	FormatBackRefs = 5
 )
 
 // minFormat is the oldest store format this code reads.

@@ -238,6 +238,62 @@ func (c *chunkRec) UnmarshalJSON(b []byte) error {
 	return json.Unmarshal(v[1], &c.Size)
 }
 
+// MarshalJSON writes l as appendJSON does, so that encoding/json and the
+// hand-written encoder agree.
+func (l chunkList) MarshalJSON() ([]byte, error) {
+	if l == nil {
+		return []byte("null"), nil
+	}
+	return l.appendJSON(nil), nil
+}
+
+// appendJSON appends the references, each ["<hex id>",size] or
+// ["<hex id>",size,off], or, where the same chunk was referenced before in
+// the list, [back,size] or [back,size,off] with back the distance to the
+// reference before it that names the chunk (store format 5).
+func (l chunkList) appendJSON(b []byte) []byte {
+	var last map[ID]int // where each chunk was referenced last
+	if len(l) > 1 {
+		last = make(map[ID]int, min(len(l), 1024))
+	}
+	b = append(b, '[')
+	for i, c := range l {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if j, ok := last[c.ID]; ok {
+			b = strconv.AppendUint(append(b, '['), uint64(i-j), 10)
+		} else {
+			b = append(hex.AppendEncode(append(b, `["`...), c.ID[:]), '"')
+		}
+		if last != nil {
+			last[c.ID] = i
+		}
+		b = strconv.AppendUint(append(b, ','), uint64(c.Size), 10)
+		if c.Off != 0 {
+			b = strconv.AppendUint(append(b, ','), uint64(c.Off), 10)
+		}
+		b = append(b, ']')
+	}
+	return append(b, ']')
+}
+
+// RepeatsChunks reports whether a file's references name a chunk twice,
+// which its record then writes as a back reference: store format 5.
+func RepeatsChunks(refs []ChunkRef) bool {
+	if len(refs) < 2 {
+		return false
+	}
+	seen := make(map[ID]struct{}, min(len(refs), 1024))
+	for _, c := range refs {
+		if _, ok := seen[c.ID]; ok {
+			return true
+		}
+		seen[c.ID] = struct{}{}
+	}
+	return false
+}
+
 // chunkList is a file's references. Its decoder parses the compact forms
 // by hand: a .bson file record can hold 100,000 extents, and decoding each
 // through encoding/json's reflection was most of the time spent loading a
@@ -261,7 +317,11 @@ func (l *chunkList) UnmarshalJSON(b []byte) error {
 			return fmt.Errorf("bad chunk list near %.40q", p)
 		}
 		var c chunkRec
-		if !c.parseFast(p[:end+1]) {
+		if len(p) > 1 && p[1] >= '0' && p[1] <= '9' {
+			if err := c.parseBack(p[:end+1], out); err != nil {
+				return err
+			}
+		} else if !c.parseFast(p[:end+1]) {
 			if err := c.UnmarshalJSON(p[:end+1]); err != nil {
 				return err
 			}
@@ -276,6 +336,28 @@ func (l *chunkList) UnmarshalJSON(b []byte) error {
 		}
 	}
 	*l = out
+	return nil
+}
+
+// parseBack parses a back reference [back,size] or [back,size,off]: the
+// chunk of the reference back places before it in out.
+func (c *chunkRec) parseBack(b []byte, out chunkList) error {
+	nums := bytes.Split(b[1:len(b)-1], []byte{','})
+	if len(nums) != 2 && len(nums) != 3 {
+		return fmt.Errorf("bad chunk reference %.40q: want [back, size] or [back, size, offset]", b)
+	}
+	var v [3]uint64
+	for i, n := range nums {
+		x, err := strconv.ParseUint(string(bytes.TrimSpace(n)), 10, 32)
+		if err != nil {
+			return fmt.Errorf("bad chunk reference %.40q: %w", b, err)
+		}
+		v[i] = x
+	}
+	if v[0] == 0 || v[0] > uint64(len(out)) {
+		return fmt.Errorf("bad chunk reference %.40q: %d references back, %d before it", b, v[0], len(out))
+	}
+	*c = chunkRec{ID: out[len(out)-int(v[0])].ID, Size: uint32(v[1]), Off: uint32(v[2])}
 	return nil
 }
 
@@ -434,19 +516,7 @@ func (m *FileRecord) appendJSON(b []byte) ([]byte, error) {
 		b = strconv.AppendUint(append(b, `,"nlink":`...), uint64(m.Nlink), 10)
 	}
 	if len(m.Chunks) > 0 {
-		b = append(b, `,"chunks":[`...)
-		for i, c := range m.Chunks {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = append(hex.AppendEncode(append(b, `["`...), c.ID[:]), `",`...)
-			b = strconv.AppendUint(b, uint64(c.Size), 10)
-			if c.Off != 0 {
-				b = strconv.AppendUint(append(b, ','), uint64(c.Off), 10)
-			}
-			b = append(b, ']')
-		}
-		b = append(b, ']')
+		b = m.Chunks.appendJSON(append(b, `,"chunks":`...))
 	}
 	return append(b, '}'), nil
 }

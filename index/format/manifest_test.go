@@ -34,6 +34,13 @@ func TestChunkListDecodes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A chunk named again is a back reference to its last mention.
+	if want := fmt.Sprintf(`[["%x",7],["%x",9,3],[2,2097152]]`, a[:], b[:]); string(enc) != want {
+		t.Fatalf("encoded %s, want %s", enc, want)
+	}
+	if !RepeatsChunks([]ChunkRef{ChunkRef(want[0]), ChunkRef(want[2])}) || RepeatsChunks([]ChunkRef{ChunkRef(want[0]), ChunkRef(want[1])}) {
+		t.Fatal("RepeatsChunks is wrong")
+	}
 	spaced := bytes.ReplaceAll(enc, []byte(","), []byte(" ,\n "))
 	for _, in := range [][]byte{enc, spaced} {
 		var got chunkList
@@ -41,7 +48,8 @@ func TestChunkListDecodes(t *testing.T) {
 			t.Fatalf("%s decodes to %v (%v), want %v", in, got, err, want)
 		}
 	}
-	for _, bad := range []string{`[["ab",1]]`, `[["` + strings.Repeat("0", 64) + `",x]]`, `[["` + strings.Repeat("0", 64) + `",1,2,3]]`, `{}`, `[[1,2]`} {
+	for _, bad := range []string{`[["ab",1]]`, `[["` + strings.Repeat("0", 64) + `",x]]`, `[["` + strings.Repeat("0", 64) + `",1,2,3]]`, `{}`, `[[1,2]`,
+		`[[1,2]]`, `[["` + strings.Repeat("0", 64) + `",1],[0,1]]`, `[["` + strings.Repeat("0", 64) + `",1],[2,1]]`, `[["` + strings.Repeat("0", 64) + `",1],[1,1,2,3]]`, `[["` + strings.Repeat("0", 64) + `",1],[1,x]]`} {
 		var got chunkList
 		if err := json.Unmarshal([]byte(bad), &got); err == nil {
 			t.Errorf("%s decoded to %v", bad, got)
