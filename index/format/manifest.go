@@ -302,7 +302,7 @@ type chunkList []chunkRec
 
 func (l *chunkList) UnmarshalJSON(b []byte) error {
 	p := bytes.TrimSpace(b)
-	out := make(chunkList, 0, len(p)/80) // ~80 bytes per compact reference
+	out := make(chunkList, 0, bytes.Count(p, []byte{'['})) // one more than the references
 	if string(p) == "null" {
 		*l = nil
 		return nil
@@ -322,7 +322,8 @@ func (l *chunkList) UnmarshalJSON(b []byte) error {
 				return err
 			}
 		} else if !c.parseFast(p[:end+1]) {
-			if err := c.UnmarshalJSON(p[:end+1]); err != nil {
+			c = chunkRec{}
+			if err := decodeChunkRec(p[:end+1], &c); err != nil {
 				return err
 			}
 		}
@@ -339,9 +340,24 @@ func (l *chunkList) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// decodeChunkRec is the slow path of one reference, apart so that the
+// fast paths' chunkRec stays on the stack (one allocation per reference
+// otherwise).
+func decodeChunkRec(b []byte, into *chunkRec) error {
+	var c chunkRec
+	err := c.UnmarshalJSON(b)
+	*into = c
+	return err
+}
+
 // parseBack parses a back reference [back,size] or [back,size,off]: the
 // chunk of the reference back places before it in out.
 func (c *chunkRec) parseBack(b []byte, out chunkList) error {
+	var p [3]uint32
+	if k, ok := plainNums(b[1:len(b)-1], p[:]); ok && k >= 2 && p[0] > 0 && int(p[0]) <= len(out) {
+		*c = chunkRec{ID: out[len(out)-int(p[0])].ID, Size: p[1], Off: p[2]}
+		return nil
+	}
 	nums := bytes.Split(b[1:len(b)-1], []byte{','})
 	if len(nums) != 2 && len(nums) != 3 {
 		return fmt.Errorf("bad chunk reference %.40q: want [back, size] or [back, size, offset]", b)
@@ -370,22 +386,54 @@ func (c *chunkRec) parseFast(b []byte) bool {
 	if _, err := hex.Decode(c.ID[:], b[2:66]); err != nil {
 		return false
 	}
-	nums := bytes.Split(b[68:len(b)-1], []byte{','})
-	if len(nums) > 2 {
+	var v [2]uint32
+	n, ok := plainNums(b[68:len(b)-1], v[:])
+	if !ok || n == 0 {
 		return false
 	}
-	for i, n := range nums {
-		v, err := strconv.ParseUint(string(n), 10, 32)
-		if err != nil {
-			return false
+	c.Size, c.Off = v[0], v[1]
+	return true
+}
+
+// plainNums parses comma-separated decimal numbers below 2^32, written
+// plainly (no spaces, signs or leading zeros), into v: how many, and false
+// for anything else or more than len(v). A list of 670,000 references
+// parsed through bytes.Split and strconv took 0.3 s.
+func plainNums(b []byte, v []uint32) (int, bool) {
+	n := 0
+	for len(b) > 0 {
+		if n == len(v) {
+			return 0, false
 		}
-		if i == 0 {
-			c.Size = uint32(v)
-		} else {
-			c.Off = uint32(v)
+		end := bytes.IndexByte(b, ',')
+		if end < 0 {
+			end = len(b)
+		}
+		d := b[:end]
+		if len(d) == 0 || len(d) > 10 || (len(d) > 1 && d[0] == '0') {
+			return 0, false
+		}
+		var x uint64
+		for _, ch := range d {
+			if ch < '0' || ch > '9' {
+				return 0, false
+			}
+			x = x*10 + uint64(ch-'0')
+		}
+		if x >= 1<<32 {
+			return 0, false
+		}
+		v[n] = uint32(x)
+		n++
+		if end == len(b) {
+			break
+		}
+		b = b[end+1:]
+		if len(b) == 0 {
+			return 0, false // a trailing comma
 		}
 	}
-	return true
+	return n, true
 }
 
 // RawString holds arbitrary bytes in JSON: valid UTF-8 as a plain string,

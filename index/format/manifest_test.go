@@ -67,7 +67,26 @@ func BenchmarkChunkListDecode(b *testing.B) {
 	b.SetBytes(int64(len(enc)))
 	for b.Loop() {
 		var got chunkList
-		if err := json.Unmarshal(enc, &got); err != nil {
+		if err := got.UnmarshalJSON(enc); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkChunkListDecodeBackRefs decodes a file's list after scattered
+// updates: references alternating between a few chunks, mostly back
+// references.
+func BenchmarkChunkListDecodeBackRefs(b *testing.B) {
+	l := make(chunkList, 100000)
+	for i := range l {
+		l[i] = chunkRec{Size: uint32(2900 + i%100), Off: uint32(i * 3000 % (1 << 20))}
+		l[i].ID[0] = byte(i%2 + i/3000*2)
+	}
+	enc, _ := json.Marshal(l)
+	b.SetBytes(int64(len(enc)))
+	for b.Loop() {
+		var got chunkList
+		if err := got.UnmarshalJSON(enc); err != nil {
 			b.Fatal(err)
 		}
 	}
