@@ -32,8 +32,8 @@
 // [back, size] or [back, size, offset], back the distance to the
 // reference before it that names the chunk (store format 5, written only
 // by a version that needs it): after 5% of scattered updates a 1 GiB
-// table's file is 670,000 extents into about 2,000 chunks, 54 MB of
-// record with every id spelled out, 11 MB with back references.
+// table's file is 672,651 extents into 1,824 chunks, 54.0 MB of
+// record with every id spelled out, 10.4 MB with back references.
 //
 // A file record may also carry its owner and attributes (store format 3):
 // "owner": [uid, gid] or [uid, gid, "user", "group"], -1 for an id and ""
