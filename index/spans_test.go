@@ -451,15 +451,9 @@ func TestCheckReportsReferencePastChunkEnd(t *testing.T) {
 // format 5 before its version appears, and reads back.
 func TestBackRefsMoveFormat4Store(t *testing.T) {
 	ctx := context.Background()
-	be, err := backends.Open(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := Init(ctx, be); err != nil {
-		t.Fatal(err)
-	}
+	be, cache := newTestBackend(t)
 	setConfigFormat(t, be, format.FormatFileList)
-	st, err := Open(ctx, be, Options{CacheDir: t.TempDir()})
+	st, err := Open(ctx, be, Options{CacheDir: cache})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -409,18 +409,8 @@ func plainNums(b []byte, v []uint32) (int, bool) {
 		if end < 0 {
 			end = len(b)
 		}
-		d := b[:end]
-		if len(d) == 0 || len(d) > 10 || (len(d) > 1 && d[0] == '0') {
-			return 0, false
-		}
-		var x uint64
-		for _, ch := range d {
-			if ch < '0' || ch > '9' {
-				return 0, false
-			}
-			x = x*10 + uint64(ch-'0')
-		}
-		if x >= 1<<32 {
+		x, err := parseUint(b[:end], 32)
+		if err != nil {
 			return 0, false
 		}
 		v[n] = uint32(x)
