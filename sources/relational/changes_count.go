@@ -125,7 +125,7 @@ func (m *countMerge) fill() error {
 			return err
 		}
 		if m.prevRows >= 0 && m.total < m.prevRows {
-			return fmt.Errorf("%w (%d rows, %d before)", errDeleted, m.total, m.prevRows)
+			return fmt.Errorf("%w (%d rows, %d before)", errFewerRows, m.total, m.prevRows)
 		}
 	}
 	if err := m.peek(); err != nil {

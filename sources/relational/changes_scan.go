@@ -27,57 +27,95 @@ import (
 
 // changeScanner is a changeReader that can run a change scan.
 type changeScanner interface {
-	// changeScan returns the two reads of a change scan of t at this
-	// snapshot, each on a connection of its own held until release is
-	// called: changed yields the rows that may have changed since (whole,
-	// in key order), keys the key fields of every row (tab-separated, in
-	// key order). ok is false when this snapshot cannot run it.
-	// With count set, the second read yields one line instead: the
-	// number of rows at the snapshot and the sum of each key column
-	// (integers), tab-separated.
-	changeScan(ctx context.Context, t *table, since string, count bool) (changed, second readFunc, release func(), ok bool, err error)
+	// changeScan returns the reads of a change scan of t at this
+	// snapshot; ok is false when this snapshot cannot run it.
+	changeScan(ctx context.Context, t *table, since string) (reads scanReads, ok bool, err error)
 }
 
-// errDeleted is a count merge whose row count is not the table's: rows
-// were deleted, and the change scan has to read every key.
-var errDeleted = errors.New("rows were deleted since the previous version")
+// scanReads are a change scan's reads, on two connections held until
+// release is called: changed on the first, count and keys (one after the
+// other) on the second.
+type scanReads struct {
+	// changed yields the rows that may have changed since (whole, in key
+	// order).
+	changed readFunc
+	// count yields one line: the number of rows at the snapshot and the
+	// sum of each key column (integer keys only), tab-separated.
+	count readFunc
+	// keys yields the key fields of every row (tab-separated, in key
+	// order).
+	keys    readFunc
+	release func()
+}
+
+// errDeleted is a count merge whose row count or key sums are not the
+// table's: rows were deleted, and the change scan has to read every key.
+// errFewerRows is the case found before any row was merged (fewer rows
+// than the previous version), when the changed rows read so far are
+// still unread and serve the key read as they are.
+var (
+	errDeleted   = errors.New("rows were deleted since the previous version")
+	errFewerRows = fmt.Errorf("%w: fewer rows than it held", errDeleted)
+)
 
 // rowsScanned writes the data file by a change scan; ok is false when the
 // snapshot cannot run one (the caller then runs the change read). Like
-// rowsChanged it returns errNotInPrevious, after letting both reads
+// rowsChanged it returns errNotInPrevious, after letting the reads
 // finish, when the previous file does not hold a row it should.
 func (b *tableBackup) rowsScanned(ctx context.Context, t *table, path, since string) (rows, size int64, ok bool, err error) {
-	if _, isCS := b.snap.(changeScanner); !isCS {
+	cs, isCS := b.snap.(changeScanner)
+	if !isCS {
 		return 0, 0, false, nil
 	}
-	if intKey(t) {
-		rows, size, ok, err = b.scanOnce(ctx, t, path, since, true)
-		if !errors.Is(err, errDeleted) {
-			return rows, size, ok, err
-		}
-		b.src.cfg.Logger.Debug("rows were deleted: the change scan reads every key", "table", b.obj.String())
-	}
-	return b.scanOnce(ctx, t, path, since, false)
-}
-
-// scanOnce runs one change scan: by count (keys compared as integers on
-// the client) or by the key read.
-func (b *tableBackup) scanOnce(ctx context.Context, t *table, path, since string, count bool) (rows, size int64, ok bool, err error) {
-	changed, second, release, ok, err := b.snap.(changeScanner).changeScan(ctx, t, since, count)
+	reads, ok, err := cs.changeScan(ctx, t, since)
 	if !ok || err != nil {
 		return 0, 0, false, err
 	}
-	defer release()
+	defer reads.release()
+	whole := []keyRange{{}}
+	cr := readRanges(ctx, reads.changed, whole, 1, sources.Discard)
+	defer func() { cr.close() }() // the one read last
+	if intKey(t) {
+		kr := readRanges(ctx, reads.count, whole, 1, b.w)
+		rows, size, err = b.mergeScan(ctx, t, path, cr, kr, true)
+		drain(kr) // the count's connection is then free for the keys
+		kr.close()
+		switch {
+		case errors.Is(err, errFewerRows):
+			b.src.cfg.Logger.Debug("rows were deleted: the change scan reads every key", "table", b.obj.String())
+		case errors.Is(err, errDeleted):
+			// The changed rows were merged: read them again.
+			b.src.cfg.Logger.Debug("rows were deleted or replaced: the change scan reads the changes and every key", "table", b.obj.String())
+			drain(cr)
+			cr.close()
+			cr = readRanges(ctx, reads.changed, whole, 1, sources.Discard)
+		case errors.Is(err, errNotInPrevious):
+			drain(cr)
+			return 0, 0, true, err
+		default:
+			return rows, size, true, err
+		}
+	}
+	kr := readRanges(ctx, reads.keys, whole, 1, b.w)
+	defer kr.close()
+	rows, size, err = b.mergeScan(ctx, t, path, cr, kr, false)
+	if errors.Is(err, errNotInPrevious) {
+		drain(kr)
+		drain(cr)
+	}
+	return rows, size, true, err
+}
+
+// mergeScan writes the data file from the previous one and a change
+// scan's changed rows (cr), by the row count (kr yields the count line;
+// integer keys) or by every key (kr yields the keys). On errNotInPrevious
+// or errDeleted the reads are left as they are.
+func (b *tableBackup) mergeScan(ctx context.Context, t *table, path string, cr, kr *rangeReader, count bool) (rows, size int64, err error) {
 	rc, err := b.prev.(sources.PreviousReader).Open(ctx, path)
 	if err != nil {
-		return 0, 0, true, fmt.Errorf("%w: open it: %v", errNotInPrevious, err)
+		return 0, 0, fmt.Errorf("%w: open it: %v", errNotInPrevious, err)
 	}
 	defer rc.Close()
-	whole := []keyRange{{}}
-	cr := readRanges(ctx, changed, whole, 1, sources.Discard)
-	defer cr.close()
-	kr := readRanges(ctx, second, whole, 1, b.w)
-	defer kr.close()
 	pm := prevMerge{prev: newLineReader(rc), key: b.src.d.lineKey(t.Key)}
 	sp := &spanner{}
 	if count {
@@ -94,15 +132,13 @@ func (b *tableBackup) scanOnce(ctx context.Context, t *table, path, since string
 	}
 	err = b.w.AddSpans(ctx, fileEntry(path, b.at, -1), sp.nextSpan)
 	if errors.Is(err, errNotInPrevious) || errors.Is(err, errDeleted) {
-		drain(kr)
-		drain(cr)
-		return 0, 0, true, err
+		return 0, 0, err
 	}
 	if err != nil {
-		return 0, 0, true, fmt.Errorf("write %s: %w", path, err)
+		return 0, 0, fmt.Errorf("write %s: %w", path, err)
 	}
 	b.src.cfg.Logger.Debug("table written from a change scan", "table", b.obj.String(), "by_count", count, "unchanged", sp.Reused, "changed", sp.New)
-	return sp.Reused + sp.New, sp.Size, true, nil
+	return sp.Reused + sp.New, sp.Size, nil
 }
 
 // drain reads rr to its end, so that its connection ends its statement

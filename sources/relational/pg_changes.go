@@ -314,32 +314,32 @@ func (sn *pgSnap) readChanged(ctx context.Context, t *table, r keyRange, since s
 
 // changeScan implements changeScanner: the changed rows by one sequential
 // scan (a MATERIALIZED CTE, PostgreSQL >= 12, keeps the planner from
-// walking the key's index to avoid the sort), sorted by key; and every
-// key in key order, or the row count and the sum of each key column. It
-// needs two connections.
-func (sn *pgSnap) changeScan(ctx context.Context, t *table, since string, count bool) (changed, second readFunc, release func(), ok bool, err error) {
+// walking the key's index to avoid the sort), sorted by key; and on a
+// second connection every key in key order, or the row count and the sum
+// of each key column (integer keys only).
+func (sn *pgSnap) changeScan(ctx context.Context, t *table, since string) (scanReads, bool, error) {
 	if sn.alive.Load() < 2 || pgMajor(sn.conns[0].PgConn().ParameterStatus("server_version")) < 12 {
-		return nil, nil, nil, false, nil
+		return scanReads{}, false, nil
 	}
 	if _, err := pgUnchanged(since); err != nil {
-		return nil, nil, nil, false, err
+		return scanReads{}, false, err
 	}
 	sn.pairMu.Lock()
 	defer sn.pairMu.Unlock()
 	c1, err := sn.acquire(ctx)
 	if err != nil {
-		return nil, nil, nil, false, err
+		return scanReads{}, false, err
 	}
 	c2, ok, err := sn.acquireSecond(ctx)
 	if err != nil || !ok {
 		sn.release(c1)
-		return nil, nil, nil, false, err
+		return scanReads{}, false, err
 	}
 	unchanged, err := pgUnchangedOn(ctx, c1, since)
 	if err != nil {
 		sn.release(c1)
 		sn.release(c2)
-		return nil, nil, nil, false, err
+		return scanReads{}, false, err
 	}
 	name := pgIdent(t.Schema, t.Name)
 	cols := make([]string, 0, len(t.dataColumns()))
@@ -348,20 +348,18 @@ func (sn *pgSnap) changeScan(ctx context.Context, t *table, since string, count 
 	}
 	qc := "WITH c AS MATERIALIZED (SELECT " + strings.Join(cols, ", ") + " FROM ONLY " + name + " x WHERE NOT " + unchanged +
 		") SELECT * FROM c ORDER BY " + pgKeyList(t)
-	qk, what := "SELECT "+pgKeyList(t)+" FROM ONLY "+name+" ORDER BY "+pgKeyList(t), "keys"
-	if count {
-		sums := ""
-		data := t.dataColumns()
-		for _, k := range t.Key {
-			sums += ", sum(" + pgColumnList([]string{data[k].Name}) + ")"
-		}
-		// The condition on xmin keeps the planner off an index-only scan
-		// of the key, which after scattered updates visits the heap for
-		// every page: 3.2-3.9 s of server CPU on the bench table against
-		// 1.6 s for the sequential scan, which also runs alongside the
-		// changed rows' (synchronized scans share their reads).
-		qk, what = "SELECT count(*)"+sums+" FROM ONLY "+name+" x WHERE x.xmin IS NOT NULL", "row count"
+	qk := "SELECT " + pgKeyList(t) + " FROM ONLY " + name + " ORDER BY " + pgKeyList(t)
+	sums := ""
+	data := t.dataColumns()
+	for _, k := range t.Key {
+		sums += ", sum(" + pgColumnList([]string{data[k].Name}) + ")"
 	}
+	// The condition on xmin keeps the planner off an index-only scan of
+	// the key, which after scattered updates visits the heap for every
+	// page: 3.2-3.9 s of server CPU on the bench table against 1.6 s for
+	// the sequential scan, which also runs alongside the changed rows'
+	// (synchronized scans share their reads).
+	qn := "SELECT count(*)" + sums + " FROM ONLY " + name + " x WHERE x.xmin IS NOT NULL"
 	copyOut := func(c *pgx.Conn, q, what string) readFunc {
 		return func(ctx context.Context, _ keyRange, emit func([]byte) error) error {
 			w := &lineWriter{emit: emit}
@@ -371,8 +369,8 @@ func (sn *pgSnap) changeScan(ctx context.Context, t *table, since string, count 
 			return w.flush()
 		}
 	}
-	release = func() { sn.release(c1); sn.release(c2) }
-	return copyOut(c1, qc, "changed rows"), copyOut(c2, qk, what), release, true, nil
+	return scanReads{changed: copyOut(c1, qc, "changed rows"), count: copyOut(c2, qn, "row count"), keys: copyOut(c2, qk, "keys"),
+		release: func() { sn.release(c1); sn.release(c2) }}, true, nil
 }
 
 // pgMajor is the major version of a server_version ("15.18 (Debian...)",
