@@ -26,7 +26,8 @@ func globalFlags(app bool) []cli.Flag {
 		&cli.StringFlag{Name: "cache-dir", EnvVars: env("STRATA_CACHE"), Usage: "where the local catalog lives (a cache; default ~/.cache/strata)"},
 		&cli.BoolFlag{Name: "json", Usage: "print results as JSON for scripts"},
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress output"},
-		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "log what happens"},
+		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "log what happens (--log-level info)"},
+		&cli.StringFlag{Name: "log-level", EnvVars: env("STRATA_LOG_LEVEL"), Usage: "log at `LEVEL`: error, warn (the default), info (as --verbose) or debug (also each source's decisions: why a table is read whole, how many rows were unchanged)"},
 	}
 }
 
@@ -39,7 +40,9 @@ func withGlobals(cmds []*cli.Command) []*cli.Command {
 		cmd.Flags = append(cmd.Flags, globalFlags(false)...)
 		before := cmd.Before
 		cmd.Before = func(c *cli.Context) error {
-			setupLogging(c)
+			if err := setupLogging(c); err != nil {
+				return err
+			}
 			if before != nil {
 				return before(c)
 			}
@@ -115,13 +118,37 @@ func globalString(c *cli.Context, name string) string { return global(c, name).S
 func globalBool(c *cli.Context, name string) bool     { return global(c, name).Bool(name) }
 
 // setupLogging sends logs to stderr, at info level with --verbose (and
-// with mount --debug, whose FUSE requests are logged at info level).
-func setupLogging(c *cli.Context) {
+// with mount --debug, whose FUSE requests are logged at info level), or
+// at --log-level's.
+func setupLogging(c *cli.Context) error {
 	level := slog.LevelWarn
+	if name := globalString(c, "log-level"); name != "" {
+		l, err := parseLogLevel(name)
+		if err != nil {
+			return cli.Exit(fmt.Sprintf("strata: %v", err), exitUsage)
+		}
+		level = l
+	}
 	if globalBool(c, "verbose") || (c.Command != nil && c.Command.Name == "mount" && c.Bool("debug")) {
-		level = slog.LevelInfo
+		level = min(level, slog.LevelInfo)
 	}
 	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})))
+	return nil
+}
+
+// parseLogLevel reads --log-level.
+func parseLogLevel(name string) (slog.Level, error) {
+	switch strings.ToLower(name) {
+	case "debug":
+		return slog.LevelDebug, nil
+	case "info":
+		return slog.LevelInfo, nil
+	case "warn", "warning":
+		return slog.LevelWarn, nil
+	case "error":
+		return slog.LevelError, nil
+	}
+	return 0, fmt.Errorf("--log-level %q: want error, warn, info or debug", name)
 }
 
 // noArguments are the commands that take flags only.

@@ -73,7 +73,7 @@ func newApp() *cli.App {
 <mount>/<cluster>/<db>/<table>/<time>/, with latest, @at/<time> and
 @diff/<t1>..<t2>/. Every command takes the store as --store or STRATA_STORE.`,
 		Flags:        globalFlags(true),
-		Before:       func(c *cli.Context) error { setupLogging(c); return nil },
+		Before:       setupLogging,
 		Action:       commandMissing,
 		OnUsageError: usageError,
 		Commands: withGlobals([]*cli.Command{

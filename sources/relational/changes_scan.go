@@ -78,7 +78,9 @@ func (b *tableBackup) rowsScanned(ctx context.Context, t *table, path, since str
 	if intKey(t) {
 		kr := readRanges(ctx, reads.count, whole, 1, b.w)
 		rows, size, err = b.mergeScan(ctx, t, path, cr, kr, true)
-		drain(kr) // the count's connection is then free for the keys
+		if errors.Is(err, errDeleted) || errors.Is(err, errNotInPrevious) {
+			drain(kr) // its connection is then free for the keys, or the fallback
+		}
 		kr.close()
 		switch {
 		case errors.Is(err, errFewerRows):
