@@ -28,11 +28,11 @@ state_dir, so jobs a crash interrupted run again), serves the REST API
 to webhooks. SIGHUP reloads the config without stopping running jobs;
 SIGTERM stops it (running jobs run again at the next start).`,
 		Flags:  []cli.Flag{configFlag},
-		Action: func(c *cli.Context) error { return runDaemon(c.Context, c.String("config")) },
+		Action: func(c *cli.Context) error { return runDaemon(c.Context, c.String("config"), daemonLogLevel(c)) },
 		Subcommands: []*cli.Command{
 			{
 				Name: "run", Usage: "run the daemon (the default)", Flags: []cli.Flag{configFlag},
-				Action: func(c *cli.Context) error { return runDaemon(c.Context, c.String("config")) },
+				Action: func(c *cli.Context) error { return runDaemon(c.Context, c.String("config"), daemonLogLevel(c)) },
 			},
 			{
 				Name: "check-config", Usage: "validate a config file and exit", ArgsUsage: "FILE",
@@ -59,8 +59,17 @@ func checkConfig(file string) error {
 	return nil
 }
 
+// daemonLogLevel is info, the service's default, unless --log-level says
+// otherwise (setupLogging has checked it).
+func daemonLogLevel(c *cli.Context) slog.Level {
+	if l, err := parseLogLevel(globalString(c, "log-level")); err == nil {
+		return l
+	}
+	return slog.LevelInfo
+}
+
 // runDaemon runs the service until ctx ends (SIGINT, SIGTERM).
-func runDaemon(ctx context.Context, file string) error {
+func runDaemon(ctx context.Context, file string, level slog.Level) error {
 	if file == "" {
 		return cli.Exit("daemon: give --config FILE (see `strata daemon example-config`)", exitUsage)
 	}
@@ -68,7 +77,7 @@ func runDaemon(ctx context.Context, file string) error {
 	if err != nil {
 		return cli.Exit(err.Error(), exitUsage)
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	d, err := daemon.New(cfg, daemon.Options{Logger: log})
 	if err != nil {
 		return err
