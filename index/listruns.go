@@ -75,8 +75,9 @@ type listEnt struct {
 	line  []byte
 }
 
-// encodeEnt appends e's record: path, seq, type, size, mtime, ids, line.
-func encodeEnt(b []byte, f *File, seq uint64, line []byte) []byte {
+// encodeEnt appends e's record: path, seq, type, size, mtime, ids (its
+// distinct chunks), line.
+func encodeEnt(b []byte, f *File, ids []ChunkRef, seq uint64, line []byte) []byte {
 	b = binary.AppendUvarint(b, uint64(len(f.Path)))
 	b = append(b, f.Path...)
 	b = binary.AppendUvarint(b, seq)
@@ -88,13 +89,6 @@ func encodeEnt(b []byte, f *File, seq uint64, line []byte) []byte {
 		b = binary.AppendVarint(append(b, 1), f.ModTime.Unix())
 		b = binary.AppendUvarint(b, uint64(f.ModTime.Nanosecond()))
 	}
-	// The ids only count the version's chunks (versionStats): each once
-	// per file, so that a file of 672,651 extents into 1,824 chunks
-	// (scattered updates) carries 58 KB of them, not 21.5 MB.
-	ids := f.Chunks
-	if len(ids) > 1 {
-		ids = distinctChunks(f.Chunks)
-	}
 	b = binary.AppendUvarint(b, uint64(len(ids)))
 	for _, c := range ids {
 		b = append(b, c.ID[:]...)
@@ -104,8 +98,14 @@ func encodeEnt(b []byte, f *File, seq uint64, line []byte) []byte {
 }
 
 // distinctChunks returns refs with each chunk's first reference only
-// (refs itself when no chunk repeats).
+// (refs itself when no chunk repeats). The run records only count the
+// version's chunks (versionStats), so they carry each once per file: a
+// file of 672,651 extents into 1,824 chunks (scattered updates) then
+// carries 58 KB of ids, not 21.5 MB.
 func distinctChunks(refs []ChunkRef) []ChunkRef {
+	if len(refs) < 2 {
+		return refs
+	}
 	seen := make(map[ID]struct{}, min(len(refs), 1024))
 	var out []ChunkRef
 	for i, c := range refs {
@@ -179,7 +179,7 @@ func decodeEnt(b []byte, e *listEnt) error {
 }
 
 // add records one entry with its line, encoded straight into the buffer.
-func (l *listRuns) add(f *File, line []byte) error {
+func (l *listRuns) add(f *File, ids []ChunkRef, line []byte) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.err != nil {
@@ -187,7 +187,7 @@ func (l *listRuns) add(f *File, line []byte) error {
 	}
 	l.seq++
 	off := len(l.buf)
-	l.buf = encodeEnt(l.buf, f, l.seq, line)
+	l.buf = encodeEnt(l.buf, f, ids, l.seq, line)
 	l.ents = append(l.ents, runEnt{path: f.Path, seq: l.seq, off: off, end: len(l.buf)})
 	l.noteParent(f)
 	if len(l.buf) >= l.limit {
@@ -241,7 +241,7 @@ func (l *listRuns) implied(dirDefaults sources.Entry) *listRuns {
 		f := File{Entry: e}
 		rec := format.ToFileRecord(f)
 		line, _ = rec.AppendLine(line[:0]) // a directory always encodes
-		scratch = encodeEnt(scratch[:0], &f, 0, line)
+		scratch = encodeEnt(scratch[:0], &f, nil, 0, line)
 		off := len(x.buf)
 		x.buf = append(x.buf, scratch...)
 		x.ents = append(x.ents, runEnt{path: d, off: off, end: len(x.buf)})

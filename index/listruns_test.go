@@ -24,7 +24,7 @@ func TestListRunsMerge(t *testing.T) {
 			t0 := time.Unix(1700000000, 0)
 			add := func(path string, typ sources.EntryType, size int64, mt time.Time) {
 				f := File{Entry: sources.Entry{Path: path, Type: typ, Size: size, ModTime: mt}}
-				if err := l.add(&f, []byte(fmt.Sprintf("%s:%d", path, size))); err != nil {
+				if err := l.add(&f, nil, []byte(fmt.Sprintf("%s:%d", path, size))); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -101,5 +101,19 @@ func TestBackupListRunsSameList(t *testing.T) {
 	}
 	if a.Stats.Chunks != 1000 || a.Stats.Files != 3000 || a.Stats.Dirs != 240 {
 		t.Fatalf("stats %+v: want 3,000 files, 240 directories, 1,000 chunks", a.Stats)
+	}
+}
+
+// TestDistinctChunks: each chunk once, first mentions in order; the list
+// itself when none repeats (what tells a record holds a back reference).
+func TestDistinctChunks(t *testing.T) {
+	var a, b ID
+	a[0], b[31] = 0xab, 0x01
+	repeated := []ChunkRef{{ID: a, Size: 7}, {ID: b, Size: 9, Off: 3}, {ID: a, Size: 1 << 21}}
+	if got := distinctChunks(repeated); len(got) != 2 || got[0] != repeated[0] || got[1] != repeated[1] {
+		t.Fatalf("distinct chunks of a, b, a: %v", got)
+	}
+	if got := distinctChunks(repeated[:2]); len(got) != 2 {
+		t.Fatalf("a and b, repeating nothing: %v", got)
 	}
 }

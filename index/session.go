@@ -278,17 +278,21 @@ func (s *session) record(f File) error {
 	defer lineBufs.Put(sc)
 	rec := format.ToFileRecord(f)
 	line := s.prev.reusedLineNow(f, &rec)
-	if line == nil {
+	encoded := line == nil
+	if encoded {
 		var err error
 		if sc.line, err = rec.AppendLine(sc.line[:0]); err != nil {
 			return fmt.Errorf("encode file list entry %q: %w", f.Path, err)
 		}
 		line = sc.line
-		if !s.backRefs.Load() && format.RepeatsChunks(f.Chunks) {
-			s.backRefs.Store(true)
-		}
 	}
-	if err := s.list.add(&f, line); err != nil {
+	// The run records count each chunk once; a chunk named twice is also
+	// what makes a line encoded here hold a back reference.
+	ids := distinctChunks(f.Chunks)
+	if encoded && len(ids) < len(f.Chunks) {
+		s.backRefs.Store(true)
+	}
+	if err := s.list.add(&f, ids, line); err != nil {
 		return err
 	}
 	s.filesDone.Add(1)

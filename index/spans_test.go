@@ -477,7 +477,7 @@ func TestBackRefsMoveFormat4Store(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !format.RepeatsChunks(f.Chunks) {
+	if len(distinctChunks(f.Chunks)) == len(f.Chunks) {
 		t.Fatalf("the changed file's references %v name no chunk twice", f.Chunks)
 	}
 	if f := configFormat(t, be); f != format.FormatBackRefs {

@@ -278,22 +278,6 @@ func (l chunkList) appendJSON(b []byte) []byte {
 	return append(b, ']')
 }
 
-// RepeatsChunks reports whether a file's references name a chunk twice,
-// which its record then writes as a back reference: store format 5.
-func RepeatsChunks(refs []ChunkRef) bool {
-	if len(refs) < 2 {
-		return false
-	}
-	seen := make(map[ID]struct{}, min(len(refs), 1024))
-	for _, c := range refs {
-		if _, ok := seen[c.ID]; ok {
-			return true
-		}
-		seen[c.ID] = struct{}{}
-	}
-	return false
-}
-
 // chunkList is a file's references. Its decoder parses the compact forms
 // by hand: a .bson file record can hold 100,000 extents, and decoding each
 // through encoding/json's reflection was most of the time spent loading a

@@ -38,9 +38,6 @@ func TestChunkListDecodes(t *testing.T) {
 	if want := fmt.Sprintf(`[["%x",7],["%x",9,3],[2,2097152]]`, a[:], b[:]); string(enc) != want {
 		t.Fatalf("encoded %s, want %s", enc, want)
 	}
-	if !RepeatsChunks([]ChunkRef{ChunkRef(want[0]), ChunkRef(want[2])}) || RepeatsChunks([]ChunkRef{ChunkRef(want[0]), ChunkRef(want[1])}) {
-		t.Fatal("RepeatsChunks is wrong")
-	}
 	spaced := bytes.ReplaceAll(enc, []byte(","), []byte(" ,\n "))
 	for _, in := range [][]byte{enc, spaced} {
 		var got chunkList
