@@ -335,29 +335,25 @@ func decodeChunkRec(b []byte, into *chunkRec) error {
 }
 
 // parseBack parses a back reference [back,size] or [back,size,off]: the
-// chunk of the reference back places before it in out.
+// chunk of the reference back places before it in out. Spellings other
+// than the plain one written here (spaces) go through encoding/json.
 func (c *chunkRec) parseBack(b []byte, out chunkList) error {
 	var p [3]uint32
-	if k, ok := plainNums(b[1:len(b)-1], p[:]); ok && k >= 2 && p[0] > 0 && int(p[0]) <= len(out) {
-		*c = chunkRec{ID: out[len(out)-int(p[0])].ID, Size: p[1], Off: p[2]}
-		return nil
-	}
-	nums := bytes.Split(b[1:len(b)-1], []byte{','})
-	if len(nums) != 2 && len(nums) != 3 {
-		return fmt.Errorf("bad chunk reference %.40q: want [back, size] or [back, size, offset]", b)
-	}
-	var v [3]uint64
-	for i, n := range nums {
-		x, err := strconv.ParseUint(string(bytes.TrimSpace(n)), 10, 32)
-		if err != nil {
-			return fmt.Errorf("bad chunk reference %.40q: %w", b, err)
+	k, ok := plainNums(b[1:len(b)-1], p[:])
+	if !ok {
+		var v []uint32
+		if err := json.Unmarshal(b, &v); err != nil || len(v) > len(p) {
+			return fmt.Errorf("bad chunk reference %.40q: want [back, size] or [back, size, offset]", b)
 		}
-		v[i] = x
+		k = copy(p[:], v)
 	}
-	if v[0] == 0 || v[0] > uint64(len(out)) {
-		return fmt.Errorf("bad chunk reference %.40q: %d references back, %d before it", b, v[0], len(out))
+	switch {
+	case k < 2:
+		return fmt.Errorf("bad chunk reference %.40q: want [back, size] or [back, size, offset]", b)
+	case p[0] == 0 || int(p[0]) > len(out):
+		return fmt.Errorf("bad chunk reference %.40q: %d references back, %d before it", b, p[0], len(out))
 	}
-	*c = chunkRec{ID: out[len(out)-int(v[0])].ID, Size: uint32(v[1]), Off: uint32(v[2])}
+	*c = chunkRec{ID: out[len(out)-int(p[0])].ID, Size: p[1], Off: p[2]}
 	return nil
 }
 
