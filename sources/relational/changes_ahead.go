@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 )
 
 // A count merge cannot start before the server has scanned the whole
@@ -65,14 +64,15 @@ func (a *keysAhead) read(ctx context.Context, lr *lineReader, cols []int) {
 			return false
 		}
 	}
-	var key, last []int64
+	var key []int64
+	last := make([]int64, len(cols)) // the base of the first row's deltas too
 	enc := make([]byte, 0, aheadBatch+64)
-	for {
+	for n := 0; ; n++ {
 		off := lr.off
 		line, err := lr.next()
 		if err == nil {
 			key, err = intKeyOf(key[:0], line, cols)
-			if err == nil && last != nil && cmpKeys(key, last) <= 0 {
+			if err == nil && n > 0 && cmpKeys(key, last) <= 0 {
 				err = fmt.Errorf("its rows are not in key order at offset %d", off)
 			}
 		}
@@ -84,11 +84,7 @@ func (a *keysAhead) read(ctx context.Context, lr *lineReader, cols []int) {
 			return
 		}
 		for i, k := range key {
-			var prev int64
-			if last != nil {
-				prev = last[i]
-			}
-			enc = binary.AppendVarint(enc, k-prev)
+			enc = binary.AppendVarint(enc, k-last[i])
 		}
 		enc = binary.AppendUvarint(enc, uint64(len(line)))
 		last = append(last[:0], key...)
@@ -138,6 +134,3 @@ func (a *keysAhead) close() {
 		a.err = errors.New("the read-ahead of the previous file was closed")
 	}
 }
-
-// isEOF reports whether err is the previous file's end.
-func isEOF(err error) bool { return errors.Is(err, io.EOF) }

@@ -3,6 +3,7 @@ package relational
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math/big"
@@ -72,8 +73,10 @@ type countMerge struct {
 	written int64
 }
 
-func newCountMerge(pm prevMerge, changed, count func() ([]byte, error), prevRows int64) *countMerge {
-	m := &countMerge{prevMerge: pm, count: count, prevRows: prevRows}
+// newCountMerge starts reading the previous file's keys at once (while
+// the server scans); close ends that.
+func newCountMerge(ctx context.Context, pm prevMerge, changed, count func() ([]byte, error), prevRows int64) *countMerge {
+	m := &countMerge{prevMerge: pm, count: count, prevRows: prevRows, ahead: startKeysAhead(ctx, pm.prev, pm.key)}
 	m.changeStream = changeStream[[]int64]{changed: changed, keyOf: func(dst []int64, row []byte) ([]int64, error) {
 		return intKeyOf(dst[:0], row, m.key)
 	}}
@@ -200,28 +203,15 @@ func (s sum128) big() *big.Int {
 // unchangedLine is what next hands out for a row of the previous file.
 var unchangedLine = []byte{}
 
-// startAhead starts reading the previous file's keys ahead of the merge
-// (fillPrev starts it otherwise); close ends it.
-func (m *countMerge) startAhead(ctx context.Context) {
-	if m.ahead == nil {
-		m.ahead = startKeysAhead(ctx, m.prev, m.key)
-	}
-}
-
 // close stops the read-ahead of the previous file.
-func (m *countMerge) close() {
-	if m.ahead != nil {
-		m.ahead.close()
-	}
-}
+func (m *countMerge) close() { m.ahead.close() }
 
 // fillPrev takes the next row of the previous file, which must be in key
 // order (keysAhead checks it).
 func (m *countMerge) fillPrev() error {
-	m.startAhead(context.Background())
 	key, off, n, err := m.ahead.next(m.plKey)
 	m.plKey = key
-	if isEOF(err) {
+	if errors.Is(err, io.EOF) {
 		m.prevDone = true
 		return nil
 	}

@@ -121,11 +121,11 @@ func (b *tableBackup) mergeScan(ctx context.Context, t *table, path string, cr, 
 	pm := prevMerge{prev: newLineReader(rc), key: b.src.d.lineKey(t.Key)}
 	sp := &spanner{}
 	if count {
-		m := newCountMerge(pm, cr.next, kr.next, -1)
+		prevRows := int64(-1)
 		if n, err := strconv.ParseInt(b.prev.Info().Meta["rows"], 10, 64); err == nil {
-			m.prevRows = n
+			prevRows = n
 		}
-		m.startAhead(ctx) // while the server scans
+		m := newCountMerge(ctx, pm, cr.next, kr.next, prevRows)
 		defer m.close()
 		sp.next, sp.merge = m.next, m
 	} else {

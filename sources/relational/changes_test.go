@@ -136,7 +136,7 @@ func TestCountMerge(t *testing.T) {
 		{"non-integer key", "x\tb\n", nil, "1\t0\n", 1, "", errNotInPrevious},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			m := newCountMerge(prevMerge{prev: newLineReader(bytes.NewReader([]byte(tc.prev))), key: []int{0}},
+			m := newCountMerge(context.Background(), prevMerge{prev: newLineReader(bytes.NewReader([]byte(tc.prev))), key: []int{0}},
 				lines(tc.changed...), lines(tc.count), tc.prevRows)
 			defer m.close()
 			sp := &spanner{next: m.next, merge: m}
