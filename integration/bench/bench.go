@@ -302,24 +302,15 @@ func (b *bench) listings(ctx context.Context) {
 			d, err := timed(func() error { return t.backup(ctx, repo, manyTable, b.many.dir) })
 			return float64(len(b.many.files)) / d.Seconds(), err
 		})
-		var m *mount
-		b.step(t, "mount-many", []string{stepManyBkp}, func() (float64, error) {
-			var err error
-			probe := t.latest(b.mnt(t), manyTable, b.many.dir)
-			m, err = startMount(t.mountCmd(ctx, repo, b.mnt(t)), b.mnt(t), probe, b.mnt(t)+"-many.log")
-			return 0, err
-		})
-		b.lsSteps(ctx, contender{tool: t.tool}, t.latest(b.mnt(t), manyTable, b.many.dir), "mount-many")
-		if m != nil {
-			m.stop()
-		}
+		dir := t.latest(b.mnt(t), manyTable, b.many.dir)
+		m := &remountable{start: func() (*mount, error) {
+			return startMount(t.mountCmd(ctx, repo, b.mnt(t)), b.mnt(t), dir, b.mnt(t)+"-many.log")
+		}}
+		b.step(t, "mount-many", []string{stepManyBkp}, func() (float64, error) { return 0, m.restart() })
+		b.lsStepsNamed(ctx, contender{tool: t.tool}, dir, stepLsCold, stepLsWarm, m.restart, "mount-many")
+		m.stop()
 	}
-	b.lsSteps(ctx, contender{tool: sourceDir{}}, b.many.dir)
-}
-
-// lsSteps times ls -lR of dir cold (after dropping caches) and warm.
-func (b *bench) lsSteps(ctx context.Context, t contender, dir string, deps ...string) {
-	b.lsStepsNamed(ctx, t, dir, stepLsCold, stepLsWarm, deps...)
+	b.lsStepsNamed(ctx, contender{tool: sourceDir{}}, b.many.dir, stepLsCold, stepLsWarm, nil)
 }
 
 // sourceDir stands for the source directory in the results.

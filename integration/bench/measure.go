@@ -144,6 +144,30 @@ func (m *mount) stop() {
 	m.log.Close()
 }
 
+// remountable is a tool's mount that a cold measurement starts afresh:
+// dropping the page cache empties the kernel's caches, not the mount
+// daemon's (the listings it read stay in its memory, so an ls -lR after
+// tar, or a second ls -lR, would be warm where the daemon's work is).
+type remountable struct {
+	m     *mount
+	start func() (*mount, error)
+}
+
+// restart stops the mount if it runs and starts it again.
+func (r *remountable) restart() error {
+	r.stop()
+	m, err := r.start()
+	r.m = m
+	return err
+}
+
+func (r *remountable) stop() {
+	if r.m != nil {
+		r.m.stop()
+		r.m = nil
+	}
+}
+
 // unmountStale lazily unmounts dir if something is mounted there.
 func unmountStale(dir string) {
 	if !isMounted(dir) {

@@ -155,7 +155,7 @@ func (b *bench) realPart(ctx context.Context, out io.Writer) {
 	}
 	src := contender{tool: sourceDir{}}
 	b.step(src, realTar, nil, func() (float64, error) { return tarRate(ctx, r.dir, r.bytes2) })
-	b.lsStepsNamed(ctx, src, r.dir, realLsCold, realLsWarm)
+	b.lsStepsNamed(ctx, src, r.dir, realLsCold, realLsWarm, nil)
 	b.realReport(out, r)
 }
 
@@ -252,19 +252,14 @@ func (b *bench) realRestore(ctx context.Context, t contender, r *realSet) {
 // realMountSteps mounts the tool's store and reads the latest version
 // with tar (cold) and lists it with ls -lR (cold, warm).
 func (b *bench) realMountSteps(ctx context.Context, t contender, r *realSet) {
-	var m *mount
-	b.step(t, realMount, []string{realBackup2}, func() (float64, error) {
-		var err error
-		probe := t.latest(b.mnt(t), realTable, r.dir)
-		m, err = startMount(t.mountCmd(ctx, b.repo(t, realTable), b.mnt(t)), b.mnt(t), probe, b.mnt(t)+"-real.log")
-		return 0, err
-	})
 	dir := t.latest(b.mnt(t), realTable, r.dir)
+	m := &remountable{start: func() (*mount, error) {
+		return startMount(t.mountCmd(ctx, b.repo(t, realTable), b.mnt(t)), b.mnt(t), dir, b.mnt(t)+"-real.log")
+	}}
+	defer m.stop()
+	b.step(t, realMount, []string{realBackup2}, func() (float64, error) { return 0, m.restart() })
 	b.step(t, realTar, []string{realMount}, func() (float64, error) { return tarRate(ctx, dir, r.bytes2) })
-	b.lsStepsNamed(ctx, t, dir, realLsCold, realLsWarm, realMount)
-	if m != nil {
-		m.stop()
-	}
+	b.lsStepsNamed(ctx, t, dir, realLsCold, realLsWarm, m.restart, realMount)
 }
 
 // tarRate times `tar cf - . | wc -c` of dir, cold, in MB/s of content.
@@ -278,14 +273,20 @@ func tarRate(ctx context.Context, dir string, bytes int64) (float64, error) {
 // lsStepsNamed times ls -lR of dir cold and warm under the given names;
 // cold, the median of -repeat runs, except restic's (once: its listing
 // takes 30 to 90 times the source's, and the targets compare strata's
-// with the source's).
-func (b *bench) lsStepsNamed(ctx context.Context, t contender, dir, cold, warm string, deps ...string) {
+// with the source's), each after fresh (a mount's restart; nil for a
+// directory) and with the page cache dropped.
+func (b *bench) lsStepsNamed(ctx context.Context, t contender, dir, cold, warm string, fresh func() error, deps ...string) {
 	n := b.cfg.repeat
 	if t.name() == "restic" {
 		n = 1
 	}
 	b.step(t, cold, deps, func() (float64, error) {
 		return medianOf(n, func(int) (float64, error) {
+			if fresh != nil {
+				if err := fresh(); err != nil {
+					return 0, err
+				}
+			}
 			d, err := timed(func() error { return lsLR(ctx, dir) })
 			return d.Seconds(), err
 		})
