@@ -27,7 +27,7 @@ func globalFlags(app bool) []cli.Flag {
 		&cli.BoolFlag{Name: "json", Usage: "print results as JSON for scripts"},
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress output"},
 		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "log what happens (--log-level info)"},
-		&cli.StringFlag{Name: "log-level", EnvVars: env("STRATA_LOG_LEVEL"), Usage: "log at `LEVEL`: error, warn (the default; the daemon logs at info), info (as --verbose) or debug (also each source's decisions: why a table is read whole, how many rows were unchanged)"},
+		&cli.StringFlag{Name: "log-level", EnvVars: env("STRATA_LOG_LEVEL"), Usage: "log at `LEVEL`: error, warn (the default; the daemon logs at info), info (as --verbose) or debug (also the relational and MongoDB sources' decisions: why a table is read whole, how many rows or documents were unchanged)"},
 	}
 }
 
