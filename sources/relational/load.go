@@ -18,6 +18,7 @@ type loadPlan struct {
 	l       *layout
 	v       sources.VersionReader
 	data    string // data file path ("" when absent: an empty table)
+	size    int64  // data file's size
 	deleted string // a @diff's deleted keys ("" for a version)
 	db      string
 	schema  string
@@ -48,7 +49,7 @@ func planLoad(d dialect, v sources.VersionReader, opts sources.LoadOptions) (*lo
 	for _, e := range v.Entries() {
 		switch e.Path {
 		case data:
-			p.data = data
+			p.data, p.size = data, e.Size
 		case del:
 			p.deleted = del
 		}
@@ -83,6 +84,9 @@ type loadStats struct {
 	Created  bool   `json:"created"`
 	Target   string `json:"target"`
 	Replaced bool   `json:"replaced,omitempty"`
+	// Copies is how many COPYs filled a new table at once (PostgreSQL's
+	// staged load; 0 for one).
+	Copies int `json:"copies,omitempty"`
 	// Constraints counts the CHECK and FOREIGN KEY constraints added;
 	// Skipped names those that could not be (with why).
 	Constraints int      `json:"constraints,omitempty"`
@@ -95,6 +99,9 @@ func (st loadStats) result() sources.LoadResult {
 		verb = "loaded into new table"
 	}
 	sum := fmt.Sprintf("%d rows %s %s, %d deleted, %d indexes", st.Rows, verb, st.Target, st.Deleted, st.Indexes)
+	if st.Copies > 1 {
+		sum += fmt.Sprintf(" (%d COPYs at once)", st.Copies)
+	}
 	if st.Constraints > 0 {
 		sum += fmt.Sprintf(", %d constraints", st.Constraints)
 	}

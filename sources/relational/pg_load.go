@@ -17,7 +17,8 @@ type pgLoader struct{}
 
 // Load loads a version or a @diff into a PostgreSQL database in one
 // transaction: a new table is created without its key and indexes, filled
-// by COPY FROM STDIN, then gets them; into an existing table the rows are
+// by COPY FROM STDIN, then gets them (a large one is filled by parallel
+// COPYs into a staging table first: pgLoadStaged); into an existing table the rows are
 // upserted by key from a COPY into a temporary table, so a rerun changes
 // nothing. Identity and serial sequences are set past the loaded maximum.
 func (pgLoader) Load(ctx context.Context, dsn string, v sources.VersionReader, opts sources.LoadOptions) (sources.LoadResult, error) {
@@ -34,7 +35,14 @@ func (pgLoader) Load(ctx context.Context, dsn string, v sources.VersionReader, o
 		return sources.LoadResult{}, err
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
-	st, err := pgLoad(ctx, conn, p)
+	jobs, err := opts.Extra.Count(OptJobs, 64)
+	if err != nil {
+		return sources.LoadResult{}, fmt.Errorf("restore to postgres: %w", err)
+	}
+	if jobs == 0 {
+		jobs = pgDefaultJobs
+	}
+	st, err := pgLoadAny(ctx, cfg, conn, p, jobs)
 	if err != nil {
 		return sources.LoadResult{}, fmt.Errorf("restore %s into %s on %s: %w", p.l.table, st.Target, pgRedacted(conn.Config()), err)
 	}
@@ -63,6 +71,27 @@ func pgConnectDB(ctx context.Context, cfg *pgx.ConnConfig, db string) (*pgx.Conn
 		return nil, fmt.Errorf("connect to %s: %w", pgRedacted(c), err)
 	}
 	return conn, nil
+}
+
+// pgLoadAny takes the staged path for a large new (or replaced) table
+// when jobs > 1, else (or when the staging schema cannot be created) the
+// one-transaction path.
+func pgLoadAny(ctx context.Context, cfg *pgx.ConnConfig, conn *pgx.Conn, p *loadPlan, jobs int) (loadStats, error) {
+	if jobs > 1 && p.size >= pgStagedMin {
+		exists := false
+		if !p.drop {
+			if err := conn.QueryRow(ctx, "SELECT to_regclass($1) IS NOT NULL", pgIdent(p.schema, p.table)).Scan(&exists); err != nil {
+				return loadStats{}, err
+			}
+		}
+		if !exists {
+			st, err := pgLoadStaged(ctx, cfg, conn, p, jobs)
+			if !errors.Is(err, errNoStaging) {
+				return st, err
+			}
+		}
+	}
+	return pgLoad(ctx, conn, p)
 }
 
 func pgLoad(ctx context.Context, conn *pgx.Conn, p *loadPlan) (st loadStats, err error) {

@@ -59,7 +59,8 @@ named with --only.`,
 		k.Loader = loader
 	}
 	if d.name() == KindPostgres {
-		k.LoadFlags = []sources.Option{{Name: OptSchema, Usage: "target schema (default: the version's)"}}
+		k.LoadFlags = []sources.Option{{Name: OptSchema, Usage: "target schema (default: the version's)"},
+			{Name: OptJobs, Usage: "COPY connections filling a new table of 64 MiB or more at once, in a staging schema moved into place in one transaction (default 2; 1: one transaction with COPY FREEZE)"}}
 	}
 	sources.Register(k)
 }

@@ -1,0 +1,209 @@
+package relational
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"sync/atomic"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"golang.org/x/sync/errgroup"
+)
+
+// OptJobs is the LoadFlag giving how many connections COPY a new table's
+// rows at once.
+const OptJobs = "jobs"
+
+// pgDefaultJobs is the default of OptJobs: one COPY is one server
+// backend parsing rows on one core (measured: 95% of a core while the
+// client uses 30%), so two split the work of a large table's load.
+const pgDefaultJobs = 2
+
+// pgStagedMin is the data size from which a new table is loaded by
+// parallel COPYs into a staging table; smaller tables load in one
+// transaction with COPY FREEZE, where parallel connections gain little.
+// A variable so that tests take the staged path with small tables.
+var pgStagedMin int64 = 64 << 20
+
+// pgStageBlock is the size of the blocks of rows handed to the COPYs.
+var pgStageBlock = 1 << 20
+
+// pgStagingSchema is the schema where a staged load fills its table:
+// named after the target, so a rerun after a killed load finds (and
+// drops) what that load left.
+func pgStagingSchema(target string) string {
+	sum := sha256.Sum256([]byte(target))
+	return "strata_load_" + hex.EncodeToString(sum[:6])
+}
+
+// errNoStaging says the staged path cannot be taken (no privilege to
+// create the staging schema): the caller loads in one transaction.
+var errNoStaging = errors.New("no staging schema")
+
+// pgLoadStaged loads a new table (or one replacing the target, --drop)
+// by jobs parallel COPYs into a staging table, committed in a schema of
+// its own, then in one transaction drops the old table (with --drop),
+// moves the staging table into the target's schema (its sequences move
+// with it), adds the key, indexes and constraints and sets sequences.
+// Until that transaction commits the target is untouched: a failed or
+// killed load leaves at most the staging schema, which the next load of
+// the same target drops. The price against the one-transaction path:
+// rows are not frozen (COPY FREEZE needs the table created in the same
+// transaction as the COPY).
+func pgLoadStaged(ctx context.Context, cfg *pgx.ConnConfig, conn *pgx.Conn, p *loadPlan, jobs int) (st loadStats, err error) {
+	target := pgIdent(p.schema, p.table)
+	st.Target, st.Created, st.Copies = target, true, jobs
+	stage := pgx.Identifier{pgStagingSchema(target)}.Sanitize()
+	staged := pgx.Identifier{pgStagingSchema(target), p.table}.Sanitize()
+	if _, err := conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+stage+" CASCADE"); err != nil {
+		return st, fmt.Errorf("drop the staging schema %s a previous load left: %w", stage, err)
+	}
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+stage); err != nil {
+		var pe *pgconn.PgError
+		if errors.As(err, &pe) && pe.Code == "42501" {
+			return st, errNoStaging
+		}
+		return st, fmt.Errorf("create the staging schema %s: %w", stage, err)
+	}
+	defer func() {
+		if _, derr := conn.Exec(context.WithoutCancel(ctx), "DROP SCHEMA IF EXISTS "+stage+" CASCADE"); derr != nil && err == nil {
+			err = fmt.Errorf("drop the staging schema %s: %w", stage, derr)
+		}
+	}()
+	if _, err := conn.Exec(ctx, pgCreateTable(p.l, staged)); err != nil {
+		return st, fmt.Errorf("create table: %w", err)
+	}
+	conns := []*pgx.Conn{conn}
+	defer func() {
+		for _, c := range conns[1:] {
+			c.Close(context.WithoutCancel(ctx))
+		}
+	}()
+	for len(conns) < jobs {
+		c, err := pgConnectDB(ctx, cfg, p.db)
+		if err != nil {
+			return st, err
+		}
+		conns = append(conns, c)
+	}
+	rc, err := p.open(ctx, p.data)
+	if err != nil {
+		return st, err
+	}
+	defer rc.Close()
+	if st.Rows, err = pgCopyParallel(ctx, conns, rc, "COPY "+staged+" ("+pgColumnList(p.l.dataCols())+") FROM STDIN"); err != nil {
+		return st, fmt.Errorf("copy %s in: %w", p.data, err)
+	}
+	return st, pgMoveStaged(ctx, conn, p, staged, target, &st)
+}
+
+// pgMoveStaged is the staged load's one transaction: the staging table
+// becomes the target.
+func pgMoveStaged(ctx context.Context, conn *pgx.Conn, p *loadPlan, staged, target string, st *loadStats) (err error) {
+	if _, err := conn.Exec(ctx, "BEGIN"); err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			_, _ = conn.Exec(context.WithoutCancel(ctx), "ROLLBACK")
+		}
+	}()
+	if p.drop {
+		if _, err := conn.Exec(ctx, "DROP TABLE IF EXISTS "+target+" CASCADE"); err != nil {
+			return fmt.Errorf("drop: %w", err)
+		}
+	}
+	schema := pgx.Identifier{p.schema}.Sanitize()
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+schema+";\nALTER TABLE "+staged+" SET SCHEMA "+schema); err != nil {
+		return fmt.Errorf("move the loaded table into %s: %w", schema, err)
+	}
+	if err := pgFinish(ctx, conn, p, target, st); err != nil {
+		return err
+	}
+	_, err = conn.Exec(ctx, "COMMIT")
+	return err
+}
+
+// pgCopyParallel runs sql (a COPY FROM STDIN) on every connection at
+// once, handing each the next block of r's rows when it asks: blocks
+// end after a newline, which in COPY text always ends a row (newlines in
+// values are written \n). It returns the rows copied.
+func pgCopyParallel(ctx context.Context, conns []*pgx.Conn, r io.Reader, sql string) (int64, error) {
+	g, gctx := errgroup.WithContext(ctx)
+	blocks := make(chan []byte, 2*len(conns))
+	g.Go(func() error {
+		defer close(blocks)
+		return splitRows(gctx, r, pgStageBlock, blocks)
+	})
+	var rows atomic.Int64
+	for _, c := range conns {
+		g.Go(func() error {
+			tag, err := c.PgConn().CopyFrom(gctx, &blockReader{ctx: gctx, blocks: blocks}, sql)
+			rows.Add(tag.RowsAffected())
+			return err
+		})
+	}
+	err := g.Wait()
+	return rows.Load(), err
+}
+
+// splitRows reads r into blocks of about size bytes, each ending after a
+// newline (a row longer than size makes its block longer), and sends
+// them; the last block holds what follows the last newline, if anything.
+func splitRows(ctx context.Context, r io.Reader, size int, out chan<- []byte) error {
+	var carry []byte
+	for {
+		buf := make([]byte, len(carry), max(size, 2*len(carry)))
+		copy(buf, carry)
+		n, err := io.ReadFull(r, buf[len(carry):cap(buf)])
+		buf = buf[:len(carry)+n]
+		last := err == io.EOF || err == io.ErrUnexpectedEOF
+		if err != nil && !last {
+			return err
+		}
+		cut := len(buf)
+		if !last {
+			cut = bytes.LastIndexByte(buf, '\n') + 1
+		}
+		carry = buf[cut:]
+		if cut > 0 {
+			select {
+			case out <- buf[:cut:cut]:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		if last {
+			return nil
+		}
+	}
+}
+
+// blockReader reads the blocks one COPY takes from the shared channel.
+type blockReader struct {
+	ctx    context.Context
+	blocks <-chan []byte
+	cur    []byte
+}
+
+func (b *blockReader) Read(p []byte) (int, error) {
+	for len(b.cur) == 0 {
+		select {
+		case blk, ok := <-b.blocks:
+			if !ok {
+				return 0, io.EOF
+			}
+			b.cur = blk
+		case <-b.ctx.Done():
+			return 0, b.ctx.Err()
+		}
+	}
+	n := copy(p, b.cur)
+	b.cur = b.cur[n:]
+	return n, nil
+}
