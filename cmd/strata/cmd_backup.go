@@ -94,6 +94,7 @@ func kindConfig(c *cli.Context, k sources.Kind) (sources.Config, error) {
 }
 
 func runBackup(ctx context.Context, e *engine.Engine, u ui, req engine.BackupRequest) error {
+	gcBackup()
 	stat := newStatus(u)
 	res, err := e.Backup(ctx, req, func(ev engine.Event) {
 		if ev.Done != nil {
