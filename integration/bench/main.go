@@ -114,7 +114,7 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&cfg.restic, "restic", "", "restic binary (default: restic "+resticVersion+", built once with go install into -cache)")
 	tools := fs.String("tools", "strata,restic", "tools to measure, comma-separated")
 	fs.BoolVar(&cfg.verify, "verify", true, "check restored trees against the source")
-	fs.IntVar(&cfg.repeat, "repeat", 3, "runs of the real tree's first backup and no-change re-backup, and of each cold ls -lR (restic's once); the median is reported")
+	fs.IntVar(&cfg.repeat, "repeat", 3, "runs of the real tree's first backup and no-change re-backup, of each cold ls -lR (restic's once) and of each mount cold read; the median is reported")
 	fs.BoolVar(&cfg.prepare, "prepare", false, "only generate (or reset) the data sets, then exit")
 	fs.StringVar(&cfg.repoRoot, "repo", ".", "strata source tree (where go.mod is)")
 	realFlags(fs, &cfg)
