@@ -119,7 +119,13 @@ func pgMoveStaged(ctx context.Context, conn *pgx.Conn, p *loadPlan, staged, targ
 		}
 	}
 	schema := pgx.Identifier{p.schema}.Sanitize()
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+schema+";\nALTER TABLE "+staged+" SET SCHEMA "+schema); err != nil {
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+schema); err != nil {
+		return fmt.Errorf("create schema %s: %w", schema, err)
+	}
+	if err := pgFreeSequenceNames(ctx, conn, staged, p.schema); err != nil {
+		return err
+	}
+	if _, err := conn.Exec(ctx, "ALTER TABLE "+staged+" SET SCHEMA "+schema); err != nil {
 		return fmt.Errorf("move the loaded table into %s: %w", schema, err)
 	}
 	if err := pgFinish(ctx, conn, p, target, st); err != nil {
@@ -206,4 +212,44 @@ func (b *blockReader) Read(p []byte) (int, error) {
 	n := copy(p, b.cur)
 	b.cur = b.cur[n:]
 	return n, nil
+}
+
+// pgFreeSequenceNames renames the staged table's serial and identity
+// sequences whose names are taken in the target schema, as CREATE TABLE
+// there would have named them (<table>_<column>_seq1, ...): they move with
+// the table, and a name taken there would fail the move.
+func pgFreeSequenceNames(ctx context.Context, conn *pgx.Conn, staged, schema string) error {
+	rows, err := conn.Query(ctx, `SELECT n.nspname, s.relname FROM pg_depend d
+		JOIN pg_class s ON s.oid = d.objid AND s.relkind = 'S'
+		JOIN pg_namespace n ON n.oid = s.relnamespace
+		WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass
+		AND d.refobjid = $1::regclass AND d.deptype IN ('a', 'i')`, staged)
+	if err != nil {
+		return fmt.Errorf("list the sequences of %s: %w", staged, err)
+	}
+	type seq struct{ NS, Name string }
+	seqs, err := pgx.CollectRows(rows, pgx.RowToStructByPos[seq])
+	if err != nil {
+		return fmt.Errorf("list the sequences of %s: %w", staged, err)
+	}
+	for _, sq := range seqs {
+		name := sq.Name
+		for n := 1; ; n++ {
+			var taken bool
+			if err := conn.QueryRow(ctx, "SELECT to_regclass($1) IS NOT NULL", pgIdent(schema, name)).Scan(&taken); err != nil {
+				return err
+			}
+			if !taken {
+				break
+			}
+			name = fmt.Sprintf("%s%d", sq.Name, n)
+		}
+		if name != sq.Name {
+			q := "ALTER SEQUENCE " + pgx.Identifier{sq.NS, sq.Name}.Sanitize() + " RENAME TO " + pgx.Identifier{name}.Sanitize()
+			if _, err := conn.Exec(ctx, q); err != nil {
+				return fmt.Errorf("rename sequence %s.%s to %s: %w", sq.NS, sq.Name, name, err)
+			}
+		}
+	}
+	return nil
 }
