@@ -26,6 +26,13 @@ func (pgLoader) Load(ctx context.Context, dsn string, v sources.VersionReader, o
 	if err != nil {
 		return sources.LoadResult{}, fmt.Errorf("restore to postgres: %w", err)
 	}
+	jobs, err := opts.Extra.Count(OptJobs, 64)
+	if err != nil {
+		return sources.LoadResult{}, fmt.Errorf("restore to postgres: %w", err)
+	}
+	if jobs == 0 {
+		jobs = pgDefaultJobs
+	}
 	cfg, err := pgConfig(dsn)
 	if err != nil {
 		return sources.LoadResult{}, err
@@ -35,13 +42,6 @@ func (pgLoader) Load(ctx context.Context, dsn string, v sources.VersionReader, o
 		return sources.LoadResult{}, err
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
-	jobs, err := opts.Extra.Count(OptJobs, 64)
-	if err != nil {
-		return sources.LoadResult{}, fmt.Errorf("restore to postgres: %w", err)
-	}
-	if jobs == 0 {
-		jobs = pgDefaultJobs
-	}
 	st, err := pgLoadAny(ctx, cfg, conn, p, jobs)
 	if err != nil {
 		return sources.LoadResult{}, fmt.Errorf("restore %s into %s on %s: %w", p.l.table, st.Target, pgRedacted(conn.Config()), err)
