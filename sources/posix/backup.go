@@ -40,9 +40,13 @@ func newBackup(root string, prev sources.Previous, w sources.Writer, workers int
 	}
 }
 
-// walkers is how many goroutines list directories: a few suffice to keep
-// the kernel's dentry and inode lookups busy; reading files is the pool's.
-func (b *backup) walkers() int { return max(2, min(8, b.workers/2)) }
+// walkers is how many goroutines list directories. With caches dropped a
+// walk waits on the disk for each directory and inode table block, and a
+// re-backup of an unchanged tree is nothing but the walk: on the 78,669
+// file source tree, alternating builds, two walkers took 2.45-2.79 s
+// (user 1.7-1.9 s) and eight 1.73-2.07 s (user 1.2-1.5 s); four to sixteen
+// were alike. Reading files is the pool's; walkers only queue them.
+func (b *backup) walkers() int { return max(2, min(8, 2*b.workers)) }
 
 // run walks the tree and reads the files; it returns after every Add. It
 // reports the files found every progressEvery files and once at the end,
