@@ -239,3 +239,28 @@ func TestWorkflowsOnOneStore(t *testing.T) {
 		t.Fatalf("restored %q, %v; want the newest version's content", got, err)
 	}
 }
+
+// A mount point must be a directory that nothing is mounted on yet.
+func TestCheckMountpoint(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "f")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		path, says string // says "" when accepted
+	}{
+		{dir, ""},
+		{file, "is not a directory"},
+		{filepath.Join(dir, "missing"), "is not a directory"},
+		{"/proc", "is a mount point already"},
+	} {
+		err := checkMountpoint(c.path)
+		switch {
+		case c.says == "" && err != nil:
+			t.Errorf("%s: %v, want it accepted", c.path, err)
+		case c.says != "" && (err == nil || !strings.Contains(err.Error(), c.says) || !strings.Contains(err.Error(), c.path)):
+			t.Errorf("%s: %v, want an error naming it that says %q", c.path, err, c.says)
+		}
+	}
+}

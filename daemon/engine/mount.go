@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/stratabackup/strata/fs"
@@ -29,8 +31,8 @@ type MountRequest struct {
 // Mount shows every version as a read-only filesystem until ctx ends (then
 // it unmounts) or someone unmounts it.
 func (e *Engine) Mount(ctx context.Context, req MountRequest) error {
-	if fi, err := os.Stat(req.Mountpoint); err != nil || !fi.IsDir() {
-		return badInput("mount: %s is not a directory", req.Mountpoint)
+	if err := checkMountpoint(req.Mountpoint); err != nil {
+		return err
 	}
 	if req.Refresh <= 0 {
 		req.Refresh = 10 * time.Second
@@ -64,6 +66,33 @@ func (e *Engine) Mount(ctx context.Context, req MountRequest) error {
 	case <-unmounted:
 	}
 	return nil
+}
+
+// checkMountpoint refuses a path that is not a directory, and a directory
+// that is a mount point already (another strata mount, say): mounting
+// over it would hide that one until this one ends, after which it shows
+// again, and readers of the path could not tell which one they read.
+func checkMountpoint(dir string) error {
+	fi, err := os.Stat(dir)
+	if err != nil || !fi.IsDir() {
+		return badInput("mount: %s is not a directory", dir)
+	}
+	parent, err := os.Stat(filepath.Join(dir, ".."))
+	if err != nil {
+		return nil // nothing to compare with: let the mount say
+	}
+	if devOf(fi) != devOf(parent) {
+		return badInput("mount: %s is a mount point already (another strata mount?); unmount it (umount %s) or choose another directory", dir, dir)
+	}
+	return nil
+}
+
+// devOf is the device a file is on.
+func devOf(fi os.FileInfo) uint64 {
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		return uint64(st.Dev)
+	}
+	return 0
 }
 
 // refreshLoop brings the mount's catalog up to date every interval.
