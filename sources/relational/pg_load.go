@@ -18,9 +18,10 @@ type pgLoader struct{}
 // Load loads a version or a @diff into a PostgreSQL database in one
 // transaction: a new table is created without its key and indexes, filled
 // by COPY FROM STDIN, then gets them (a large one is filled by parallel
-// COPYs into a staging table first: pgLoadStaged); into an existing table the rows are
-// upserted by key from a COPY into a temporary table, so a rerun changes
-// nothing. Identity and serial sequences are set past the loaded maximum.
+// COPYs into a staging table first: pgLoadStaged); into an existing table
+// the rows are upserted by key from a COPY into a temporary table, so a
+// rerun changes nothing. Identity and serial sequences are set past the
+// loaded maximum.
 func (pgLoader) Load(ctx context.Context, dsn string, v sources.VersionReader, opts sources.LoadOptions) (sources.LoadResult, error) {
 	p, err := planLoad(pgDialect{}, v, opts)
 	if err != nil {
@@ -80,7 +81,8 @@ func pgLoadAny(ctx context.Context, cfg *pgx.ConnConfig, conn *pgx.Conn, p *load
 	if jobs > 1 && p.size >= pgStagedMin {
 		exists := false
 		if !p.drop {
-			if err := conn.QueryRow(ctx, "SELECT to_regclass($1) IS NOT NULL", pgIdent(p.schema, p.table)).Scan(&exists); err != nil {
+			var err error
+			if exists, err = pgExists(ctx, conn, pgIdent(p.schema, p.table)); err != nil {
 				return loadStats{}, err
 			}
 		}
@@ -97,38 +99,76 @@ func pgLoadAny(ctx context.Context, cfg *pgx.ConnConfig, conn *pgx.Conn, p *load
 func pgLoad(ctx context.Context, conn *pgx.Conn, p *loadPlan) (st loadStats, err error) {
 	target := pgIdent(p.schema, p.table)
 	st.Target = target
-	if _, err := conn.Exec(ctx, "BEGIN"); err != nil {
-		return st, err
-	}
-	defer func() {
+	err = pgInTx(ctx, conn, func() error {
+		if err := pgDropIfAsked(ctx, conn, p, target); err != nil {
+			return err
+		}
+		exists, err := pgExists(ctx, conn, target)
 		if err != nil {
-			_, _ = conn.Exec(context.WithoutCancel(ctx), "ROLLBACK")
+			return err
 		}
-	}()
-	if p.drop {
-		if _, err := conn.Exec(ctx, "DROP TABLE IF EXISTS "+target+" CASCADE"); err != nil {
-			return st, fmt.Errorf("drop: %w", err)
+		if !exists {
+			st.Created = true
+			if err := pgEnsureSchema(ctx, conn, p.schema); err != nil {
+				return err
+			}
+			if _, err := conn.Exec(ctx, pgCreateTable(p.l, target)); err != nil {
+				return fmt.Errorf("create table: %w", err)
+			}
 		}
-	}
-	var exists bool
-	if err := conn.QueryRow(ctx, "SELECT to_regclass($1) IS NOT NULL", target).Scan(&exists); err != nil {
-		return st, err
-	}
-	if !exists {
-		st.Created = true
-		ddl := "CREATE SCHEMA IF NOT EXISTS " + pgx.Identifier{p.schema}.Sanitize() + ";\n" + pgCreateTable(p.l, target)
-		if _, err := conn.Exec(ctx, ddl); err != nil {
-			return st, fmt.Errorf("create table: %w", err)
+		if err := pgLoadRows(ctx, conn, p, target, &st); err != nil {
+			return err
 		}
-	}
-	if err := pgLoadRows(ctx, conn, p, target, &st); err != nil {
-		return st, err
-	}
-	if err := pgFinish(ctx, conn, p, target, &st); err != nil {
-		return st, err
-	}
-	_, err = conn.Exec(ctx, "COMMIT")
+		return pgFinish(ctx, conn, p, target, &st)
+	})
 	return st, err
+}
+
+// pgInTx runs fn in one transaction on conn: committed when fn succeeds,
+// rolled back when it fails.
+func pgInTx(ctx context.Context, conn *pgx.Conn, fn func() error) error {
+	if _, err := conn.Exec(ctx, "BEGIN"); err != nil {
+		return err
+	}
+	if err := fn(); err != nil {
+		_, _ = conn.Exec(context.WithoutCancel(ctx), "ROLLBACK")
+		return err
+	}
+	_, err := conn.Exec(ctx, "COMMIT")
+	return err
+}
+
+// pgDropIfAsked drops the target table when the load replaces it (--drop).
+func pgDropIfAsked(ctx context.Context, conn *pgx.Conn, p *loadPlan, target string) error {
+	if !p.drop {
+		return nil
+	}
+	if _, err := conn.Exec(ctx, "DROP TABLE IF EXISTS "+target+" CASCADE"); err != nil {
+		return fmt.Errorf("drop: %w", err)
+	}
+	return nil
+}
+
+// pgEnsureSchema creates schema when it is missing. Only then: even with
+// IF NOT EXISTS, CREATE SCHEMA needs CREATE on the database, which a user
+// loading into an existing schema (public, say) need not have.
+func pgEnsureSchema(ctx context.Context, conn *pgx.Conn, schema string) error {
+	var exists bool
+	if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)", schema).Scan(&exists); err != nil || exists {
+		return err
+	}
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+pgx.Identifier{schema}.Sanitize()); err != nil {
+		return fmt.Errorf("create schema %s: %w", schema, err)
+	}
+	return nil
+}
+
+// pgExists reports whether the relation name (quoted, schema-qualified)
+// exists.
+func pgExists(ctx context.Context, conn *pgx.Conn, name string) (bool, error) {
+	var exists bool
+	err := conn.QueryRow(ctx, "SELECT to_regclass($1) IS NOT NULL", name).Scan(&exists)
+	return exists, err
 }
 
 // pgLoadRows copies the data file in: straight into a new (or emptied)

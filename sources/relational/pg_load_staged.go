@@ -104,35 +104,23 @@ func pgLoadStaged(ctx context.Context, cfg *pgx.ConnConfig, conn *pgx.Conn, p *l
 
 // pgMoveStaged is the staged load's one transaction: the staging table
 // becomes the target.
-func pgMoveStaged(ctx context.Context, conn *pgx.Conn, p *loadPlan, staged, target string, st *loadStats) (err error) {
-	if _, err := conn.Exec(ctx, "BEGIN"); err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			_, _ = conn.Exec(context.WithoutCancel(ctx), "ROLLBACK")
-		}
-	}()
-	if p.drop {
-		if _, err := conn.Exec(ctx, "DROP TABLE IF EXISTS "+target+" CASCADE"); err != nil {
-			return fmt.Errorf("drop: %w", err)
-		}
-	}
+func pgMoveStaged(ctx context.Context, conn *pgx.Conn, p *loadPlan, staged, target string, st *loadStats) error {
 	schema := pgx.Identifier{p.schema}.Sanitize()
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+schema); err != nil {
-		return fmt.Errorf("create schema %s: %w", schema, err)
-	}
-	if err := pgFreeSequenceNames(ctx, conn, staged, p.schema); err != nil {
-		return err
-	}
-	if _, err := conn.Exec(ctx, "ALTER TABLE "+staged+" SET SCHEMA "+schema); err != nil {
-		return fmt.Errorf("move the loaded table into %s: %w", schema, err)
-	}
-	if err := pgFinish(ctx, conn, p, target, st); err != nil {
-		return err
-	}
-	_, err = conn.Exec(ctx, "COMMIT")
-	return err
+	return pgInTx(ctx, conn, func() error {
+		if err := pgDropIfAsked(ctx, conn, p, target); err != nil {
+			return err
+		}
+		if err := pgEnsureSchema(ctx, conn, p.schema); err != nil {
+			return err
+		}
+		if err := pgFreeSequenceNames(ctx, conn, staged, p.schema); err != nil {
+			return err
+		}
+		if _, err := conn.Exec(ctx, "ALTER TABLE "+staged+" SET SCHEMA "+schema); err != nil {
+			return fmt.Errorf("move the loaded table into %s: %w", schema, err)
+		}
+		return pgFinish(ctx, conn, p, target, st)
+	})
 }
 
 // pgCopyParallel runs sql (a COPY FROM STDIN) on every connection at
@@ -235,8 +223,8 @@ func pgFreeSequenceNames(ctx context.Context, conn *pgx.Conn, staged, schema str
 	for _, sq := range seqs {
 		name := sq.Name
 		for n := 1; ; n++ {
-			var taken bool
-			if err := conn.QueryRow(ctx, "SELECT to_regclass($1) IS NOT NULL", pgIdent(schema, name)).Scan(&taken); err != nil {
+			taken, err := pgExists(ctx, conn, pgIdent(schema, name))
+			if err != nil {
 				return err
 			}
 			if !taken {

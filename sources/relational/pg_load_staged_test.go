@@ -152,3 +152,38 @@ func TestSplitRows(t *testing.T) {
 		})
 	}
 }
+
+// TestPostgresStagedLoadFallsBack: a user without CREATE on the database
+// cannot make the staging schema; the load then takes the one-transaction
+// path (one COPY) and gives the same rows.
+func TestPostgresStagedLoadFallsBack(t *testing.T) {
+	defer func(min int64) { pgStagedMin = min }(pgStagedMin)
+	pgStagedMin = 0
+	ctx := context.Background()
+	srcDSN := harness.PostgresDB(t)
+	conn := pgConn(t, srcDSN)
+	role := pgx.Identifier{"r_" + dbName(t, srcDSN)}.Sanitize()
+	pgExec(t, conn, "CREATE ROLE "+role+" LOGIN")
+	// Registered before the target database's drop, so it runs after it
+	// (the role owns the table loaded there).
+	t.Cleanup(func() { pgExec(t, pgConn(t, srcDSN), "DROP ROLE IF EXISTS "+role) })
+	dstDSN := harness.PostgresDB(t)
+	dst := pgConn(t, dstDSN)
+	pgExec(t, dst, "GRANT USAGE, CREATE ON SCHEMA public TO "+role)
+	pgExec(t, conn, pgTypesDDL)
+	pgExec(t, conn, pgTypesRows)
+	src, objs := discoverTables(t, pgDialect{}, srcDSN, dbName(t, srcDSN), "public", []sourcetest.Spec{{Name: "kinds"}})
+	defer src.Close()
+	_, v := backupTable(t, src, objs[0], nil)
+
+	userDSN := strings.Replace(dstDSN, "postgres://strata@", "postgres://"+strings.Trim(role, `"`)+"@", 1)
+	res, err := pgLoader{}.Load(ctx, userDSN, v, sources.LoadOptions{Database: dbName(t, dstDSN), Table: "f_kinds", Extra: sources.NewConfig()})
+	if err != nil {
+		t.Fatalf("load as a user without CREATE on the database: %v", err)
+	}
+	if st := res.Stats.(loadStats); st.Copies != 0 || !st.Created || st.Rows != 2000 {
+		t.Fatalf("load: %+v, want 2000 rows by one COPY into a new table", st)
+	}
+	sameRows(t, "f_kinds", pgRows(t, dst, "f_kinds", "id"), pgRows(t, conn, "kinds", "id"))
+	noStaging(t, dst, "after the load")
+}
