@@ -112,12 +112,12 @@ func gcRestore() { gcPercent(30) }
 
 // gcBackup collects at 35% for a backup: on trees of small files its
 // live heap is small (about 60 MB for 78,000 files) and the 50% default's
-// slack was most of the difference to restic's peak RSS. First backups
-// of the real tree (78,669 files, 1.2 GiB), alternating: peak RSS
-// 142-148 -> 128-131 MB, anonymous memory 94-106 -> 84-89 MB; user CPU
-// 12.6-13.2 s against 12.1-14.8 s, no-change re-backups 2.27-2.48 s
-// against 2.22-2.43 s, a 910 MB file 3.8-5.5 s against 4.0-4.1 s: the
-// same within noise.
+// slack was most of the difference to restic's peak RSS (141 MiB against
+// restic's 141 in a bench run). First backups of the real tree (78,669
+// files, 1.2 GiB) on new stores, alternating: peak RSS 142-148 ->
+// 125-131 MB, for 0.7-1.0 s more user CPU (of 12-15 s) and 0.4-1.2 s
+// more time in three paired runs; no-change re-backups (2.2-2.5 s) and a
+// 910 MB file (3.8-5.5 s) alike within noise.
 func gcBackup() { gcPercent(35) }
 
 func gcPercent(p int) {

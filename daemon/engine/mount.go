@@ -3,10 +3,10 @@ package engine
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
-	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/stratabackup/strata/fs"
 	"github.com/stratabackup/strata/index"
@@ -68,31 +68,24 @@ func (e *Engine) Mount(ctx context.Context, req MountRequest) error {
 	return nil
 }
 
-// checkMountpoint refuses a path that is not a directory, and a directory
-// that is a mount point already (another strata mount, say): mounting
-// over it would hide that one until this one ends, after which it shows
-// again, and readers of the path could not tell which one they read.
+// checkMountpoint refuses a path that is not a directory (saying why, a
+// dead mount's "transport endpoint is not connected" included), and a
+// directory that is a mount point already (another strata mount, say):
+// mounting over it would hide that one until this one ends, after which
+// it shows again, and readers of the path could not tell which one they
+// read.
 func checkMountpoint(dir string) error {
-	fi, err := os.Stat(dir)
-	if err != nil || !fi.IsDir() {
+	var st, parent unix.Stat_t
+	if err := unix.Stat(dir, &st); err != nil {
+		return badInput("mount: %s is not a directory (%v)", dir, err)
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFDIR {
 		return badInput("mount: %s is not a directory", dir)
 	}
-	parent, err := os.Stat(filepath.Join(dir, ".."))
-	if err != nil {
-		return nil // nothing to compare with: let the mount say
-	}
-	if devOf(fi) != devOf(parent) {
+	if unix.Stat(filepath.Join(dir, ".."), &parent) == nil && parent.Dev != st.Dev {
 		return badInput("mount: %s is a mount point already (another strata mount?); unmount it (umount %s) or choose another directory", dir, dir)
 	}
 	return nil
-}
-
-// devOf is the device a file is on.
-func devOf(fi os.FileInfo) uint64 {
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		return uint64(st.Dev)
-	}
-	return 0
 }
 
 // refreshLoop brings the mount's catalog up to date every interval.
