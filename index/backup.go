@@ -134,7 +134,7 @@ func (r *BackupRun) Backup(ctx context.Context, kind string, sess sources.Sessio
 func (r *BackupRun) finish(ctx context.Context, kind string, sess sources.Session, obj sources.Object, ref ObjectRef, pv *prevVersion, ws *session, start time.Time, opts BackupOptions, stopProgress func()) (Version, error) {
 	s := r.s
 	res, err := sess.Backup(ctx, obj, pv, ws)
-	if _, perr := pv.files.wait(); perr != nil {
+	if perr := pv.files.wait(); perr != nil {
 		err = perr // the source saw no previous entries: a full, slow backup
 	}
 	var list fileList
@@ -209,13 +209,13 @@ func (p *prevVersion) Info() sources.VersionInfo {
 }
 
 func (p *prevVersion) Entries() []sources.Entry {
-	files, _ := p.files.wait() // a failed load fails the backup
-	out := make([]sources.Entry, 0, len(files))
-	for _, f := range files {
+	var out []sources.Entry
+	_ = p.files.each(func(f prevFile) error { // a failed load fails the backup
 		if f.Path != "" {
 			out = append(out, f.Entry)
 		}
-	}
+		return nil
+	})
 	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
 	return out
 }
@@ -237,13 +237,12 @@ func (p *prevVersion) Open(ctx context.Context, path string) (io.ReadCloser, err
 func (p *prevVersion) load() error {
 	p.once.Do(func() {
 		p.locs = map[ID]format.BlobLoc{}
-		files, err := p.files.wait()
-		if err != nil {
+		if err := p.files.wait(); err != nil {
 			p.err = err
 			return
 		}
 		p.err = p.s.withCatalogAsIs(p.ctx, func(c *catalog.Catalog) error {
-			for _, f := range files {
+			return p.files.each(func(f prevFile) error {
 				for _, r := range f.Chunks {
 					if _, done := p.locs[r.ID]; done {
 						continue
@@ -256,8 +255,8 @@ func (p *prevVersion) load() error {
 						p.locs[r.ID] = loc
 					}
 				}
-			}
-			return nil
+				return nil
+			})
 		})
 		if p.err != nil {
 			p.err = fmt.Errorf("locate the previous version's chunks: %w", p.err)

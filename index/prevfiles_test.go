@@ -2,14 +2,21 @@ package index
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/stratabackup/strata/index/format"
 	"github.com/stratabackup/strata/sources"
 )
 
-func prevEntry(path string) prevFile {
-	return prevFile{File: File{Entry: sources.Entry{Path: path, Type: sources.TypeFile}}}
+func prevEntry(path string) prevEnt {
+	rec := format.ToFileRecord(File{Entry: sources.Entry{Path: path, Type: sources.TypeFile}})
+	line, err := rec.AppendLine(nil)
+	if err != nil {
+		panic(err)
+	}
+	return prevEnt{path: path, val: line}
 }
 
 // answered reports whether get(path) returns within a short while, and
@@ -33,8 +40,8 @@ func TestPrevFilesAnswerBehindTheFront(t *testing.T) {
 	if ok, _ := answered(p, "x"); ok {
 		t.Fatal("a root entry answered before the root was loaded")
 	}
-	p.publish([]prevFile{prevEntry("a"), prevEntry("b")}, "a")
-	p.publish([]prevFile{prevEntry("a/f")}, "a/b")
+	p.publish([]prevEnt{prevEntry("a"), prevEntry("b")}, "a")
+	p.publish([]prevEnt{prevEntry("a/f")}, "a/b")
 	for _, c := range []struct {
 		path          string
 		answers, want bool
@@ -54,7 +61,7 @@ func TestPrevFilesAnswerBehindTheFront(t *testing.T) {
 	}
 	waiting := make(chan bool)
 	go func() { _, f := p.get("b/i"); waiting <- f }()
-	p.publish([]prevFile{prevEntry("a/b/h"), prevEntry("b/i")}, "c")
+	p.publish([]prevEnt{prevEntry("a/b/h"), prevEntry("b/i")}, "c")
 	if !<-waiting {
 		t.Error("b/i not found once its directory was loaded")
 	}
@@ -66,5 +73,54 @@ func TestPrevFilesAnswerBehindTheFront(t *testing.T) {
 	}
 	if ok, found := answered(q, "d/e"); !ok || found {
 		t.Errorf("after a failed load: answered %v found %v, want an immediate miss", ok, found)
+	}
+}
+
+// An entry is decoded when looked up; one that does not decode is not
+// found, and the load then ends in an error naming it, so the backup
+// fails instead of storing the file anew unnoticed.
+func TestPrevFilesBadRecordFailsTheLoad(t *testing.T) {
+	p := newPrevFiles()
+	p.publish([]prevEnt{prevEntry("a"), {path: "b", val: []byte("{not a record")}}, "")
+	p.finish(nil)
+	if _, found := p.get("a"); !found {
+		t.Fatal("a good entry was not found")
+	}
+	if err := p.wait(); err != nil {
+		t.Fatalf("wait before the bad entry was read: %v", err)
+	}
+	if _, found := p.get("b"); found {
+		t.Fatal("an entry that does not decode was found")
+	}
+	if err := p.wait(); err == nil || !strings.Contains(err.Error(), `"b"`) {
+		t.Fatalf("wait after the bad entry: %v, want an error naming it", err)
+	}
+	var seen []string
+	err := p.each(func(f prevFile) error { seen = append(seen, f.Path); return nil })
+	if err == nil || len(seen) != 0 {
+		t.Fatalf("each over a failed load: %v, saw %v", err, seen)
+	}
+}
+
+// each yields the entries in the catalog's order, decoded, with the
+// paths and lines they were stored with.
+func TestPrevFilesEach(t *testing.T) {
+	p := newPrevFiles()
+	p.lines = true
+	p.publish([]prevEnt{prevEntry("a"), prevEntry("b")}, "a")
+	p.publish([]prevEnt{prevEntry("a/f")}, "")
+	p.finish(nil)
+	var seen []string
+	if err := p.each(func(f prevFile) error {
+		if f.line == nil || f.Type != sources.TypeFile {
+			t.Errorf("%s: line %q type %v", f.Path, f.line, f.Type)
+		}
+		seen = append(seen, f.Path)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(seen, ",") != "a,b,a/f" {
+		t.Fatalf("each saw %v", seen)
 	}
 }

@@ -261,7 +261,7 @@ func (s *session) Keep(ctx context.Context, e sources.Entry) error {
 		return fmt.Errorf("keep %s: the previous version has no such file", e.Path)
 	}
 	e.Size = p.Size
-	if err := s.record(File{Entry: e, Chunks: p.Chunks}); err != nil {
+	if err := s.recordWith(File{Entry: e, Chunks: p.Chunks}, &p); err != nil {
 		return err
 	}
 	s.doneBytes.Add(p.Size)
@@ -273,11 +273,15 @@ func (s *session) Keep(ctx context.Context, e sources.Entry) error {
 // loaded) goes to the session's list runs, and the File is not kept.
 // Bytes count as done as they are read (progressed), or at once for kept
 // files.
-func (s *session) record(f File) error {
+func (s *session) record(f File) error { return s.recordWith(f, nil) }
+
+// recordWith is record for a file whose previous entry the caller has
+// looked up already (nil: look it up if it matters).
+func (s *session) recordWith(f File, prev *prevFile) error {
 	sc := lineBufs.Get().(*lineBuf)
 	defer lineBufs.Put(sc)
 	rec := format.ToFileRecord(f)
-	line := s.prev.reusedLineNow(f, &rec)
+	line := s.prev.reusedLineNow(f, &rec, prev)
 	encoded := line == nil
 	if encoded {
 		var err error

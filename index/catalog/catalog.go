@@ -420,6 +420,23 @@ func (c *Catalog) EachFileLine(v format.Version, fn func(format.File, []byte)) e
 	})
 }
 
+// EachFileRaw calls fn with every file record of a version as stored,
+// in key order, undecoded: dir and name from its key and its value (for
+// a version whose list was stored as lines, its line in that list). A
+// caller that keeps many records (a backup's view of the previous
+// version) decodes each only when it needs it. The slices are valid only
+// during fn.
+func (c *Catalog) EachFileRaw(v format.Version, fn func(dir, name, val []byte) error) error {
+	return c.scanFiles(v, filesPrefix, func(k, val []byte) error {
+		rest := k[1+len(vid{}):]
+		i := bytes.IndexByte(rest, 0)
+		if i < 0 {
+			return fmt.Errorf("catalog file key %q has no name", k)
+		}
+		return fn(rest[:i], rest[i+1:], val)
+	})
+}
+
 // EachReference calls fn with every chunk reference of every file of
 // every version (a chunk shared by several files comes several times).
 func (c *Catalog) EachReference(fn func(format.ChunkRef)) error {
