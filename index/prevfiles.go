@@ -236,26 +236,14 @@ func (p *prevFiles) get(path string) (prevFile, bool) {
 	return f, err == nil
 }
 
-// reusedLineNow is f's line in the previous list when f is recorded
-// there exactly as it is now, else nil; also nil while the previous list
-// is still loading (entries are recorded as the source adds them, and a
-// source that does not look at the previous version must not wait for
-// it: an equal record encodes to the same line anyway). pf is the
-// previous entry when the caller has it (a kept file), else nil.
-func (p *prevFiles) reusedLineNow(f File, r *format.FileRecord, pf *prevFile) []byte {
-	select {
-	case <-p.done:
-	default:
-		return nil
-	}
-	if pf == nil {
-		got, ok := p.get(f.Path)
-		if !ok {
-			return nil
-		}
-		pf = &got
-	}
-	if pf.line == nil || !format.RecordsEqual(format.ToFileRecord(pf.File), *r) {
+// reusedLine is the previous list's line of a kept file when the file
+// is recorded (r) exactly as it was, else nil. Files a source wrote anew
+// are encoded instead, without looking at their previous entry: nearly
+// all of them changed, an equal record encodes to the same line anyway,
+// and decoding the previous entry to compare costs more than encoding
+// (0.53 against 0.34 s of CPU for the 78,669 files of a source tree).
+func (pf *prevFile) reusedLine(r *format.FileRecord) []byte {
+	if pf == nil || pf.line == nil || !format.RecordsEqual(format.ToFileRecord(pf.File), *r) {
 		return nil
 	}
 	return pf.line

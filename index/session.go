@@ -269,19 +269,18 @@ func (s *session) Keep(ctx context.Context, e sources.Entry) error {
 }
 
 // record adds a finished entry, encoded at once: its line in the list
-// (an unchanged entry's line from the previous list, when that is
-// loaded) goes to the session's list runs, and the File is not kept.
-// Bytes count as done as they are read (progressed), or at once for kept
-// files.
+// goes to the session's list runs, and the File is not kept. Bytes count
+// as done as they are read (progressed), or at once for kept files.
 func (s *session) record(f File) error { return s.recordWith(f, nil) }
 
-// recordWith is record for a file whose previous entry the caller has
-// looked up already (nil: look it up if it matters).
+// recordWith is record for a kept file, whose previous entry prev gives
+// the line to reuse when nothing about the file changed (nil: a file
+// written anew, always encoded).
 func (s *session) recordWith(f File, prev *prevFile) error {
 	sc := lineBufs.Get().(*lineBuf)
 	defer lineBufs.Put(sc)
 	rec := format.ToFileRecord(f)
-	line := s.prev.reusedLineNow(f, &rec, prev)
+	line := prev.reusedLine(&rec)
 	encoded := line == nil
 	if encoded {
 		var err error
