@@ -101,9 +101,12 @@ func (s *pgServer) databases(ctx context.Context) ([]string, error) {
 	return pgx.CollectRows(rows, pgx.RowTo[string])
 }
 
-// pgSystemSchema reports the schemas left out unless named.
+// pgSystemSchema reports the schemas left out unless named: the
+// server's own, and the staging schemas of restores in progress (or
+// killed), whose tables are half-loaded copies.
 func pgSystemSchema(s string) bool {
-	return s == "pg_catalog" || s == "information_schema" || strings.HasPrefix(s, "pg_toast") || strings.HasPrefix(s, "pg_temp_")
+	return s == "pg_catalog" || s == "information_schema" || strings.HasPrefix(s, "pg_toast") || strings.HasPrefix(s, "pg_temp_") ||
+		strings.HasPrefix(s, pgStagingPrefix)
 }
 
 func (s *pgServer) tables(ctx context.Context, db string, named []string) ([]tableName, error) {

@@ -38,8 +38,12 @@ var pgStageBlock = 1 << 20
 // drops) what that load left.
 func pgStagingSchema(target string) string {
 	sum := sha256.Sum256([]byte(target))
-	return "strata_load_" + hex.EncodeToString(sum[:6])
+	return pgStagingPrefix + hex.EncodeToString(sum[:6])
 }
+
+// pgStagingPrefix begins every staging schema's name; discovery leaves
+// such schemas out.
+const pgStagingPrefix = "strata_load_"
 
 // errNoStaging says the staged path cannot be taken (no privilege to
 // create the staging schema): the caller loads in one transaction.
@@ -60,6 +64,17 @@ func pgLoadStaged(ctx context.Context, cfg *pgx.ConnConfig, conn *pgx.Conn, p *l
 	st.Target, st.Created, st.Copies = target, true, jobs
 	stage := pgx.Identifier{pgStagingSchema(target)}.Sanitize()
 	staged := pgx.Identifier{pgStagingSchema(target), p.table}.Sanitize()
+	// Loads of one target take turns: the staging schema is named after
+	// the target, and a second load would drop the first's as a
+	// leftover. The lock is the session's, so a killed load releases it.
+	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock(hashtextextended($1, 0))", pgStagingSchema(target)); err != nil {
+		return st, fmt.Errorf("wait for other loads of %s: %w", target, err)
+	}
+	defer func() {
+		if _, uerr := conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock(hashtextextended($1, 0))", pgStagingSchema(target)); uerr != nil && err == nil {
+			err = fmt.Errorf("release the load lock of %s: %w", target, uerr)
+		}
+	}()
 	if _, err := conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+stage+" CASCADE"); err != nil {
 		return st, fmt.Errorf("drop the staging schema %s a previous load left: %w", stage, err)
 	}

@@ -187,3 +187,52 @@ func TestPostgresStagedLoadFallsBack(t *testing.T) {
 	sameRows(t, "f_kinds", pgRows(t, dst, "f_kinds", "id"), pgRows(t, conn, "kinds", "id"))
 	noStaging(t, dst, "after the load")
 }
+
+// Two loads of one target at once take turns (the staging schema is
+// named after the target, and without the lock each dropped the other's
+// as a leftover), and a staging schema is never discovered as a table to
+// back up.
+func TestPostgresStagedLoadsTakeTurns(t *testing.T) {
+	defer func(min int64, block int) { pgStagedMin, pgStageBlock = min, block }(pgStagedMin, pgStageBlock)
+	pgStagedMin, pgStageBlock = 0, 4096
+	ctx := context.Background()
+	srcDSN, dstDSN := harness.PostgresDB(t), harness.PostgresDB(t)
+	conn, dst := pgConn(t, srcDSN), pgConn(t, dstDSN)
+	pgExec(t, conn, pgTypesDDL)
+	pgExec(t, conn, pgTypesRows)
+	src, objs := discoverTables(t, pgDialect{}, srcDSN, dbName(t, srcDSN), "public", []sourcetest.Spec{{Name: "kinds"}})
+	defer src.Close()
+	_, v := backupTable(t, src, objs[0], nil)
+	opts := sources.LoadOptions{Database: dbName(t, dstDSN), Table: "turns", Drop: true}
+	errs := make(chan error, 3)
+	for range 3 {
+		go func() { _, err := pgLoader{}.Load(ctx, dstDSN, v, opts); errs <- err }()
+	}
+	for range 3 {
+		if err := <-errs; err != nil {
+			t.Errorf("one of three loads at once: %v", err)
+		}
+	}
+	sameRows(t, "turns", pgRows(t, dst, "turns", "id"), pgRows(t, conn, "kinds", "id"))
+	noStaging(t, dst, "after three loads at once")
+
+	stage := pgStagingSchema(pgIdent("public", "turns"))
+	pgExec(t, dst, "CREATE SCHEMA "+stage+"; CREATE TABLE "+stage+".turns (left_by_a_killed_load int)")
+	dsrc, err := newSource(pgDialect{}, Config{DSN: dstDSN, Cluster: "st", Databases: []string{dbName(t, dstDSN)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dsrc.Close()
+	found, err := dsrc.Discover(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range found {
+		if o.Meta["schema"] == stage {
+			t.Errorf("discovered %s, a staging schema's table", o.Table)
+		}
+	}
+	if len(found) != 1 {
+		t.Errorf("discovered %d tables, want turns alone: %v", len(found), found)
+	}
+}
