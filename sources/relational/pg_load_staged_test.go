@@ -49,16 +49,8 @@ func (m multiCloser) Close() error {
 // load that fails at the key leaves the table it would have replaced as
 // it was, and no staging schema.
 func TestPostgresStagedLoad(t *testing.T) {
-	defer func(min int64, block int) { pgStagedMin, pgStageBlock = min, block }(pgStagedMin, pgStageBlock)
-	pgStagedMin, pgStageBlock = 0, 4096
 	ctx := context.Background()
-	srcDSN, dstDSN := harness.PostgresDB(t), harness.PostgresDB(t)
-	conn, dst := pgConn(t, srcDSN), pgConn(t, dstDSN)
-	pgExec(t, conn, pgTypesDDL)
-	pgExec(t, conn, pgTypesRows)
-	src, objs := discoverTables(t, pgDialect{}, srcDSN, dbName(t, srcDSN), "public", []sourcetest.Spec{{Name: "kinds"}})
-	defer src.Close()
-	_, v := backupTable(t, src, objs[0], nil)
+	v, conn, dst, dstDSN := stagedKinds(t)
 
 	stage := pgStagingSchema(pgIdent("public", "s_kinds"))
 	pgExec(t, dst, "CREATE SCHEMA "+stage+"; CREATE TABLE "+stage+".s_kinds (left_by_a_killed_load int)")
@@ -102,6 +94,25 @@ func TestPostgresStagedLoad(t *testing.T) {
 		t.Fatalf("--drop load: %v %+v", err, res.Stats)
 	}
 	sameRows(t, "s_kinds after a --drop load", pgRows(t, dst, "s_kinds", "id"), want)
+}
+
+// stagedKinds backs up a table of every type (kinds) from a new
+// database and returns its version, a connection to that database, a
+// new target database and a connection to it, with every load of the
+// test taking the staged path in blocks smaller than some rows.
+func stagedKinds(t *testing.T) (v *sourcetest.Version, conn, dst *pgx.Conn, dstDSN string) {
+	t.Helper()
+	min, block := pgStagedMin, pgStageBlock
+	t.Cleanup(func() { pgStagedMin, pgStageBlock = min, block })
+	pgStagedMin, pgStageBlock = 0, 4096
+	srcDSN, dstDSN := harness.PostgresDB(t), harness.PostgresDB(t)
+	conn, dst = pgConn(t, srcDSN), pgConn(t, dstDSN)
+	pgExec(t, conn, pgTypesDDL)
+	pgExec(t, conn, pgTypesRows)
+	src, objs := discoverTables(t, pgDialect{}, srcDSN, dbName(t, srcDSN), "public", []sourcetest.Spec{{Name: "kinds"}})
+	defer src.Close()
+	_, v = backupTable(t, src, objs[0], nil)
+	return v, conn, dst, dstDSN
 }
 
 // noStaging fails when a staging schema is left in conn's database.
@@ -193,16 +204,8 @@ func TestPostgresStagedLoadFallsBack(t *testing.T) {
 // as a leftover), and a staging schema is never discovered as a table to
 // back up.
 func TestPostgresStagedLoadsTakeTurns(t *testing.T) {
-	defer func(min int64, block int) { pgStagedMin, pgStageBlock = min, block }(pgStagedMin, pgStageBlock)
-	pgStagedMin, pgStageBlock = 0, 4096
 	ctx := context.Background()
-	srcDSN, dstDSN := harness.PostgresDB(t), harness.PostgresDB(t)
-	conn, dst := pgConn(t, srcDSN), pgConn(t, dstDSN)
-	pgExec(t, conn, pgTypesDDL)
-	pgExec(t, conn, pgTypesRows)
-	src, objs := discoverTables(t, pgDialect{}, srcDSN, dbName(t, srcDSN), "public", []sourcetest.Spec{{Name: "kinds"}})
-	defer src.Close()
-	_, v := backupTable(t, src, objs[0], nil)
+	v, conn, dst, dstDSN := stagedKinds(t)
 	opts := sources.LoadOptions{Database: dbName(t, dstDSN), Table: "turns", Drop: true}
 	errs := make(chan error, 3)
 	for range 3 {
