@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"runtime/pprof"
+	"runtime/trace"
 	"strings"
 	"syscall"
 	"time"
@@ -126,10 +127,24 @@ func gcPercent(p int) {
 	}
 }
 
-// profile writes a CPU profile to $STRATA_CPUPROFILE and, every second,
-// a heap profile to $STRATA_MEMPROFILE (so the last one shows the heap
-// while the command was working, not after), for developers.
+// profile writes a CPU profile to $STRATA_CPUPROFILE, an execution
+// trace to $STRATA_TRACE (where the time went while nothing was on a
+// CPU: `go tool trace -pprof=sync` and friends) and, every second, a heap
+// profile to $STRATA_MEMPROFILE (so the last one shows the heap while the
+// command was working, not after), for developers.
 func profile() func() {
+	stopTrace := func() {}
+	if path := os.Getenv("STRATA_TRACE"); path != "" {
+		if f, err := os.Create(path); err == nil && trace.Start(f) == nil {
+			stopTrace = func() { trace.Stop(); f.Close() }
+		}
+	}
+	stopCPU := cpuProfile()
+	return func() { stopCPU(); stopTrace() }
+}
+
+// cpuProfile starts profile's CPU and heap profiles.
+func cpuProfile() func() {
 	if path := os.Getenv("STRATA_MEMPROFILE"); path != "" {
 		go func() {
 			for range time.Tick(time.Second) {
