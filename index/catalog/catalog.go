@@ -42,8 +42,17 @@ const catalogCacheBytes = 128 << 20
 // catalogOptions are Pebble's options with bloom filters on every level:
 // a restore or a mount looks chunks up one at a time by their random ids,
 // and without filters each lookup searched every level's table for it.
+//
+// L0 is compacted at 16 sublevels, not Pebble's 4. The catalog is written
+// by short processes, each of which leaves one small level-0 table (its
+// last batch, replayed from the log and flushed by the next open) that
+// spans from alias to version keys, so each is a sublevel of its own; at
+// 4, every other CLI backup waited at exit for a compaction it did not
+// need (0.5 s of CPU each on a 290 MB catalog; a one-file backup took
+// 0.60-0.76 s instead of 0.15-0.19 s, every other run). At 16, one run in
+// ten waited; lookups pass the extra tables by their bloom filters.
 func catalogOptions(cache *pebble.Cache) *pebble.Options {
-	o := &pebble.Options{Logger: quietLogger{}, Cache: cache}
+	o := &pebble.Options{Logger: quietLogger{}, Cache: cache, L0CompactionThreshold: 16, L0StopWritesThreshold: 32}
 	o.Levels = make([]pebble.LevelOptions, 7)
 	for i := range o.Levels {
 		o.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
