@@ -115,7 +115,7 @@ func (b *bench) mountVsRestore() row {
 			r.cells[i] = "-"
 			continue
 		}
-		r.cells[i] = fmt.Sprintf("%.2f", read/restore.v)
+		r.cells[i] = fmt.Sprintf("%.3f", read/restore.v) // 0.897 must not show as 0.90 beside a FAIL
 		if tool == "strata" {
 			strataRatio = read / restore.v
 		}
