@@ -224,7 +224,7 @@ func (s *Store) shared(ctx context.Context) (*catalog.Catalog, func(), error) {
 	if s.held != nil {
 		return s.held, func() {}, nil
 	}
-	c, err := catalog.Open(ctx, s.catDir, s.log)
+	c, err := catalog.OpenSession(ctx, s.catDir, s.log)
 	if err != nil {
 		return nil, nil, err
 	}
