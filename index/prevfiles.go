@@ -163,7 +163,9 @@ func (p *prevFiles) finish(err error) {
 }
 
 // wait returns once the load has ended, with its error or the first
-// record that did not decode.
+// record that did not decode when looked up (a record never looked up is
+// never decoded: a re-backup no longer fails on a damaged record of a
+// file that is gone).
 func (p *prevFiles) wait() error {
 	<-p.done
 	if p.err != nil {

@@ -14,6 +14,7 @@ import (
 	"runtime/pprof"
 	"runtime/trace"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -33,13 +34,15 @@ const (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	defer profile()()
+	stopProfiles := profile()
+	defer stopProfiles()
 	gcDefault()
 	err := withServer(newApp()).RunContext(ctx, os.Args)
 	if err == nil {
 		return
 	}
 	fmt.Fprintln(os.Stderr, "strata:", err)
+	stopProfiles() // os.Exit skips the deferred call; a failed run's profile is wanted too
 	os.Exit(exitCode(err))
 }
 
@@ -135,12 +138,21 @@ func gcPercent(p int) {
 func profile() func() {
 	stopTrace := func() {}
 	if path := os.Getenv("STRATA_TRACE"); path != "" {
-		if f, err := os.Create(path); err == nil && trace.Start(f) == nil {
+		f, err := os.Create(path)
+		if err == nil {
+			if err = trace.Start(f); err != nil {
+				f.Close()
+			}
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "strata: STRATA_TRACE:", err)
+		} else {
 			stopTrace = func() { trace.Stop(); f.Close() }
 		}
 	}
 	stopCPU := cpuProfile()
-	return func() { stopCPU(); stopTrace() }
+	var once sync.Once
+	return func() { once.Do(func() { stopCPU(); stopTrace() }) }
 }
 
 // cpuProfile starts profile's CPU and heap profiles.

@@ -63,10 +63,12 @@ func catalogOptions(cache *pebble.Cache) *pebble.Options {
 
 // sessionCacheBytes sizes the block cache of a catalog opened for one
 // session (OpenSession): sessions scan (the chunk set, a previous
-// version's records), sync and write, reading each block about once,
-// while lookups go to read snapshots (Open). With 128 MiB the scans of a
-// 1,000,000-file re-backup filled the cache, outside Go's heap, and took
-// its peak RSS past 1 GiB.
+// version's records), sync and write, reading most blocks once, while
+// the mount's and restores' lookups go to read snapshots (Open); the one
+// lookup run in a session is a row source's backup finding its previous
+// version's chunks (a few thousand per GiB of table).
+// With 128 MiB the scans of a 1,000,000-file re-backup filled the cache,
+// outside Go's heap, and took its peak RSS past 1 GiB.
 const sessionCacheBytes = 16 << 20
 
 // Open opens (creating) the Pebble database in dir. Pebble allows one

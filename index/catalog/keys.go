@@ -71,7 +71,7 @@ func fileKey(v vid, dir, name string) []byte {
 
 // DirBefore reports whether every file key of directory a sorts before
 // those of directory b: the order in which a version's files are scanned
-// (EachFileLine), directory by directory. A key has a NUL after the
+// (EachFileRaw, EachFileLine), directory by directory. A key has a NUL after the
 // directory (fileKey), which sorts below every byte of a name, so this is
 // the strings' own order ("a" < "a-b" < "a/b").
 func DirBefore(a, b string) bool { return a < b }

@@ -106,7 +106,7 @@ func (s *pgServer) databases(ctx context.Context) ([]string, error) {
 // killed), whose tables are half-loaded copies.
 func pgSystemSchema(s string) bool {
 	return s == "pg_catalog" || s == "information_schema" || strings.HasPrefix(s, "pg_toast") || strings.HasPrefix(s, "pg_temp_") ||
-		strings.HasPrefix(s, pgStagingPrefix)
+		pgIsStagingSchema(s)
 }
 
 func (s *pgServer) tables(ctx context.Context, db string, named []string) ([]tableName, error) {

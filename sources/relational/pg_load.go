@@ -88,7 +88,7 @@ func pgLoadAny(ctx context.Context, cfg *pgx.ConnConfig, conn *pgx.Conn, p *load
 		}
 		if !exists {
 			st, err := pgLoadStaged(ctx, cfg, conn, p, jobs)
-			if !errors.Is(err, errNoStaging) {
+			if !errors.Is(err, errNoStaging) && !errors.Is(err, errStagedTargetExists) {
 				return st, err
 			}
 		}

@@ -2,13 +2,17 @@ package relational
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -41,9 +45,32 @@ func pgStagingSchema(target string) string {
 	return pgStagingPrefix + hex.EncodeToString(sum[:6])
 }
 
-// pgStagingPrefix begins every staging schema's name; discovery leaves
-// such schemas out.
+// pgStagingPrefix begins every staging schema's name.
 const pgStagingPrefix = "strata_load_"
+
+// pgIsStagingSchema reports whether s has the form of pgStagingSchema's
+// names, which discovery leaves out (a user's strata_load_archive stays).
+func pgIsStagingSchema(s string) bool {
+	h, ok := strings.CutPrefix(s, pgStagingPrefix)
+	return ok && len(h) == 12 && strings.Trim(h, "0123456789abcdef") == ""
+}
+
+// pgStagingLockKey is the advisory lock key of loads into target, from the
+// same hash as its staging schema's name.
+func pgStagingLockKey(target string) int64 {
+	sum := sha256.Sum256([]byte(target))
+	return int64(binary.BigEndian.Uint64(sum[:8]))
+}
+
+// pgCleanupContext bounds a cleanup statement that runs even when ctx
+// was cancelled, so that a server that stopped answering cannot hang it.
+func pgCleanupContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+}
+
+// errStagedTargetExists says the target appeared while the staged load
+// waited for another load of it: the caller merges into it instead.
+var errStagedTargetExists = errors.New("target exists")
 
 // errNoStaging says the staged path cannot be taken (no privilege to
 // create the staging schema): the caller loads in one transaction.
@@ -67,14 +94,23 @@ func pgLoadStaged(ctx context.Context, cfg *pgx.ConnConfig, conn *pgx.Conn, p *l
 	// Loads of one target take turns: the staging schema is named after
 	// the target, and a second load would drop the first's as a
 	// leftover. The lock is the session's, so a killed load releases it.
-	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock(hashtextextended($1, 0))", pgStagingSchema(target)); err != nil {
+	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", pgStagingLockKey(target)); err != nil {
 		return st, fmt.Errorf("wait for other loads of %s: %w", target, err)
 	}
 	defer func() {
-		if _, uerr := conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock(hashtextextended($1, 0))", pgStagingSchema(target)); uerr != nil && err == nil {
+		cctx, cancel := pgCleanupContext(ctx)
+		defer cancel()
+		if _, uerr := conn.Exec(cctx, "SELECT pg_advisory_unlock($1)", pgStagingLockKey(target)); uerr != nil && err == nil {
 			err = fmt.Errorf("release the load lock of %s: %w", target, uerr)
 		}
 	}()
+	if !p.drop {
+		// A load that ran while this one waited may have created the
+		// target: then this one merges into it (the caller's other path).
+		if exists, err := pgExists(ctx, conn, target); err != nil || exists {
+			return st, cmp.Or(err, errStagedTargetExists)
+		}
+	}
 	if _, err := conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+stage+" CASCADE"); err != nil {
 		return st, fmt.Errorf("drop the staging schema %s a previous load left: %w", stage, err)
 	}
@@ -86,7 +122,9 @@ func pgLoadStaged(ctx context.Context, cfg *pgx.ConnConfig, conn *pgx.Conn, p *l
 		return st, fmt.Errorf("create the staging schema %s: %w", stage, err)
 	}
 	defer func() {
-		if _, derr := conn.Exec(context.WithoutCancel(ctx), "DROP SCHEMA IF EXISTS "+stage+" CASCADE"); derr != nil && err == nil {
+		cctx, cancel := pgCleanupContext(ctx)
+		defer cancel()
+		if _, derr := conn.Exec(cctx, "DROP SCHEMA IF EXISTS "+stage+" CASCADE"); derr != nil && err == nil {
 			err = fmt.Errorf("drop the staging schema %s: %w", stage, derr)
 		}
 	}()

@@ -2,6 +2,7 @@ package relational
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -206,21 +207,27 @@ func TestPostgresStagedLoadFallsBack(t *testing.T) {
 func TestPostgresStagedLoadsTakeTurns(t *testing.T) {
 	ctx := context.Background()
 	v, conn, dst, dstDSN := stagedKinds(t)
-	opts := sources.LoadOptions{Database: dbName(t, dstDSN), Table: "turns", Drop: true}
-	errs := make(chan error, 3)
-	for range 3 {
-		go func() { _, err := pgLoader{}.Load(ctx, dstDSN, v, opts); errs <- err }()
-	}
-	for range 3 {
-		if err := <-errs; err != nil {
-			t.Errorf("one of three loads at once: %v", err)
+	want := pgRows(t, conn, "kinds", "id")
+	// With --drop each load replaces the table; without, the loads that
+	// waited find it created and merge into it.
+	for _, drop := range []bool{true, false} {
+		opts := sources.LoadOptions{Database: dbName(t, dstDSN), Table: fmt.Sprintf("turns_%v", drop), Drop: drop}
+		errs := make(chan error, 3)
+		for range 3 {
+			go func() { _, err := pgLoader{}.Load(ctx, dstDSN, v, opts); errs <- err }()
 		}
+		for range 3 {
+			if err := <-errs; err != nil {
+				t.Errorf("one of three loads at once (drop %v): %v", drop, err)
+			}
+		}
+		sameRows(t, opts.Table, pgRows(t, dst, opts.Table, "id"), want)
+		noStaging(t, dst, "after three loads at once")
 	}
-	sameRows(t, "turns", pgRows(t, dst, "turns", "id"), pgRows(t, conn, "kinds", "id"))
-	noStaging(t, dst, "after three loads at once")
 
 	stage := pgStagingSchema(pgIdent("public", "turns"))
 	pgExec(t, dst, "CREATE SCHEMA "+stage+"; CREATE TABLE "+stage+".turns (left_by_a_killed_load int)")
+	pgExec(t, dst, "CREATE SCHEMA strata_load_archive; CREATE TABLE strata_load_archive.kept (id int PRIMARY KEY)")
 	dsrc, err := newSource(pgDialect{}, Config{DSN: dstDSN, Cluster: "st", Databases: []string{dbName(t, dstDSN)}})
 	if err != nil {
 		t.Fatal(err)
@@ -235,7 +242,23 @@ func TestPostgresStagedLoadsTakeTurns(t *testing.T) {
 			t.Errorf("discovered %s, a staging schema's table", o.Table)
 		}
 	}
-	if len(found) != 1 {
-		t.Errorf("discovered %d tables, want turns alone: %v", len(found), found)
+	if len(found) != 3 {
+		t.Errorf("discovered %d tables, want turns_true, turns_false and strata_load_archive.kept: %v", len(found), found)
+	}
+}
+
+func TestPgIsStagingSchema(t *testing.T) {
+	for s, want := range map[string]bool{
+		pgStagingSchema(`"public"."t"`): true,
+		"strata_load_0123456789ab":      true,
+		"strata_load_archive":           false,
+		"strata_load_0123456789AB":      false,
+		"strata_load_0123456789abc":     false,
+		"strata_load_":                  false,
+		"public":                        false,
+	} {
+		if got := pgIsStagingSchema(s); got != want {
+			t.Errorf("pgIsStagingSchema(%q) = %v, want %v", s, got, want)
+		}
 	}
 }
