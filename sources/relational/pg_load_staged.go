@@ -88,9 +88,6 @@ var errNoStaging = errors.New("no staging schema")
 // transaction as the COPY).
 func pgLoadStaged(ctx context.Context, cfg *pgx.ConnConfig, conn *pgx.Conn, p *loadPlan, jobs int) (st loadStats, err error) {
 	target := pgIdent(p.schema, p.table)
-	st.Target, st.Created, st.Copies = target, true, jobs
-	stage := pgx.Identifier{pgStagingSchema(target)}.Sanitize()
-	staged := pgx.Identifier{pgStagingSchema(target), p.table}.Sanitize()
 	// Loads of one target take turns: the staging schema is named after
 	// the target, and a second load would drop the first's as a
 	// leftover. The lock is the session's, so a killed load releases it.
@@ -111,6 +108,15 @@ func pgLoadStaged(ctx context.Context, cfg *pgx.ConnConfig, conn *pgx.Conn, p *l
 			return st, cmp.Or(err, errStagedTargetExists)
 		}
 	}
+	return pgFillStaged(ctx, cfg, conn, p, jobs, target)
+}
+
+// pgFillStaged is pgLoadStaged under its lock: the staging table filled,
+// then moved into place.
+func pgFillStaged(ctx context.Context, cfg *pgx.ConnConfig, conn *pgx.Conn, p *loadPlan, jobs int, target string) (st loadStats, err error) {
+	st.Target, st.Created, st.Copies = target, true, jobs
+	stage := pgx.Identifier{pgStagingSchema(target)}.Sanitize()
+	staged := pgx.Identifier{pgStagingSchema(target), p.table}.Sanitize()
 	if _, err := conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+stage+" CASCADE"); err != nil {
 		return st, fmt.Errorf("drop the staging schema %s a previous load left: %w", stage, err)
 	}
