@@ -41,7 +41,9 @@ test-unit:
 	@$(call in-modules,$(GO) test -count=1 -short ./...)
 
 # The MongoDB part needs FerretDB; -mongo-size 0 in BENCHFLAGS skips it.
-bench: build
+# deps: the real tree part needs rsync, restic's mount fuse3 (a fresh
+# machine has neither).
+bench: deps build
 	bash integration/servers.sh up ferretdb
 	@case "$(BENCHFLAGS)" in *-hdfs-*) bash integration/servers.sh up hdfs;; esac
 	@case "$(BENCHFLAGS)" in *-sql-*) bash integration/servers.sh up postgres mariadb;; esac

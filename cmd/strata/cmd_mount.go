@@ -9,6 +9,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/stratabackup/strata/daemon/engine"
+	"github.com/stratabackup/strata/internal/procs"
 )
 
 func mountCommand() *cli.Command {
@@ -31,6 +32,7 @@ EROFS. New versions appear within --refresh.`,
 			if mp == "" || c.NArg() != 1 {
 				return cli.Exit("mount: give exactly one MOUNTPOINT", exitUsage)
 			}
+			procs.RaiseForIO() // reads of packs wait on the disk too
 			e, err := newEngine(c)
 			if err != nil {
 				return err

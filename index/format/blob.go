@@ -2,11 +2,12 @@ package format
 
 import (
 	"fmt"
-	"runtime"
 	"sync"
 
 	"github.com/klauspost/compress/zstd"
 	"github.com/zeebo/blake3"
+
+	"github.com/stratabackup/strata/internal/procs"
 )
 
 // Blob encodings inside packs.
@@ -20,7 +21,7 @@ const (
 
 // decoder is shared by every read; encoders are per level (encoderFor).
 var decoder = sync.OnceValue(func() *zstd.Decoder {
-	d, _ := zstd.NewReader(nil, zstd.WithDecoderConcurrency(runtime.GOMAXPROCS(0)), zstd.WithDecoderMaxMemory(8<<30))
+	d, _ := zstd.NewReader(nil, zstd.WithDecoderConcurrency(procs.CPUs()), zstd.WithDecoderMaxMemory(8<<30))
 	return d
 })
 

@@ -2,11 +2,12 @@ package format
 
 import (
 	"fmt"
-	"runtime"
 	"strings"
 	"sync"
 
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/stratabackup/strata/internal/procs"
 )
 
 // Compression levels of a store's chunks, chosen once at `strata init
@@ -104,7 +105,7 @@ const encoderWindow = 1 << 20
 
 func newEncoder(lv zstd.EncoderLevel) func() *zstd.Encoder {
 	return sync.OnceValue(func() *zstd.Encoder {
-		e, _ := zstd.NewWriter(nil, zstd.WithEncoderLevel(lv), zstd.WithEncoderConcurrency(runtime.GOMAXPROCS(0)), zstd.WithWindowSize(encoderWindow), zstd.WithLowerEncoderMem(true), zstd.WithEncoderCRC(false)) // BLAKE3 verifies
+		e, _ := zstd.NewWriter(nil, zstd.WithEncoderLevel(lv), zstd.WithEncoderConcurrency(procs.CPUs()), zstd.WithWindowSize(encoderWindow), zstd.WithLowerEncoderMem(true), zstd.WithEncoderCRC(false)) // BLAKE3 verifies
 		return e
 	})
 }

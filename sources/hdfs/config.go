@@ -5,11 +5,11 @@ import (
 	"os"
 	"os/user"
 	"path"
-	"runtime"
 	"strings"
 
 	"github.com/colinmarc/hdfs/v2/hadoopconf"
 
+	"github.com/stratabackup/strata/internal/procs"
 	"github.com/stratabackup/strata/sources"
 )
 
@@ -82,7 +82,7 @@ func (c Config) withDefaults() (Config, []dirSpec, error) {
 		c.User = u.Username
 	}
 	if c.Workers <= 0 {
-		c.Workers = 4 * runtime.GOMAXPROCS(0)
+		c.Workers = 4 * procs.CPUs()
 	}
 	return c, specs, nil
 }

@@ -5,13 +5,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/stratabackup/strata/internal/procs"
 	"github.com/stratabackup/strata/sources"
 )
 
@@ -26,7 +26,7 @@ type Config struct {
 	// Roots maps a table name (a relative path, '/' allowed) to the
 	// directory backed up under it.
 	Roots map[string]string
-	// Workers is how many files are read at once; default GOMAXPROCS*2,
+	// Workers is how many files are read at once; default twice the CPUs,
 	// since reading is partly I/O-bound.
 	Workers int
 }
@@ -60,7 +60,7 @@ func New(cfg Config) (*Source, error) {
 	}
 	cfg.Roots = roots
 	if cfg.Workers <= 0 {
-		cfg.Workers = runtime.GOMAXPROCS(0) * 2
+		cfg.Workers = procs.CPUs() * 2
 	}
 	return &Source{cfg: cfg}, nil
 }
