@@ -26,8 +26,8 @@ type Config struct {
 	// Roots maps a table name (a relative path, '/' allowed) to the
 	// directory backed up under it.
 	Roots map[string]string
-	// Workers is how many files are read at once; default twice the CPUs,
-	// since reading is partly I/O-bound.
+	// Workers is how many files are read at once; default (0) twice the
+	// CPUs on a first backup and four times on later ones (readers).
 	Workers int
 }
 
@@ -59,9 +59,6 @@ func New(cfg Config) (*Source, error) {
 		roots[table] = abs
 	}
 	cfg.Roots = roots
-	if cfg.Workers <= 0 {
-		cfg.Workers = procs.CPUs() * 2
-	}
 	return &Source{cfg: cfg}, nil
 }
 
@@ -124,7 +121,7 @@ func (s *Source) Backup(ctx context.Context, obj sources.Object, prev sources.Pr
 			return sources.Result{}, fmt.Errorf("posix %s: %w", obj, err)
 		}
 	}
-	b := newBackup(root, prev, w, s.cfg.Workers)
+	b := newBackup(root, prev, w, readers(s.cfg.Workers, prev))
 	if err := b.run(ctx); err != nil {
 		return sources.Result{}, fmt.Errorf("posix %s: %w", obj, err)
 	}
@@ -149,3 +146,22 @@ func (s *Source) root(obj sources.Object) (string, error) {
 
 // Close does nothing: the source holds nothing open between backups.
 func (s *Source) Close() error { return nil }
+
+// readers is how many files a backup reads at once: the configured
+// number, else twice the CPUs on a first backup, whose new content keeps
+// the cores compressing (more readers there only hold more buffers:
+// peak RSS of the kernel tree's first backup 137-149 -> 143-164 MB with
+// eight), and four times on later ones, where nearly every chunk read is
+// stored already and the pipeline waits on the disk: a cold backup of the
+// kernel tree with every file's mtime changed took 5.1-5.3 s with four
+// readers and 4.2-5.1 s with eight (2 cores, three runs each way).
+func readers(configured int, prev sources.Previous) int {
+	switch {
+	case configured > 0:
+		return configured
+	case prev == nil || prev.Info().Time.IsZero():
+		return 2 * procs.CPUs()
+	default:
+		return 4 * procs.CPUs()
+	}
+}

@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/stratabackup/strata/internal/procs"
 	"github.com/stratabackup/strata/sources"
 	"github.com/stratabackup/strata/sources/sourcetest"
 )
@@ -412,5 +413,32 @@ func TestReadersSetting(t *testing.T) {
 	cfg.Set("readers", "lots")
 	if _, err := newFromConfig(cfg); err == nil || !strings.Contains(err.Error(), `readers="lots"`) {
 		t.Errorf("readers=lots: %v, want an error naming the setting", err)
+	}
+}
+
+// infoOnly is a Previous that has only its version's time.
+type infoOnly struct {
+	sources.Previous
+	at time.Time
+}
+
+func (p infoOnly) Info() sources.VersionInfo { return sources.VersionInfo{Time: p.at} }
+
+func TestReaders(t *testing.T) {
+	cpus := procs.CPUs()
+	for _, tc := range []struct {
+		name       string
+		configured int
+		prev       sources.Previous
+		want       int
+	}{
+		{"configured wins", 3, infoOnly{at: time.Unix(1, 0)}, 3},
+		{"first backup", 0, infoOnly{}, 2 * cpus},
+		{"no previous at all", 0, nil, 2 * cpus},
+		{"later backup", 0, infoOnly{at: time.Unix(1, 0)}, 4 * cpus},
+	} {
+		if got := readers(tc.configured, tc.prev); got != tc.want {
+			t.Errorf("%s: readers = %d, want %d", tc.name, got, tc.want)
+		}
 	}
 }
