@@ -15,7 +15,7 @@ func init() {
 		Options: []sources.Option{
 			{Name: "db", Required: true, Usage: "database name (second level)"},
 			{Name: "root", Positional: true, Repeated: true, Usage: "a directory to back up as TABLE=DIR (e.g. home=/home)"},
-			{Name: "readers", Usage: "files read at once (default 2 per CPU; more can help on network filesystems or many disks)"},
+			{Name: "readers", Usage: "files read at once (default 2 per CPU on a first backup, 4 on later ones, whose reads mostly wait on the disk; more can help on network filesystems or many disks)"},
 		},
 		New: newFromConfig,
 	})
