@@ -16,7 +16,6 @@ import (
 	"github.com/stratabackup/strata/index/catalog"
 	"github.com/stratabackup/strata/index/format"
 	"github.com/stratabackup/strata/index/lock"
-	"github.com/stratabackup/strata/internal/procs"
 	"github.com/stratabackup/strata/sources"
 )
 
@@ -116,7 +115,7 @@ func (r *BackupRun) Backup(ctx context.Context, kind string, sess sources.Sessio
 	start := time.Now()
 	workers := s.opts.Workers
 	if workers <= 0 {
-		workers = procs.CPUs()
+		workers = sources.CPUs()
 	}
 	pv := &prevVersion{ctx: ctx, s: s, v: prevV, files: prev}
 	ws := newSession(ctx, s, r.known, prev, workers)

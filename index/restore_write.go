@@ -16,7 +16,6 @@ import (
 
 	"github.com/cespare/xxhash/v2"
 
-	"github.com/stratabackup/strata/internal/procs"
 	"github.com/stratabackup/strata/sources"
 )
 
@@ -51,7 +50,7 @@ var copyBufs = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b
 func (w *restoreWriter) run(ctx context.Context, items []restoreItem) {
 	workers := w.opts.Workers
 	if workers <= 0 {
-		workers = 2 * procs.CPUs()
+		workers = 2 * sources.CPUs()
 	}
 	writes := items // no copy of a million items when there are no links
 	var links []restoreItem

@@ -10,7 +10,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/stratabackup/strata/daemon/engine"
-	"github.com/stratabackup/strata/internal/procs"
 	"github.com/stratabackup/strata/sources"
 )
 
@@ -96,7 +95,7 @@ func kindConfig(c *cli.Context, k sources.Kind) (sources.Config, error) {
 
 func runBackup(ctx context.Context, e *engine.Engine, u ui, req engine.BackupRequest) error {
 	gcBackup()
-	procs.RaiseForIO()
+	sources.RaiseForIO()
 	stat := newStatus(u)
 	res, err := e.Backup(ctx, req, func(ev engine.Event) {
 		if ev.Done != nil {

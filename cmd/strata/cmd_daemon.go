@@ -13,7 +13,7 @@ import (
 	"github.com/stratabackup/strata/daemon"
 	"github.com/stratabackup/strata/daemon/api"
 	"github.com/stratabackup/strata/daemon/config"
-	"github.com/stratabackup/strata/internal/procs"
+	"github.com/stratabackup/strata/sources"
 )
 
 func daemonCommand() *cli.Command {
@@ -74,7 +74,7 @@ func runDaemon(ctx context.Context, file string, level slog.Level) error {
 	if file == "" {
 		return cli.Exit("daemon: give --config FILE (see `strata daemon example-config`)", exitUsage)
 	}
-	procs.RaiseForIO() // it runs backups and serves mounts
+	sources.RaiseForIO() // it runs backups and serves mounts
 	cfg, err := config.Load(file)
 	if err != nil {
 		return cli.Exit(err.Error(), exitUsage)

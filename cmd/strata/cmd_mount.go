@@ -9,7 +9,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/stratabackup/strata/daemon/engine"
-	"github.com/stratabackup/strata/internal/procs"
+	"github.com/stratabackup/strata/sources"
 )
 
 func mountCommand() *cli.Command {
@@ -32,7 +32,7 @@ EROFS. New versions appear within --refresh.`,
 			if mp == "" || c.NArg() != 1 {
 				return cli.Exit("mount: give exactly one MOUNTPOINT", exitUsage)
 			}
-			procs.RaiseForIO() // reads of packs wait on the disk too
+			sources.RaiseForIO() // reads of packs wait on the disk too
 			e, err := newEngine(c)
 			if err != nil {
 				return err

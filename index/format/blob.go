@@ -7,7 +7,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 	"github.com/zeebo/blake3"
 
-	"github.com/stratabackup/strata/internal/procs"
+	"github.com/stratabackup/strata/sources"
 )
 
 // Blob encodings inside packs.
@@ -21,7 +21,7 @@ const (
 
 // decoder is shared by every read; encoders are per level (encoderFor).
 var decoder = sync.OnceValue(func() *zstd.Decoder {
-	d, _ := zstd.NewReader(nil, zstd.WithDecoderConcurrency(procs.CPUs()), zstd.WithDecoderMaxMemory(8<<30))
+	d, _ := zstd.NewReader(nil, zstd.WithDecoderConcurrency(sources.CPUs()), zstd.WithDecoderMaxMemory(8<<30))
 	return d
 })
 

@@ -9,7 +9,6 @@ import (
 
 	"github.com/colinmarc/hdfs/v2/hadoopconf"
 
-	"github.com/stratabackup/strata/internal/procs"
 	"github.com/stratabackup/strata/sources"
 )
 
@@ -82,7 +81,7 @@ func (c Config) withDefaults() (Config, []dirSpec, error) {
 		c.User = u.Username
 	}
 	if c.Workers <= 0 {
-		c.Workers = 4 * procs.CPUs()
+		c.Workers = 4 * sources.CPUs()
 	}
 	return c, specs, nil
 }

@@ -11,7 +11,6 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/stratabackup/strata/internal/procs"
 	"github.com/stratabackup/strata/sources"
 )
 
@@ -160,8 +159,8 @@ func readers(configured int, prev sources.Previous) int {
 	case configured > 0:
 		return configured
 	case prev == nil || prev.Info().Time.IsZero():
-		return 2 * procs.CPUs()
+		return 2 * sources.CPUs()
 	default:
-		return 4 * procs.CPUs()
+		return 4 * sources.CPUs()
 	}
 }

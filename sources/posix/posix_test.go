@@ -13,7 +13,6 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/stratabackup/strata/internal/procs"
 	"github.com/stratabackup/strata/sources"
 	"github.com/stratabackup/strata/sources/sourcetest"
 )
@@ -425,7 +424,7 @@ type infoOnly struct {
 func (p infoOnly) Info() sources.VersionInfo { return sources.VersionInfo{Time: p.at} }
 
 func TestReaders(t *testing.T) {
-	cpus := procs.CPUs()
+	cpus := sources.CPUs()
 	for _, tc := range []struct {
 		name       string
 		configured int

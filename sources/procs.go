@@ -1,5 +1,8 @@
-// Package procs separates the CPU count that sizes strata's worker pools
-// from GOMAXPROCS, which the CLI raises above it.
+package sources
+
+// The CPU count that sizes worker pools (sources' readers, the store's
+// backup workers, zstd's concurrency, restore writers) is kept apart from
+// GOMAXPROCS, which the CLI raises above it for backups and mounts.
 //
 // A goroutine blocked in a read(2) or fstatat(2) that waits on the disk
 // keeps its P until the runtime's monitor takes it back, which can take
@@ -7,10 +10,9 @@
 // the cores, a few readers waiting on a cold disk left runnable goroutines
 // (hashing, compressing) without a P while the cores idled. On the 2-core
 // machine, a backup of a 78,669-file source tree whose files all changed
-// (cold cache) used 1.1 of its 2 cores and took 6.1-7.0 s; with twice the
-// Ps it took 4.6-4.8 s. The pools stay sized by the cores: more workers
+// (cold cache) used 1.1 of its 2 cores and took 6.2-7.7 s; with twice the
+// Ps it took 4.9-5.4 s. The pools stay sized by the cores: more workers
 // only hold more buffers (peak RSS) for the same CPU.
-package procs
 
 import (
 	"os"
