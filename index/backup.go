@@ -196,7 +196,7 @@ type prevVersion struct {
 var _ sources.PreviousReader = (*prevVersion)(nil)
 
 func (p *prevVersion) Lookup(path string) (sources.Entry, bool) {
-	f, ok := p.files.get(path)
+	f, ok := p.files.lookup(path)
 	return f.Entry, ok
 }
 

@@ -124,3 +124,28 @@ func TestPrevFilesEach(t *testing.T) {
 		t.Fatalf("each saw %v", seen)
 	}
 }
+
+// A Keep right after a Lookup takes the Lookup's decode instead of
+// decoding again: seen here by damaging the stored record in between,
+// which a second decode would refuse. A Keep with no Lookup before it
+// (or after its slot was taken) decodes as get does.
+func TestPrevFilesKeptReusesTheLookup(t *testing.T) {
+	p := newPrevFiles()
+	a, b := prevEntry("a"), prevEntry("b")
+	p.publish([]prevEnt{a, b}, "")
+	p.finish(nil)
+	if _, ok := p.lookup("a"); !ok {
+		t.Fatal("lookup(a) found nothing")
+	}
+	copy(a.val, "{not a record")
+	f, ok := p.kept("a")
+	if !ok || f.Path != "a" {
+		t.Errorf("kept(a) after lookup(a) = %+v, %v; want the looked-up entry", f, ok)
+	}
+	if _, ok := p.kept("a"); ok {
+		t.Error("kept(a) again found the damaged record: the slot was not emptied, or the record decoded")
+	}
+	if f, ok := p.kept("b"); !ok || f.Path != "b" {
+		t.Errorf("kept(b) without a lookup = %+v, %v; want b decoded", f, ok)
+	}
+}

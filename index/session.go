@@ -256,7 +256,7 @@ func (s *session) storeChunks(ctx context.Context, path string, next func() ([]b
 
 // Keep implements sources.Writer.
 func (s *session) Keep(ctx context.Context, e sources.Entry) error {
-	p, ok := s.prev.get(e.Path)
+	p, ok := s.prev.kept(e.Path)
 	if !ok || p.Type != sources.TypeFile {
 		return fmt.Errorf("keep %s: the previous version has no such file", e.Path)
 	}
