@@ -14,7 +14,6 @@ import (
 	"runtime/pprof"
 	"runtime/trace"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -35,14 +34,13 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	stopProfiles := profile()
-	defer stopProfiles()
 	gcDefault()
 	err := withServer(newApp()).RunContext(ctx, os.Args)
+	stopProfiles() // here, not deferred: os.Exit skips deferred calls, and a failed run's profile is wanted too
 	if err == nil {
 		return
 	}
 	fmt.Fprintln(os.Stderr, "strata:", err)
-	stopProfiles() // os.Exit skips the deferred call; a failed run's profile is wanted too
 	os.Exit(exitCode(err))
 }
 
@@ -134,29 +132,26 @@ func gcPercent(p int) {
 // trace to $STRATA_TRACE (where the time went while nothing was on a
 // CPU: `go tool trace -pprof=sync` and friends) and, every second, a heap
 // profile to $STRATA_MEMPROFILE (so the last one shows the heap while the
-// command was working, not after), for developers.
+// command was working, not after), for developers. The returned func
+// stops them; main calls it once, on either way out.
 func profile() func() {
-	stopTrace := func() {}
-	if path := os.Getenv("STRATA_TRACE"); path != "" {
-		f, err := os.Create(path)
-		if err == nil {
-			if err = trace.Start(f); err != nil {
-				f.Close()
-			}
-		}
-		if err != nil {
+	var stops []func()
+	if f := profileFile("STRATA_TRACE"); f != nil {
+		if err := trace.Start(f); err != nil {
 			fmt.Fprintln(os.Stderr, "strata: STRATA_TRACE:", err)
+			f.Close()
 		} else {
-			stopTrace = func() { trace.Stop(); f.Close() }
+			stops = append(stops, func() { trace.Stop(); f.Close() })
 		}
 	}
-	stopCPU := cpuProfile()
-	var once sync.Once
-	return func() { once.Do(func() { stopCPU(); stopTrace() }) }
-}
-
-// cpuProfile starts profile's CPU and heap profiles.
-func cpuProfile() func() {
+	if f := profileFile("STRATA_CPUPROFILE"); f != nil {
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(os.Stderr, "strata: STRATA_CPUPROFILE:", err)
+			f.Close()
+		} else {
+			stops = append(stops, func() { pprof.StopCPUProfile(); f.Close() })
+		}
+	}
 	if path := os.Getenv("STRATA_MEMPROFILE"); path != "" {
 		go func() {
 			for range time.Tick(time.Second) {
@@ -167,16 +162,26 @@ func cpuProfile() func() {
 			}
 		}()
 	}
-	path := os.Getenv("STRATA_CPUPROFILE")
+	return func() {
+		for _, stop := range stops {
+			stop()
+		}
+	}
+}
+
+// profileFile creates the file the variable env names: nil when it is
+// unset, or, with a warning, when it cannot be created.
+func profileFile(env string) *os.File {
+	path := os.Getenv(env)
 	if path == "" {
-		return func() {}
+		return nil
 	}
 	f, err := os.Create(path)
 	if err != nil {
-		return func() {}
+		fmt.Fprintf(os.Stderr, "strata: %s: %v\n", env, err)
+		return nil
 	}
-	_ = pprof.StartCPUProfile(f)
-	return func() { pprof.StopCPUProfile(); f.Close() }
+	return f
 }
 
 // version names the build: the module version, or the VCS revision when
