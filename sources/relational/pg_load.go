@@ -75,22 +75,13 @@ func pgConnectDB(ctx context.Context, cfg *pgx.ConnConfig, db string) (*pgx.Conn
 }
 
 // pgLoadAny takes the staged path for a large new (or replaced) table
-// when jobs > 1, else (or when the staging schema cannot be created) the
-// one-transaction path.
+// when jobs > 1, else (or when the staging schema cannot be created, or
+// the target exists and is merged into) the one-transaction path.
 func pgLoadAny(ctx context.Context, cfg *pgx.ConnConfig, conn *pgx.Conn, p *loadPlan, jobs int) (loadStats, error) {
 	if jobs > 1 && p.size >= pgStagedMin {
-		exists := false
-		if !p.drop {
-			var err error
-			if exists, err = pgExists(ctx, conn, pgIdent(p.schema, p.table)); err != nil {
-				return loadStats{}, err
-			}
-		}
-		if !exists {
-			st, err := pgLoadStaged(ctx, cfg, conn, p, jobs)
-			if !errors.Is(err, errNoStaging) && !errors.Is(err, errStagedTargetExists) {
-				return st, err
-			}
+		st, err := pgLoadStaged(ctx, cfg, conn, p, jobs)
+		if !errors.Is(err, errNoStaging) && !errors.Is(err, errStagedTargetExists) {
+			return st, err
 		}
 	}
 	return pgLoad(ctx, conn, p)

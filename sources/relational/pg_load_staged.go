@@ -68,8 +68,8 @@ func pgCleanupContext(ctx context.Context) (context.Context, context.CancelFunc)
 	return context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 }
 
-// errStagedTargetExists says the target appeared while the staged load
-// waited for another load of it: the caller merges into it instead.
+// errStagedTargetExists says the target exists (or appeared while the
+// staged load waited for another load of it): the caller merges into it.
 var errStagedTargetExists = errors.New("target exists")
 
 // errNoStaging says the staged path cannot be taken (no privilege to
@@ -91,19 +91,21 @@ func pgLoadStaged(ctx context.Context, cfg *pgx.ConnConfig, conn *pgx.Conn, p *l
 	// Loads of one target take turns: the staging schema is named after
 	// the target, and a second load would drop the first's as a
 	// leftover. The lock is the session's, so a killed load releases it.
-	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", pgStagingLockKey(target)); err != nil {
+	key := pgStagingLockKey(target)
+	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", key); err != nil {
 		return st, fmt.Errorf("wait for other loads of %s: %w", target, err)
 	}
 	defer func() {
 		cctx, cancel := pgCleanupContext(ctx)
 		defer cancel()
-		if _, uerr := conn.Exec(cctx, "SELECT pg_advisory_unlock($1)", pgStagingLockKey(target)); uerr != nil && err == nil {
+		if _, uerr := conn.Exec(cctx, "SELECT pg_advisory_unlock($1)", key); uerr != nil && err == nil {
 			err = fmt.Errorf("release the load lock of %s: %w", target, uerr)
 		}
 	}()
 	if !p.drop {
-		// A load that ran while this one waited may have created the
-		// target: then this one merges into it (the caller's other path).
+		// The target may exist, or a load that ran while this one waited
+		// may have created it: then this one merges into it (the caller's
+		// other path).
 		if exists, err := pgExists(ctx, conn, target); err != nil || exists {
 			return st, cmp.Or(err, errStagedTargetExists)
 		}
@@ -115,8 +117,9 @@ func pgLoadStaged(ctx context.Context, cfg *pgx.ConnConfig, conn *pgx.Conn, p *l
 // then moved into place.
 func pgFillStaged(ctx context.Context, cfg *pgx.ConnConfig, conn *pgx.Conn, p *loadPlan, jobs int, target string) (st loadStats, err error) {
 	st.Target, st.Created, st.Copies = target, true, jobs
-	stage := pgx.Identifier{pgStagingSchema(target)}.Sanitize()
-	staged := pgx.Identifier{pgStagingSchema(target), p.table}.Sanitize()
+	name := pgStagingSchema(target)
+	stage := pgx.Identifier{name}.Sanitize()
+	staged := pgx.Identifier{name, p.table}.Sanitize()
 	if _, err := conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+stage+" CASCADE"); err != nil {
 		return st, fmt.Errorf("drop the staging schema %s a previous load left: %w", stage, err)
 	}
