@@ -41,8 +41,8 @@ test-unit:
 	@$(call in-modules,$(GO) test -count=1 -short ./...)
 
 # The MongoDB part needs FerretDB; -mongo-size 0 in BENCHFLAGS skips it.
-# deps: the real tree part needs rsync, restic's mount fuse3 (a fresh
-# machine has neither).
+# deps: the servers the flags start, and rsync for the real tree part (a
+# fresh machine has neither; the bench installs fuse3 itself).
 bench: deps build
 	bash integration/servers.sh up ferretdb
 	@case "$(BENCHFLAGS)" in *-hdfs-*) bash integration/servers.sh up hdfs;; esac
