@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -136,21 +137,24 @@ func gcPercent(p int) {
 // stops them; main calls it once, on either way out.
 func profile() func() {
 	var stops []func()
-	if f := profileFile("STRATA_TRACE"); f != nil {
-		if err := trace.Start(f); err != nil {
-			fmt.Fprintln(os.Stderr, "strata: STRATA_TRACE:", err)
-			f.Close()
-		} else {
-			stops = append(stops, func() { trace.Stop(); f.Close() })
+	for _, p := range []struct {
+		env   string
+		start func(io.Writer) error
+		stop  func()
+	}{
+		{"STRATA_TRACE", trace.Start, trace.Stop},
+		{"STRATA_CPUPROFILE", pprof.StartCPUProfile, pprof.StopCPUProfile},
+	} {
+		f := profileFile(p.env)
+		if f == nil {
+			continue
 		}
-	}
-	if f := profileFile("STRATA_CPUPROFILE"); f != nil {
-		if err := pprof.StartCPUProfile(f); err != nil {
-			fmt.Fprintln(os.Stderr, "strata: STRATA_CPUPROFILE:", err)
+		if err := p.start(f); err != nil {
+			fmt.Fprintf(os.Stderr, "strata: %s: %v\n", p.env, err)
 			f.Close()
-		} else {
-			stops = append(stops, func() { pprof.StopCPUProfile(); f.Close() })
+			continue
 		}
+		stops = append(stops, func() { p.stop(); f.Close() })
 	}
 	if path := os.Getenv("STRATA_MEMPROFILE"); path != "" {
 		go func() {
