@@ -228,15 +228,8 @@ func TestPostgresStagedLoadsTakeTurns(t *testing.T) {
 	stage := pgStagingSchema(pgIdent("public", "turns"))
 	pgExec(t, dst, "CREATE SCHEMA "+stage+"; CREATE TABLE "+stage+".turns (left_by_a_killed_load int)")
 	pgExec(t, dst, "CREATE SCHEMA strata_load_archive; CREATE TABLE strata_load_archive.kept (id int PRIMARY KEY)")
-	dsrc, err := newSource(pgDialect{}, Config{DSN: dstDSN, Cluster: "st", Databases: []string{dbName(t, dstDSN)}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	dsrc, found := discoverAll(t, pgDialect{}, dstDSN, dbName(t, dstDSN))
 	defer dsrc.Close()
-	found, err := dsrc.Discover(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
 	for _, o := range found {
 		if o.Meta["schema"] == stage {
 			t.Errorf("discovered %s, a staging schema's table", o.Table)

@@ -77,14 +77,7 @@ func TestPostgresConformance(t *testing.T) {
 // discoverTables builds a source over db and finds the specs' tables.
 func discoverTables(t *testing.T, d dialect, dsn, db, schema string, specs []sourcetest.Spec) (sources.Source, []sources.Object) {
 	t.Helper()
-	src, err := newSource(d, Config{DSN: dsn, Cluster: "st", Databases: []string{db}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	found, err := src.Discover(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	src, found := discoverAll(t, d, dsn, db)
 	objs := make([]sources.Object, len(specs))
 	for i, spec := range specs {
 		for _, o := range found {
@@ -97,4 +90,20 @@ func discoverTables(t *testing.T, d dialect, dsn, db, schema string, specs []sou
 		}
 	}
 	return src, objs
+}
+
+// discoverAll returns a source on database db of dsn and every object it
+// discovers.
+func discoverAll(t *testing.T, d dialect, dsn, db string) (sources.Source, []sources.Object) {
+	t.Helper()
+	src, err := newSource(d, Config{DSN: dsn, Cluster: "st", Databases: []string{db}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found, err := src.Discover(context.Background())
+	if err != nil {
+		src.Close()
+		t.Fatal(err)
+	}
+	return src, found
 }
