@@ -195,7 +195,7 @@ func (b *bench) setupTool(ctx context.Context, name string) contender {
 		if bin == "" {
 			bin, err = buildStrata(ctx, b.cfg.repoRoot, b.runDir)
 		}
-		t := contender{tool: strata{bin: bin, cache: filepath.Join(b.runDir, "strata-cache")}, setupErr: err}
+		t := contender{tool: strata{bin: bin, cache: filepath.Join(b.runDir, "strata-cache"), level: b.cfg.compression}, setupErr: err}
 		if err == nil {
 			logf("strata: %s (%s)", bin, t.version(ctx))
 		}

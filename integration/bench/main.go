@@ -46,6 +46,9 @@ type config struct {
 	verify   bool
 	prepare  bool // generate the data and stop
 	repoRoot string
+	// compression is strata init --compression of the directory sets'
+	// stores; empty is what a new store gets.
+	compression string
 
 	real           bool   // run the real-world tree part
 	realV1, realV2 string // its two releases (Debian versions of realPackage)
@@ -117,6 +120,7 @@ func parseFlags(args []string) (config, error) {
 	fs.IntVar(&cfg.repeat, "repeat", 3, "runs of the real tree's first backup and no-change re-backup, of each cold ls -lR (restic's once) and of each mount cold read; the median is reported")
 	fs.BoolVar(&cfg.prepare, "prepare", false, "only generate (or reset) the data sets, then exit")
 	fs.StringVar(&cfg.repoRoot, "repo", ".", "strata source tree (where go.mod is)")
+	fs.StringVar(&cfg.compression, "compression", "", "strata init --compression level of the generated and real-tree sets' stores (fastest, default, better, off); empty: what a new store gets")
 	realFlags(fs, &cfg)
 	mongoSize := fs.String("mongo-size", "1GiB", "size of the generated MongoDB collection; 0 skips the MongoDB part")
 	fs.BoolVar(&cfg.mongoOnly, "mongo-only", false, "run only the MongoDB part (no restic, no directory data sets)")

@@ -303,6 +303,7 @@ func (b *bench) lsStepsNamed(ctx context.Context, t contender, dir, cold, warm s
 func (b *bench) realReport(out io.Writer, r *realSet) {
 	fmt.Fprintf(out, "\nstrata vs restic %s on a real tree: %s %s (%d files, %s), then %s synced over it (%s)\n\n",
 		resticVersion, realPackage, b.cfg.realV1, r.files, human(float64(r.bytes1)), b.cfg.realV2, human(float64(r.bytes2)))
+	b.levelLine(out)
 	if b.cfg.repeat > 1 {
 		fmt.Fprintf(out, "(first backup, no-change re-backup and cold ls -lR: medians of %d runs; restic's ls -lR once)\n\n", b.cfg.repeat)
 	}

@@ -23,6 +23,7 @@ type row struct {
 func (b *bench) report(out io.Writer) {
 	fmt.Fprintf(out, "\nstrata vs restic: main set %s in %d files (v2: %d files changed), many-files set %d files\n\n",
 		human(float64(b.main.bytes(1))), len(b.main.files), b.changedCount(), len(b.many.files))
+	b.levelLine(out)
 	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(w, "metric\tstrata\trestic\tstrata/restic\ttarget\tresult")
 	for _, r := range b.rows() {
@@ -197,5 +198,13 @@ func (b *bench) printErrors(out io.Writer) {
 	if len(lines) > 0 {
 		fmt.Fprintln(out, "\nerrors:")
 		fmt.Fprintln(out, strings.Join(lines, "\n"))
+	}
+}
+
+// levelLine says which compression level strata's stores were made with
+// when -compression chose one.
+func (b *bench) levelLine(out io.Writer) {
+	if b.cfg.compression != "" {
+		fmt.Fprintf(out, "(strata stores made with `strata init --compression %s`)\n\n", b.cfg.compression)
 	}
 }

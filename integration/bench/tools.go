@@ -74,6 +74,7 @@ func tail(s string, n int) string {
 type strata struct {
 	bin   string
 	cache string
+	level string // strata init --compression; empty: the default
 }
 
 const (
@@ -96,7 +97,11 @@ func (s strata) version(ctx context.Context) string {
 }
 
 func (s strata) initRepo(ctx context.Context, repo string) error {
-	return runCmd(s.cmd(ctx, repo, "init"))
+	args := []string{"init"}
+	if s.level != "" {
+		args = append(args, "--compression", s.level)
+	}
+	return runCmd(s.cmd(ctx, repo, args...))
 }
 
 func (s strata) backup(ctx context.Context, repo, table, dir string) error {
