@@ -138,6 +138,21 @@ func (s *Store) attribute(ctx context.Context, cat *catalog.Catalog, bad map[ID]
 			return fmt.Errorf("check: walk %s: %w", v.Name, err)
 		}
 	}
+	damaged, err := cat.Damaged()
+	if err != nil {
+		return fmt.Errorf("check: list damaged objects: %w", err)
+	}
+	for _, d := range damaged {
+		what := "index file"
+		if d.IsVersion() {
+			what = "version"
+			a.file(d.Name+": (the version's file list)", File{Chunks: d.FileList})
+		}
+		res.Damage = append(res.Damage, Damage{
+			Problem:  fmt.Sprintf("%s cannot be loaded, so it is left out of the catalog: %s", what, d.Problem),
+			Affected: []string{d.Name},
+		})
+	}
 	res.Damage = append(res.Damage, a.badRefs...)
 	for id, problem := range bad {
 		d := Damage{Problem: problem, Chunk: id.String(), Affected: a.affected[id]}

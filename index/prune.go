@@ -3,6 +3,7 @@ package index
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/stratabackup/strata/backends"
@@ -50,13 +51,20 @@ func (s *Store) Prune(ctx context.Context, dryRun bool, waiting func(string)) (P
 	// add references), and only for the plan: packs are rewritten without
 	// it, so that mounts and refreshes of other processes go on.
 	var packs map[ID]*packUse
+	var refused error
 	err = s.withCatalog(ctx, func(cat *catalog.Catalog) error {
 		var err error
+		if refused, err = refuseDamaged(cat); err != nil || refused != nil {
+			return err
+		}
 		packs, err = packUsage(cat)
 		return err
 	})
 	if err != nil {
 		return res, fmt.Errorf("prune: read catalog: %w", err)
+	}
+	if refused != nil {
+		return res, refused
 	}
 	res, err = s.prune(ctx, packs, dryRun)
 	if err != nil {
@@ -69,6 +77,23 @@ func (s *Store) Prune(ctx context.Context, dryRun bool, waiting func(string)) (P
 	}
 	res.StaleLocks, err = s.removeStaleLocks(ctx, dryRun)
 	return res, err
+}
+
+// refuseDamaged fails prune while the catalog could not load some index
+// file or version: the chunks a damaged version's files need, or the
+// packs a damaged index lists, would look unused, and deleting them
+// would make a repair impossible.
+// It returns the refusal, or the error reading the catalog.
+func refuseDamaged(cat *catalog.Catalog) (refused, err error) {
+	ds, err := cat.Damaged()
+	if err != nil || len(ds) == 0 {
+		return nil, err
+	}
+	names := make([]string, len(ds))
+	for i, d := range ds {
+		names[i] = d.Name
+	}
+	return fmt.Errorf("prune: refusing: %s could not be loaded (damaged), so which data is still needed is unknown; run `strata check`, then repair or delete the damaged objects and run `strata index rebuild`", strings.Join(names, ", ")), nil
 }
 
 // staleTemp is how old a temporary object must be for prune to delete it:

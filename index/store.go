@@ -75,6 +75,8 @@ type Store struct {
 	// is the shared catalog, kept open in Held mode only.
 	sessMu sync.Mutex
 	held   *catalog.Catalog
+	// warned are the damaged objects this Store has logged (under sessMu).
+	warned map[string]bool
 	// reads is what every read asks: a view of snaps, the Store's current
 	// snapshot of the shared catalog.
 	reads *catalog.Catalog
@@ -207,6 +209,7 @@ func (s *Store) session(ctx context.Context, snap bool, record, fn func(*catalog
 		// any snapshot is taken.
 		return fmt.Errorf("sync catalog with %s: %w", s.be.Location(), err)
 	}
+	s.warnDamaged(c)
 	if fn != nil {
 		err = fn(c)
 	}
@@ -216,6 +219,32 @@ func (s *Store) session(ctx context.Context, snap bool, record, fn func(*catalog
 		}
 	}
 	return err
+}
+
+// warnDamaged logs, once per Store, each object the catalog could not
+// load because it is damaged: the versions it hides are not listed, so
+// the log is where a user learns of them (check reports them too).
+// Callers hold sessMu.
+func (s *Store) warnDamaged(c *catalog.Catalog) {
+	ds, err := c.Damaged()
+	if err != nil {
+		s.log.Warn("list damaged objects", "store", s.be.Location(), "err", err)
+		return
+	}
+	for _, d := range ds {
+		if s.warned[d.Name] {
+			continue
+		}
+		if s.warned == nil {
+			s.warned = map[string]bool{}
+		}
+		s.warned[d.Name] = true
+		what := "index file (its chunks' versions may be unreadable)"
+		if d.IsVersion() {
+			what = "version (not listed)"
+		}
+		s.log.Warn("damaged "+what+"; `strata check` says what it affects", "object", d.Name, "problem", d.Problem)
+	}
 }
 
 // shared returns the shared catalog (the held one, or one opened for

@@ -21,6 +21,7 @@ import (
 //	i <index name>                                -> "" (this index file is loaded)
 //	m <manifest name>                             -> vid, version key (this manifest is loaded)
 //	g                                             -> 8 random bytes, new at every write (the catalog's generation)
+//	d <index or manifest name>                    -> Damaged (JSON): not loaded, its stored bytes are bad
 //
 // <object prefix> is the manifest name's directory (escaped names, '/'
 // separated, trailing '/'), so versions of one object sort by time and
@@ -35,6 +36,7 @@ const (
 	keyIndex    = 'i'
 	keyManifest = 'm'
 	keyGen      = 'g'
+	keyDamaged  = 'd'
 )
 
 // vid is a version's short id in the catalog: 8 bytes of the hash of its
@@ -89,6 +91,8 @@ func chunkKey(id format.ID) []byte { return append([]byte{keyChunk}, id[:]...) }
 func indexKey(name string) []byte { return append([]byte{keyIndex}, name...) }
 
 func manifestKey(name string) []byte { return append([]byte{keyManifest}, name...) }
+
+func damagedKey(name string) []byte { return append([]byte{keyDamaged}, name...) }
 
 // genKey holds the catalog's generation: a snapshot whose generation is
 // the shared catalog's holds the same data, and a refresh can keep it.

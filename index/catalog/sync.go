@@ -34,6 +34,10 @@ func (c *Catalog) syncIndexes(ctx context.Context, be backends.Backend) error {
 	if err != nil {
 		return err
 	}
+	damaged, err := c.syncDamaged("indexes/", onBackend)
+	if err != nil {
+		return err
+	}
 	for name := range loaded {
 		if !onBackend[name] {
 			// An index was removed (prune): chunk locations may be stale.
@@ -46,17 +50,52 @@ func (c *Catalog) syncIndexes(ctx context.Context, be backends.Backend) error {
 	}
 	var todo []string
 	for name := range onBackend {
-		if !loaded[name] {
+		if !loaded[name] && !damaged[name] {
 			todo = append(todo, name)
 		}
 	}
 	return format.Parallel(ctx, todo, func(ctx context.Context, name string) error {
 		idx, err := format.ReadIndexFile(ctx, be, name)
 		if err != nil {
-			return err
+			return c.unloadable(name, nil, err)
 		}
 		return c.addIndex(name, idx)
 	})
+}
+
+// syncDamaged drops the damaged records under prefix whose objects left
+// the backend and returns the names of those that remain: they are not
+// loaded again (a rebuild tries).
+func (c *Catalog) syncDamaged(prefix string, onBackend map[string]bool) (map[string]bool, error) {
+	damaged, err := c.damagedNames(prefix)
+	if err != nil {
+		return nil, err
+	}
+	for name := range damaged {
+		if !onBackend[name] {
+			if err := c.dropDamaged(name); err != nil {
+				return nil, err
+			}
+			delete(damaged, name)
+		}
+	}
+	return damaged, nil
+}
+
+// unloadable decides what an error loading the backend object name means
+// for the sync: gone since the listing (a concurrent forget or prune) is
+// nothing; damaged bytes are recorded (with the file list's chunks, if
+// known) and the sync goes on; anything else (an unreachable backend)
+// fails it.
+func (c *Catalog) unloadable(name string, list []format.ChunkRef, err error) error {
+	switch {
+	case errors.Is(err, backends.ErrNotFound) && list == nil:
+		return nil
+	case isDamage(err):
+		return c.addDamaged(Damaged{Name: name, Problem: err.Error(), FileList: list})
+	default:
+		return err
+	}
 }
 
 func (c *Catalog) syncVersions(ctx context.Context, be backends.Backend) error {
@@ -65,6 +104,10 @@ func (c *Catalog) syncVersions(ctx context.Context, be backends.Backend) error {
 		return err
 	}
 	loaded, err := c.loadedManifests()
+	if err != nil {
+		return err
+	}
+	damaged, err := c.syncDamaged("versions/", onBackend)
 	if err != nil {
 		return err
 	}
@@ -77,7 +120,7 @@ func (c *Catalog) syncVersions(ctx context.Context, be backends.Backend) error {
 	}
 	var todo []string
 	for name := range onBackend {
-		if !loaded[name] && !strings.Contains(name[strings.LastIndexByte(name, '/')+1:], ".tmp") {
+		if !loaded[name] && !damaged[name] && !strings.Contains(name[strings.LastIndexByte(name, '/')+1:], ".tmp") {
 			todo = append(todo, name)
 		}
 	}
@@ -142,7 +185,7 @@ func (c *Catalog) readManifests(ctx context.Context, be backends.Backend, todo [
 	err := format.Parallel(ctx, todo, func(ctx context.Context, name string) error {
 		m, err := format.ReadManifest(ctx, be, name)
 		if err != nil {
-			return err
+			return c.unloadable(name, nil, err)
 		}
 		if len(m.FileList) == 0 {
 			return c.AddVersion(name, m)
@@ -172,7 +215,7 @@ func (c *Catalog) loadWithList(ctx context.Context, be backends.Backend, name st
 		}
 	}
 	if err != nil {
-		return fmt.Errorf("manifest %s: %w", name, err)
+		return c.unloadable(name, m.FileList.Refs(), fmt.Errorf("manifest %s: %w", name, err))
 	}
 	err = c.AddVersion(name, m)
 	m.Files, m.Lines = nil, nil

@@ -69,10 +69,10 @@ func DecodeBlobTo(dst []byte, id ID, typ byte, blob []byte, rawLen int) ([]byte,
 		var err error
 		chunk, err = d.DecodeAll(blob, dst[:0])
 		if err != nil {
-			return nil, fmt.Errorf("decompress chunk %s: %w", id, err)
+			return nil, fmt.Errorf("decompress chunk %s: %w: %w", id, err, ErrUndecodable)
 		}
 	default:
-		return nil, fmt.Errorf("chunk %s: unknown blob type %d", id, typ)
+		return nil, fmt.Errorf("chunk %s: unknown blob type %d: %w", id, typ, ErrUndecodable)
 	}
 	if len(chunk) != rawLen || HashChunk(chunk) != id {
 		return nil, fmt.Errorf("chunk %s: %w", id, ErrCorrupt)

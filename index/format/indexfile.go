@@ -67,11 +67,16 @@ func ZstdJSON(v any) ([]byte, error) {
 	return e.EncodeAll(buf.Bytes(), nil), nil
 }
 
+// unzstdJSON decodes compressed JSON; failures wrap ErrUndecodable (the
+// stored object is damaged).
 func unzstdJSON(data []byte, v any) error {
 	_, d := codecs()
 	raw, err := d.DecodeAll(data, nil)
 	if err != nil {
-		return fmt.Errorf("decompress: %w", err)
+		return fmt.Errorf("decompress: %w: %w", err, ErrUndecodable)
 	}
-	return json.Unmarshal(raw, v)
+	if err := json.Unmarshal(raw, v); err != nil {
+		return fmt.Errorf("%w: %w", err, ErrUndecodable)
+	}
+	return nil
 }

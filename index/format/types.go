@@ -116,3 +116,9 @@ var ErrNotFound = errors.New("not found")
 // ErrCorrupt is returned (wrapped) when stored bytes do not hash to their
 // address: the backend returned damaged data.
 var ErrCorrupt = errors.New("content does not match its hash (corrupt)")
+
+// ErrUndecodable is returned (wrapped) when stored bytes do not decode: a
+// chunk zstd refuses, a blob of unknown type, a manifest or index file
+// that is not compressed JSON. Like ErrCorrupt it means damage, not an
+// unreachable backend.
+var ErrUndecodable = errors.New("stored bytes do not decode (damaged)")
