@@ -2,6 +2,7 @@ package posix
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	"github.com/stratabackup/strata/sources"
@@ -24,17 +25,33 @@ func init() {
 // newFromConfig builds a source from generic settings: "db" and one
 // "root" TABLE=DIR per directory.
 func newFromConfig(cfg sources.Config) (sources.Source, error) {
-	roots := map[string]string{}
-	for _, a := range cfg.All("root") {
-		table, dir, ok := strings.Cut(a, "=")
-		if !ok || table == "" || dir == "" {
-			return nil, fmt.Errorf("argument %q: want TABLE=DIR, e.g. home=/home", a)
-		}
-		roots[table] = dir
+	roots, err := parseRoots(cfg.All("root"))
+	if err != nil {
+		return nil, err
 	}
 	readers, err := cfg.Count("readers", 1024)
 	if err != nil {
 		return nil, fmt.Errorf("posix source: %w", err)
 	}
 	return New(Config{Cluster: cfg.Cluster(), Database: cfg.Get("db"), Roots: roots, Workers: readers})
+}
+
+// parseRoots reads TABLE=DIR arguments into Config.Roots. A table given
+// twice with two directories is refused: a map keeps only one of them, so
+// the other would silently go without backup while the run succeeds. The
+// same directory given twice (after cleaning) is harmless and kept once,
+// as hdfs does.
+func parseRoots(args []string) (map[string]string, error) {
+	roots := map[string]string{}
+	for _, a := range args {
+		table, dir, ok := strings.Cut(a, "=")
+		if !ok || table == "" || dir == "" {
+			return nil, fmt.Errorf("argument %q: want TABLE=DIR, e.g. home=/home", a)
+		}
+		if other, dup := roots[table]; dup && filepath.Clean(other) != filepath.Clean(dir) {
+			return nil, fmt.Errorf("table %q given twice, for %s and for %s: give each directory its own TABLE", table, other, dir)
+		}
+		roots[table] = dir
+	}
+	return roots, nil
 }
