@@ -32,6 +32,34 @@ func TestParseDir(t *testing.T) {
 	}
 }
 
+func TestCheckTables(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		dirs []string
+		err  string // "" for none
+	}{
+		{"distinct", []string{"a=/x", "b=/y", "/data/logs"}, ""},
+		{"same dir twice", []string{"a=/x", "a=/x/"}, ""},
+		{"table twice", []string{"app=/src/a", "app=/src/b"}, `table "app" names both /src/a and /src/b`},
+		{"table and path", []string{"data/logs=/x", "/data/logs"}, `table "data/logs" names both /x and /data/logs`},
+		{"globs left to Discover", []string{"/data/*", "/data/*"}, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			specs := make([]dirSpec, len(c.dirs))
+			for i, d := range c.dirs {
+				var err error
+				if specs[i], err = parseDir(d); err != nil {
+					t.Fatal(err)
+				}
+			}
+			err := checkTables(specs)
+			if (err == nil) != (c.err == "") || (err != nil && !strings.Contains(err.Error(), c.err)) {
+				t.Errorf("checkTables(%q) = %v, want %q", c.dirs, err, c.err)
+			}
+		})
+	}
+}
+
 func TestKeptPrefix(t *testing.T) {
 	b := func(id, gs uint64, n int64) blockPrint { return blockPrint{id: id, gs: gs, n: n} }
 	prev := fingerprint{size: 2500, fileID: 7, blocks: []blockPrint{b(1, 10, 1000), b(2, 10, 1000), b(3, 10, 500)}}
