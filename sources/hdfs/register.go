@@ -1,7 +1,6 @@
 package hdfs
 
 import (
-	"strconv"
 	"strings"
 
 	"github.com/stratabackup/strata/sources"
@@ -51,12 +50,8 @@ func newFromConfig(cfg sources.Config) (sources.Source, error) {
 		return nil, errorf("hdfs source: %v", err)
 	}
 	c.Workers = n
-	if x := cfg.Get("no-xattrs"); x != "" {
-		b, err := strconv.ParseBool(x)
-		if err != nil {
-			return nil, errorf("hdfs source: setting no-xattrs=%q: want true or false", x)
-		}
-		c.NoXAttrs = b
+	if c.NoXAttrs, err = cfg.Bool("no-xattrs"); err != nil {
+		return nil, errorf("hdfs source: %v", err)
 	}
 	return New(c)
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stratabackup/strata/sources"
 )
 
 func TestParseDir(t *testing.T) {
@@ -57,6 +59,39 @@ func TestCheckTables(t *testing.T) {
 				t.Errorf("checkTables(%q) = %v, want %q", c.dirs, err, c.err)
 			}
 		})
+	}
+}
+
+func TestNoXAttrsSetting(t *testing.T) {
+	for _, c := range []struct {
+		val  string
+		want bool
+		err  string // "" for none
+	}{
+		{"", false, ""},
+		{"true", true, ""},
+		{"0", false, ""},
+		{"yes", false, `no-xattrs="yes"`},
+		{"on", false, `no-xattrs="on"`},
+	} {
+		cfg := sources.NewConfig()
+		cfg.Set("cluster", "c")
+		cfg.Set("db", "d")
+		cfg.Set("namenode", "192.0.2.1:8020")
+		cfg.Set("user", "u")
+		cfg.Set("dir", "/data")
+		if c.val != "" {
+			cfg.Set("no-xattrs", c.val)
+		}
+		s, err := newFromConfig(cfg)
+		switch {
+		case c.err != "" && (err == nil || !strings.Contains(err.Error(), c.err)):
+			t.Errorf("no-xattrs=%q: %v; want an error naming %s", c.val, err, c.err)
+		case c.err == "" && err != nil:
+			t.Errorf("no-xattrs=%q: %v", c.val, err)
+		case c.err == "" && s.(*Source).cfg.NoXAttrs != c.want:
+			t.Errorf("no-xattrs=%q: NoXAttrs %v, want %v", c.val, s.(*Source).cfg.NoXAttrs, c.want)
+		}
 	}
 }
 
