@@ -53,7 +53,9 @@ type Option struct {
 	// Repeated settings may be given several times.
 	Repeated bool
 	// Positional takes the command line's arguments (at most one option
-	// of a kind has it).
+	// of a kind has it). The CLI makes no flag of it, so no flag help
+	// shows its name, which is the key a daemon config gives the
+	// arguments under: the kind's Description says it.
 	Positional bool
 	// Secret settings (passwords, connection strings with credentials)
 	// are never logged or recorded; config files give them only by

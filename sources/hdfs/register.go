@@ -16,7 +16,9 @@ or an ancestor is snapshottable (created and deleted by the run), live and
 marked fuzzy otherwise. A DIR may be a glob (/data/*/logs); its matches
 are named by their paths. Unchanged files are kept without being read,
 appended files read only their new bytes. The NameNode comes from
---namenode or HADOOP_CONF_DIR; restore with --to-hdfs hdfs://HOST:PORT/PATH.`,
+--namenode or HADOOP_CONF_DIR; restore with --to-hdfs hdfs://HOST:PORT/PATH.
+In a daemon config the DIR and TABLE=DIR arguments are the option dir,
+a list: dir: [/data/*/logs, raw=/ingest/raw].`,
 		Options: []sources.Option{
 			{Name: "db", Required: true, Usage: "database name (second level)"},
 			{Name: "namenode", Repeated: true, EnvVars: []string{"STRATA_HDFS_NAMENODE"}, Usage: "NameNode RPC address HOST:PORT (default: HADOOP_CONF_DIR's)"},

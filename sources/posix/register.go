@@ -13,6 +13,11 @@ func init() {
 		Name:      Kind,
 		Usage:     "back up directories",
 		UsageText: "strata backup posix --cluster NAME --db NAME TABLE=DIR [TABLE=DIR...]",
+		// The arguments have no flag, so the help names the config key
+		// that a daemon job gives them under.
+		Description: `One version per TABLE=DIR argument: the tree under DIR, named
+<cluster>/<db>/TABLE ('/' allowed in TABLE). In a daemon config the
+arguments are the option root, a list: root: [home=/home, etc=/etc].`,
 		Options: []sources.Option{
 			{Name: "db", Required: true, Usage: "database name (second level)"},
 			{Name: "root", Positional: true, Repeated: true, Usage: "a directory to back up as TABLE=DIR (e.g. home=/home)"},
