@@ -53,7 +53,9 @@ type Option struct {
 	// Repeated settings may be given several times.
 	Repeated bool
 	// Positional takes the command line's arguments (at most one option
-	// of a kind has it).
+	// of a kind has it). The CLI makes no flag of it, so no flag help
+	// shows its name, which is the key a daemon config gives the
+	// arguments under: the kind's Description says it.
 	Positional bool
 	// Secret settings (passwords, connection strings with credentials)
 	// are never logged or recorded; config files give them only by
@@ -109,6 +111,23 @@ func (c Config) Count(name string, max int) (int, error) {
 		return 0, fmt.Errorf("setting %s=%q: want a whole number from 1 to %d", name, v, max)
 	}
 	return n, nil
+}
+
+// Bool reads a setting that switches something on: false when unset,
+// else what strconv.ParseBool accepts (true, false, 1, 0, t, f), or an
+// error naming the setting and what it got. Anything else is refused
+// rather than read as false: "yes" or "on" for a setting such as tls
+// means on, and reading it as off would quietly drop what was asked.
+func (c Config) Bool(name string) (bool, error) {
+	v := c.Get(name)
+	if v == "" {
+		return false, nil
+	}
+	b, err := strconv.ParseBool(strings.TrimSpace(v))
+	if err != nil {
+		return false, fmt.Errorf("setting %s=%q: want true or false", name, v)
+	}
+	return b, nil
 }
 
 // Loader loads a stored version (or the native files of a @diff) into a

@@ -1,6 +1,7 @@
 package sources
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -74,6 +75,38 @@ func TestConfigCount(t *testing.T) {
 		}
 		if err != nil && !strings.Contains(err.Error(), "readers=") {
 			t.Errorf("Count(readers=%q): error %q does not name the setting", tc.val, err)
+		}
+	}
+}
+
+func TestConfigBool(t *testing.T) {
+	for _, tc := range []struct {
+		val  []string
+		want bool
+		err  bool
+	}{
+		{nil, false, false},
+		{[]string{"true"}, true, false},
+		{[]string{"TRUE"}, true, false},
+		{[]string{"1"}, true, false},
+		{[]string{" t "}, true, false},
+		{[]string{"false"}, false, false},
+		{[]string{"0"}, false, false},
+		{[]string{"yes"}, false, true},
+		{[]string{"on"}, false, true},
+		{[]string{"1x"}, false, true},
+		{[]string{"true", "false"}, false, false}, // the last one given
+	} {
+		c := NewConfig()
+		if tc.val != nil {
+			c.Set("tls", tc.val...)
+		}
+		b, err := c.Bool("tls")
+		if b != tc.want || (err != nil) != tc.err {
+			t.Errorf("Bool(tls=%q) = %v, %v; want %v, error %v", tc.val, b, err, tc.want, tc.err)
+		}
+		if err != nil && !strings.Contains(err.Error(), fmt.Sprintf("tls=%q", tc.val[len(tc.val)-1])) {
+			t.Errorf("Bool(tls=%q): error %q does not name the setting and value", tc.val, err)
 		}
 	}
 }

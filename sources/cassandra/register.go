@@ -91,8 +91,14 @@ func connConfig(cfg sources.Config) (Config, error) {
 	if c.PartBytes, err = sizeSetting("part-size", cfg.Get("part-size")); err != nil {
 		return c, err
 	}
-	c.TLS, err = TLSOptions{Enable: boolSetting(cfg, "tls"), CAFile: cfg.Get("tls-ca"), CertFile: cfg.Get("tls-cert"),
-		KeyFile: cfg.Get("tls-key"), ServerName: cfg.Get("tls-server-name"), SkipVerify: boolSetting(cfg, "tls-skip-verify")}.Config()
+	tlsOpts := TLSOptions{CAFile: cfg.Get("tls-ca"), CertFile: cfg.Get("tls-cert"), KeyFile: cfg.Get("tls-key"), ServerName: cfg.Get("tls-server-name")}
+	if tlsOpts.Enable, err = cfg.Bool("tls"); err != nil {
+		return c, err
+	}
+	if tlsOpts.SkipVerify, err = cfg.Bool("tls-skip-verify"); err != nil {
+		return c, err
+	}
+	c.TLS, err = tlsOpts.Config()
 	return c, err
 }
 
@@ -117,11 +123,6 @@ func sizeSetting(name, v string) (int64, error) {
 		return 0, fmt.Errorf("bad %s %q: want a size such as 64MiB", name, v)
 	}
 	return n * mult, nil
-}
-
-func boolSetting(cfg sources.Config, name string) bool {
-	v, _ := strconv.ParseBool(cfg.Get(name))
-	return v
 }
 
 // Scope turns KEYSPACE[/TABLE] patterns into the discovery scope: when

@@ -60,6 +60,9 @@ func (c Config) withDefaults() (Config, []dirSpec, error) {
 		}
 		specs = append(specs, s)
 	}
+	if err := checkTables(specs); err != nil {
+		return c, nil, fmt.Errorf("hdfs %s/%s: %w", c.Cluster, c.Database, err)
+	}
 	if len(c.Namenodes) == 0 {
 		conf, err := hadoopconf.LoadFromEnvironment()
 		if err != nil {
@@ -107,6 +110,28 @@ func parseDir(s string) (dirSpec, error) {
 		return d, fmt.Errorf("the root directory needs a table name: root=/")
 	}
 	return d, nil
+}
+
+// checkTables refuses a table that two configured directories name, as
+// TABLE=DIR or by their paths. Discover refuses it too, but only once
+// connected and for globs' matches as well; checking the literal names
+// here lets a config check (which does not connect) catch the mistake.
+func checkTables(specs []dirSpec) error {
+	seen := map[string]string{}
+	for _, sp := range specs {
+		table := sp.table
+		if table == "" {
+			if hasGlob(sp.dir) {
+				continue
+			}
+			table = tableOf(sp.dir)
+		}
+		if other, dup := seen[table]; dup && other != sp.dir {
+			return fmt.Errorf("table %q names both %s and %s; name one of them TABLE=DIR", table, other, sp.dir)
+		}
+		seen[table] = sp.dir
+	}
+	return nil
 }
 
 // hasGlob reports whether p holds glob metacharacters.

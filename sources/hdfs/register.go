@@ -1,7 +1,6 @@
 package hdfs
 
 import (
-	"strconv"
 	"strings"
 
 	"github.com/stratabackup/strata/sources"
@@ -17,7 +16,9 @@ or an ancestor is snapshottable (created and deleted by the run), live and
 marked fuzzy otherwise. A DIR may be a glob (/data/*/logs); its matches
 are named by their paths. Unchanged files are kept without being read,
 appended files read only their new bytes. The NameNode comes from
---namenode or HADOOP_CONF_DIR; restore with --to-hdfs hdfs://HOST:PORT/PATH.`,
+--namenode or HADOOP_CONF_DIR; restore with --to-hdfs hdfs://HOST:PORT/PATH.
+In a daemon config the DIR and TABLE=DIR arguments are the option dir,
+a list: dir: [/data/*/logs, raw=/ingest/raw].`,
 		Options: []sources.Option{
 			{Name: "db", Required: true, Usage: "database name (second level)"},
 			{Name: "namenode", Repeated: true, EnvVars: []string{"STRATA_HDFS_NAMENODE"}, Usage: "NameNode RPC address HOST:PORT (default: HADOOP_CONF_DIR's)"},
@@ -51,12 +52,8 @@ func newFromConfig(cfg sources.Config) (sources.Source, error) {
 		return nil, errorf("hdfs source: %v", err)
 	}
 	c.Workers = n
-	if x := cfg.Get("no-xattrs"); x != "" {
-		b, err := strconv.ParseBool(x)
-		if err != nil {
-			return nil, errorf("hdfs source: setting no-xattrs=%q: want true or false", x)
-		}
-		c.NoXAttrs = b
+	if c.NoXAttrs, err = cfg.Bool("no-xattrs"); err != nil {
+		return nil, errorf("hdfs source: %v", err)
 	}
 	return New(c)
 }

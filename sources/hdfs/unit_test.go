@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stratabackup/strata/sources"
 )
 
 func TestParseDir(t *testing.T) {
@@ -28,6 +30,81 @@ func TestParseDir(t *testing.T) {
 		d, err := parseDir(c.in)
 		if (err != nil) != c.bad || (!c.bad && (d.table != c.table || d.dir != c.dir)) {
 			t.Errorf("parseDir(%q) = %+v, %v; want table %q dir %q bad %v", c.in, d, err, c.table, c.dir, c.bad)
+		}
+	}
+}
+
+func TestCheckTables(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		dirs []string
+		err  string // "" for none
+	}{
+		{"distinct", []string{"a=/x", "b=/y", "/data/logs"}, ""},
+		{"same dir twice", []string{"a=/x", "a=/x/"}, ""},
+		{"table twice", []string{"app=/src/a", "app=/src/b"}, `table "app" names both /src/a and /src/b`},
+		{"table and path", []string{"data/logs=/x", "/data/logs"}, `table "data/logs" names both /x and /data/logs`},
+		{"globs left to Discover", []string{"/data/*", "/data/*"}, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			specs := make([]dirSpec, len(c.dirs))
+			for i, d := range c.dirs {
+				var err error
+				if specs[i], err = parseDir(d); err != nil {
+					t.Fatal(err)
+				}
+			}
+			err := checkTables(specs)
+			if (err == nil) != (c.err == "") || (err != nil && !strings.Contains(err.Error(), c.err)) {
+				t.Errorf("checkTables(%q) = %v, want %q", c.dirs, err, c.err)
+			}
+		})
+	}
+}
+
+func TestNoXAttrsSetting(t *testing.T) {
+	for _, c := range []struct {
+		val  string
+		want bool
+		err  string // "" for none
+	}{
+		{"", false, ""},
+		{"true", true, ""},
+		{"0", false, ""},
+		{"yes", false, `no-xattrs="yes"`},
+		{"on", false, `no-xattrs="on"`},
+	} {
+		cfg := sources.NewConfig()
+		cfg.Set("cluster", "c")
+		cfg.Set("db", "d")
+		cfg.Set("namenode", "192.0.2.1:8020")
+		cfg.Set("user", "u")
+		cfg.Set("dir", "/data")
+		if c.val != "" {
+			cfg.Set("no-xattrs", c.val)
+		}
+		s, err := newFromConfig(cfg)
+		switch {
+		case c.err != "" && (err == nil || !strings.Contains(err.Error(), c.err)):
+			t.Errorf("no-xattrs=%q: %v; want an error naming %s", c.val, err, c.err)
+		case c.err == "" && err != nil:
+			t.Errorf("no-xattrs=%q: %v", c.val, err)
+		case c.err == "" && s.(*Source).cfg.NoXAttrs != c.want:
+			t.Errorf("no-xattrs=%q: NoXAttrs %v, want %v", c.val, s.(*Source).cfg.NoXAttrs, c.want)
+		}
+	}
+}
+
+// TestHelpNamesArgumentsKey checks that `strata backup hdfs --help`
+// names the config key of the DIR arguments, which have no flag.
+func TestHelpNamesArgumentsKey(t *testing.T) {
+	k, err := sources.LookupKind(Kind)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range k.Options {
+		if o.Positional && !strings.Contains(k.Description, "the option "+o.Name) {
+			t.Errorf("the help does not name %q, the config key of the arguments:\n%s", o.Name, k.Description)
 		}
 	}
 }
