@@ -36,11 +36,20 @@ func setupRclone() {
 		configfile.Install()
 		ci := fs.GetConfig(context.Background())
 		ci.LogLevel = fs.LogLevelError
+		// rclone retries a request 10 times by default, and its S3
+		// backend lets the AWS SDK retry each of those up to 10 times
+		// more: an unreachable endpoint then took minutes to report.
+		// strata retries whole operations itself (Retry, with a warning
+		// each time), so a few low-level attempts are enough.
+		ci.LowLevelRetries = lowLevelRetries
 		if lvl := os.Getenv("STRATA_RCLONE_LOG_LEVEL"); lvl != "" {
 			_ = ci.LogLevel.Set(lvl)
 		}
 	})
 }
+
+// lowLevelRetries is rclone's per-request retry count in strata.
+const lowLevelRetries = 3
 
 // Open returns the Backend at location: a local directory (an absolute or
 // relative path, created on first Put), a remote from the user's rclone

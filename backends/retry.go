@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"time"
 
 	"github.com/rclone/rclone/fs/fserrors"
@@ -58,6 +59,11 @@ func (r *retrying) do(ctx context.Context, op func() error) error {
 	var err error
 	for i := 0; i < r.attempts; i++ {
 		if i > 0 {
+			// Said at once, not only when the attempts run out: below
+			// this, rclone and the S3 SDK retry each request too, and an
+			// unreachable store would otherwise keep a command silent
+			// for a minute or more.
+			slog.Warn("store operation failed; retrying", "attempt", i+1, "of", r.attempts, "in", wait, "err", err)
 			if serr := sleep(ctx, wait); serr != nil {
 				return fmt.Errorf("%w (retry stopped: %w)", err, serr)
 			}

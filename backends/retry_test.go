@@ -1,9 +1,12 @@
 package backends_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"strings"
 	"testing"
 
 	"github.com/rclone/rclone/fs/fserrors"
@@ -122,4 +125,26 @@ func (l *lostReply) Delete(ctx context.Context, name string) error {
 		return errors.New("connection reset")
 	}
 	return err
+}
+
+// Each retry is logged with its error as it happens, so that a command
+// waiting on an unreachable store says why at once.
+func TestRetryWarnsEachAttempt(t *testing.T) {
+	var buf bytes.Buffer
+	old := slog.Default()
+	slog.SetDefault(slog.New(slog.NewTextHandler(&buf, nil)))
+	defer slog.SetDefault(old)
+	f := faulty.New(open(t, t.TempDir()))
+	f.FailPrefix(faulty.Get, "config", errors.New("dial tcp 127.0.0.1:1: connection refused"))
+	_, err := backends.Retry(f, 3).Get(context.Background(), "config", 0, -1)
+	if err == nil {
+		t.Fatal("get succeeded")
+	}
+	out := buf.String()
+	if n := strings.Count(out, "retrying"); n != 2 {
+		t.Fatalf("%d retry warnings, want 2:\n%s", n, out)
+	}
+	if !strings.Contains(out, "connection refused") || !strings.Contains(out, "attempt=2") {
+		t.Fatalf("warning does not say the attempt and the error:\n%s", out)
+	}
 }
