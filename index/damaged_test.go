@@ -46,8 +46,8 @@ func newDamagedStore(t *testing.T) *damagedStore {
 	return d
 }
 
-// flipListChunk damages one byte in the middle of v's file list chunk.
-func (d *damagedStore) flipListChunk(t *testing.T, v Version) {
+// listLoc is where v's file list chunk is stored.
+func (d *damagedStore) listLoc(t *testing.T, v Version) format.BlobLoc {
 	t.Helper()
 	st, err := Open(context.Background(), d.be, Options{CacheDir: t.TempDir()})
 	if err != nil {
@@ -62,6 +62,13 @@ func (d *damagedStore) flipListChunk(t *testing.T, v Version) {
 	if err != nil || !ok {
 		t.Fatalf("locate file list chunk of %s: %v %v", v.Name, ok, err)
 	}
+	return loc
+}
+
+// flipListChunk damages one byte in the middle of v's file list chunk.
+func (d *damagedStore) flipListChunk(t *testing.T, v Version) {
+	t.Helper()
+	loc := d.listLoc(t, v)
 	path := filepath.Join(d.dir, format.PackName(loc.Pack))
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -116,6 +123,17 @@ func TestDamageLeavesTheRestReadable(t *testing.T) {
 			name: "file list chunk",
 			damage: func(t *testing.T, d *damagedStore) string {
 				d.flipListChunk(t, d.a2)
+				return d.a2.Name
+			},
+			hidden: func(d *damagedStore) []Version { return []Version{d.a2} },
+		},
+		{
+			name: "truncated pack",
+			damage: func(t *testing.T, d *damagedStore) string {
+				path := filepath.Join(d.dir, format.PackName(d.listLoc(t, d.a2).Pack))
+				if err := os.Truncate(path, int64(d.listLoc(t, d.a2).Offset)); err != nil {
+					t.Fatal(err)
+				}
 				return d.a2.Name
 			},
 			hidden: func(d *damagedStore) []Version { return []Version{d.a2} },

@@ -288,7 +288,7 @@ func (c *Catalog) readFileList(ctx context.Context, be backends.Backend, refs []
 		start, end := int64(locs[i].Offset), int64(locs[j-1].Offset)+int64(locs[j-1].Length)
 		span, err := format.ReadRange(ctx, be, format.PackName(locs[i].Pack), start, end-start)
 		if err != nil {
-			return nil, nil, fmt.Errorf("file list chunk %s: %w", refs[i].ID, err)
+			return nil, nil, fmt.Errorf("file list chunk %s: %w", refs[i].ID, truncated(ctx, be, format.PackName(locs[i].Pack), end, err))
 		}
 		for k := i; k < j; k++ {
 			r, loc := refs[k], locs[k]
@@ -305,4 +305,18 @@ func (c *Catalog) readFileList(ctx context.Context, be backends.Backend, refs []
 		i = j
 	}
 	return format.DecodeFileList(data)
+}
+
+// truncated tells a failed read of a pack shorter than the index says
+// (damage: a copy cut off, a full disk) from a read that failed in
+// transit, whose err stays: the pack's size decides.
+func truncated(ctx context.Context, be backends.Backend, pack string, end int64, err error) error {
+	if isDamage(err) || ctx.Err() != nil {
+		return err
+	}
+	oi, serr := be.Stat(ctx, pack)
+	if serr != nil || oi.Size >= end {
+		return err
+	}
+	return fmt.Errorf("%s holds %d bytes, the index says %d or more: %w", pack, oi.Size, end, format.ErrCorrupt)
 }
