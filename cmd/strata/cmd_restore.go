@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -31,22 +33,31 @@ temporaries a killed run left. With --to-<kind>, the version (or the @diff
 T1..T2) is loaded into a live database or cluster of that kind by its
 loader, safe to rerun (MongoDB: upserts by _id, indexes recreated; see the
 README for each kind); the kind's own options are listed below, each
-marked with the --to-<kind> it belongs to.`,
+marked with the --to-<kind> it belongs to.
+
+A flag the chosen way of restoring does not use is refused (exit 2), never
+ignored: --overwrite, --dry-run and --verify are for a restore into a
+directory (a load has no dry run); --path for that and --to-hdfs; --db,
+--collection and --drop for --to-mongodb, --to-cassandra and the relational
+kinds, not --to-hdfs. Through --server (a directory on the daemon's host)
+only --path is taken: the daemon never overwrites and always verifies.`,
 		Flags: flags,
 		Action: func(c *cli.Context) error {
+			kind, err := restoreMode(c, loaders)
+			if err != nil {
+				return err
+			}
 			e, err := newEngine(c)
 			if err != nil {
 				return err
 			}
 			defer e.Close()
-			for _, kind := range loaders {
-				if target := c.String("to-" + kind); target != "" {
-					if c.NArg() != 1 {
-						return cli.Exit(fmt.Sprintf("restore --to-%s: give one CLUSTER/DB/TABLE/<time|latest|T1..T2>", kind), exitUsage)
-					}
-					return runLoad(c.Context, e, uiOf(c), engine.LoadRequest{Kind: kind, Target: target, Spec: c.Args().First(),
-						Options: sources.LoadOptions{Database: c.String("db"), Table: c.String("collection"), Drop: c.Bool("drop"), Extra: loadExtra(c, kind)}})
+			if kind != "" {
+				if c.NArg() != 1 {
+					return cli.Exit(fmt.Sprintf("restore --to-%s: give one CLUSTER/DB/TABLE/<time|latest|T1..T2>", kind), exitUsage)
 				}
+				return runLoad(c.Context, e, uiOf(c), engine.LoadRequest{Kind: kind, Target: c.String("to-" + kind), Spec: c.Args().First(),
+					Options: sources.LoadOptions{Database: c.String("db"), Table: c.String("collection"), Drop: c.Bool("drop"), Extra: loadExtra(c, kind)}})
 			}
 			if c.NArg() != 2 {
 				return cli.Exit(fmt.Sprintf("restore: want VERSION TARGET_DIR, got %d arguments (flags such as --path go before them)", c.NArg()), exitUsage)
@@ -56,6 +67,100 @@ marked with the --to-<kind> it belongs to.`,
 				Overwrite: c.Bool("overwrite"), DryRun: c.Bool("dry-run"), Verify: c.Bool("verify")})
 		},
 	}
+}
+
+// fileRestoreFlags are the flags a restore into a directory uses.
+var fileRestoreFlags = []string{"path", "overwrite", "dry-run", "verify"}
+
+// restoreMode returns the kind a restore loads into ("" for a restore
+// into a directory) and refuses, naming it, any flag given that this way
+// of restoring does not use: a flag silently ignored is worse than a
+// refusal (a --dry-run that loads for real, a --path that loads all).
+func restoreMode(c *cli.Context, loaders []string) (string, error) {
+	var kinds []string
+	for _, k := range loaders {
+		if c.String("to-"+k) != "" {
+			kinds = append(kinds, k)
+		}
+	}
+	switch len(kinds) {
+	case 0:
+		return "", refuseUnused(c, func(name string) bool { return slices.Contains(fileRestoreFlags, name) },
+			"restore into a directory: --%s is for a load into a database (--to-KIND); leave it out")
+	case 1:
+		k, err := sources.LookupKind(kinds[0])
+		if err != nil {
+			return "", err
+		}
+		why := "restore --to-" + k.Name + ": the " + k.Name + " loader does not use --%s; leave it out (see the flags marked --to-" + k.Name + " in restore --help)"
+		if c.Bool("dry-run") {
+			why = "restore --to-" + k.Name + ": --%s: a load into a database has no dry run (it would load for real); leave it out"
+		}
+		return k.Name, refuseUnused(c, loaderTakes(k), why)
+	}
+	return "", cli.Exit(fmt.Sprintf("restore: --to-%s and --to-%s: give one target database", kinds[0], kinds[1]), exitUsage)
+}
+
+// loaderTakes reports whether kind's loader uses a restore flag: its
+// --to-<kind>, the common --db, --collection and --drop it declares, and
+// its own LoadFlags.
+func loaderTakes(k sources.Kind) func(name string) bool {
+	return func(name string) bool {
+		switch name {
+		case "to-" + k.Name:
+			return true
+		case "db":
+			return k.LoadTakes.Database
+		case "collection":
+			return k.LoadTakes.Table
+		case "drop":
+			return k.LoadTakes.Drop
+		}
+		return slices.ContainsFunc(k.LoadFlags, func(o sources.Option) bool { return o.Name == name })
+	}
+}
+
+// refuseUnused returns a usage error, why formatted with the flag's name,
+// for the first of the command's own flags given on the command line that
+// takes says is not used; nil when there is none.
+func refuseUnused(c *cli.Context, takes func(name string) bool, why string) error {
+	global := map[string]bool{}
+	for _, f := range globalFlags(false) {
+		global[f.Names()[0]] = true
+	}
+	for _, f := range c.Command.Flags {
+		name := f.Names()[0]
+		if !global[name] && !takes(name) && givenOnCommandLine(c, f) {
+			return cli.Exit(fmt.Sprintf(why, name), exitUsage)
+		}
+	}
+	return nil
+}
+
+// givenOnCommandLine reports whether flag f was given on the command
+// line. A value that came from the flag's environment variable does not
+// count: such a variable is set for every command (HADOOP_USER_NAME for a
+// restore into a directory too), so refusing it would refuse what this
+// command never asked for.
+func givenOnCommandLine(c *cli.Context, f cli.Flag) bool {
+	name := f.Names()[0]
+	if !c.IsSet(name) {
+		return false
+	}
+	ev, ok := f.(interface{ GetEnvVars() []string })
+	if !ok || len(ev.GetEnvVars()) == 0 {
+		return true
+	}
+	value := c.String(name)
+	if _, ok := f.(*cli.StringSliceFlag); ok {
+		value = strings.Join(c.StringSlice(name), ",")
+	}
+	for _, env := range ev.GetEnvVars() {
+		if v := os.Getenv(env); v != "" && v == value {
+			return false
+		}
+	}
+	return true
 }
 
 // restoreFlags are restore's flags: each kind that can load into its

@@ -165,8 +165,17 @@ func remoteBackup(c *cli.Context) error {
 	return runRemoteJob(c, req)
 }
 
-// remoteRestore restores into a directory of the daemon's host.
+// remoteRestore restores into a directory of the daemon's host. The
+// daemon's restore job takes only a version, a directory and a path; it
+// never overwrites and always verifies. Any other flag is refused, not
+// ignored: a --dry-run passed over would restore for real.
 func remoteRestore(c *cli.Context) error {
+	takes := func(name string) bool { return name == "path" || (name == "verify" && c.Bool("verify")) }
+	if err := refuseUnused(c, takes, "restore --server: --%s: the daemon's restore job does not take it "+
+		"(it restores VERSION into a directory of its host, --path only, never overwriting, always verifying; "+
+		"it loads only into its configured clusters); run the restore without --server where the store is"); err != nil {
+		return err
+	}
 	if c.NArg() != 2 {
 		return cli.Exit("restore --server: want VERSION TARGET_DIR (a directory on the daemon's host)", exitUsage)
 	}

@@ -32,6 +32,7 @@ is backed up; naming one (--only system_auth/roles) backs it up.`,
 		New:       newFromConfig,
 		Differ:    Differ{},
 		Loader:    loader{},
+		LoadTakes: sources.LoadCommon{Database: true, Table: true, Drop: true},
 		LoadFlags: loadFlags(),
 	})
 }

@@ -28,6 +28,8 @@ appended files read only their new bytes. The NameNode comes from
 		},
 		New:    newFromConfig,
 		Loader: loader{},
+		// LoadTakes none of --db, --collection, --drop: a load writes a
+		// directory tree under the target URL's path, never drops it.
 		LoadFlags: []sources.Option{
 			{Name: "path", Usage: "load only this file or directory of the version"},
 			{Name: "hdfs-user", EnvVars: []string{"HADOOP_USER_NAME"}, Usage: "HDFS user to write as; owners are restored only as the superuser"},

@@ -57,6 +57,7 @@ named with --only.`,
 	}
 	if loader != nil {
 		k.Loader = loader
+		k.LoadTakes = sources.LoadCommon{Database: true, Table: true, Drop: true}
 	}
 	if d.name() == KindPostgres {
 		k.LoadFlags = []sources.Option{{Name: OptSchema, Usage: "target schema (default: the version's)"},

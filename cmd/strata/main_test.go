@@ -1,0 +1,23 @@
+package main
+
+import (
+	"context"
+	"io"
+	"testing"
+
+	"github.com/urfave/cli/v2"
+)
+
+// runCLI runs strata with args (without the program name) as main does,
+// but returns the error instead of exiting, with output discarded and no
+// STRATA_* settings from the environment.
+func runCLI(t *testing.T, args ...string) error {
+	t.Helper()
+	for _, env := range []string{"STRATA_STORE", "STRATA_SERVER", "STRATA_SERVER_TOKEN_FILE", "STRATA_CACHE", "STRATA_CONFIG"} {
+		t.Setenv(env, "")
+	}
+	app := withServer(newApp())
+	app.ExitErrHandler = func(*cli.Context, error) {}
+	app.Writer, app.ErrWriter = io.Discard, io.Discard
+	return app.RunContext(context.Background(), append([]string{"strata"}, args...))
+}
