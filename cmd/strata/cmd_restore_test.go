@@ -35,8 +35,8 @@ func TestRestoreRefusesUnusedFlags(t *testing.T) {
 		{[]string{"restore", "--store", store, "--hdfs-user", "u", "c/d/t/latest", "out"}, "--hdfs-user"},
 	} {
 		err := runCLI(t, tc.args...)
-		if err == nil || exitCode(err) != exitUsage || !strings.Contains(err.Error(), tc.says) {
-			t.Errorf("strata %s: %v (exit %d); want exit 2 naming %s", strings.Join(tc.args, " "), err, exitCode(err), tc.says)
+		if err == nil || codeOf(err) != exitUsage || !strings.Contains(err.Error(), tc.says) {
+			t.Errorf("strata %s: %v (exit %d); want exit 2 naming %s", strings.Join(tc.args, " "), err, codeOf(err), tc.says)
 		}
 	}
 }
@@ -57,8 +57,8 @@ func TestRestoreTakesItsFlags(t *testing.T) {
 		{[]string{"restore", "--store", store, "--to-mongodb", "mongodb://h/", "--db", "x", "--collection", "y", "--drop", "c/d/t/latest"}, exitNoStore},
 		{[]string{"--server", "http://127.0.0.1:1", "restore", "--path", "a", "--verify", "c/d/t/latest", "out"}, exitError},
 	} {
-		if err := runCLI(t, tc.args...); exitCode(err) != tc.code {
-			t.Errorf("strata %s: %v (exit %d), want exit %d", strings.Join(tc.args, " "), err, exitCode(err), tc.code)
+		if err := runCLI(t, tc.args...); codeOf(err) != tc.code {
+			t.Errorf("strata %s: %v (exit %d), want exit %d", strings.Join(tc.args, " "), err, codeOf(err), tc.code)
 		}
 	}
 }

@@ -50,7 +50,7 @@ func withGlobals(cmds []*cli.Command) []*cli.Command {
 		}
 		cmd.OnUsageError = usageError
 		if noArguments[cmd.Name] && cmd.Action != nil {
-			cmd.Action = refuseArguments(cmd.Name, cmd.Action)
+			cmd.Action = refuseArguments(cmd.Action)
 		}
 		if len(cmd.Subcommands) > 0 {
 			if cmd.Action == nil {
@@ -152,16 +152,28 @@ func parseLogLevel(name string) (slog.Level, error) {
 }
 
 // noArguments are the commands that take flags only.
-var noArguments = map[string]bool{"init": true, "check": true, "prune": true, "rebuild": true}
+var noArguments = map[string]bool{"init": true, "check": true, "prune": true, "rebuild": true, "run": true, "example-config": true}
 
 // refuseArguments wraps the action of a command that takes no arguments.
-func refuseArguments(name string, action cli.ActionFunc) cli.ActionFunc {
+func refuseArguments(action cli.ActionFunc) cli.ActionFunc {
 	return func(c *cli.Context) error {
 		if c.NArg() > 0 {
-			return cli.Exit(fmt.Sprintf("strata %s: takes no arguments, got %q", name, c.Args().First()), exitUsage)
+			return cli.Exit(fmt.Sprintf("strata %s: takes no arguments, got %q", commandPath(c), c.Args().First()), exitUsage)
 		}
 		return action(c)
 	}
+}
+
+// commandPath names the running command with its parents ("daemon run"),
+// as the user typed it.
+func commandPath(c *cli.Context) string {
+	var names []string
+	for _, cc := range c.Lineage() {
+		if cc.Command != nil && cc.Command.Name != "" && cc.Command.Name != c.App.Name {
+			names = append([]string{cc.Command.Name}, names...)
+		}
+	}
+	return strings.Join(names, " ")
 }
 
 // usageError makes a flag the parser refuses (unknown, malformed) exit 2.

@@ -21,3 +21,11 @@ func runCLI(t *testing.T, args ...string) error {
 	app.Writer, app.ErrWriter = io.Discard, io.Discard
 	return app.RunContext(context.Background(), append([]string{"strata"}, args...))
 }
+
+// codeOf is the exit status main gives err: 0 for none.
+func codeOf(err error) int {
+	if err == nil {
+		return 0
+	}
+	return exitCode(err)
+}
