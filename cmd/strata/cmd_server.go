@@ -31,18 +31,33 @@ func withServer(app *cli.App) *cli.App {
 	)
 	remote := map[string]cli.ActionFunc{"versions": remoteVersions, "restore": remoteRestore, "check": remoteCheck}
 	for _, cmd := range app.Commands {
-		if cmd.Name == "daemon" {
+		switch cmd.Name {
+		case "daemon":
 			continue
-		}
-		wrapRemote(cmd, remote[cmd.Name])
-		if cmd.Name == "backup" {
+		case "backup":
 			for _, sub := range cmd.Subcommands {
 				wrapRemote(sub, remoteBackup)
 				optionalKindFlags(sub)
 			}
+		default:
+			wrapTree(cmd, remote[cmd.Name])
 		}
 	}
 	return app
+}
+
+// wrapTree wraps cmd, or, when it groups subcommands, every command
+// below it (index rebuild): each of them would otherwise run locally
+// with --server given. A group's own action only answers a missing or
+// unknown subcommand and is left alone.
+func wrapTree(cmd *cli.Command, remote cli.ActionFunc) {
+	if len(cmd.Subcommands) == 0 {
+		wrapRemote(cmd, remote)
+		return
+	}
+	for _, sub := range cmd.Subcommands {
+		wrapTree(sub, nil)
+	}
 }
 
 // wrapRemote makes cmd run remote when --server is given (or refuse when
@@ -57,7 +72,7 @@ func wrapRemote(cmd *cli.Command, remote cli.ActionFunc) {
 			return local(c)
 		}
 		if remote == nil {
-			return cli.Exit(fmt.Sprintf("strata --server: %q runs only where the store is; the daemon's API has no such job", cmd.Name), exitUsage)
+			return cli.Exit(fmt.Sprintf("strata --server: %q runs only where the store is; the daemon's API has no such job", commandPath(c)), exitUsage)
 		}
 		return remote(c)
 	}

@@ -13,8 +13,14 @@ import (
 // STRATA_* settings from the environment.
 func runCLI(t *testing.T, args ...string) error {
 	t.Helper()
-	for _, env := range []string{"STRATA_STORE", "STRATA_SERVER", "STRATA_SERVER_TOKEN_FILE", "STRATA_CACHE", "STRATA_CONFIG"} {
-		t.Setenv(env, "")
+	return runCLIEnv(t, nil, args...)
+}
+
+// runCLIEnv is runCLI with the STRATA_* variables env sets.
+func runCLIEnv(t *testing.T, env map[string]string, args ...string) error {
+	t.Helper()
+	for _, name := range []string{"STRATA_STORE", "STRATA_SERVER", "STRATA_SERVER_TOKEN_FILE", "STRATA_CACHE", "STRATA_CONFIG"} {
+		t.Setenv(name, env[name])
 	}
 	app := withServer(newApp())
 	app.ExitErrHandler = func(*cli.Context, error) {}
