@@ -19,7 +19,7 @@ func mountCommand() *cli.Command {
 		UsageText: "strata mount [--allow-other] MOUNTPOINT",
 		Description: `Tree: MOUNTPOINT/<cluster>/<db>/<table>/<time>/ holds a version's files;
 latest -> the newest; @at/<time> -> the newest at or before a time
-(RFC 3339, a date, or unix seconds); @diff/<t1>..<t2>/ holds what changed
+(RFC 3339, unix seconds, or a date: the END of that day UTC); @diff/<t1>..<t2>/ holds what changed
 in (t1, t2] plus .deleted (removed paths, one per line). Writes fail with
 EROFS. New versions appear within --refresh.`,
 		Flags: []cli.Flag{

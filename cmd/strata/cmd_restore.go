@@ -21,7 +21,9 @@ func restoreCommand() *cli.Command {
 		Usage:     "restore a version, a subtree or one file into a directory, or load a version into a database",
 		UsageText: "strata restore [--path SUB] [--dry-run] [--overwrite] CLUSTER/DB/TABLE/<time|latest> TARGET_DIR\n   strata restore --to-" + strings.Join(loaders, "|--to-") + " TARGET [--db NAME] [--table NAME] [--drop] [kind options] CLUSTER/DB/TABLE/<time|latest|T1..T2>",
 		Description: `<time> picks the newest version at or before it (RFC 3339, a date, unix
-seconds). Files are written with their original (raw) names, modes, times
+seconds); a plain date means the END of that day UTC (2026-11-24 is
+2026-11-24T23:59:59Z, that day's last version). In T1..T2, T1 must not be
+later than T2. Files are written with their original (raw) names, modes, times
 and symlinks, and as root their owners; existing files are not replaced
 unless --overwrite, and all such conflicts are listed before anything is
 written. Each file is written under a temporary name (.strata-restore-*)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/stratabackup/strata/index"
 	"github.com/stratabackup/strata/sources"
@@ -56,6 +57,13 @@ func (e *Engine) Diff(ctx context.Context, object, rng string) (DiffResult, erro
 // before the object's first version means "from nothing": from is nil and
 // everything in to counts as added.
 func diffRange(ctx context.Context, st *index.Store, object, t1, t2 string) (from *Version, to Version, d index.DiffResult, err error) {
+	b1, err1 := parseBound(t1)
+	b2, err2 := parseBound(t2)
+	if err1 == nil && err2 == nil && b1.After(b2) {
+		// An inverted range would read as its reverse with added and
+		// removed swapped; the mount's @diff has no such directory.
+		return nil, to, d, badInput("diff %s %s..%s: T1 is later than T2; give the earlier time first (%s..%s)", object, t1, t2, t2, t1)
+	}
 	if to, err = st.ResolveVersion(ctx, object+"/"+t2); err != nil {
 		return nil, to, d, err
 	}
@@ -69,4 +77,13 @@ func diffRange(ctx context.Context, st *index.Store, object, t1, t2 string) (fro
 		return nil, to, d, fmt.Errorf("diff %s %s..%s: %w", object, t1, t2, err)
 	}
 	return from, to, d, nil
+}
+
+// parseBound reads one end of T1..T2 as the mount's @diff does: "latest"
+// lies after every time.
+func parseBound(s string) (time.Time, error) {
+	if s == "latest" {
+		return time.Unix(1<<62, 0), nil
+	}
+	return index.ParseTime(s)
 }

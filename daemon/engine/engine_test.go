@@ -264,3 +264,35 @@ func TestCheckMountpoint(t *testing.T) {
 		}
 	}
 }
+
+// TestDiffRefusesInvertedRange: T1 later than T2 is bad input naming the
+// range (the mount's @diff answers ENOENT), not the diff read backwards;
+// equal ends and "latest" last are fine.
+func TestDiffRefusesInvertedRange(t *testing.T) {
+	e := newTestEngine(t)
+	ctx := context.Background()
+	for _, content := range []string{"first-", "second-"} {
+		if res, err := e.Backup(ctx, testRequest("content", content), nil); err != nil || res.Failed != 0 {
+			t.Fatalf("backup %s: %+v, %v", content, res, err)
+		}
+	}
+	for _, tc := range []struct {
+		rng string
+		ok  bool
+	}{
+		{"2030-01-01..2020-01-01", false},
+		{"latest..2030-01-01", false},
+		{"2030-01-01T00:00:00Z..1600000000", false},
+		{"2020-01-01..2030-01-01", true},
+		{"2030-01-01..latest", true},
+		{"latest..latest", true},
+	} {
+		_, err := e.Diff(ctx, "c/d/t1", tc.rng)
+		switch {
+		case tc.ok && err != nil:
+			t.Errorf("diff %s: %v, want it accepted", tc.rng, err)
+		case !tc.ok && (!errors.Is(err, ErrBadInput) || !strings.Contains(err.Error(), "T1 is later than T2") || !strings.Contains(err.Error(), tc.rng)):
+			t.Errorf("diff %s: %v, want bad input saying T1 is later than T2 and naming the range", tc.rng, err)
+		}
+	}
+}
