@@ -32,8 +32,8 @@ default) read back and compared: whatever fails or is interrupted, no
 file under its final name holds partial content, and a rerun skips the
 files already restored (same size, mtime and mode) and removes the
 temporaries a killed run left. With --to-<kind>, the version (or the @diff
-T1..T2) is loaded into a live database or cluster of that kind by its
-loader, safe to rerun (MongoDB: upserts by _id, indexes recreated; see the
+T1..T2), which must be of that kind, is loaded into a live database or
+cluster of that kind by its loader, safe to rerun (MongoDB: upserts by _id, indexes recreated; see the
 README for each kind); the kind's own options are listed below, each
 marked with the --to-<kind> it belongs to.
 

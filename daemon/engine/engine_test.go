@@ -33,7 +33,39 @@ func init() {
 		New: func(cfg sources.Config) (sources.Source, error) {
 			return &testSource{cluster: cfg.Cluster(), slow: cfg.Get("slow") != "", content: cfg.Get("content")}, nil
 		},
+		Loader: &testLoads[0],
 	})
+	sources.Register(sources.Kind{
+		Name:   testOtherKind,
+		New:    func(sources.Config) (sources.Source, error) { return nil, errors.New("loads only") },
+		Loader: &testLoads[1],
+	})
+}
+
+// testOtherKind is a second kind with a Loader, whose versions the store
+// never holds.
+const testOtherKind = "enginetestother"
+
+// testLoads are the Loaders of testKind and testOtherKind; they count
+// their loads.
+var testLoads [2]testLoader
+
+type testLoader struct {
+	mu sync.Mutex
+	n  int
+}
+
+func (l *testLoader) Load(ctx context.Context, target string, v sources.VersionReader, opts sources.LoadOptions) (sources.LoadResult, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.n++
+	return sources.LoadResult{Summary: "loaded"}, nil
+}
+
+func (l *testLoader) count() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.n
 }
 
 type testSource struct {
@@ -294,5 +326,33 @@ func TestDiffRefusesInvertedRange(t *testing.T) {
 		case !tc.ok && (!errors.Is(err, ErrBadInput) || !strings.Contains(err.Error(), "T1 is later than T2") || !strings.Contains(err.Error(), tc.rng)):
 			t.Errorf("diff %s: %v, want bad input saying T1 is later than T2 and naming the range", tc.rng, err)
 		}
+	}
+}
+
+// TestLoadChecksKind: loading a version into a database of another kind
+// is bad input naming the version's kind and the loader's, before that
+// loader reads anything; the version's own kind loads it.
+func TestLoadChecksKind(t *testing.T) {
+	e := newTestEngine(t)
+	ctx := context.Background()
+	for _, content := range []string{"first-", "second-"} {
+		if res, err := e.Backup(ctx, testRequest("content", content), nil); err != nil || res.Failed != 0 {
+			t.Fatalf("backup %s: %+v, %v", content, res, err)
+		}
+	}
+	before := testLoads[1].count()
+	for _, spec := range []string{"c/d/t1/latest", "c/d/t1/2020-01-01..latest"} {
+		_, err := e.Load(ctx, LoadRequest{Kind: testOtherKind, Target: "x", Spec: spec})
+		want := "c/d/t1 is a " + testKind + " version; --to-" + testOtherKind + " loads " + testOtherKind + " versions"
+		if !errors.Is(err, ErrBadInput) || !strings.Contains(err.Error(), want) {
+			t.Errorf("load %s into %s: %v, want bad input saying %q", spec, testOtherKind, err, want)
+		}
+	}
+	if n := testLoads[1].count() - before; n != 0 {
+		t.Errorf("the %s loader ran %d times on versions of another kind", testOtherKind, n)
+	}
+	before = testLoads[0].count()
+	if _, err := e.Load(ctx, LoadRequest{Kind: testKind, Target: "x", Spec: "c/d/t1/latest"}); err != nil || testLoads[0].count() != before+1 {
+		t.Errorf("load into its own kind: %v, %d loads", err, testLoads[0].count()-before)
 	}
 }

@@ -105,7 +105,15 @@ func (e *Engine) Load(ctx context.Context, req LoadRequest) (LoadResult, error) 
 	if err != nil {
 		return LoadResult{}, err
 	}
-	v, err := resolveSpec(ctx, st, req.Spec)
+	v, err := resolveSpec(ctx, st, req.Spec, func(v Version) error {
+		// Checked before any diff or load: another kind's loader reads
+		// the version as its own and fails on a missing file, far from
+		// the cause.
+		if v.Kind != kind.Name {
+			return badInput("%s is a %s version; --to-%s loads %s versions", v.Object, v.Kind, kind.Name, kind.Name)
+		}
+		return nil
+	})
 	if err != nil {
 		return LoadResult{}, err
 	}
@@ -126,14 +134,23 @@ func (e *Engine) Load(ctx context.Context, req LoadRequest) (LoadResult, error) 
 // resolveSpec finds CLUSTER/DB/TABLE/<time|latest>, or computes the
 // @diff of CLUSTER/DB/TABLE/T1..T2 as a virtual version (T1 before the
 // first version: the whole T2 version, as `strata diff` counts it).
-func resolveSpec(ctx context.Context, st *index.Store, spec string) (Version, error) {
+// check is called with the version (T2's for a range) before any diff
+// is computed.
+func resolveSpec(ctx context.Context, st *index.Store, spec string, check func(Version) error) (Version, error) {
 	i := strings.LastIndexByte(spec, '/')
 	if i < 0 {
 		return Version{}, badInput("%q: want CLUSTER/DB/TABLE/<time|latest|T1..T2>", spec)
 	}
 	t1, t2, isDiff := strings.Cut(spec[i+1:], "..")
 	if !isDiff {
-		return st.ResolveVersion(ctx, spec)
+		t2 = spec[i+1:]
+	}
+	v, err := st.ResolveVersion(ctx, spec[:i]+"/"+t2)
+	if err != nil {
+		return Version{}, err
+	}
+	if err := check(v); err != nil || !isDiff {
+		return v, err
 	}
 	_, _, d, err := diffRange(ctx, st, spec[:i], t1, t2)
 	if err != nil {
