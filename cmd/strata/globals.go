@@ -5,8 +5,11 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/stratabackup/strata/daemon/config"
 )
 
 // globalFlags are the flags that concern every command: where the store
@@ -174,6 +177,23 @@ func commandPath(c *cli.Context) string {
 		}
 	}
 	return strings.Join(names, " ")
+}
+
+// durationFlag reads a duration flag with the daemon config's parser, so
+// that days ("7d") work on the command line as they do in keep_within;
+// an unset flag is 0. A bad or negative value is a usage error naming the
+// command, the flag, the value and the format, not the flag package's
+// bare "parse error".
+func durationFlag(c *cli.Context, name string) (time.Duration, error) {
+	s := c.String(name)
+	if s == "" {
+		return 0, nil
+	}
+	d, err := config.ParseDuration(s)
+	if err != nil || d < 0 {
+		return 0, cli.Exit(fmt.Sprintf("strata %s: --%s %q: want a duration such as 90s, 15m, 6h or 7d", commandPath(c), name, s), exitUsage)
+	}
+	return d, nil
 }
 
 // usageError makes a flag the parser refuses (unknown, malformed) exit 2.
