@@ -110,7 +110,8 @@ func newAPIClient(c *cli.Context) (*apiClient, error) {
 }
 
 // do sends a request and decodes a 2xx answer into out; an error answer
-// becomes an error naming the field, a 400 a usage error.
+// becomes an error naming the field, a 400 a usage error. A 404 (a name
+// that matches nothing) exits 1, as the same command does locally.
 func (a *apiClient) do(ctx context.Context, method, path string, in, out any) error {
 	var body io.Reader
 	if in != nil {
@@ -136,7 +137,7 @@ func (a *apiClient) do(ctx context.Context, method, path string, in, out any) er
 			e.Error = strings.TrimSpace(string(data))
 		}
 		msg := fmt.Sprintf("server: %s %s: %s", method, path, e.Error)
-		if resp.StatusCode == http.StatusBadRequest || resp.StatusCode == http.StatusNotFound {
+		if resp.StatusCode == http.StatusBadRequest {
 			return cli.Exit(msg, exitUsage)
 		}
 		return errors.New(msg)
@@ -148,6 +149,9 @@ func (a *apiClient) do(ctx context.Context, method, path string, in, out any) er
 }
 
 func remoteVersions(c *cli.Context) error {
+	if err := oneVersionsPrefix(c); err != nil {
+		return err
+	}
 	a, err := newAPIClient(c)
 	if err != nil {
 		return err
