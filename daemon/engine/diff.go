@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -64,12 +65,12 @@ func diffRange(ctx context.Context, st *index.Store, object, t1, t2 string) (fro
 		// removed swapped; the mount's @diff has no such directory.
 		return nil, to, d, badInput("diff %s %s..%s: T1 is later than T2; give the earlier time first (%s..%s)", object, t1, t2, t2, t1)
 	}
-	if to, err = st.ResolveVersion(ctx, object+"/"+t2); err != nil {
+	if to, err = resolveVersion(ctx, st, object+"/"+t2); err != nil {
 		return nil, to, d, err
 	}
-	if f, ferr := st.ResolveVersion(ctx, object+"/"+t1); ferr == nil {
+	if f, ferr := resolveVersion(ctx, st, object+"/"+t1); ferr == nil {
 		from = &f
-	} else if _, perr := index.ParseTime(t1); perr != nil && t1 != "latest" {
+	} else if errors.Is(ferr, ErrBadInput) {
 		return nil, to, d, ferr
 	}
 	d, err = st.Diff(ctx, from, to)
@@ -86,4 +87,16 @@ func parseBound(s string) (time.Time, error) {
 		return time.Unix(1<<62, 0), nil
 	}
 	return index.ParseTime(s)
+}
+
+// resolveVersion is index's ResolveVersion with a malformed time made bad
+// input (exit 2 in the CLI, 400 in the API), told apart from a well-formed
+// time that no version is at or before (not found).
+func resolveVersion(ctx context.Context, st *index.Store, spec string) (Version, error) {
+	if i := strings.LastIndexByte(spec, '/'); i >= 0 && spec[i+1:] != "latest" {
+		if _, err := index.ParseTime(spec[i+1:]); err != nil {
+			return Version{}, badInput("version %q: %v", spec, err)
+		}
+	}
+	return st.ResolveVersion(ctx, spec)
 }

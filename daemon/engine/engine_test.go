@@ -356,3 +356,38 @@ func TestLoadChecksKind(t *testing.T) {
 		t.Errorf("load into its own kind: %v, %d loads", err, testLoads[0].count()-before)
 	}
 }
+
+// TestBadTimeIsBadInput: a malformed time in a version name or range is
+// bad input (exit 2 in the CLI) naming it, in restore, diff and load
+// alike; a well-formed time before the first version is not found.
+func TestBadTimeIsBadInput(t *testing.T) {
+	e := newTestEngine(t)
+	ctx := context.Background()
+	if res, err := e.Backup(ctx, testRequest("content", "x"), nil); err != nil || res.Failed != 0 {
+		t.Fatalf("backup: %+v, %v", res, err)
+	}
+	for _, tc := range []struct {
+		name string
+		run  func() error
+		says string
+	}{
+		{"restore", func() error {
+			_, err := e.Restore(ctx, RestoreRequest{Version: "c/d/t1/2026-13-45", Target: t.TempDir()}, nil)
+			return err
+		}, "2026-13-45"},
+		{"diff T1", func() error { _, err := e.Diff(ctx, "c/d/t1", "yesterday..latest"); return err }, "yesterday"},
+		{"diff T2", func() error { _, err := e.Diff(ctx, "c/d/t1", "2020-01-01..soon"); return err }, "soon"},
+		{"load", func() error {
+			_, err := e.Load(ctx, LoadRequest{Kind: testKind, Target: "x", Spec: "c/d/t1/noon"})
+			return err
+		}, "noon"},
+	} {
+		if err := tc.run(); !errors.Is(err, ErrBadInput) || !strings.Contains(err.Error(), tc.says) {
+			t.Errorf("%s: %v, want bad input naming %q", tc.name, err, tc.says)
+		}
+	}
+	_, err := e.Restore(ctx, RestoreRequest{Version: "c/d/t1/2020-01-01", Target: t.TempDir()}, nil)
+	if err == nil || errors.Is(err, ErrBadInput) {
+		t.Errorf("restore before the first version: %v, want not found (not bad input)", err)
+	}
+}

@@ -50,7 +50,7 @@ func (e *Engine) Restore(ctx context.Context, req RestoreRequest, progress func(
 	if err != nil {
 		return RestoreResult{}, err
 	}
-	v, err := st.ResolveVersion(ctx, req.Version)
+	v, err := resolveVersion(ctx, st, req.Version)
 	if err != nil {
 		return RestoreResult{}, err
 	}
@@ -145,7 +145,7 @@ func resolveSpec(ctx context.Context, st *index.Store, spec string, check func(V
 	if !isDiff {
 		t2 = spec[i+1:]
 	}
-	v, err := st.ResolveVersion(ctx, spec[:i]+"/"+t2)
+	v, err := resolveVersion(ctx, st, spec[:i]+"/"+t2)
 	if err != nil {
 		return Version{}, err
 	}
