@@ -47,6 +47,10 @@ type Kind struct {
 	// ignoring them: a --drop an HDFS load never does, or a --table it
 	// never renames to, would leave the user believing it had.
 	LoadTakes LoadCommon
+	// LoadTarget is how --to-<kind> names its target in help texts
+	// ("URI", "DSN", "H1,H2"): a Cassandra load takes a host list, not
+	// the URI a label would otherwise promise. "" means URI.
+	LoadTarget string
 }
 
 // LoadCommon names the common settings of LoadOptions a Loader uses.

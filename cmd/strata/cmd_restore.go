@@ -177,7 +177,7 @@ func restoreFlags() (flags []cli.Flag, loaders []string) {
 	for _, k := range sources.Kinds() {
 		if k.Loader != nil {
 			loaders = append(loaders, k.Name)
-			flags = append(flags, &cli.StringFlag{Name: "to-" + k.Name, Usage: "load into this " + k.Name + " `URI` instead of writing files"})
+			flags = append(flags, &cli.StringFlag{Name: "to-" + k.Name, Usage: loadTargetUsage(k)})
 		}
 	}
 	flags = append(flags, loadFlags()...)
@@ -186,6 +186,16 @@ func restoreFlags() (flags []cli.Flag, loaders []string) {
 		&cli.StringFlag{Name: "collection", Aliases: []string{"table"}, Usage: "target collection or table name (default: the version's)"},
 		&cli.BoolFlag{Name: "drop", Usage: "drop the target collection first instead of merging"},
 	), loaders
+}
+
+// loadTargetUsage is the help of --to-<kind>, its label the kind's own
+// form of address (H1,H2 for Cassandra, not a URI it does not take).
+func loadTargetUsage(k sources.Kind) string {
+	target := k.LoadTarget
+	if target == "" {
+		target = "URI"
+	}
+	return "load into the " + k.Name + " at `" + target + "` instead of writing files"
 }
 
 func runRestore(ctx context.Context, e *engine.Engine, u ui, req engine.RestoreRequest) error {

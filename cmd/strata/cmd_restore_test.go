@@ -3,6 +3,8 @@ package main
 import (
 	"strings"
 	"testing"
+
+	"github.com/urfave/cli/v2"
 )
 
 // TestRestoreRefusesUnusedFlags gives each way of restoring (into a
@@ -60,5 +62,25 @@ func TestRestoreTakesItsFlags(t *testing.T) {
 		if err := runCLI(t, tc.args...); codeOf(err) != tc.code {
 			t.Errorf("strata %s: %v (exit %d), want exit %d", strings.Join(tc.args, " "), err, codeOf(err), tc.code)
 		}
+	}
+}
+
+// TestLoadTargetLabels: restore --help labels each --to-<kind> with what
+// it takes: a host list for Cassandra, not a URI.
+func TestLoadTargetLabels(t *testing.T) {
+	want := map[string]string{"to-cassandra": "H1,H2", "to-mongodb": "URI", "to-postgres": "DSN", "to-hdfs": "hdfs://HOST:PORT/PATH"}
+	flags, _ := restoreFlags()
+	for _, f := range flags {
+		label, ok := want[f.Names()[0]]
+		if !ok {
+			continue
+		}
+		delete(want, f.Names()[0])
+		if help := cli.FlagStringer(f); !strings.HasPrefix(help, "--"+f.Names()[0]+" "+label+"\t") {
+			t.Errorf("restore --help shows %q, want the label %s", help, label)
+		}
+	}
+	if len(want) > 0 {
+		t.Errorf("no flags %v", want)
 	}
 }

@@ -26,8 +26,9 @@ appended files read only their new bytes. The NameNode comes from
 			{Name: "no-xattrs", Usage: "set to true to skip extended attributes (one NameNode call per file)"},
 			{Name: "dir", Positional: true, Repeated: true, Usage: "a directory to back up: /PATH (globs allowed) or TABLE=/PATH"},
 		},
-		New:    newFromConfig,
-		Loader: loader{},
+		New:        newFromConfig,
+		Loader:     loader{},
+		LoadTarget: "hdfs://HOST:PORT/PATH",
 		// LoadTakes none of --db, --collection, --drop: a load writes a
 		// directory tree under the target URL's path, never drops it.
 		LoadFlags: []sources.Option{
