@@ -169,7 +169,7 @@ func givenOnCommandLine(c *cli.Context, f cli.Flag) bool {
 // database adds --to-<kind>, listed in loaders.
 func restoreFlags() (flags []cli.Flag, loaders []string) {
 	flags = []cli.Flag{
-		&cli.StringFlag{Name: "path", Usage: "restore only this file or directory of the version"},
+		&cli.StringFlag{Name: "path", Usage: "restore only this file or directory of the version: its raw name or the escaped one diff and the mount show (50%25off.txt for 50%off.txt); a name the version holds raw is taken raw"},
 		&cli.BoolFlag{Name: "overwrite", Usage: "replace existing files in TARGET_DIR that differ from the version (without it they are listed and nothing is written)"},
 		&cli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "list what would be written, replaced or conflicts; write nothing"},
 		&cli.BoolFlag{Name: "verify", Value: true, Usage: "read each written file back and compare it before giving it its name (--verify=false to skip)"},

@@ -29,9 +29,9 @@ var testBegins struct {
 func init() {
 	sources.Register(sources.Kind{
 		Name:    testKind,
-		Options: []sources.Option{{Name: "slow"}, {Name: "content"}},
+		Options: []sources.Option{{Name: "slow"}, {Name: "content"}, {Name: "file"}},
 		New: func(cfg sources.Config) (sources.Source, error) {
-			return &testSource{cluster: cfg.Cluster(), slow: cfg.Get("slow") != "", content: cfg.Get("content")}, nil
+			return &testSource{cluster: cfg.Cluster(), slow: cfg.Get("slow") != "", content: cfg.Get("content"), file: cfg.Get("file")}, nil
 		},
 		Loader: &testLoads[0],
 	})
@@ -51,14 +51,16 @@ const testOtherKind = "enginetestother"
 var testLoads [2]testLoader
 
 type testLoader struct {
-	mu sync.Mutex
-	n  int
+	mu   sync.Mutex
+	n    int
+	path string // the last load's "path" setting
 }
 
 func (l *testLoader) Load(ctx context.Context, target string, v sources.VersionReader, opts sources.LoadOptions) (sources.LoadResult, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.n++
+	l.path = opts.Extra.Get("path")
 	return sources.LoadResult{Summary: "loaded"}, nil
 }
 
@@ -72,6 +74,7 @@ type testSource struct {
 	cluster string
 	slow    bool
 	content string
+	file    string // raw name of the file each object holds; "" is "data"
 }
 
 func (s *testSource) Kind() string { return testKind }
@@ -110,7 +113,11 @@ func (s *testSession) Close() error  { return nil }
 func (s *testSession) Backup(ctx context.Context, obj sources.Object, prev sources.Previous, w sources.Writer) (sources.Result, error) {
 	data := []byte(s.src.content + obj.Table)
 	w.Report(sources.Event{Step: "rows", Done: 0, Total: 2})
-	if err := w.Add(ctx, sources.Entry{Path: "data", Type: sources.TypeFile, Mode: 0o644, Size: int64(len(data))}, bytes.NewReader(data)); err != nil {
+	name := s.src.file
+	if name == "" {
+		name = "data"
+	}
+	if err := w.Add(ctx, sources.Entry{Path: name, Type: sources.TypeFile, Mode: 0o644, Size: int64(len(data))}, bytes.NewReader(data)); err != nil {
 		return sources.Result{}, err
 	}
 	w.Report(sources.Event{Step: "rows", Done: 2, Total: 2})
@@ -389,5 +396,39 @@ func TestBadTimeIsBadInput(t *testing.T) {
 	_, err := e.Restore(ctx, RestoreRequest{Version: "c/d/t1/2020-01-01", Target: t.TempDir()}, nil)
 	if err == nil || errors.Is(err, ErrBadInput) {
 		t.Errorf("restore before the first version: %v, want not found (not bad input)", err)
+	}
+}
+
+// TestRestorePathEscaped: --path takes the raw name or the escaped one
+// diff and the mount show (50%25off.txt for 50%off.txt), as --only does.
+func TestRestorePathEscaped(t *testing.T) {
+	e := newTestEngine(t)
+	ctx := context.Background()
+	if res, err := e.Backup(ctx, testRequest("content", "x-", "file", "50%off.txt"), nil); err != nil || res.Failed != 0 {
+		t.Fatalf("backup: %+v, %v", res, err)
+	}
+	for _, path := range []string{"50%off.txt", "50%25off.txt", "/50%25off.txt"} {
+		dir := t.TempDir()
+		res, err := e.Restore(ctx, RestoreRequest{Version: "c/d/t1/latest", Target: dir, Path: path}, nil)
+		if err != nil || res.Restored != 1 {
+			t.Errorf("--path %s: %+v, %v; want the file restored", path, res.RestoreResult, err)
+			continue
+		}
+		if got, err := os.ReadFile(filepath.Join(dir, "50%off.txt")); err != nil || string(got) != "x-t1" {
+			t.Errorf("--path %s: restored %q, %v; want the raw name with its content", path, got, err)
+		}
+	}
+	extra := sources.NewConfig()
+	extra.Set("path", "50%25off.txt")
+	if _, err := e.Load(ctx, LoadRequest{Kind: testKind, Target: "x", Spec: "c/d/t1/latest", Options: sources.LoadOptions{Extra: extra}}); err != nil {
+		t.Errorf("load --path 50%%25off.txt: %v", err)
+	}
+	testLoads[0].mu.Lock()
+	if got := testLoads[0].path; got != "50%off.txt" {
+		t.Errorf("load --path 50%%25off.txt: the loader got path %q, want the raw 50%%off.txt", got)
+	}
+	testLoads[0].mu.Unlock()
+	if _, err := e.Restore(ctx, RestoreRequest{Version: "c/d/t1/latest", Target: t.TempDir(), Path: "nosuch%2"}, nil); err == nil {
+		t.Errorf("--path nosuch%%2: restored, want not found")
 	}
 }

@@ -54,7 +54,7 @@ func (e *Engine) Restore(ctx context.Context, req RestoreRequest, progress func(
 	if err != nil {
 		return RestoreResult{}, err
 	}
-	res, err := st.Restore(ctx, v, strings.Trim(req.Path, "/"), req.Target, index.RestoreOptions{
+	res, err := st.Restore(ctx, v, restorePath(ctx, st, v, req.Path), req.Target, index.RestoreOptions{
 		Overwrite: req.Overwrite,
 		DryRun:    req.DryRun,
 		Verify:    req.Verify,
@@ -69,6 +69,36 @@ func (e *Engine) Restore(ctx context.Context, req RestoreRequest, progress func(
 		err = badInput("%v", err)
 	}
 	return RestoreResult{Version: v, RestoreResult: res}, err
+}
+
+// restorePath maps a restore's Path to the raw path in v: as given when
+// v has it, else with each component unescaped, so that the names diff
+// and the mount show (50%25off.txt for the raw 50%off.txt) work as well,
+// as --only's patterns do. A name v has raw is taken raw; a shortened
+// name (see sources.IsShortened) has no unescaped form and is left as
+// given, to fail as not found.
+func restorePath(ctx context.Context, st *index.Store, v Version, p string) string {
+	p = strings.Trim(p, "/")
+	if p == "" {
+		return p
+	}
+	if _, err := st.Lookup(ctx, v, p); err == nil {
+		return p
+	}
+	parts := strings.Split(p, "/")
+	for i, c := range parts {
+		raw, ok := sources.UnescapeName(c)
+		if !ok {
+			return p
+		}
+		parts[i] = raw
+	}
+	if raw := strings.Join(parts, "/"); raw != p {
+		if _, err := st.Lookup(ctx, v, raw); err == nil {
+			return raw
+		}
+	}
+	return p
 }
 
 // LoadRequest says what to load into which database.
@@ -122,6 +152,9 @@ func (e *Engine) Load(ctx context.Context, req LoadRequest) (LoadResult, error) 
 	}
 	if req.Options.Extra.Values == nil {
 		req.Options.Extra = sources.NewConfig()
+	}
+	if p := req.Options.Extra.Get("path"); p != "" { // --to-hdfs --path, as a restore's Path
+		req.Options.Extra.Set("path", restorePath(ctx, st, v, p))
 	}
 	files, err := st.VersionReader(ctx, v)
 	if err != nil {
