@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -430,5 +431,43 @@ func TestRestorePathEscaped(t *testing.T) {
 	testLoads[0].mu.Unlock()
 	if _, err := e.Restore(ctx, RestoreRequest{Version: "c/d/t1/latest", Target: t.TempDir(), Path: "nosuch%2"}, nil); err == nil {
 		t.Errorf("--path nosuch%%2: restored, want not found")
+	}
+}
+
+// TestPruneDryRunNamesPacks: prune --dry-run names each pack it would
+// delete or rewrite (the README says it lists exactly what prune would
+// remove), removes none of them, and prune then removes those.
+func TestPruneDryRunNamesPacks(t *testing.T) {
+	e := newTestEngine(t)
+	ctx := context.Background()
+	for _, content := range []string{"first-", "second-"} {
+		if res, err := e.Backup(ctx, testRequest("content", content), nil); err != nil || res.Failed != 0 {
+			t.Fatalf("backup %s: %+v, %v", content, res, err)
+		}
+	}
+	if _, err := e.Forget(ctx, Policy{Last: 1}, nil, false); err != nil {
+		t.Fatal(err)
+	}
+	dry, err := e.Prune(ctx, true, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := append(append([]string{}, dry.Deleted...), dry.Rewritten...)
+	if len(dry.Deleted) != dry.PacksDeleted || len(dry.Rewritten) != dry.PacksRewritten || len(names) == 0 {
+		t.Fatalf("dry run: %+v; want the packs named, as many as counted, and some", dry)
+	}
+	for _, name := range names {
+		if _, err := os.Stat(filepath.Join(e.opts.Store, name)); err != nil {
+			t.Errorf("pack %s after the dry run: %v", name, err)
+		}
+	}
+	res, err := e.Prune(ctx, false, nil)
+	if err != nil || !slices.Equal(res.Deleted, dry.Deleted) || !slices.Equal(res.Rewritten, dry.Rewritten) {
+		t.Fatalf("prune: %+v, %v; want what the dry run named", res, err)
+	}
+	for _, name := range names {
+		if _, err := os.Stat(filepath.Join(e.opts.Store, name)); err == nil {
+			t.Errorf("pack %s is still there after prune", name)
+		}
 	}
 }
