@@ -3,6 +3,7 @@ package index
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -18,6 +19,11 @@ type PruneResult struct {
 	PacksRewritten int   `json:"packs_rewritten"`
 	BytesFreed     int64 `json:"bytes_freed"`
 	ChunksKept     int64 `json:"chunks_kept"`
+	// Deleted and Rewritten name the packs deleted and rewritten (with a
+	// dry run: that prune would), sorted, so that a dry run shows exactly
+	// what prune would remove, not only how much.
+	Deleted   []string `json:"deleted"`
+	Rewritten []string `json:"rewritten"`
 	// TempRemoved counts temporary objects of killed uploads removed
 	// (with a dry run: that prune would remove), Temporaries names them.
 	TempRemoved int      `json:"temp_removed"`
@@ -162,7 +168,7 @@ func packUsage(cat *catalog.Catalog) (map[ID]*packUse, error) {
 
 // prune deletes or rewrites the packs on the backend by their use.
 func (s *Store) prune(ctx context.Context, packs map[ID]*packUse, dryRun bool) (PruneResult, error) {
-	var res PruneResult
+	res := PruneResult{Deleted: []string{}, Rewritten: []string{}}
 	onBackend := map[ID]int64{}
 	if err := s.be.List(ctx, "packs/", func(oi backends.ObjectInfo) error {
 		if id, ok := format.ParsePackName(oi.Name); ok {
@@ -180,9 +186,11 @@ func (s *Store) prune(ctx context.Context, packs map[ID]*packUse, dryRun bool) (
 		switch {
 		case pu == nil || len(pu.used) == 0:
 			drop = append(drop, id)
+			res.Deleted = append(res.Deleted, format.PackName(id))
 			res.BytesFreed += size
 		case float64(pu.unusedB) > repackThreshold*float64(pu.usedB+pu.unusedB):
 			drop = append(drop, id)
+			res.Rewritten = append(res.Rewritten, format.PackName(id))
 			res.PacksRewritten++
 			res.BytesFreed += pu.unusedB
 			if !dryRun {
@@ -199,6 +207,8 @@ func (s *Store) prune(ctx context.Context, packs map[ID]*packUse, dryRun bool) (
 		}
 	}
 	res.PacksDeleted = len(drop) - res.PacksRewritten
+	sort.Strings(res.Deleted)
+	sort.Strings(res.Rewritten)
 	if dryRun {
 		return res, nil
 	}

@@ -42,6 +42,20 @@ type Kind struct {
 	// declare the same name) and hands the given ones over in
 	// LoadOptions.Extra; the daemon's API takes them by the same names.
 	LoadFlags []Option
+	// LoadTakes says which of LoadOptions' common settings the Loader
+	// uses. The CLI refuses the others with --to-<kind> instead of
+	// ignoring them: a --drop an HDFS load never does, or a --table it
+	// never renames to, would leave the user believing it had.
+	LoadTakes LoadCommon
+	// LoadTarget is how --to-<kind> names its target in help texts
+	// ("URI", "DSN", "H1,H2"): a Cassandra load takes a host list, not
+	// the URI a label would otherwise promise. "" means URI.
+	LoadTarget string
+}
+
+// LoadCommon names the common settings of LoadOptions a Loader uses.
+type LoadCommon struct {
+	Database, Table, Drop bool
 }
 
 // Option is one setting of a kind.

@@ -18,7 +18,7 @@ import (
 
 func daemonCommand() *cli.Command {
 	configFlag := &cli.StringFlag{Name: "config", Aliases: []string{"c"}, EnvVars: []string{"STRATA_CONFIG"}, Usage: "the daemon's config `FILE` (see `strata daemon example-config`)"}
-	return &cli.Command{
+	cmd := &cli.Command{
 		Name:      "daemon",
 		Usage:     "run strata as a service: scheduled backups, jobs, REST API, metrics, alerts",
 		UsageText: "strata daemon --config FILE\n   strata daemon check-config FILE\n   strata daemon example-config",
@@ -27,9 +27,10 @@ runs restores, retention and checks as jobs (kept in a job log under
 state_dir, so jobs a crash interrupted run again), serves the REST API
 (/api/openapi.json) and Prometheus metrics (/metrics), and sends alerts
 to webhooks. SIGHUP reloads the config without stopping running jobs;
-SIGTERM stops it (running jobs run again at the next start).`,
-		Flags:  []cli.Flag{configFlag},
-		Action: func(c *cli.Context) error { return runDaemon(c.Context, c.String("config"), daemonLogLevel(c)) },
+SIGTERM stops it (running jobs run again at the next start). An argument
+that is not one of the subcommands is refused with their list (exit 2),
+never run as a daemon.`,
+		Flags: []cli.Flag{configFlag},
 		Subcommands: []*cli.Command{
 			{
 				Name: "run", Usage: "run the daemon (the default)", Flags: []cli.Flag{configFlag},
@@ -37,7 +38,12 @@ SIGTERM stops it (running jobs run again at the next start).`,
 			},
 			{
 				Name: "check-config", Usage: "validate a config file and exit", ArgsUsage: "FILE",
-				Action: func(c *cli.Context) error { return checkConfig(c.Args().First()) },
+				Action: func(c *cli.Context) error {
+					if c.NArg() > 1 {
+						return cli.Exit(fmt.Sprintf("strata daemon check-config: takes one FILE, got also %q", c.Args().Get(1)), exitUsage)
+					}
+					return checkConfig(c.Args().First())
+				},
 			},
 			{
 				Name: "example-config", Usage: "print a commented example config",
@@ -45,6 +51,16 @@ SIGTERM stops it (running jobs run again at the next start).`,
 			},
 		},
 	}
+	// An argument here is a mistyped subcommand (check-conf), not
+	// something to run the daemon with: refused with the choices, so that
+	// `strata daemon --config F check-conf F` does not start a daemon.
+	cmd.Action = func(c *cli.Context) error {
+		if c.NArg() > 0 {
+			return subcommandMissing(cmd)(c)
+		}
+		return runDaemon(c.Context, c.String("config"), daemonLogLevel(c))
+	}
+	return cmd
 }
 
 // checkConfig validates a config file and says what it holds.

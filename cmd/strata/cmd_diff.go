@@ -16,7 +16,9 @@ func diffCommand() *cli.Command {
 		Usage:     "list what changed in an object between two times",
 		UsageText: "strata diff CLUSTER/DB/TABLE T1..T2",
 		Description: `T1 and T2 are RFC 3339 times, dates or unix seconds (or "latest"); each
-picks the newest version at or before it. Prints "+ path" for files added
+picks the newest version at or before it. A plain date means the END of
+that day UTC (2026-11-24 is 2026-11-24T23:59:59Z). T1 later than T2 is
+refused (exit 2): the earlier time goes first. Prints "+ path" for files added
 or changed in (T1, T2] and "- path" for removed ones; names are escaped as
 in the mount.`,
 		Action: func(c *cli.Context) error {

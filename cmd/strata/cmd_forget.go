@@ -23,11 +23,14 @@ space.`,
 			&cli.IntFlag{Name: "keep-hourly", Usage: "keep the newest version of each of the last `N` hours that have one"},
 			&cli.IntFlag{Name: "keep-daily", Usage: "keep the newest version of each of the last `N` days that have one"},
 			&cli.IntFlag{Name: "keep-weekly", Usage: "keep the newest version of each of the last `N` ISO weeks that have one"},
-			&cli.DurationFlag{Name: "keep-within", Usage: "keep every version younger than `DURATION` (e.g. 72h) before the newest"},
+			&cli.StringFlag{Name: "keep-within", Usage: "keep every version younger than `DURATION` before the newest: 90s, 15m, 6h, 7d (as the daemon's keep_within)"},
 			&cli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "show what would be removed"},
 		},
 		Action: func(c *cli.Context) error {
-			p := engine.Policy{Last: c.Int("keep-last"), Hourly: c.Int("keep-hourly"), Daily: c.Int("keep-daily"), Weekly: c.Int("keep-weekly"), Within: c.Duration("keep-within")}
+			p, err := forgetPolicy(c)
+			if err != nil {
+				return err
+			}
 			e, err := newEngine(c)
 			if err != nil {
 				return err
@@ -36,6 +39,23 @@ space.`,
 			return runForget(c.Context, e, uiOf(c), p, c.Args().Slice(), c.Bool("dry-run"))
 		},
 	}
+}
+
+// forgetPolicy reads the --keep-* rules, refusing a negative count (it
+// would read as "no rule" and end in a message about the missing rule,
+// not the bad value).
+func forgetPolicy(c *cli.Context) (engine.Policy, error) {
+	counts := map[string]int{}
+	for _, name := range []string{"keep-last", "keep-hourly", "keep-daily", "keep-weekly"} {
+		if counts[name] = c.Int(name); counts[name] < 0 {
+			return engine.Policy{}, cli.Exit(fmt.Sprintf("strata forget: --%s %d: want a count of 0 or more", name, counts[name]), exitUsage)
+		}
+	}
+	within, err := durationFlag(c, "keep-within")
+	if err != nil {
+		return engine.Policy{}, err
+	}
+	return engine.Policy{Last: counts["keep-last"], Hourly: counts["keep-hourly"], Daily: counts["keep-daily"], Weekly: counts["keep-weekly"], Within: within}, nil
 }
 
 func runForget(ctx context.Context, e *engine.Engine, u ui, p engine.Policy, objects []string, dryRun bool) error {

@@ -24,7 +24,7 @@ func initCommand() *cli.Command {
 		Action: func(c *cli.Context) error {
 			level := c.String("compression")
 			if !slices.Contains(engine.CompressionLevels(), level) {
-				return fmt.Errorf("--compression: unknown level %q (one of %s)", level, strings.Join(engine.CompressionLevels(), ", "))
+				return cli.Exit(fmt.Sprintf("strata init: --compression %q: unknown level (one of %s)", level, strings.Join(engine.CompressionLevels(), ", ")), exitUsage)
 			}
 			e, err := newEngine(c)
 			if err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -19,18 +18,25 @@ func mountCommand() *cli.Command {
 		UsageText: "strata mount [--allow-other] MOUNTPOINT",
 		Description: `Tree: MOUNTPOINT/<cluster>/<db>/<table>/<time>/ holds a version's files;
 latest -> the newest; @at/<time> -> the newest at or before a time
-(RFC 3339, a date, or unix seconds); @diff/<t1>..<t2>/ holds what changed
+(RFC 3339, unix seconds, or a date: the END of that day UTC); @diff/<t1>..<t2>/ holds what changed
 in (t1, t2] plus .deleted (removed paths, one per line). Writes fail with
 EROFS. New versions appear within --refresh.`,
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "allow-other", Usage: "let other users read the mount (needs user_allow_other in /etc/fuse.conf unless root)"},
-			&cli.DurationFlag{Name: "refresh", Value: 10 * time.Second, Usage: "how often to look for new versions on the store"},
+			&cli.StringFlag{Name: "refresh", Value: "10s", Usage: "how often to look for new versions on the store: a `DURATION` such as 90s, 15m, 6h, 7d"},
 			&cli.BoolFlag{Name: "debug", Usage: "log every FUSE request"},
 		},
 		Action: func(c *cli.Context) error {
 			mp := c.Args().First()
 			if mp == "" || c.NArg() != 1 {
 				return cli.Exit("mount: give exactly one MOUNTPOINT", exitUsage)
+			}
+			refresh, err := durationFlag(c, "refresh")
+			if err != nil {
+				return err
+			}
+			if refresh <= 0 {
+				return cli.Exit(fmt.Sprintf("strata mount: --refresh %q: want a duration above 0 such as 90s, 15m, 6h, 7d", c.String("refresh")), exitUsage)
 			}
 			sources.RaiseForIO() // reads of packs wait on the disk too
 			e, err := newEngine(c)
@@ -39,7 +45,7 @@ EROFS. New versions appear within --refresh.`,
 			}
 			defer e.Close()
 			return runMount(c.Context, e, uiOf(c), engine.MountRequest{
-				Mountpoint: mp, AllowOther: c.Bool("allow-other"), Debug: c.Bool("debug"), Refresh: c.Duration("refresh"),
+				Mountpoint: mp, AllowOther: c.Bool("allow-other"), Debug: c.Bool("debug"), Refresh: refresh,
 			})
 		},
 	}

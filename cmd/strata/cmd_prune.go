@@ -18,7 +18,7 @@ func pruneCommand() *cli.Command {
 it never removes what a running backup needs. Packs that are mostly unused
 are rewritten with only their used chunks.`,
 		Flags: []cli.Flag{
-			&cli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "show what would be freed"},
+			&cli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "list what prune would remove (each pack to delete or rewrite, temporary file and stale lock) and remove nothing"},
 		},
 		Action: func(c *cli.Context) error {
 			e, err := newEngine(c)
@@ -47,6 +47,12 @@ func runPrune(ctx context.Context, e *engine.Engine, u ui, dryRun bool) error {
 	} else {
 		fmt.Printf("%d packs deleted, %d rewritten, %s freed, %d chunks kept, %d temporary files of interrupted uploads and %d stale locks removed\n",
 			res.PacksDeleted, res.PacksRewritten, humanBytes(res.BytesFreed), res.ChunksKept, res.TempRemoved, len(res.StaleLocks))
+	}
+	for _, name := range res.Deleted {
+		fmt.Printf("  delete pack %s\n", name)
+	}
+	for _, name := range res.Rewritten {
+		fmt.Printf("  rewrite pack %s (only its used chunks kept)\n", name)
 	}
 	for _, name := range res.Temporaries {
 		fmt.Printf("  temporary %s\n", name)

@@ -31,18 +31,33 @@ func withServer(app *cli.App) *cli.App {
 	)
 	remote := map[string]cli.ActionFunc{"versions": remoteVersions, "restore": remoteRestore, "check": remoteCheck}
 	for _, cmd := range app.Commands {
-		if cmd.Name == "daemon" {
+		switch cmd.Name {
+		case "daemon":
 			continue
-		}
-		wrapRemote(cmd, remote[cmd.Name])
-		if cmd.Name == "backup" {
+		case "backup":
 			for _, sub := range cmd.Subcommands {
 				wrapRemote(sub, remoteBackup)
 				optionalKindFlags(sub)
 			}
+		default:
+			wrapTree(cmd, remote[cmd.Name])
 		}
 	}
 	return app
+}
+
+// wrapTree wraps cmd, or, when it groups subcommands, every command
+// below it (index rebuild): each of them would otherwise run locally
+// with --server given. A group's own action only answers a missing or
+// unknown subcommand and is left alone.
+func wrapTree(cmd *cli.Command, remote cli.ActionFunc) {
+	if len(cmd.Subcommands) == 0 {
+		wrapRemote(cmd, remote)
+		return
+	}
+	for _, sub := range cmd.Subcommands {
+		wrapTree(sub, nil)
+	}
 }
 
 // wrapRemote makes cmd run remote when --server is given (or refuse when
@@ -57,7 +72,7 @@ func wrapRemote(cmd *cli.Command, remote cli.ActionFunc) {
 			return local(c)
 		}
 		if remote == nil {
-			return cli.Exit(fmt.Sprintf("strata --server: %q runs only where the store is; the daemon's API has no such job", cmd.Name), exitUsage)
+			return cli.Exit(fmt.Sprintf("strata --server: %q runs only where the store is; the daemon's API has no such job", commandPath(c)), exitUsage)
 		}
 		return remote(c)
 	}
@@ -95,7 +110,8 @@ func newAPIClient(c *cli.Context) (*apiClient, error) {
 }
 
 // do sends a request and decodes a 2xx answer into out; an error answer
-// becomes an error naming the field, a 400 a usage error.
+// becomes an error naming the field, a 400 a usage error. A 404 (a name
+// that matches nothing) exits 1, as the same command does locally.
 func (a *apiClient) do(ctx context.Context, method, path string, in, out any) error {
 	var body io.Reader
 	if in != nil {
@@ -121,7 +137,7 @@ func (a *apiClient) do(ctx context.Context, method, path string, in, out any) er
 			e.Error = strings.TrimSpace(string(data))
 		}
 		msg := fmt.Sprintf("server: %s %s: %s", method, path, e.Error)
-		if resp.StatusCode == http.StatusBadRequest || resp.StatusCode == http.StatusNotFound {
+		if resp.StatusCode == http.StatusBadRequest {
 			return cli.Exit(msg, exitUsage)
 		}
 		return errors.New(msg)
@@ -133,6 +149,9 @@ func (a *apiClient) do(ctx context.Context, method, path string, in, out any) er
 }
 
 func remoteVersions(c *cli.Context) error {
+	if err := oneVersionsPrefix(c); err != nil {
+		return err
+	}
 	a, err := newAPIClient(c)
 	if err != nil {
 		return err
@@ -165,8 +184,17 @@ func remoteBackup(c *cli.Context) error {
 	return runRemoteJob(c, req)
 }
 
-// remoteRestore restores into a directory of the daemon's host.
+// remoteRestore restores into a directory of the daemon's host. The
+// daemon's restore job takes only a version, a directory and a path; it
+// never overwrites and always verifies. Any other flag is refused, not
+// ignored: a --dry-run passed over would restore for real.
 func remoteRestore(c *cli.Context) error {
+	takes := func(name string) bool { return name == "path" || (name == "verify" && c.Bool("verify")) }
+	if err := refuseUnused(c, takes, "restore --server: --%s: the daemon's restore job does not take it "+
+		"(it restores VERSION into a directory of its host, --path only, never overwriting, always verifying; "+
+		"it loads only into its configured clusters); run the restore without --server where the store is"); err != nil {
+		return err
+	}
 	if c.NArg() != 2 {
 		return cli.Exit("restore --server: want VERSION TARGET_DIR (a directory on the daemon's host)", exitUsage)
 	}

@@ -5,8 +5,11 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/stratabackup/strata/daemon/config"
 )
 
 // globalFlags are the flags that concern every command: where the store
@@ -50,7 +53,7 @@ func withGlobals(cmds []*cli.Command) []*cli.Command {
 		}
 		cmd.OnUsageError = usageError
 		if noArguments[cmd.Name] && cmd.Action != nil {
-			cmd.Action = refuseArguments(cmd.Name, cmd.Action)
+			cmd.Action = refuseArguments(cmd.Action)
 		}
 		if len(cmd.Subcommands) > 0 {
 			if cmd.Action == nil {
@@ -152,16 +155,45 @@ func parseLogLevel(name string) (slog.Level, error) {
 }
 
 // noArguments are the commands that take flags only.
-var noArguments = map[string]bool{"init": true, "check": true, "prune": true, "rebuild": true}
+var noArguments = map[string]bool{"init": true, "check": true, "prune": true, "rebuild": true, "run": true, "example-config": true}
 
 // refuseArguments wraps the action of a command that takes no arguments.
-func refuseArguments(name string, action cli.ActionFunc) cli.ActionFunc {
+func refuseArguments(action cli.ActionFunc) cli.ActionFunc {
 	return func(c *cli.Context) error {
 		if c.NArg() > 0 {
-			return cli.Exit(fmt.Sprintf("strata %s: takes no arguments, got %q", name, c.Args().First()), exitUsage)
+			return cli.Exit(fmt.Sprintf("strata %s: takes no arguments, got %q", commandPath(c), c.Args().First()), exitUsage)
 		}
 		return action(c)
 	}
+}
+
+// commandPath names the running command with its parents ("daemon run"),
+// as the user typed it.
+func commandPath(c *cli.Context) string {
+	var names []string
+	for _, cc := range c.Lineage() {
+		if cc.Command != nil && cc.Command.Name != "" && cc.Command.Name != c.App.Name {
+			names = append([]string{cc.Command.Name}, names...)
+		}
+	}
+	return strings.Join(names, " ")
+}
+
+// durationFlag reads a duration flag with the daemon config's parser, so
+// that days ("7d") work on the command line as they do in keep_within;
+// an unset flag is 0. A bad or negative value is a usage error naming the
+// command, the flag, the value and the format, not the flag package's
+// bare "parse error".
+func durationFlag(c *cli.Context, name string) (time.Duration, error) {
+	s := c.String(name)
+	if s == "" {
+		return 0, nil
+	}
+	d, err := config.ParseDuration(s)
+	if err != nil || d < 0 {
+		return 0, cli.Exit(fmt.Sprintf("strata %s: --%s %q: want a duration such as 90s, 15m, 6h or 7d", commandPath(c), name, s), exitUsage)
+	}
+	return d, nil
 }
 
 // usageError makes a flag the parser refuses (unknown, malformed) exit 2.

@@ -2,8 +2,10 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/stratabackup/strata/index"
 	"github.com/stratabackup/strata/sources"
@@ -56,12 +58,19 @@ func (e *Engine) Diff(ctx context.Context, object, rng string) (DiffResult, erro
 // before the object's first version means "from nothing": from is nil and
 // everything in to counts as added.
 func diffRange(ctx context.Context, st *index.Store, object, t1, t2 string) (from *Version, to Version, d index.DiffResult, err error) {
-	if to, err = st.ResolveVersion(ctx, object+"/"+t2); err != nil {
+	b1, err1 := parseBound(t1)
+	b2, err2 := parseBound(t2)
+	if err1 == nil && err2 == nil && b1.After(b2) {
+		// An inverted range would read as its reverse with added and
+		// removed swapped; the mount's @diff has no such directory.
+		return nil, to, d, badInput("diff %s %s..%s: T1 is later than T2; give the earlier time first (%s..%s)", object, t1, t2, t2, t1)
+	}
+	if to, err = resolveVersion(ctx, st, object+"/"+t2); err != nil {
 		return nil, to, d, err
 	}
-	if f, ferr := st.ResolveVersion(ctx, object+"/"+t1); ferr == nil {
+	if f, ferr := resolveVersion(ctx, st, object+"/"+t1); ferr == nil {
 		from = &f
-	} else if _, perr := index.ParseTime(t1); perr != nil && t1 != "latest" {
+	} else if errors.Is(ferr, ErrBadInput) {
 		return nil, to, d, ferr
 	}
 	d, err = st.Diff(ctx, from, to)
@@ -69,4 +78,25 @@ func diffRange(ctx context.Context, st *index.Store, object, t1, t2 string) (fro
 		return nil, to, d, fmt.Errorf("diff %s %s..%s: %w", object, t1, t2, err)
 	}
 	return from, to, d, nil
+}
+
+// parseBound reads one end of T1..T2 as the mount's @diff does: "latest"
+// lies after every time.
+func parseBound(s string) (time.Time, error) {
+	if s == "latest" {
+		return time.Unix(1<<62, 0), nil
+	}
+	return index.ParseTime(s)
+}
+
+// resolveVersion is index's ResolveVersion with a malformed time made bad
+// input (exit 2 in the CLI, 400 in the API), told apart from a well-formed
+// time that no version is at or before (not found).
+func resolveVersion(ctx context.Context, st *index.Store, spec string) (Version, error) {
+	if i := strings.LastIndexByte(spec, '/'); i >= 0 && spec[i+1:] != "latest" {
+		if _, err := index.ParseTime(spec[i+1:]); err != nil {
+			return Version{}, badInput("version %q: %v", spec, err)
+		}
+	}
+	return st.ResolveVersion(ctx, spec)
 }

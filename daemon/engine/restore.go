@@ -50,11 +50,11 @@ func (e *Engine) Restore(ctx context.Context, req RestoreRequest, progress func(
 	if err != nil {
 		return RestoreResult{}, err
 	}
-	v, err := st.ResolveVersion(ctx, req.Version)
+	v, err := resolveVersion(ctx, st, req.Version)
 	if err != nil {
 		return RestoreResult{}, err
 	}
-	res, err := st.Restore(ctx, v, strings.Trim(req.Path, "/"), req.Target, index.RestoreOptions{
+	res, err := st.Restore(ctx, v, restorePath(ctx, st, v, req.Path), req.Target, index.RestoreOptions{
 		Overwrite: req.Overwrite,
 		DryRun:    req.DryRun,
 		Verify:    req.Verify,
@@ -69,6 +69,36 @@ func (e *Engine) Restore(ctx context.Context, req RestoreRequest, progress func(
 		err = badInput("%v", err)
 	}
 	return RestoreResult{Version: v, RestoreResult: res}, err
+}
+
+// restorePath maps a restore's Path to the raw path in v: as given when
+// v has it, else with each component unescaped, so that the names diff
+// and the mount show (50%25off.txt for the raw 50%off.txt) work as well,
+// as --only's patterns do. A name v has raw is taken raw; a shortened
+// name (see sources.IsShortened) has no unescaped form and is left as
+// given, to fail as not found.
+func restorePath(ctx context.Context, st *index.Store, v Version, p string) string {
+	p = strings.Trim(p, "/")
+	if p == "" {
+		return p
+	}
+	if _, err := st.Lookup(ctx, v, p); err == nil {
+		return p
+	}
+	parts := strings.Split(p, "/")
+	for i, c := range parts {
+		raw, ok := sources.UnescapeName(c)
+		if !ok {
+			return p
+		}
+		parts[i] = raw
+	}
+	if raw := strings.Join(parts, "/"); raw != p {
+		if _, err := st.Lookup(ctx, v, raw); err == nil {
+			return raw
+		}
+	}
+	return p
 }
 
 // LoadRequest says what to load into which database.
@@ -105,7 +135,15 @@ func (e *Engine) Load(ctx context.Context, req LoadRequest) (LoadResult, error) 
 	if err != nil {
 		return LoadResult{}, err
 	}
-	v, err := resolveSpec(ctx, st, req.Spec)
+	v, err := resolveSpec(ctx, st, req.Spec, func(v Version) error {
+		// Checked before any diff or load: another kind's loader reads
+		// the version as its own and fails on a missing file, far from
+		// the cause.
+		if v.Kind != kind.Name {
+			return badInput("%s is a %s version; --to-%s loads %s versions", v.Object, v.Kind, kind.Name, kind.Name)
+		}
+		return nil
+	})
 	if err != nil {
 		return LoadResult{}, err
 	}
@@ -114,6 +152,9 @@ func (e *Engine) Load(ctx context.Context, req LoadRequest) (LoadResult, error) 
 	}
 	if req.Options.Extra.Values == nil {
 		req.Options.Extra = sources.NewConfig()
+	}
+	if p := req.Options.Extra.Get("path"); p != "" { // --to-hdfs --path, as a restore's Path
+		req.Options.Extra.Set("path", restorePath(ctx, st, v, p))
 	}
 	files, err := st.VersionReader(ctx, v)
 	if err != nil {
@@ -126,14 +167,23 @@ func (e *Engine) Load(ctx context.Context, req LoadRequest) (LoadResult, error) 
 // resolveSpec finds CLUSTER/DB/TABLE/<time|latest>, or computes the
 // @diff of CLUSTER/DB/TABLE/T1..T2 as a virtual version (T1 before the
 // first version: the whole T2 version, as `strata diff` counts it).
-func resolveSpec(ctx context.Context, st *index.Store, spec string) (Version, error) {
+// check is called with the version (T2's for a range) before any diff
+// is computed.
+func resolveSpec(ctx context.Context, st *index.Store, spec string, check func(Version) error) (Version, error) {
 	i := strings.LastIndexByte(spec, '/')
 	if i < 0 {
 		return Version{}, badInput("%q: want CLUSTER/DB/TABLE/<time|latest|T1..T2>", spec)
 	}
 	t1, t2, isDiff := strings.Cut(spec[i+1:], "..")
 	if !isDiff {
-		return st.ResolveVersion(ctx, spec)
+		t2 = spec[i+1:]
+	}
+	v, err := resolveVersion(ctx, st, spec[:i]+"/"+t2)
+	if err != nil {
+		return Version{}, err
+	}
+	if err := check(v); err != nil || !isDiff {
+		return v, err
 	}
 	_, _, d, err := diffRange(ctx, st, spec[:i], t1, t2)
 	if err != nil {

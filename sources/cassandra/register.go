@@ -28,11 +28,13 @@ stored as references to the previous version. The password is read from
 the file given by --password-file or from ` + PasswordEnv + `, never
 from the command line. Without --only every keyspace but the system ones
 is backed up; naming one (--only system_auth/roles) backs it up.`,
-		Options:   options(),
-		New:       newFromConfig,
-		Differ:    Differ{},
-		Loader:    loader{},
-		LoadFlags: loadFlags(),
+		Options:    options(),
+		New:        newFromConfig,
+		Differ:     Differ{},
+		Loader:     loader{},
+		LoadTakes:  sources.LoadCommon{Database: true, Table: true, Drop: true},
+		LoadTarget: "H1,H2",
+		LoadFlags:  loadFlags(),
 	})
 }
 

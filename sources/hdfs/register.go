@@ -27,8 +27,11 @@ a list: dir: [/data/*/logs, raw=/ingest/raw].`,
 			{Name: "no-xattrs", Usage: "set to true to skip extended attributes (one NameNode call per file)"},
 			{Name: "dir", Positional: true, Repeated: true, Usage: "a directory to back up: /PATH (globs allowed) or TABLE=/PATH"},
 		},
-		New:    newFromConfig,
-		Loader: loader{},
+		New:        newFromConfig,
+		Loader:     loader{},
+		LoadTarget: "hdfs://HOST:PORT/PATH",
+		// LoadTakes none of --db, --collection, --drop: a load writes a
+		// directory tree under the target URL's path, never drops it.
 		LoadFlags: []sources.Option{
 			{Name: "path", Usage: "load only this file or directory of the version"},
 			{Name: "hdfs-user", EnvVars: []string{"HADOOP_USER_NAME"}, Usage: "HDFS user to write as; owners are restored only as the superuser"},

@@ -24,9 +24,10 @@ database names also spare the server a listDatabases.`,
 		Options: []sources.Option{
 			{Name: "uri", Required: true, Secret: true, EnvVars: []string{"STRATA_MONGODB_URI"}, Usage: "connection string; credentials in it are never logged or stored"},
 		},
-		New:    newFromConfig,
-		Differ: Differ{},
-		Loader: loader{},
+		New:       newFromConfig,
+		Differ:    Differ{},
+		Loader:    loader{},
+		LoadTakes: sources.LoadCommon{Database: true, Table: true, Drop: true},
 	})
 }
 

@@ -72,6 +72,8 @@ named with --only.`,
 	}
 	if loader != nil {
 		k.Loader = loader
+		k.LoadTakes = sources.LoadCommon{Database: true, Table: true, Drop: true}
+		k.LoadTarget = "DSN"
 	}
 	if d.name() == KindPostgres {
 		k.LoadFlags = []sources.Option{{Name: OptSchema, Usage: "target schema (default: the version's)"},
