@@ -139,6 +139,31 @@ func TestDamageLeavesTheRestReadable(t *testing.T) {
 			hidden: func(d *damagedStore) []Version { return []Version{d.a2} },
 		},
 		{
+			// A crafted manifest (files inline, as before format 4)
+			// whose paths climb out of a restore's target.
+			name: "path out of the target",
+			damage: func(t *testing.T, d *damagedStore) string {
+				m, err := format.ReadManifest(ctx, d.be, d.a2.Name)
+				if err != nil {
+					t.Fatal(err)
+				}
+				m.FileList = nil
+				m.Files = []format.FileRecord{
+					{Path: "a", Type: uint8(sources.TypeDir), Mode: 0o755},
+					{Path: "a/../../escaped", Type: uint8(sources.TypeFile), Mode: 0o644},
+				}
+				data, err := format.ZstdJSON(m)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := d.be.Put(ctx, d.a2.Name, data); err != nil {
+					t.Fatal(err)
+				}
+				return d.a2.Name
+			},
+			hidden: func(d *damagedStore) []Version { return []Version{d.a2} },
+		},
+		{
 			name: "manifest",
 			damage: func(t *testing.T, d *damagedStore) string {
 				if err := d.be.Put(ctx, d.a2.Name, []byte("not a manifest")); err != nil {

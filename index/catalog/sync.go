@@ -12,6 +12,7 @@ import (
 
 	"github.com/stratabackup/strata/backends"
 	"github.com/stratabackup/strata/index/format"
+	"github.com/stratabackup/strata/sources"
 )
 
 // Sync brings the catalog up to date with the backend: loads index files
@@ -188,6 +189,9 @@ func (c *Catalog) readManifests(ctx context.Context, be backends.Backend, todo [
 			return c.unloadable(name, nil, err)
 		}
 		if len(m.FileList) == 0 {
+			if err := checkPaths(m); err != nil {
+				return c.unloadable(name, nil, fmt.Errorf("manifest %s: %w", name, err))
+			}
 			return c.AddVersion(name, m)
 		}
 		mu.Lock()
@@ -213,6 +217,9 @@ func (c *Catalog) loadWithList(ctx context.Context, be backends.Backend, name st
 		if err == nil {
 			m.Files, m.Lines, err = c.readFileList(ctx, be, m.FileList.Refs())
 		}
+	}
+	if err == nil {
+		err = checkPaths(m)
 	}
 	if err != nil {
 		return c.unloadable(name, m.FileList.Refs(), fmt.Errorf("manifest %s: %w", name, err))
@@ -319,4 +326,19 @@ func truncated(ctx context.Context, be backends.Backend, pack string, end int64,
 		return err
 	}
 	return fmt.Errorf("%s holds %d bytes, the index says %d or more: %w", pack, oi.Size, end, format.ErrCorrupt)
+}
+
+// checkPaths refuses a manifest with a path a backup would never have
+// written (sources.CheckPath: "..", ".", empty components, NUL): such a
+// manifest is damaged or crafted, and a restore of it could write
+// outside its target. The object's root is the one empty path.
+func checkPaths(m *format.Manifest) error {
+	for _, f := range m.Files {
+		if p := string(f.Path); p != "" {
+			if err := sources.CheckPath(p); err != nil {
+				return fmt.Errorf("%w: %w", err, format.ErrUndecodable)
+			}
+		}
+	}
+	return nil
 }

@@ -121,4 +121,4 @@ var ErrCorrupt = errors.New("content does not match its hash (corrupt)")
 // chunk zstd refuses, a blob of unknown type, a manifest or index file
 // that is not compressed JSON. Like ErrCorrupt it means damage, not an
 // unreachable backend.
-var ErrUndecodable = errors.New("stored bytes do not decode (damaged)")
+var ErrUndecodable = errors.New("damaged: not as strata writes it")
