@@ -71,6 +71,10 @@ type BackupRun struct {
 	s     *Store
 	lock  *lock.Held
 	known *chunkSet
+	// indexes are the store's index files when the run began: a prune
+	// deletes them all (replaceIndexes), so one missing at a commit says
+	// a prune ran meanwhile (see notPruned).
+	indexes map[string]bool
 	// mu serializes the run's backups: a chunk one object's backup claims
 	// is durable (packed and indexed) only when that backup commits, so the
 	// next object may refer to it only then.
@@ -92,7 +96,34 @@ func (s *Store) BeginBackup(ctx context.Context, op string, waiting func(string)
 		held.Release()
 		return nil, fmt.Errorf("load chunk set: %w", err)
 	}
-	return &BackupRun{s: s, lock: held, known: known}, nil
+	indexes, err := format.ListNames(ctx, s.be, "indexes/")
+	if err != nil {
+		held.Release()
+		return nil, fmt.Errorf("list indexes: %w", err)
+	}
+	return &BackupRun{s: s, lock: held, known: known, indexes: indexes}, nil
+}
+
+// errPrunedDuring fails a backup that a prune ran under: the prune took
+// the run's lock for stale (the run stalled past the lock's 5 minutes, or
+// the hosts' clocks are that far apart) and may have deleted packs the
+// run deduplicated against or wrote, so committing could make a version
+// that cannot be read.
+var errPrunedDuring = errors.New("the store was pruned during this backup (its lock was taken for stale: a stall of over 5 minutes, or clocks that far apart); nothing is committed: run the backup again")
+
+// notPruned checks, just before and just after a version's manifest is
+// written, that every index file of the run's start is still there.
+func (r *BackupRun) notPruned(ctx context.Context) error {
+	now, err := format.ListNames(ctx, r.s.be, "indexes/")
+	if err != nil {
+		return fmt.Errorf("list indexes: %w", err)
+	}
+	for name := range r.indexes {
+		if !now[name] {
+			return errPrunedDuring
+		}
+	}
+	return nil
 }
 
 // Close releases the run's lock.
@@ -160,7 +191,10 @@ func (r *BackupRun) finish(ctx context.Context, kind string, sess sources.Sessio
 	if res.At.IsZero() {
 		res.At = sess.At()
 	}
-	return s.commit(ctx, ref, kind, obj, res, ws, list, pv.v, time.Since(start), opts.Waiting)
+	if err := r.notPruned(ctx); err != nil {
+		return Version{}, err
+	}
+	return s.commit(ctx, ref, kind, obj, res, ws, list, pv.v, time.Since(start), opts.Waiting, r.notPruned)
 }
 
 // previousVersion is the newest version of ref, nil if none.
@@ -307,7 +341,7 @@ func (s *Store) reportProgress(sess *session, ref ObjectRef, prev *Version, star
 // commit writes the manifest under a name no other version holds: if a
 // version of the object already has this second, the time moves on by a
 // second (two backups of one table in one second both land).
-func (s *Store) commit(ctx context.Context, ref ObjectRef, kind string, obj sources.Object, res sources.Result, sess *session, list fileList, prev *Version, took time.Duration, waiting func(string)) (Version, error) {
+func (s *Store) commit(ctx context.Context, ref ObjectRef, kind string, obj sources.Object, res sources.Result, sess *session, list fileList, prev *Version, took time.Duration, waiting func(string), notPruned func(context.Context) error) (Version, error) {
 	at := versionTime(res)
 	need := format.FormatFileList
 	if sess.backRefs.Load() {
@@ -325,6 +359,14 @@ func (s *Store) commit(ctx context.Context, ref ObjectRef, kind string, obj sour
 	m.FileList = format.FileListRefs(list.refs)
 	name, err := s.writeManifest(ctx, ref, at, m, waiting)
 	if err != nil {
+		return Version{}, err
+	}
+	// A prune that started between the check before this commit and the
+	// manifest's write: take the version back before anyone relies on it.
+	if err := notPruned(ctx); err != nil {
+		if derr := s.be.Delete(context.WithoutCancel(ctx), name); derr != nil {
+			return Version{}, fmt.Errorf("%w; deleting its manifest %s failed too (%v): run `strata check`", err, name, derr)
+		}
 		return Version{}, err
 	}
 	// The version is complete on the backend; the catalog is a cache that
