@@ -43,7 +43,7 @@ func runCheck(ctx context.Context, e *engine.Engine, u ui) error {
 		printCheck(res)
 	}
 	if len(res.Damage) > 0 {
-		return cli.Exit(fmt.Sprintf("check: %d problems (damaged chunks, or manifests referring past a chunk's end)", len(res.Damage)), exitDamage)
+		return cli.Exit(fmt.Sprintf("check: %d problems (damaged chunks, index files or versions, or manifests referring past a chunk's end)", len(res.Damage)), exitDamage)
 	}
 	if !u.json {
 		fmt.Println("no errors found")
@@ -54,7 +54,11 @@ func runCheck(ctx context.Context, e *engine.Engine, u ui) error {
 func printCheck(res engine.CheckResult) {
 	fmt.Printf("checked %d packs, %d chunks, %s\n", res.Packs, res.Chunks, humanBytes(res.Bytes))
 	for _, d := range res.Damage {
-		fmt.Printf("DAMAGED chunk %s: %s\n", d.Chunk, d.Problem)
+		if d.Chunk != "" {
+			fmt.Printf("DAMAGED chunk %s: %s\n", d.Chunk, d.Problem)
+		} else { // an index file or version the catalog could not load
+			fmt.Printf("DAMAGED %s\n", d.Problem)
+		}
 		for _, a := range d.Affected {
 			fmt.Printf("  affects %s\n", a)
 		}
