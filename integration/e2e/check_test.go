@@ -165,3 +165,84 @@ func writeFile(t *testing.T, path string, b []byte) {
 		t.Fatal(err)
 	}
 }
+
+// TestDamagedFileListOnNewCatalog damages the chunk holding one version's
+// file list and uses the store from a new catalog, as on a host that
+// restores after losing the first: the other version lists and restores,
+// every command warns of the damaged one, check names it (exit 3), and
+// prune refuses rather than delete data the version may need.
+func TestDamagedFileListOnNewCatalog(t *testing.T) {
+	e := newEnv(t)
+	src1, src2 := e.path("src1"), e.path("src2")
+	writeFile(t, filepath.Join(src1, "a"), randomBytes(1, 5000))
+	writeFile(t, filepath.Join(src2, "b"), randomBytes(2, 5000))
+	v1 := e.backup("t1", src1)
+	p0 := e.packs()
+	v2 := e.backup("t2", src2)
+	if len(v2.FileList) == 0 {
+		t.Fatalf("version %s has no file list chunks", spec(v2))
+	}
+	flipped := false
+	for name := range newNames(p0, e.packs()) {
+		pack := filepath.Join(e.store, name)
+		if off, ok := findBlob(t, pack, v2.FileList[0].ID); ok {
+			flipByte(t, pack, off)
+			flipped = true
+		}
+	}
+	if !flipped {
+		t.Fatalf("no new pack holds %s's file list chunk", spec(v2))
+	}
+
+	e.cache = e.path("new-cache")
+	r := e.ok("versions")
+	if !strings.Contains(r.stdout, "c/d/t1") || strings.Contains(r.stdout, "c/d/t2") {
+		t.Errorf("versions on a new catalog: want t1 listed, t2 not:\n%s", r)
+	}
+	if !strings.Contains(r.stderr, "damaged version") || !strings.Contains(r.stderr, v2.Name) {
+		t.Errorf("versions does not warn of %s:\n%s", v2.Name, r)
+	}
+	good := e.path("good")
+	e.ok("restore", spec(v1), good)
+	if b, err := os.ReadFile(filepath.Join(good, "a")); err != nil || string(b) != string(randomBytes(1, 5000)) {
+		t.Errorf("restore of the healthy version: %v", err)
+	}
+	r = e.run("check")
+	if r.code != 3 || !strings.Contains(r.stdout, "DAMAGED") || !strings.Contains(r.stdout, v2.Name) {
+		t.Errorf("check: want exit 3 naming %s, got\n%s", v2.Name, r)
+	}
+	r = e.run("prune")
+	if r.code == 0 || !strings.Contains(r.stderr, "refusing") {
+		t.Errorf("prune with a damaged version: want a refusal, got\n%s", r)
+	}
+}
+
+// findBlob is blobOffset for a pack that may not hold id.
+func findBlob(t *testing.T, pack string, id [32]byte) (int64, bool) {
+	t.Helper()
+	data, err := os.ReadFile(pack)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(packIDs(t, data), func(x [32]byte) bool { return x == id }) {
+		return 0, false
+	}
+	return blobOffset(t, pack, id), true
+}
+
+// packIDs lists the chunk ids in a pack's header.
+func packIDs(t *testing.T, data []byte) [][32]byte {
+	t.Helper()
+	if len(data) < packTrailer || string(data[len(data)-8:]) != "STRP1\n\x00\x00" {
+		t.Fatal("not a pack (bad magic)")
+	}
+	hlen := int(binary.LittleEndian.Uint32(data[len(data)-packTrailer:]))
+	hdr := data[len(data)-packTrailer-hlen : len(data)-packTrailer]
+	var ids [][32]byte
+	for i := 0; i+packRecord <= len(hdr); i += packRecord {
+		var id [32]byte
+		copy(id[:], hdr[i+1:i+33])
+		ids = append(ids, id)
+	}
+	return ids
+}
