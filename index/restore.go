@@ -66,6 +66,27 @@ var ErrConflict = errors.New("target has conflicting files")
 // same directories removes.
 const tempPrefix = ".strata-restore-"
 
+// isTempName reports whether name is one tempName makes: tempPrefix, 12
+// hex digits of the run, '-' and a base-36 counter. Only those are
+// removed as leftovers, not a file of the user's that merely starts
+// with the prefix.
+func isTempName(name string) bool {
+	rest, ok := strings.CutPrefix(name, tempPrefix)
+	if !ok || len(rest) < 14 || rest[12] != '-' {
+		return false
+	}
+	for i, c := range []byte(rest) {
+		switch {
+		case i == 12:
+		case c >= '0' && c <= '9', c >= 'a' && c <= 'f':
+		case i > 12 && c >= 'g' && c <= 'z':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
 // restoreReads is how a restore fetches the chunks of its multi-chunk
 // files (single-chunk ones go by pack runs): into a cache of its own, as
 // it reads most chunks once; small blobs read exactly, not through the
@@ -349,6 +370,9 @@ func planRestore(root File, files []File, path, target string, opts RestoreOptio
 	p.writes = make([]restoreItem, 0, len(files)) // at most: not copied as it grows
 	if isDir {
 		p.planDir(restoreDir{f: root, rel: ""})
+	} else if fi, err := os.Stat(target); err == nil && fi.IsDir() {
+		// A killed restore of the same file left its temporaries here.
+		p.existing = append(p.existing, "")
 	}
 	for i := range files {
 		f := &files[i]

@@ -148,7 +148,7 @@ func (r *restoreRoot) removeTemporaries(rel string) error {
 		return fmt.Errorf("restore: list %s: %w", r.join(rel), err)
 	}
 	for _, n := range names {
-		if strings.HasPrefix(n, tempPrefix) {
+		if isTempName(n) {
 			if err := unix.Unlinkat(fd, n, 0); err != nil && !errors.Is(err, unix.ENOENT) {
 				return fmt.Errorf("restore: remove leftover %s: %w", r.join(rel+"/"+n), err)
 			}

@@ -263,3 +263,44 @@ func TestRestoreHardLinksAndSymlinks(t *testing.T) {
 		t.Fatalf("rerun: %+v, %v; want the 3 entries skipped", res, err)
 	}
 }
+
+// TestRestoreRemovesTemporaries: a rerun removes the temporaries a killed
+// run left in the target, for a single file (--path a.txt) as for the
+// whole version, and only names restore makes: a user's file that merely
+// starts with the prefix stays.
+func TestRestoreRemovesTemporaries(t *testing.T) {
+	st, _, _ := newTestStore(t)
+	ctx := context.Background()
+	v, err := st.Backup(ctx, &memSource{files: map[string][]byte{"a.txt": []byte("hello\n"), "d/b": []byte("b\n")}}, sources.Object{Cluster: "c", Database: "d", Table: "t"}, BackupOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stale := []string{tempPrefix + "0123456789ab-1", tempPrefix + "fedcba987654-2z"}
+	kept := []string{tempPrefix + "notes.txt", tempPrefix + "0123456789ab", "other"}
+	if !isTempName(tempName()) {
+		t.Fatalf("isTempName(%q) = false", tempName())
+	}
+	for _, path := range []string{"a.txt", ""} {
+		t.Run("path="+path, func(t *testing.T) {
+			dst := t.TempDir()
+			for _, n := range append(append([]string(nil), stale...), kept...) {
+				if err := os.WriteFile(filepath.Join(dst, n), []byte("x"), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := st.Restore(ctx, v, path, dst, RestoreOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			for _, n := range stale {
+				if _, err := os.Lstat(filepath.Join(dst, n)); !os.IsNotExist(err) {
+					t.Errorf("leftover %s still there (%v)", n, err)
+				}
+			}
+			for _, n := range append(kept, "a.txt") {
+				if _, err := os.Lstat(filepath.Join(dst, n)); err != nil {
+					t.Errorf("%s: %v; want it kept", n, err)
+				}
+			}
+		})
+	}
+}
