@@ -138,7 +138,7 @@ func (s *Store) restoreFrom(ctx context.Context, root File, files []File, path, 
 		return RestoreResult{}, err
 	}
 	if opts.DryRun {
-		p.result.Bytes, p.result.Conflicts = p.bytes, len(p.conflicts)
+		p.result.Bytes, p.result.Conflicts = p.bytes, len(p.conflicts)+len(p.blocked)
 		return p.result, nil
 	}
 	if err := p.prepare(); err != nil {
@@ -315,10 +315,14 @@ type restorePlan struct {
 	writes []restoreItem
 	// existing are the directories (relative to the target) that were
 	// there before: they may hold temporaries of a killed restore.
-	existing  []string
-	conflicts []string
-	bytes     int64
-	result    RestoreResult
+	existing []string
+	// conflicts are existing files that differ from the version, which
+	// Overwrite replaces; blocked are entries in the way that it does
+	// not (a directory where the version has a file, a symlink or file
+	// where it has a directory), each with why.
+	conflicts, blocked []string
+	bytes              int64
+	result             RestoreResult
 	// leaders maps a hard-linked file's HardLink to the relative path
 	// of its first name; the other names are linked to it after the
 	// writes.
@@ -385,7 +389,7 @@ func planRestore(root File, files []File, path, target string, opts RestoreOptio
 	if opts.Plan != nil {
 		p.report(opts.Plan)
 	}
-	if len(p.conflicts) > 0 && !opts.DryRun {
+	if len(p.conflicts)+len(p.blocked) > 0 && !opts.DryRun {
 		return nil, p.conflictError()
 	}
 	return p, nil
@@ -415,8 +419,14 @@ func (p *restorePlan) planDir(d restoreDir) {
 	switch {
 	case err == nil && fi.IsDir():
 		p.existing = append(p.existing, d.rel)
+	case err == nil && d.rel == "" && fi.Mode()&os.ModeSymlink != 0:
+		p.blocked = append(p.blocked, dst+" (the target is a symlink: give the directory it points to)")
+		return
+	case err == nil && fi.Mode()&os.ModeSymlink != 0:
+		p.blocked = append(p.blocked, dst+" (a symlink where the version has a directory)")
+		return
 	case err == nil:
-		p.conflicts = append(p.conflicts, dst+" (not a directory)")
+		p.blocked = append(p.blocked, dst+" (a file where the version has a directory)")
 		return
 	}
 	p.dirs = append(p.dirs, d)
@@ -440,7 +450,7 @@ func (p *restorePlan) planFile(f *File, rel string, opts RestoreOptions) {
 	case equalEntry(*f, dst, fi) && (linkTo == "" || linkedTo(p.to.join(linkTo), fi)):
 		p.result.Skipped++
 	case fi.IsDir():
-		p.conflicts = append(p.conflicts, dst+" (a directory)")
+		p.blocked = append(p.blocked, dst+" (a directory where the version has a file)")
 	case opts.Overwrite:
 		p.add(restoreItem{f: f, replace: true, linkTo: linkTo})
 	default:
@@ -490,14 +500,29 @@ func (p *restorePlan) report(plan func(action, path string)) {
 		}
 		plan(action, p.to.of(it.f.Path))
 	}
+	for _, c := range p.blocked {
+		plan("conflict", c)
+	}
 	for _, c := range p.conflicts {
 		plan("conflict", c)
 	}
 }
 
+// conflictError lists what keeps the restore from starting, with the
+// remedy for each kind: --overwrite replaces files that differ, but
+// never a directory, nor anything reached through a symlink, so those
+// must be moved away by hand.
 func (p *restorePlan) conflictError() error {
-	return fmt.Errorf("%w: %d existing files differ from the version and would be replaced (nothing was written; use --overwrite to replace them, or restore into an empty directory):%s",
-		ErrConflict, len(p.conflicts), firstLines(p.conflicts, 10))
+	var msg []string
+	if len(p.blocked) > 0 {
+		msg = append(msg, fmt.Sprintf("%d entries in the target are in the way, and --overwrite does not replace them: remove or rename each (strata does not replace a directory or follow a symlink there), or restore into an empty directory:%s",
+			len(p.blocked), firstLines(p.blocked, 10)))
+	}
+	if len(p.conflicts) > 0 {
+		msg = append(msg, fmt.Sprintf("%d existing files differ from the version and would be replaced (use --overwrite to replace them, or restore into an empty directory):%s",
+			len(p.conflicts), firstLines(p.conflicts, 10)))
+	}
+	return fmt.Errorf("%w (nothing was written): %s", ErrConflict, strings.Join(msg, "\n"))
 }
 
 // firstLines shows up to show items, one per indented line, and how many

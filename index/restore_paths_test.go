@@ -304,3 +304,76 @@ func TestRestoreRemovesTemporaries(t *testing.T) {
 		})
 	}
 }
+
+// TestRestoreConflictAdvice: what --overwrite cannot resolve (a symlink
+// where the version has a directory, the target itself a symlink, a
+// directory where the version has a file) is refused with or without
+// it, and the error gives the remedy that works (remove or rename)
+// instead of advising --overwrite, which it does only for files that
+// differ. Nothing is written through the symlink.
+func TestRestoreConflictAdvice(t *testing.T) {
+	st, _, _ := newTestStore(t)
+	ctx := context.Background()
+	v, err := st.Backup(ctx, &memSource{files: map[string][]byte{"a.txt": []byte("hello\n"), "sub/f": []byte("f\n")}}, sources.Object{Cluster: "c", Database: "d", Table: "t"}, BackupOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name  string
+		setup func(t *testing.T, target, outside string) string // returns the target to restore into
+		want  string
+	}{
+		{"symlink where a directory is", func(t *testing.T, target, outside string) string {
+			mustDo(t, os.Mkdir(target, 0o755), os.Symlink(outside, filepath.Join(target, "sub")))
+			return target
+		}, "sub (a symlink where the version has a directory)"},
+		{"target is a symlink", func(t *testing.T, target, outside string) string {
+			link := target + "-link"
+			mustDo(t, os.Symlink(outside, link))
+			return link
+		}, "-link (the target is a symlink: give the directory it points to)"},
+		{"directory where a file is", func(t *testing.T, target, outside string) string {
+			mustDo(t, os.MkdirAll(filepath.Join(target, "a.txt"), 0o755))
+			return target
+		}, "a.txt (a directory where the version has a file)"},
+	}
+	for _, c := range cases {
+		for _, overwrite := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s overwrite=%v", c.name, overwrite), func(t *testing.T) {
+				base := t.TempDir()
+				outside := filepath.Join(base, "outside")
+				mustDo(t, os.Mkdir(outside, 0o755))
+				target := c.setup(t, filepath.Join(base, "target"), outside)
+				_, err := st.Restore(ctx, v, "", target, RestoreOptions{Overwrite: overwrite})
+				if !errors.Is(err, ErrConflict) {
+					t.Fatalf("restore: %v; want a conflict", err)
+				}
+				msg := err.Error()
+				if strings.Contains(msg, "use --overwrite") || !strings.Contains(msg, "remove or rename") || !strings.Contains(msg, c.want) {
+					t.Errorf("error %q: want it to name %q and advise remove or rename, not --overwrite", msg, c.want)
+				}
+				if names, _ := os.ReadDir(outside); len(names) != 0 {
+					t.Errorf("%d entries written outside the target", len(names))
+				}
+			})
+		}
+	}
+	// A file that differs is what --overwrite is for, and the error says so.
+	target := t.TempDir()
+	mustDo(t, os.WriteFile(filepath.Join(target, "a.txt"), []byte("other\n"), 0o644))
+	if _, err := st.Restore(ctx, v, "", target, RestoreOptions{}); !errors.Is(err, ErrConflict) || !strings.Contains(err.Error(), "use --overwrite") || strings.Contains(err.Error(), "remove or rename") {
+		t.Errorf("restore over a differing file: %v; want a conflict advising --overwrite only", err)
+	}
+	if _, err := st.Restore(ctx, v, "", target, RestoreOptions{Overwrite: true}); err != nil {
+		t.Errorf("restore --overwrite over a differing file: %v", err)
+	}
+}
+
+func mustDo(t *testing.T, errs ...error) {
+	t.Helper()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
