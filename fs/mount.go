@@ -100,7 +100,7 @@ func fuseOptions(opts Options, o owner) *gofs.Options {
 			AllowOther:       opts.AllowOther,
 			FsName:           opts.FsName,
 			Name:             "strata",
-			Options:          []string{"ro"},
+			Options:          mountOptions(opts, o),
 			DirectMount:      os.Geteuid() == 0,
 			DirectMountFlags: syscall.MS_RDONLY | syscall.MS_NOSUID | syscall.MS_NODEV,
 			DisableXAttrs:    true,
@@ -124,6 +124,22 @@ func fuseOptions(opts Options, o owner) *gofs.Options {
 		UID:             o.uid,
 		GID:             o.gid,
 	}
+}
+
+// mountOptions are the mount's -o options. The daemon checks no
+// permission itself, so once other users reach the tree (AllowOther),
+// or entries show their recorded owners and modes (as root), the kernel
+// must enforce those modes (default_permissions): without it any user
+// read every file through an --allow-other mount, a 0600 root-owned
+// /etc/shadow included. A user's own mount without AllowOther goes
+// without, so that its owner is not refused the 0700 directories of
+// other people's files, which it shows as the owner's (see owner).
+func mountOptions(opts Options, o owner) []string {
+	mo := []string{"ro"}
+	if opts.AllowOther || o.recorded {
+		mo = append(mo, "default_permissions")
+	}
+	return mo
 }
 
 // raiseReadAhead sets the mount's kernel read-ahead to maxIO: MaxReadAhead

@@ -66,6 +66,27 @@ var ErrConflict = errors.New("target has conflicting files")
 // same directories removes.
 const tempPrefix = ".strata-restore-"
 
+// isTempName reports whether name is one tempName makes: tempPrefix, 12
+// hex digits of the run, '-' and a base-36 counter. Only those are
+// removed as leftovers, not a file of the user's that merely starts
+// with the prefix.
+func isTempName(name string) bool {
+	rest, ok := strings.CutPrefix(name, tempPrefix)
+	if !ok || len(rest) < 14 || rest[12] != '-' {
+		return false
+	}
+	for i, c := range []byte(rest) {
+		switch {
+		case i == 12:
+		case c >= '0' && c <= '9', c >= 'a' && c <= 'f':
+		case i > 12 && c >= 'g' && c <= 'z':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
 // restoreReads is how a restore fetches the chunks of its multi-chunk
 // files (single-chunk ones go by pack runs): into a cache of its own, as
 // it reads most chunks once; small blobs read exactly, not through the
@@ -105,29 +126,46 @@ func (s *Store) Restore(ctx context.Context, v Version, path, target string, opt
 	if err != nil {
 		return RestoreResult{}, err
 	}
+	return s.restoreFrom(ctx, root, files, path, target, opts)
+}
+
+// restoreFrom restores entries as listed (root, and files below it when
+// root is a directory): Restore after the catalog read, split off so
+// that tests can hand it entries no catalog would hold.
+func (s *Store) restoreFrom(ctx context.Context, root File, files []File, path, target string, opts RestoreOptions) (RestoreResult, error) {
 	p, err := planRestore(root, files, path, target, opts)
 	if err != nil {
 		return RestoreResult{}, err
 	}
 	if opts.DryRun {
-		p.result.Bytes, p.result.Conflicts = p.bytes, len(p.conflicts)
+		p.result.Bytes, p.result.Conflicts = p.bytes, len(p.conflicts)+len(p.blocked)
 		return p.result, nil
 	}
 	if err := p.prepare(); err != nil {
 		return p.result, err
 	}
+	defer p.root.close()
+	return s.writePlan(ctx, p, opts)
+}
+
+// writePlan writes a prepared plan's files, then finishes its
+// directories.
+func (s *Store) writePlan(ctx context.Context, p *restorePlan, opts RestoreOptions) (RestoreResult, error) {
 	own := newOwners()
-	w := &restoreWriter{s: s, own: own, opts: opts, to: p.to, total: p.bytes, reads: s.restoreReads()}
+	w := &restoreWriter{s: s, own: own, opts: opts, to: p.to, root: p.root, total: p.bytes, reads: s.restoreReads()}
 	w.run(ctx, p.writes)
 	p.result.Restored, p.result.Failed, p.result.Bytes, p.result.Verified = int(w.done.Load()), len(w.failures), w.bytes.Load(), int(w.verified.Load())
-	if err := p.finishDirs(own); err != nil {
-		return p.result, err
-	}
+	// The files' failures come first: a directory that cannot be
+	// finished is most often why they failed.
+	derr := p.finishDirs(own)
 	if err := ctx.Err(); err != nil {
 		return p.result, fmt.Errorf("restore interrupted after %d of %d files (no partial file left under its final name; rerun to finish): %w", p.result.Restored, len(p.writes), err)
 	}
 	if len(w.failures) > 0 {
-		return p.result, w.failureError(len(p.writes))
+		return p.result, errors.Join(w.failureError(len(p.writes)), derr)
+	}
+	if derr != nil {
+		return p.result, derr
 	}
 	return p.result, own.err()
 }
@@ -169,42 +207,131 @@ func (s *Store) restoreEntries(ctx context.Context, v Version, path string) (Fil
 
 // restoreTarget says where a version's path is restored: target holds
 // the subtree at path (the whole version when path is ""), or the file
-// at path. Items compute it when needed rather than each holding it.
-type restoreTarget struct{ target, path string }
+// at path (single). Items compute it when needed rather than each
+// holding it.
+type restoreTarget struct {
+	target, path string
+	single       bool
+}
 
-func (t restoreTarget) of(p string) string {
+// rel is where the entry at p goes, relative to the target ("" for the
+// target itself). Only for paths check accepted.
+func (t restoreTarget) rel(p string) string {
 	switch {
+	case t.single:
+		return p[strings.LastIndexByte(p, '/')+1:]
 	case t.path == "":
-		return filepath.Join(t.target, p)
-	case p == t.path:
-		return filepath.Join(t.target, filepath.Base(p))
+		return p
 	}
-	return filepath.Join(t.target, p[len(t.path)+1:])
+	return p[len(t.path)+1:]
+}
+
+// join is the target's path rel.
+func (t restoreTarget) join(rel string) string {
+	if rel == "" {
+		return t.target
+	}
+	return filepath.Join(t.target, rel)
+}
+
+func (t restoreTarget) of(p string) string { return t.join(t.rel(p)) }
+
+// check returns where the entry at p goes, relative to the target, or
+// an error naming the entry when that is not a plain relative path
+// strictly under the target. Stored paths are checked when a backup
+// writes them, but a restore reads a manifest that anyone with write
+// access to the store may have crafted (`a/../../x`), so it checks
+// again before it creates anything.
+func (t restoreTarget) check(p string) (string, error) {
+	var rel string
+	switch {
+	case t.single && p == t.path, !t.single && (t.path == "" || strings.HasPrefix(p, t.path+"/")):
+		rel = t.rel(p)
+	default:
+		return "", fmt.Errorf("restore: entry %q of the version is not under the restored path %q (nothing was written)", p, t.path)
+	}
+	if !validRel(rel) {
+		return "", fmt.Errorf("restore: entry %q of the version has an invalid path (an empty, '.' or '..' component, or a NUL byte) and would be written outside %s; refusing the whole restore (nothing was written)", p, t.target)
+	}
+	base := filepath.Clean(t.target)
+	if base != string(filepath.Separator) {
+		base += string(filepath.Separator)
+	}
+	if dst := filepath.Join(t.target, rel); !strings.HasPrefix(dst, base) || len(dst) <= len(base) {
+		return "", fmt.Errorf("restore: entry %q of the version would be written to %s, outside %s; refusing the whole restore (nothing was written)", p, dst, t.target)
+	}
+	return rel, nil
+}
+
+// validRel reports whether rel is a non-empty '/'-separated relative
+// path whose components are neither empty, "." nor "..", without NUL:
+// joined to a directory, it stays strictly under it. It allocates
+// nothing, as it runs once per entry.
+func validRel(rel string) bool {
+	if rel == "" || strings.IndexByte(rel, 0) >= 0 {
+		return false
+	}
+	for rel != "" {
+		c := rel
+		if i := strings.IndexByte(rel, '/'); i >= 0 {
+			c, rel = rel[:i], rel[i+1:]
+			if rel == "" {
+				return false // a trailing '/'
+			}
+		} else {
+			rel = ""
+		}
+		if c == "" || c == "." || c == ".." {
+			return false
+		}
+	}
+	return true
+}
+
+// splitRel splits a path relative to the target into its directory (""
+// for the target) and name.
+func splitRel(rel string) (dir, name string) {
+	i := strings.LastIndexByte(rel, '/')
+	if i < 0 {
+		return "", rel
+	}
+	return rel[:i], rel[i+1:]
 }
 
 // restorePlan is what a restore will do, worked out before any write.
 type restorePlan struct {
 	target string
 	to     restoreTarget
+	// root is the target, open once it exists (prepare): every entry is
+	// created relative to it, without following symlinks.
+	root *restoreRoot
 	// dirs are the directories to create and finish, root included when
-	// the whole version (or a directory) is restored.
+	// the whole version (or a directory) is restored, parents first.
 	dirs []restoreDir
+	// dirSet holds dirs' relative paths, to check that every entry's
+	// parent is one of them.
+	dirSet map[string]struct{}
 	// writes are the files and symlinks to write, with their targets.
 	writes []restoreItem
-	// existing are the directories that were there before: they may hold
-	// temporaries of a killed restore.
-	existing  []string
-	conflicts []string
-	bytes     int64
-	result    RestoreResult
-	// leaders maps a hard-linked file's HardLink to the target of its
-	// first name; the other names are linked to it after the writes.
+	// existing are the directories (relative to the target) that were
+	// there before: they may hold temporaries of a killed restore.
+	existing []string
+	// conflicts are existing files that differ from the version, which
+	// Overwrite replaces; blocked are entries in the way that it does
+	// not (a directory where the version has a file, a symlink or file
+	// where it has a directory), each with why.
+	conflicts, blocked []string
+	bytes              int64
+	result             RestoreResult
+	// leaders maps a hard-linked file's HardLink to the relative path
+	// of its first name; the other names are linked to it after the
+	// writes.
 	leaders map[uint64]string
 }
 
 type restoreDir struct {
 	f   File
-	dst string
+	rel string // relative to the target, "" for the target itself
 }
 
 type restoreItem struct {
@@ -213,66 +340,117 @@ type restoreItem struct {
 	// Its target is the plan's restoreTarget.of(f.Path).
 	f       *File
 	replace bool // an existing different file is replaced (Overwrite)
-	// linkTo, for a later name of a hard-linked file, is the target of
-	// its first name: this one becomes a hard link to it.
+	// linkTo, for a later name of a hard-linked file, is the path of its
+	// first name relative to the target: this one becomes a hard link
+	// to it.
 	linkTo string
 }
 
 // planRestore decides, from one lstat per entry, what each entry needs.
+// It first refuses entries that would leave the target, and entries
+// whose parent is not a directory of the version (a stored symlink,
+// say, which the restore would then write through): every entry is
+// created in a directory the restore made or found as a directory.
 func planRestore(root File, files []File, path, target string, opts RestoreOptions) (*restorePlan, error) {
-	p := &restorePlan{target: target, to: restoreTarget{target: target, path: path}, leaders: map[uint64]string{}}
+	isDir := root.Type == sources.TypeDir
+	p := &restorePlan{target: target, to: restoreTarget{target: target, path: path, single: !isDir}, leaders: map[uint64]string{}, dirSet: map[string]struct{}{}}
+	rels := make([]string, len(files))
+	if isDir {
+		p.dirSet[""] = struct{}{}
+	}
+	for i := range files {
+		f := &files[i]
+		rel, err := p.to.check(f.Path)
+		if err != nil {
+			return nil, err
+		}
+		if isDir {
+			if err := p.checkParent(f, rel); err != nil {
+				return nil, err
+			}
+		}
+		rels[i] = rel
+	}
 	p.writes = make([]restoreItem, 0, len(files)) // at most: not copied as it grows
-	dst := func(f File) string { return p.to.of(f.Path) }
-	if root.Type == sources.TypeDir {
-		p.planDir(restoreDir{f: root, dst: target})
+	if isDir {
+		p.planDir(restoreDir{f: root, rel: ""})
+	} else if fi, err := os.Stat(target); err == nil && fi.IsDir() {
+		// A killed restore of the same file left its temporaries here.
+		p.existing = append(p.existing, "")
 	}
 	for i := range files {
 		f := &files[i]
 		if f.Type == sources.TypeDir {
-			p.planDir(restoreDir{f: *f, dst: dst(*f)})
+			p.planDir(restoreDir{f: *f, rel: rels[i]})
 			continue
 		}
-		p.planFile(f, dst(*f), opts)
+		p.planFile(f, rels[i], opts)
 	}
 	if opts.Plan != nil {
 		p.report(opts.Plan)
 	}
-	if len(p.conflicts) > 0 && !opts.DryRun {
+	if len(p.conflicts)+len(p.blocked) > 0 && !opts.DryRun {
 		return nil, p.conflictError()
 	}
 	return p, nil
 }
 
+// checkParent refuses an entry whose parent directory is not a
+// directory entry listed before it (entries come parents first), or
+// that repeats a directory's path: such an entry could only be written
+// through something else than a directory of the version.
+func (p *restorePlan) checkParent(f *File, rel string) error {
+	parent, _ := splitRel(rel)
+	if _, ok := p.dirSet[parent]; !ok {
+		return fmt.Errorf("restore: entry %q of the version is not inside a directory of the version (its parent %q is missing, or a symlink or file); refusing the whole restore (nothing was written)", f.Path, parent)
+	}
+	if _, ok := p.dirSet[rel]; ok {
+		return fmt.Errorf("restore: entry %q of the version appears twice; refusing the whole restore (nothing was written)", f.Path)
+	}
+	if f.Type == sources.TypeDir {
+		p.dirSet[rel] = struct{}{}
+	}
+	return nil
+}
+
 func (p *restorePlan) planDir(d restoreDir) {
-	fi, err := os.Lstat(d.dst)
+	dst := p.to.join(d.rel)
+	fi, err := os.Lstat(dst)
 	switch {
 	case err == nil && fi.IsDir():
-		p.existing = append(p.existing, d.dst)
+		p.existing = append(p.existing, d.rel)
+	case err == nil && d.rel == "" && fi.Mode()&os.ModeSymlink != 0:
+		p.blocked = append(p.blocked, dst+" (the target is a symlink: give the directory it points to)")
+		return
+	case err == nil && fi.Mode()&os.ModeSymlink != 0:
+		p.blocked = append(p.blocked, dst+" (a symlink where the version has a directory)")
+		return
 	case err == nil:
-		p.conflicts = append(p.conflicts, d.dst+" (not a directory)")
+		p.blocked = append(p.blocked, dst+" (a file where the version has a directory)")
 		return
 	}
 	p.dirs = append(p.dirs, d)
 	p.result.Dirs++
 }
 
-func (p *restorePlan) planFile(f *File, dst string, opts RestoreOptions) {
+func (p *restorePlan) planFile(f *File, rel string, opts RestoreOptions) {
 	var linkTo string
 	if f.HardLink != 0 && f.Type == sources.TypeFile {
 		if first, ok := p.leaders[f.HardLink]; ok {
 			linkTo = first
 		} else {
-			p.leaders[f.HardLink] = dst
+			p.leaders[f.HardLink] = rel
 		}
 	}
+	dst := p.to.join(rel)
 	fi, err := os.Lstat(dst)
 	switch {
 	case err != nil:
 		p.add(restoreItem{f: f, linkTo: linkTo})
-	case equalEntry(*f, dst, fi) && (linkTo == "" || linkedTo(linkTo, fi)):
+	case equalEntry(*f, dst, fi) && (linkTo == "" || linkedTo(p.to.join(linkTo), fi)):
 		p.result.Skipped++
 	case fi.IsDir():
-		p.conflicts = append(p.conflicts, dst+" (a directory)")
+		p.blocked = append(p.blocked, dst+" (a directory where the version has a file)")
 	case opts.Overwrite:
 		p.add(restoreItem{f: f, replace: true, linkTo: linkTo})
 	default:
@@ -322,14 +500,29 @@ func (p *restorePlan) report(plan func(action, path string)) {
 		}
 		plan(action, p.to.of(it.f.Path))
 	}
+	for _, c := range p.blocked {
+		plan("conflict", c)
+	}
 	for _, c := range p.conflicts {
 		plan("conflict", c)
 	}
 }
 
+// conflictError lists what keeps the restore from starting, with the
+// remedy for each kind: --overwrite replaces files that differ, but
+// never a directory, nor anything reached through a symlink, so those
+// must be moved away by hand.
 func (p *restorePlan) conflictError() error {
-	return fmt.Errorf("%w: %d existing files differ from the version and would be replaced (nothing was written; use --overwrite to replace them, or restore into an empty directory):%s",
-		ErrConflict, len(p.conflicts), firstLines(p.conflicts, 10))
+	var msg []string
+	if len(p.blocked) > 0 {
+		msg = append(msg, fmt.Sprintf("%d entries in the target are in the way, and --overwrite does not replace them: remove or rename each (strata does not replace a directory or follow a symlink there), or restore into an empty directory:%s",
+			len(p.blocked), firstLines(p.blocked, 10)))
+	}
+	if len(p.conflicts) > 0 {
+		msg = append(msg, fmt.Sprintf("%d existing files differ from the version and would be replaced (use --overwrite to replace them, or restore into an empty directory):%s",
+			len(p.conflicts), firstLines(p.conflicts, 10)))
+	}
+	return fmt.Errorf("%w (nothing was written): %s", ErrConflict, strings.Join(msg, "\n"))
 }
 
 // firstLines shows up to show items, one per indented line, and how many
@@ -343,43 +536,32 @@ func firstLines(items []string, show int) string {
 	return "\n  " + strings.Join(items, "\n  ") + more
 }
 
-// prepare creates the directories (private until finished) and removes
-// temporaries that a killed restore left in the existing ones.
+// prepare creates the target and the directories (private until
+// finished) and removes temporaries that a killed restore left in the
+// existing ones. Each directory is made inside its parent opened without
+// following symlinks, so nothing in the target (a symlink planted since
+// the plan, say) can send it elsewhere.
 func (p *restorePlan) prepare() error {
 	if err := os.MkdirAll(p.target, 0o700); err != nil {
 		return fmt.Errorf("restore: create %s: %w", p.target, err)
 	}
+	root, err := openRestoreRoot(p.target)
+	if err != nil {
+		return err
+	}
 	for _, d := range p.existing {
-		if err := removeTemporaries(d); err != nil {
+		if err := root.removeTemporaries(d); err != nil {
+			root.close()
 			return err
 		}
 	}
-	for _, d := range p.dirs {
-		if err := os.MkdirAll(d.dst, 0o700); err != nil {
-			return fmt.Errorf("restore: %w", err)
+	for _, d := range p.dirs { // parents first
+		if err := root.mkdir(d.rel); err != nil {
+			root.close()
+			return err
 		}
 	}
-	return nil
-}
-
-// removeTemporaries deletes a killed restore's leftovers in dir.
-func removeTemporaries(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("restore: %w", err)
-	}
-	names, err := d.Readdirnames(-1)
-	d.Close()
-	if err != nil {
-		return fmt.Errorf("restore: list %s: %w", dir, err)
-	}
-	for _, n := range names {
-		if strings.HasPrefix(n, tempPrefix) {
-			if err := os.Remove(filepath.Join(dir, n)); err != nil && !os.IsNotExist(err) {
-				return fmt.Errorf("restore: remove leftover %s: %w", filepath.Join(dir, n), err)
-			}
-		}
-	}
+	p.root = root
 	return nil
 }
 
@@ -388,24 +570,11 @@ func removeTemporaries(dir string) error {
 // mtime; a read-only mode would stop the writes).
 func (p *restorePlan) finishDirs(own *owners) error {
 	dirs := p.dirs
-	sort.SliceStable(dirs, func(i, j int) bool { return len(dirs[i].dst) > len(dirs[j].dst) })
+	sort.SliceStable(dirs, func(i, j int) bool { return len(dirs[i].rel) > len(dirs[j].rel) })
 	for _, d := range dirs {
-		if err := finishDir(d.f, d.dst, own); err != nil {
+		if err := p.root.finishDir(d.f, d.rel, own); err != nil {
 			return err
 		}
-	}
-	return nil
-}
-
-// finishDir gives a restored directory its owner, then its mode (a chown
-// clears setuid and setgid bits, so it comes first), then its times.
-func finishDir(d File, dst string, own *owners) error {
-	own.apply(d, dst, func(uid, gid int) error { return os.Lchown(dst, uid, gid) })
-	if err := os.Chmod(dst, os.FileMode(d.Mode&0o777)|modeBits(d.Mode)); err != nil {
-		return fmt.Errorf("restore: %w", err)
-	}
-	if err := os.Chtimes(dst, d.ModTime, d.ModTime); err != nil {
-		return fmt.Errorf("restore: %w", err)
 	}
 	return nil
 }

@@ -8,13 +8,13 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
 
 	"github.com/cespare/xxhash/v2"
+	"golang.org/x/sys/unix"
 
 	"github.com/stratabackup/strata/sources"
 )
@@ -22,10 +22,13 @@ import (
 // restoreWriter writes a plan's files, several at a time, each under a
 // temporary name renamed into place when complete.
 type restoreWriter struct {
-	s     *Store
-	own   *owners
-	opts  RestoreOptions
-	to    restoreTarget
+	s    *Store
+	own  *owners
+	opts RestoreOptions
+	to   restoreTarget
+	// root is the open target: every file is created relative to its
+	// directory opened beneath it, following no symlink.
+	root  *restoreRoot
 	total int64
 	// reads fetch the chunks of large files being streamed, with their
 	// read-ahead, into a cache of their own: small, as a restore reads
@@ -135,19 +138,34 @@ func (w *restoreWriter) finished(ctx context.Context, it restoreItem, err error)
 
 // link makes it a hard link to its file's first name, written (or found
 // complete) before; the link gets its final name by rename, like a file.
+// Both names are reached through their directories opened beneath the
+// target; the first name, if it is a symlink now, is linked itself, not
+// followed.
 func (w *restoreWriter) link(it restoreItem) error {
-	if _, err := os.Lstat(it.linkTo); err != nil {
-		return fmt.Errorf("hard link to %s: its first name was not restored", it.linkTo)
+	ldir, lname := splitRel(it.linkTo)
+	lfd, err := w.root.openDir(ldir)
+	if err != nil {
+		return fmt.Errorf("hard link to %s: %w", w.to.join(it.linkTo), err)
 	}
-	dst := w.to.of(it.f.Path)
-	tmp := tempName(dst)
-	err := os.Link(it.linkTo, tmp)
+	defer unix.Close(lfd)
+	var st unix.Stat_t
+	if err := unix.Fstatat(lfd, lname, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		return fmt.Errorf("hard link to %s: its first name was not restored", w.to.join(it.linkTo))
+	}
+	dir, name := splitRel(w.to.rel(it.f.Path))
+	dfd, err := w.root.openDir(dir)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(dfd)
+	tmp := tempName()
+	err = unix.Linkat(lfd, lname, dfd, tmp, 0)
 	if err == nil {
-		err = os.Rename(tmp, dst)
+		err = unix.Renameat(dfd, tmp, dfd, name)
 	}
 	if err != nil {
-		_ = os.Remove(tmp)
-		return fmt.Errorf("hard link to %s: %w", it.linkTo, err)
+		_ = unix.Unlinkat(dfd, tmp, 0)
+		return fmt.Errorf("hard link to %s: %w", w.to.join(it.linkTo), err)
 	}
 	return nil
 }
@@ -174,51 +192,61 @@ var tempRun = func() string {
 
 var tempSeq atomic.Uint64
 
-// tempName returns a fresh temporary name in dst's directory.
-func tempName(dst string) string {
-	return filepath.Join(filepath.Dir(dst), tempPrefix+tempRun+"-"+strconv.FormatUint(tempSeq.Add(1), 36))
+// tempName returns a fresh temporary name, for a file's directory.
+func tempName() string {
+	return tempPrefix + tempRun + "-" + strconv.FormatUint(tempSeq.Add(1), 36)
 }
 
 // one writes one file or symlink (a file's content given, or read from
 // the store when nil) under a temporary name, gives it its
 // owner (before the mode, whose setuid and setgid bits a chown would
-// clear), mode and times, and renames it to its final name. On any
-// failure the temporary is removed.
+// clear), mode and times, and renames it to its final name. All of it
+// happens in the entry's directory, opened beneath the target without
+// following symlinks, so a symlink in the target (one the restore
+// itself wrote, say) never takes a write elsewhere. On any failure the
+// temporary is removed.
 func (w *restoreWriter) one(ctx context.Context, it restoreItem, content []byte) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	dst := w.to.of(it.f.Path)
-	tmp := tempName(dst)
-	var err error
+	dir, name := splitRel(w.to.rel(it.f.Path))
+	dfd, err := w.root.openDir(dir)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(dfd)
+	tmp := tempName()
 	if it.f.Type == sources.TypeSymlink {
-		err = w.symlink(*it.f, tmp)
+		err = w.symlink(*it.f, dfd, tmp)
 	} else {
-		err = w.file(ctx, *it.f, tmp, content)
+		err = w.file(ctx, *it.f, dfd, tmp, content)
 	}
 	if err == nil {
-		err = os.Rename(tmp, dst)
+		if err = unix.Renameat(dfd, tmp, dfd, name); err != nil {
+			err = fmt.Errorf("rename into place: %w", err)
+		}
 	}
 	if err != nil {
-		_ = os.Remove(tmp)
+		_ = unix.Unlinkat(dfd, tmp, 0)
 	}
 	return err
 }
 
-func (w *restoreWriter) symlink(f File, tmp string) error {
-	if err := os.Symlink(f.Target, tmp); err != nil {
-		return err
+func (w *restoreWriter) symlink(f File, dfd int, tmp string) error {
+	if err := unix.Symlinkat(f.Target, dfd, tmp); err != nil {
+		return fmt.Errorf("create symlink: %w", err)
 	}
-	w.own.apply(f, tmp, func(uid, gid int) error { return os.Lchown(tmp, uid, gid) })
-	_ = lutimes(tmp, f.ModTime)
+	w.own.apply(f, w.to.of(f.Path), func(uid, gid int) error { return unix.Fchownat(dfd, tmp, uid, gid, unix.AT_SYMLINK_NOFOLLOW) })
+	_ = timesAt(dfd, tmp, f.ModTime)
 	return nil
 }
 
-func (w *restoreWriter) file(ctx context.Context, f File, tmp string, content []byte) error {
-	out, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+func (w *restoreWriter) file(ctx context.Context, f File, dfd int, tmp string, content []byte) error {
+	fd, err := unix.Openat(dfd, tmp, unix.O_RDWR|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
 	if err != nil {
-		return err
+		return fmt.Errorf("create temporary file: %w", err)
 	}
+	out := os.NewFile(uintptr(fd), w.to.of(f.Path))
 	var sum uint64
 	if content != nil {
 		sum, err = writeContent(out, content, f.Size)
@@ -239,7 +267,7 @@ func (w *restoreWriter) file(ctx context.Context, f File, tmp string, content []
 		err = cerr
 	}
 	if err == nil {
-		err = os.Chtimes(tmp, f.ModTime, f.ModTime)
+		err = timesAt(dfd, tmp, f.ModTime)
 	}
 	return err
 }
