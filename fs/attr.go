@@ -65,9 +65,10 @@ func typeBits(t sources.EntryType) uint32 {
 // owner of their own: the mounting user. It owns the levels above the
 // versions, and entries whose source has no owners (a MongoDB dump).
 // Recorded owners are shown only when recorded is set (the mount runs as
-// root): the mount has no default_permissions, so a user who mounts a
-// backup of other people's files would otherwise be refused their 0700
-// directories by the permission check on the shown owner.
+// root): a user's own mount (without --allow-other) has no
+// default_permissions (mountOptions), and showing it other people's
+// owners would have the kernel refuse it their 0700 directories once
+// it had.
 type owner struct {
 	uid, gid uint32
 	recorded bool
