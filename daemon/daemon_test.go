@@ -431,3 +431,35 @@ func TestMissedRunsRunOnce(t *testing.T) {
 		t.Fatalf("want one catch-up backup, got %d jobs: %+v", len(jobs), jobs)
 	}
 }
+
+// TestStoresHideSecrets checks that GET /api/stores shows a store's
+// location without the credentials of its rclone connection string, and
+// that the error of an unreachable store does not carry them either.
+func TestStoresHideSecrets(t *testing.T) {
+	dir := t.TempDir()
+	y := fmt.Sprintf("state_dir: %s\nstores:\n  s3: {location: \":s3,provider=Minio,access_key_id=AKID,secret_access_key=S3SECRETKEY,endpoint='http://127.0.0.1:1':bucket/dir\"}\n", filepath.Join(dir, "state"))
+	cfg, err := config.Parse("test.yaml", []byte(y))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := New(cfg, Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	infos := d.Stores(ctx)
+	if len(infos) != 1 {
+		t.Fatalf("stores: %+v", infos)
+	}
+	s := infos[0]
+	for _, secret := range []string{"AKID", "S3SECRETKEY"} {
+		if strings.Contains(s.Location, secret) || strings.Contains(s.Error, secret) {
+			t.Errorf("store info shows %s: %+v", secret, s)
+		}
+	}
+	if !strings.HasPrefix(s.Location, ":s3") || !strings.HasSuffix(s.Location, "bucket/dir") {
+		t.Errorf("location %q does not name the backend and path", s.Location)
+	}
+}

@@ -32,8 +32,13 @@ func (d *Daemon) Stores(ctx context.Context) []StoreInfo {
 	out := []StoreInfo{}
 	for _, name := range sortedKeys(cfg.Stores) {
 		s := cfg.Stores[name]
-		info := StoreInfo{Name: name, Location: s.Location, MaxJobs: s.MaxJobs}
+		// The configured location may hold credentials (an rclone
+		// connection string): only its redacted form is shown.
+		info := StoreInfo{Name: name, Location: engine.HideParameters(s.Location), MaxJobs: s.MaxJobs}
 		vs, err := d.storeVersions(ctx, name)
+		if eng, err := d.engineFor(name); err == nil {
+			info.Location = eng.Location()
+		}
 		if err != nil {
 			info.Error = err.Error()
 			out = append(out, info)
