@@ -83,6 +83,34 @@ func TestPasswordFileIsAPath(t *testing.T) {
 	}
 }
 
+// TestWebhookURLReference checks that a webhook URL may be given as
+// {env: VAR} or {file: PATH}, and that a bad one is reported without its
+// path or query, where its secret lives.
+func TestWebhookURLReference(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "hook")
+	if err := os.WriteFile(file, []byte("https://hooks.example/services/T0/B0/FILESECRET\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("TEST_HOOK", "https://u:ENVSECRET@hooks.example/x?token=Q")
+	c, err := Parse("strata.yaml", []byte(base+"webhooks:\n  - {url: {env: TEST_HOOK}}\n  - {url: {file: "+file+"}, min_class: error}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Webhooks) != 2 || c.Webhooks[0].URL != "https://u:ENVSECRET@hooks.example/x?token=Q" || c.Webhooks[1].URL != "https://hooks.example/services/T0/B0/FILESECRET" {
+		t.Fatalf("webhooks %+v", c.Webhooks)
+	}
+	for _, tc := range []struct{ env, want string }{
+		{"", "TEST_HOOK is not set"},
+		{"ftp://u:ENVSECRET@hooks.example/x?token=QSECRET", `"ftp://hooks.example": want an http:// or https:// URL`},
+	} {
+		t.Setenv("TEST_HOOK", tc.env)
+		_, err := Parse("strata.yaml", []byte(base+"webhooks:\n  - {url: {env: TEST_HOOK}}\n"))
+		if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "SECRET") {
+			t.Errorf("url from %q: %v; want an error containing %q, without the secret", tc.env, err, tc.want)
+		}
+	}
+}
+
 func TestSecretsResolvedAtUseAndNeverShown(t *testing.T) {
 	c, err := Parse("strata.yaml", []byte(base))
 	if err != nil {
