@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/stratabackup/strata/daemon/config"
@@ -32,18 +33,28 @@ type Options struct {
 	Logger *slog.Logger
 	// Tick is how often schedules and RPOs are looked at; default 1s.
 	Tick time.Duration
+	// StoreTimeout bounds one look at a store (listing its versions,
+	// refreshing its catalog) for the API, the metrics and the RPO
+	// checks; default 20s. A store that is down answers no sooner.
+	StoreTimeout time.Duration
 }
 
 // Daemon is a running service over one config.
 type Daemon struct {
-	log   *slog.Logger
-	jl    *joblog.Log
-	tick  time.Duration
-	hooks *webhook.Sender
-	met   *metrics
+	log  *slog.Logger
+	jl   *joblog.Log
+	tick time.Duration
+	// storeTimeout bounds one look at one store (see eachStore).
+	storeTimeout time.Duration
+	hooks        *webhook.Sender
+	met          *metrics
 	// runCtx is every job's parent; it ends when Run returns.
 	runCtx context.Context
 	wake   chan struct{}
+	// rpoBusy is set while a background checkRPO runs; bg counts the
+	// background work Run waits for before it returns.
+	rpoBusy atomic.Bool
+	bg      sync.WaitGroup
 
 	mu          sync.Mutex
 	cfg         *config.Config
@@ -72,12 +83,15 @@ func New(cfg *config.Config, opts Options) (*Daemon, error) {
 	if opts.Tick <= 0 {
 		opts.Tick = time.Second
 	}
+	if opts.StoreTimeout <= 0 {
+		opts.StoreTimeout = 20 * time.Second
+	}
 	jl, err := joblog.Open(filepath.Join(cfg.StateDir, "joblog"))
 	if err != nil {
 		return nil, err
 	}
 	d := &Daemon{
-		log: opts.Logger, jl: jl, tick: opts.Tick, cfg: cfg, wake: make(chan struct{}, 1),
+		log: opts.Logger, jl: jl, tick: opts.Tick, storeTimeout: opts.StoreTimeout, cfg: cfg, wake: make(chan struct{}, 1),
 		engines: map[string]*engine.Engine{}, active: map[string]*activeJob{}, rpoMissed: map[string]bool{}, storeDown: map[string]bool{},
 		runCtx: context.Background(),
 	}
@@ -159,11 +173,12 @@ func (d *Daemon) Run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			d.drain()
+			d.bg.Wait()
 			return nil
 		case <-t.C:
 			d.schedule(time.Now())
 			if ticks++; ticks%rpoEvery == 0 {
-				d.checkRPO(ctx, time.Now())
+				d.startCheckRPO(ctx)
 			}
 		case <-d.wake:
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -186,9 +187,9 @@ func TestScheduleMakesVersions(t *testing.T) {
 	if n := len(f.versions("c/d/t1")); n < 3 {
 		t.Fatalf("3 succeeded jobs but %d versions", n)
 	}
-	objs, err := f.d.Objects(context.Background())
-	if err != nil || len(objs) != 1 || !objs[0].RPOMet || objs[0].Policy != "p" || objs[0].Versions < 3 {
-		t.Fatalf("objects %+v, %v", objs, err)
+	objs := f.d.Objects(context.Background())
+	if len(objs) != 1 || !objs[0].RPOMet || objs[0].Policy != "p" || objs[0].Versions < 3 || objs[0].Error != "" {
+		t.Fatalf("objects %+v", objs)
 	}
 }
 
@@ -429,5 +430,142 @@ func TestMissedRunsRunOnce(t *testing.T) {
 	jobs, _ := f.d.Jobs()
 	if len(jobs) != 1 || len(f.versions("c/d/t1")) != 1 {
 		t.Fatalf("want one catch-up backup, got %d jobs: %+v", len(jobs), jobs)
+	}
+}
+
+// TestStoresHideSecrets checks that GET /api/stores shows a store's
+// location without the credentials of its rclone connection string, and
+// that the error of an unreachable store does not carry them either.
+func TestStoresHideSecrets(t *testing.T) {
+	dir := t.TempDir()
+	y := fmt.Sprintf("state_dir: %s\nstores:\n  s3: {location: \":s3,provider=Minio,access_key_id=AKID,secret_access_key=S3SECRETKEY,endpoint='http://127.0.0.1:1':bucket/dir\"}\n", filepath.Join(dir, "state"))
+	cfg, err := config.Parse("test.yaml", []byte(y))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := New(cfg, Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	infos := d.Stores(ctx)
+	if len(infos) != 1 {
+		t.Fatalf("stores: %+v", infos)
+	}
+	s := infos[0]
+	for _, secret := range []string{"AKID", "S3SECRETKEY"} {
+		if strings.Contains(s.Location, secret) || strings.Contains(s.Error, secret) {
+			t.Errorf("store info shows %s: %+v", secret, s)
+		}
+	}
+	if !strings.HasPrefix(s.Location, ":s3") || !strings.HasSuffix(s.Location, "bucket/dir") {
+		t.Errorf("location %q does not name the backend and path", s.Location)
+	}
+}
+
+// hangingS3 is an S3 endpoint that accepts connections and never
+// answers: a store that is down the slow way, as a dead network is.
+func hangingS3(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	return fmt.Sprintf(":s3,provider=Minio,access_key_id=a,secret_access_key=b,endpoint='http://%s':bucket/dir", ln.Addr())
+}
+
+// TestStoreDownHidesNoOtherStore runs a daemon with a healthy store and
+// one that never answers: the healthy store's objects are listed (the
+// other named with its error) within the store timeout, its RPOs are
+// still checked (a backup stuck on d/slow leaves d/t1 late, a warning),
+// and a job on it runs at once rather than behind the dead store.
+func TestStoreDownHidesNoOtherStore(t *testing.T) {
+	dir := t.TempDir()
+	y := fmt.Sprintf("state_dir: %s\nstores:\n  main: {location: %s}\n  s3: {location: %q}\nclusters:\n  c: {kind: %s, options: {slow: y}}\npolicies:\n  - {name: p, cluster: c, interval: 1s, store: main}\n",
+		filepath.Join(dir, "state"), filepath.Join(dir, "store"), hangingS3(t), testKind)
+	cfg, err := config.Parse("test.yaml", []byte(y))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := engine.New(engine.Options{Store: filepath.Join(dir, "store"), CacheDir: filepath.Join(dir, "initcache")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := e.Init(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	e.Close()
+	f := &fixture{t: t, dir: dir, cfg: cfg}
+	d, err := New(cfg, Options{Tick: 100 * time.Millisecond, StoreTimeout: 500 * time.Millisecond, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	f.d, f.cancel, f.done = d, cancel, make(chan struct{})
+	go func() { d.Run(ctx); close(f.done) }()
+	t.Cleanup(f.stop)
+
+	waitFor(t, "versions of d/t1", func() bool { return len(f.versions("c/d/t1")) > 0 })
+	start := time.Now()
+	objs := d.Objects(context.Background())
+	if took := time.Since(start); took > 3*time.Second {
+		t.Errorf("objects took %s with a store timeout of 0.5s", took)
+	}
+	var healthy, failed int
+	for _, o := range objs {
+		switch {
+		case o.Store == "main" && o.Object != "" && o.Error == "":
+			healthy++
+		case o.Store == "s3" && o.Object == "" && strings.Contains(o.Error, "store s3"):
+			failed++
+		default:
+			t.Errorf("unexpected entry %+v", o)
+		}
+	}
+	if healthy == 0 || failed != 1 {
+		t.Fatalf("objects %+v: want main's objects and one error naming s3", objs)
+	}
+	waitFor(t, "an RPO warning for c/d/t1", func() bool {
+		as, _ := d.Alerts("warning")
+		for _, a := range as {
+			if a.Object == "c/d/t1" && strings.Contains(a.Message, "missed its RPO") {
+				return true
+			}
+		}
+		return false
+	})
+	j, err := d.Submit(JobRequest{Kind: joblog.KindCheck, Store: "main"}, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	submitted := time.Now()
+	if j = f.waitJob(j.ID); j.State != joblog.Succeeded {
+		t.Fatalf("check of main: %+v", j)
+	}
+	if took := time.Since(submitted); took > 5*time.Second {
+		t.Errorf("a check of the healthy store took %s: it waited for the dead one", took)
 	}
 }

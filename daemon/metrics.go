@@ -97,10 +97,7 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 
 // collectObjects sends one store's per-object gauges.
 func (m *metrics) collectObjects(ctx context.Context, ch chan<- prometheus.Metric, store string) {
-	objs, err := m.d.Objects(ctx)
-	if err != nil {
-		return
-	}
+	objs := m.d.Objects(ctx)
 	st, err := m.d.Stats(ctx, store, "", time.Time{}, time.Time{})
 	if err != nil {
 		return
@@ -110,7 +107,7 @@ func (m *metrics) collectObjects(ctx context.Context, ch chan<- prometheus.Metri
 		use[u.Object] = u
 	}
 	for _, o := range objs {
-		if o.Store != store {
+		if o.Store != store || o.Error != "" {
 			continue
 		}
 		l := []string{store, o.Object, o.Policy}

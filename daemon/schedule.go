@@ -67,23 +67,76 @@ type ObjectStatus struct {
 	// Bytes and LogicalBytes are the newest version's sizes.
 	Bytes        int64 `json:"bytes"`
 	LogicalBytes int64 `json:"logical_bytes"`
+	// Error, set only on an entry without Object, says why Store could
+	// not be read: its objects are unknown.
+	Error string `json:"error,omitempty"`
 }
 
 // Objects lists every object in the configured stores with its
-// protection status; objects no policy covers have no RPO.
-func (d *Daemon) Objects(ctx context.Context) ([]ObjectStatus, error) {
+// protection status; objects no policy covers have no RPO. The stores
+// are read at once, each within the store timeout, so one that is down
+// or slow neither hides nor delays the others: it is one entry naming
+// the store, with its Error and no object.
+func (d *Daemon) Objects(ctx context.Context) []ObjectStatus {
 	now := time.Now()
-	cfg := d.config()
 	pols := d.Policies()
-	var out []ObjectStatus
-	for _, store := range sortedKeys(cfg.Stores) {
-		vs, err := d.storeVersions(ctx, store)
-		if err != nil {
-			return nil, err
+	vss, errs := eachStore(ctx, d, d.storeVersions)
+	out := []ObjectStatus{}
+	for _, store := range sortedKeys(d.config().Stores) {
+		if err, ok := errs[store]; ok {
+			out = append(out, ObjectStatus{Store: store, Error: err.Error()})
+			continue
 		}
-		out = append(out, objectStatuses(store, vs, pols, now)...)
+		out = append(out, objectStatuses(store, vss[store], pols, now)...)
 	}
-	return out, nil
+	return out
+}
+
+// eachStore calls fn on every configured store at once, each bounded by
+// the store timeout, and returns the results and errors by store. A
+// store that is down can make a call hang far longer than its context
+// allows (the engine opens a store under a lock, which a job's open
+// may hold), so a call still running at the deadline is abandoned, its
+// late result dropped, and the store's error says it did not answer.
+func eachStore[T any](ctx context.Context, d *Daemon, fn func(context.Context, string) (T, error)) (map[string]T, map[string]error) {
+	type result struct {
+		store string
+		val   T
+		err   error
+	}
+	stores := sortedKeys(d.config().Stores)
+	results := make(chan result, len(stores))
+	for _, store := range stores {
+		go func() {
+			sctx, cancel := context.WithTimeout(ctx, d.storeTimeout)
+			defer cancel()
+			done := make(chan result, 1)
+			go func() {
+				v, err := fn(sctx, store)
+				done <- result{store, v, err}
+			}()
+			select {
+			case r := <-done:
+				results <- r
+			case <-sctx.Done():
+				err := fmt.Errorf("store %s: no answer within %s", store, d.storeTimeout)
+				if ctx.Err() != nil {
+					err = fmt.Errorf("store %s: %w", store, ctx.Err())
+				}
+				results <- result{store: store, err: err}
+			}
+		}()
+	}
+	vals, errs := map[string]T{}, map[string]error{}
+	for range stores {
+		r := <-results
+		if r.err != nil {
+			errs[r.store] = r.err
+		} else {
+			vals[r.store] = r.val
+		}
+	}
+	return vals, errs
 }
 
 // storeVersions lists a store's versions.
@@ -177,15 +230,16 @@ func (d *Daemon) policyObjects(ctx context.Context, eng *engine.Engine, p config
 }
 
 // checkRPO raises a warning when an object's RPO becomes missed, and
-// notes when it is met again.
+// notes when it is met again. Objects of a store that cannot be read
+// keep their last state (the store's own critical alert says why); the
+// other stores' objects are checked all the same.
 func (d *Daemon) checkRPO(ctx context.Context, now time.Time) {
 	d.refreshStores(ctx)
-	objs, err := d.Objects(ctx)
-	if err != nil {
-		d.log.Warn("look at RPOs", "err", err)
-		return
-	}
-	for _, o := range objs {
+	for _, o := range d.Objects(ctx) {
+		if o.Error != "" {
+			d.log.Warn("look at RPOs", "store", o.Store, "err", o.Error)
+			continue
+		}
 		d.mu.Lock()
 		was := d.rpoMissed[o.Object]
 		d.rpoMissed[o.Object] = !o.RPOMet
@@ -194,6 +248,22 @@ func (d *Daemon) checkRPO(ctx context.Context, now time.Time) {
 			d.alert(joblog.Alert{Class: "warning", Object: o.Object, Policy: o.Policy, Message: fmt.Sprintf("%s missed its RPO of %s: newest version %s (%s ago)", o.Object, time.Duration(o.RPOSeconds*float64(time.Second)), engine.TimeName(o.LastSuccess), now.Sub(o.LastSuccess).Round(time.Second))})
 		}
 	}
+}
+
+// startCheckRPO runs checkRPO in the background, so that a slow store
+// never holds up the dispatch loop (queued jobs on other stores would
+// wait for it); a look still running when the next is due is not
+// doubled.
+func (d *Daemon) startCheckRPO(ctx context.Context) {
+	if !d.rpoBusy.CompareAndSwap(false, true) {
+		return
+	}
+	d.bg.Add(1)
+	go func() {
+		defer d.bg.Done()
+		defer d.rpoBusy.Store(false)
+		d.checkRPO(ctx, time.Now())
+	}()
 }
 
 func sortedKeys[T any](m map[string]T) []string {
@@ -206,14 +276,19 @@ func sortedKeys[T any](m map[string]T) []string {
 }
 
 // refreshStores brings each store's view up to date with what other
-// processes wrote; a store that cannot be read is a critical alert, once
-// until it can be read again.
+// processes wrote, all stores at once, each within the store timeout; a
+// store that cannot be read is a critical alert, once until it can be
+// read again.
 func (d *Daemon) refreshStores(ctx context.Context) {
-	for _, name := range sortedKeys(d.config().Stores) {
+	_, errs := eachStore(ctx, d, func(ctx context.Context, name string) (struct{}, error) {
 		eng, err := d.engineFor(name)
 		if err == nil {
 			err = eng.Refresh(ctx)
 		}
+		return struct{}{}, err
+	})
+	for _, name := range sortedKeys(d.config().Stores) {
+		err := errs[name]
 		d.mu.Lock()
 		was := d.storeDown[name]
 		d.storeDown[name] = err != nil

@@ -30,15 +30,23 @@ type StoreInfo struct {
 func (d *Daemon) Stores(ctx context.Context) []StoreInfo {
 	cfg := d.config()
 	out := []StoreInfo{}
+	// All stores at once, each within the store timeout: one that is
+	// down delays no other.
+	vss, errs := eachStore(ctx, d, d.storeVersions)
 	for _, name := range sortedKeys(cfg.Stores) {
 		s := cfg.Stores[name]
-		info := StoreInfo{Name: name, Location: s.Location, MaxJobs: s.MaxJobs}
-		vs, err := d.storeVersions(ctx, name)
-		if err != nil {
+		// The configured location may hold credentials (an rclone
+		// connection string): only its redacted form is shown.
+		info := StoreInfo{Name: name, Location: engine.HideParameters(s.Location), MaxJobs: s.MaxJobs}
+		if eng, err := d.engineFor(name); err == nil {
+			info.Location = eng.Location()
+		}
+		if err, ok := errs[name]; ok {
 			info.Error = err.Error()
 			out = append(out, info)
 			continue
 		}
+		vs := vss[name]
 		objs := map[string]bool{}
 		var added int64
 		for _, v := range vs {

@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"mime"
 	"net"
 	"net/http"
 	"os"
@@ -75,6 +76,10 @@ func New(d *daemon.Daemon, cfg config.API) (*Server, error) {
 func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serveHTTP) }
 
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	if status, msg := s.refuseCrossSite(r); status != 0 {
+		writeError(w, status, apiError{Error: msg})
+		return
+	}
 	if s.token != "" {
 		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(s.token)) != 1 {
@@ -84,6 +89,69 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.mux.ServeHTTP(w, r)
+}
+
+// refuseCrossSite returns the status and reason to refuse a request a
+// web page could have made the user's browser send (CSRF), or one that
+// reached the loopback API under another name (DNS rebinding: a page
+// of attacker.example whose name now resolves to 127.0.0.1 is, to the
+// browser, same-origin). Without a token the loopback address is the
+// only protection, so then:
+//   - the Host must be a loopback one (127.0.0.1, ::1, localhost, any
+//     port): a rebound name arrives with the attacker's Host;
+//
+// and always:
+//   - an Origin header (browsers send one with every cross-origin
+//     request but simple GETs, "null" from sandboxed pages) must be the
+//     API's own origin;
+//   - a body must be JSON by its Content-Type: a cross-site form or a
+//     "simple" fetch can only send text/plain, form-urlencoded or
+//     multipart bodies without a CORS preflight. A body without any
+//     Content-Type (Go's http client sets none) is read as JSON: a
+//     browser sends one only with an Origin, which the rule above
+//     checks.
+//
+// It returns 0 for a request to serve.
+func (s *Server) refuseCrossSite(r *http.Request) (int, string) {
+	if s.token == "" && !loopbackHost(r.Host) {
+		return http.StatusForbidden, fmt.Sprintf("Host %q is not a loopback name: without api.token_file the API answers only to 127.0.0.1, ::1 or localhost (refusing a possible DNS rebinding)", r.Host)
+	}
+	if o := r.Header.Get("Origin"); o != "" && !strings.EqualFold(o, ownOrigin(r)) {
+		return http.StatusForbidden, fmt.Sprintf("Origin %q is not this API's origin %s: cross-site requests from web pages are refused", o, ownOrigin(r))
+	}
+	switch r.Method {
+	case http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodPatch:
+		ct := r.Header.Get("Content-Type")
+		if ct == "" || (r.ContentLength == 0 && r.Body == http.NoBody) {
+			return 0, ""
+		}
+		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
+			return http.StatusUnsupportedMediaType, fmt.Sprintf("Content-Type %q: a request body must be application/json", ct)
+		}
+	}
+	return 0, ""
+}
+
+// ownOrigin is the origin a page served by this API would have.
+func ownOrigin(r *http.Request) string {
+	if r.TLS != nil {
+		return "https://" + r.Host
+	}
+	return "http://" + r.Host
+}
+
+// loopbackHost reports whether a Host header names the loopback
+// interface: localhost or a loopback IP literal, with or without a port.
+func loopbackHost(host string) bool {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // Serve listens on cfg.Listen until ctx ends; ready is told the address

@@ -94,10 +94,29 @@ func (p *parser) options(cl *Cluster, kind sources.Kind, n *yaml.Node, at string
 		if err != nil {
 			return err
 		}
+		if err := fileOptionByPath(opt, vals); err != nil {
+			return p.errf(k, kat, "%v", err)
+		}
 		if len(vals) > 1 && !opt.Repeated {
 			return p.errf(k, kat, "takes one value, not %d", len(vals))
 		}
 		cl.Options[k.Value] = vals
+	}
+	return nil
+}
+
+// fileOptionByPath refuses {file: PATH} for an option that itself names
+// a file (password-file, dsn-file): the reference would resolve to the
+// file's content, the secret, which the source then opens as a path and
+// echoes in its error into logs, jobs, alerts and webhooks.
+func fileOptionByPath(opt sources.Option, vals []Value) error {
+	if !strings.HasSuffix(opt.Name, "-file") {
+		return nil
+	}
+	for _, v := range vals {
+		if v.File != "" {
+			return fmt.Errorf("names a file: give its path (%s: %s), not {file: %s}, which would read the secret itself in its place", opt.Name, v.File, v.File)
+		}
 	}
 	return nil
 }

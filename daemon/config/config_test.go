@@ -44,6 +44,8 @@ func TestErrors(t *testing.T) {
 		{"unknown key", "colour: red\n", `strata.yaml:12: colour: unknown key`},
 		{"unknown cluster", "policies:\n  - {name: p, cluster: nope, interval: 1h}\n", `strata.yaml:13: policies[0].cluster: "nope": no such cluster`},
 		{"inline secret", "  db2:\n    kind: mongodb\n    options: {uri: mongodb://u:pw@h/}\n", `strata.yaml:14: clusters.db2.options.uri: a secret is never written in the config`},
+		{"password-file by reference", "  cass:\n    kind: cassandra\n    options: {hosts: [h1], password-file: {file: /etc/strata/cass-pw}}\n", `strata.yaml:14: clusters.cass.options.password-file: names a file: give its path (password-file: /etc/strata/cass-pw)`},
+		{"dsn-file by reference", "  pg:\n    kind: postgres\n    options: {dsn-file: {file: /etc/strata/pg-dsn}}\n", `clusters.pg.options.dsn-file: names a file: give its path`},
 		{"unknown option", "  x:\n    kind: posix\n    options: {db: d, colour: red}\n", `strata.yaml:14: clusters.x.options.colour: unknown option of kind posix`},
 		{"missing required option", "  x:\n    kind: posix\n    options: {root: a=/b}\n", `clusters.x.options: posix source: setting "db" is required`},
 		{"unknown kind", "  x: {kind: oracle}\n", `strata.yaml:12: clusters.x.kind: unknown source kind "oracle"`},
@@ -64,6 +66,48 @@ func TestErrors(t *testing.T) {
 				t.Fatalf("got %v, want an error containing %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestPasswordFileIsAPath checks that a Cassandra cluster's
+// password-file is written as a plain path and reaches the source as
+// that path, never as the file's content (the password).
+func TestPasswordFileIsAPath(t *testing.T) {
+	c, err := Parse("strata.yaml", []byte(base+"  cass:\n    kind: cassandra\n    options: {hosts: [h1], password-file: /etc/strata/cass-pw}\n"))
+	if err != nil {
+		t.Fatalf("a password-file path is refused: %v", err)
+	}
+	cfg, err := c.Clusters["cass"].SourceConfig()
+	if err != nil || cfg.Get("password-file") != "/etc/strata/cass-pw" {
+		t.Fatalf("password-file resolved to %q, %v; want the path", cfg.Get("password-file"), err)
+	}
+}
+
+// TestWebhookURLReference checks that a webhook URL may be given as
+// {env: VAR} or {file: PATH}, and that a bad one is reported without its
+// path or query, where its secret lives.
+func TestWebhookURLReference(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "hook")
+	if err := os.WriteFile(file, []byte("https://hooks.example/services/T0/B0/FILESECRET\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("TEST_HOOK", "https://u:ENVSECRET@hooks.example/x?token=Q")
+	c, err := Parse("strata.yaml", []byte(base+"webhooks:\n  - {url: {env: TEST_HOOK}}\n  - {url: {file: "+file+"}, min_class: error}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Webhooks) != 2 || c.Webhooks[0].URL != "https://u:ENVSECRET@hooks.example/x?token=Q" || c.Webhooks[1].URL != "https://hooks.example/services/T0/B0/FILESECRET" {
+		t.Fatalf("webhooks %+v", c.Webhooks)
+	}
+	for _, tc := range []struct{ env, want string }{
+		{"", "TEST_HOOK is not set"},
+		{"ftp://u:ENVSECRET@hooks.example/x?token=QSECRET", `"ftp://hooks.example": want an http:// or https:// URL`},
+	} {
+		t.Setenv("TEST_HOOK", tc.env)
+		_, err := Parse("strata.yaml", []byte(base+"webhooks:\n  - {url: {env: TEST_HOOK}}\n"))
+		if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "SECRET") {
+			t.Errorf("url from %q: %v; want an error containing %q, without the secret", tc.env, err, tc.want)
+		}
 	}
 }
 

@@ -25,7 +25,8 @@ stores:
     max_jobs: 2
 
 # Clusters: a source kind and its options, as ` + "`strata backup KIND --help`" + `
-# lists them. Secrets (passwords, connection strings with credentials) are
+# lists them (a kind's arguments go under the key its help names: root
+# for posix, dir for hdfs). Secrets (passwords, connection strings with credentials) are
 # never written here: give them as {env: VAR} or {file: PATH}. max_jobs
 # bounds the jobs reading one cluster at once (default 1).
 clusters:

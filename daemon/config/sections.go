@@ -165,11 +165,8 @@ func (p *parser) webhooks(c *Config, n *yaml.Node) error {
 		if !ok {
 			return p.errf(item, at+".url", "required")
 		}
-		if w.URL, err = p.str(v, at+".url"); err != nil {
+		if w.URL, err = p.webhookURL(v, at+".url"); err != nil {
 			return err
-		}
-		if u, err := url.Parse(w.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return p.errf(v, at+".url", "%q: want an http:// or https:// URL", w.URL)
 		}
 		if v, ok := m["min_class"]; ok {
 			if w.MinClass, err = p.str(v, at+".min_class"); err != nil {
@@ -182,6 +179,47 @@ func (p *parser) webhooks(c *Config, n *yaml.Node) error {
 		c.Webhooks = append(c.Webhooks, w)
 	}
 	return nil
+}
+
+// webhookURL reads a webhook's URL: a literal, or {env: VAR} / {file:
+// PATH} as for secrets, since such URLs usually are ones (a token in the
+// path or query, a password in the userinfo). A reference is read now,
+// at load and at each reload. Errors show the URL only as RedactURL does.
+func (p *parser) webhookURL(n *yaml.Node, at string) (string, error) {
+	var raw string
+	if n.Kind == yaml.MappingNode {
+		v, err := p.reference(n, at)
+		if err != nil {
+			return "", err
+		}
+		if raw, err = v.resolve(); err != nil {
+			return "", p.errf(n, at, "%s: %v", v, err)
+		}
+	} else {
+		var err error
+		if raw, err = p.str(n, at); err != nil {
+			return "", err
+		}
+	}
+	if u, err := url.Parse(raw); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", p.errf(n, at, "%q: want an http:// or https:// URL", RedactURL(raw))
+	}
+	return raw, nil
+}
+
+// RedactURL returns a URL's scheme and host only, for logs and errors: a
+// webhook URL carries its credentials in the userinfo, the path (Slack's
+// /services/T/B/SECRET) or the query (?token=...), so none of them is
+// ever shown.
+func RedactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme == "" {
+		return "<unparsable URL>"
+	}
+	if u.Host == "" {
+		return u.Scheme + "://"
+	}
+	return u.Scheme + "://" + u.Host
 }
 
 // ClassRank orders alert classes, info lowest; -1 for an unknown class.

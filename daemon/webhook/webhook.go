@@ -8,9 +8,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"sync"
 	"time"
 
@@ -71,10 +73,10 @@ func (s *Sender) SetHooks(hooks []config.Webhook) {
 		s.wg.Add(1)
 		go s.deliver(h)
 	}
-	for url, h := range s.hooks {
-		if !keep[url] {
+	for raw, h := range s.hooks {
+		if !keep[raw] {
 			close(h.done)
-			delete(s.hooks, url)
+			delete(s.hooks, raw)
 		}
 	}
 }
@@ -89,14 +91,14 @@ func (s *Sender) Send(class string, alert any) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for url, h := range s.hooks {
+	for raw, h := range s.hooks {
 		if config.ClassRank(class) < config.ClassRank(h.cfg.MinClass) {
 			continue
 		}
 		select {
 		case h.queue <- body:
 		default:
-			s.log.Warn("webhook queue full; alert dropped for this hook (it is in the job log)", "url", url)
+			s.log.Warn("webhook queue full; alert dropped for this hook (it is in the job log)", "url", config.RedactURL(raw))
 		}
 	}
 }
@@ -113,7 +115,7 @@ func (s *Sender) deliver(h *hook) {
 			return
 		case body := <-h.queue:
 			if err := s.post(h, body); err != nil {
-				s.log.Warn("webhook: alert not delivered", "url", h.cfg.URL, "err", err)
+				s.log.Warn("webhook: alert not delivered", "url", config.RedactURL(h.cfg.URL), "err", err)
 			}
 		}
 	}
@@ -140,20 +142,28 @@ func (s *Sender) post(h *hook, body []byte) error {
 	return fmt.Errorf("%d attempts: %w", attempts, last)
 }
 
-func (s *Sender) postOnce(url string, body []byte) error {
-	req, err := http.NewRequestWithContext(s.ctx, http.MethodPost, url, bytes.NewReader(body))
+// postOnce sends one alert once. Its errors name the hook only by
+// config.RedactURL: net/http's own errors quote the whole URL (path and
+// query, where webhook tokens live), so only their cause is kept.
+func (s *Sender) postOnce(rawURL string, body []byte) error {
+	safe := config.RedactURL(rawURL)
+	req, err := http.NewRequestWithContext(s.ctx, http.MethodPost, rawURL, bytes.NewReader(body))
 	if err != nil {
-		return err
+		return fmt.Errorf("POST %s: bad URL", safe)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "strata-daemon")
 	resp, err := s.client.Do(req)
 	if err != nil {
-		return err
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return fmt.Errorf("POST %s: %w", safe, err)
 	}
 	resp.Body.Close()
 	if resp.StatusCode >= 300 {
-		return fmt.Errorf("POST %s: %s", url, resp.Status)
+		return fmt.Errorf("POST %s: %s", safe, resp.Status)
 	}
 	return nil
 }

@@ -139,7 +139,7 @@ func readPassword(file string) (string, error) {
 	}
 	b, err := os.ReadFile(file)
 	if err != nil {
-		return "", fmt.Errorf("read password file: %w", err)
+		return "", fmt.Errorf("read the password file (password-file): %w", err)
 	}
 	return strings.TrimRight(string(b), "\r\n"), nil
 }

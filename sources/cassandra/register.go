@@ -42,7 +42,7 @@ func options() []sources.Option {
 	return []sources.Option{
 		{Name: "hosts", Required: true, Repeated: true, EnvVars: []string{"STRATA_CASSANDRA_HOSTS"}, Usage: "contact points `HOST[:PORT]`, comma-separated or repeated"},
 		{Name: "username", EnvVars: []string{"STRATA_CASSANDRA_USERNAME"}, Usage: "user for PasswordAuthenticator"},
-		{Name: "password-file", Secret: true, EnvVars: []string{"STRATA_CASSANDRA_PASSWORD_FILE"}, Usage: "file holding the password (else $" + PasswordEnv + ")"},
+		passwordFileOption(),
 		{Name: "consistency", Usage: "consistency of the range reads: LOCAL_QUORUM (default), LOCAL_ONE, ONE, QUORUM, ALL"},
 		{Name: "local-dc", Usage: "read from this datacenter's replicas first"},
 		{Name: "parallelism", Usage: "range requests at once per node (default 2)"},
@@ -164,11 +164,21 @@ func loadFlags() []sources.Option {
 	return []sources.Option{
 		{Name: "replication", Usage: "replication of a keyspace the load creates, a CQL map such as \"{'class':'SimpleStrategy','replication_factor':1}\" (default: the backed-up keyspace's)"},
 		{Name: "username", EnvVars: []string{"STRATA_CASSANDRA_USERNAME"}, Usage: "user for PasswordAuthenticator"},
-		{Name: "password-file", Secret: true, EnvVars: []string{"STRATA_CASSANDRA_PASSWORD_FILE"}, Usage: "file holding the password (else $" + PasswordEnv + ")"},
+		passwordFileOption(),
 		{Name: "tls", Usage: "true: connect with TLS"},
 		{Name: "tls-ca", Usage: "PEM file of the CA that signed the nodes' certificates"},
 		{Name: "parallelism", Usage: "batches in flight at once (default 32)"},
 		{Name: "sstable-jars", EnvVars: []string{"STRATA_CASSANDRA_JARS"}, Usage: "load through SSTables: the lib/ `DIR` of a Cassandra of the target's version; rows are written as SSTables by its CQLSSTableWriter (a JDK 11+ needed, scratch space in $TMPDIR: see --sstable-segment) and streamed to the nodes as sstableloader does (storage port 7000), far less work for the target than CQL writes"},
 		{Name: "sstable-segment", Usage: "with --sstable-jars, the input `SIZE` after which the SSTables written so far are streamed (and removed) while the next ones are written, e.g. 1GiB (the default); scratch space stays near two segments, and a table of at most two segments is written whole, then streamed"},
 	}
+}
+
+// passwordFileOption is --password-file. It names a file, so it is not
+// Secret: a Secret option is given in a daemon config only as {env: VAR}
+// or {file: PATH}, and {file: PATH} resolves to the file's content, so
+// the password itself would be opened as a path and echoed in the
+// error. Like the relational sources' dsn-file, the path is plain; the
+// password stays in the file (or in $STRATA_CASSANDRA_PASSWORD).
+func passwordFileOption() sources.Option {
+	return sources.Option{Name: "password-file", EnvVars: []string{"STRATA_CASSANDRA_PASSWORD_FILE"}, Usage: "`FILE` holding the password (else $" + PasswordEnv + ")"}
 }

@@ -48,3 +48,30 @@ func TestConnConfigTLSSwitches(t *testing.T) {
 		})
 	}
 }
+
+// TestPasswordFileIsAPath checks that password-file is a plain path
+// option (a Secret one is resolved by the daemon config to the file's
+// content, which then was opened as a path and echoed in errors), in the
+// backup and the load options alike, and that a missing file is named.
+func TestPasswordFileIsAPath(t *testing.T) {
+	for name, opts := range map[string][]sources.Option{"backup": options(), "load": loadFlags()} {
+		found := false
+		for _, o := range opts {
+			if o.Name == "password-file" {
+				found = true
+				if o.Secret {
+					t.Errorf("%s option password-file is Secret: the daemon would resolve it to the password and open that as a path", name)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("%s options lack password-file", name)
+		}
+	}
+	cfg := sources.NewConfig()
+	cfg.Set("hosts", "127.0.0.1")
+	cfg.Set("password-file", "/nonexistent/cass-pw")
+	if _, err := connConfig(cfg); err == nil || !strings.Contains(err.Error(), "password-file") || !strings.Contains(err.Error(), "/nonexistent/cass-pw") {
+		t.Fatalf("connConfig with a missing password file: %v; want an error naming the option and the path", err)
+	}
+}

@@ -3,7 +3,6 @@ package mongodb
 import (
 	"fmt"
 	"log/slog"
-	"net/url"
 	"strings"
 )
 
@@ -60,24 +59,21 @@ func (c Config) withDefaults() (Config, error) {
 
 // RedactURI returns the connection string without user, password and
 // query options (which may carry secrets such as tlsCertificateKeyFilePassword),
-// for messages and manifests. Unparseable input yields "mongodb://<redacted>".
+// for messages and manifests. It parses nothing: a password may hold an
+// unescaped '/', '@', ':' or '?', so a URL parser can misread it as a host,
+// port or path and keep it. Everything between "://" and the last '@' is
+// dropped, then everything from the first '?' or '#'. A string that does
+// not start with mongodb:// or mongodb+srv:// yields "mongodb://<redacted>".
 func RedactURI(uri string) string {
-	u, err := url.Parse(uri)
-	if err != nil || u.Host == "" {
-		// Hosts lists with several members do not parse as one URL host on
-		// every Go version; cut the userinfo by hand.
-		scheme, rest, ok := strings.Cut(uri, "://")
-		if !ok {
-			return "mongodb://<redacted>"
-		}
-		if i := strings.LastIndex(strings.SplitN(rest, "/", 2)[0], "@"); i >= 0 {
-			rest = rest[i+1:]
-		}
-		rest, _, _ = strings.Cut(rest, "?")
-		return scheme + "://" + rest
+	scheme, rest, ok := strings.Cut(uri, "://")
+	if !ok || (scheme != "mongodb" && scheme != "mongodb+srv") {
+		return "mongodb://<redacted>"
 	}
-	u.User = nil
-	u.RawQuery = ""
-	u.Fragment = ""
-	return u.String()
+	if i := strings.LastIndex(rest, "@"); i >= 0 {
+		rest = rest[i+1:]
+	}
+	if i := strings.IndexAny(rest, "?#"); i >= 0 {
+		rest = rest[:i]
+	}
+	return scheme + "://" + rest
 }
