@@ -122,6 +122,9 @@ func (a *apiClient) do(ctx context.Context, method, path string, in, out any) er
 	if err != nil {
 		return fmt.Errorf("--server %s: %w", a.base, err)
 	}
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json") // the API refuses other bodies
+	}
 	if a.token != "" {
 		req.Header.Set("Authorization", "Bearer "+a.token)
 	}
