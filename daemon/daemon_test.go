@@ -89,18 +89,24 @@ func testConfig(t *testing.T, dir, clusterOpts, policies string) *config.Config 
 	return cfg
 }
 
+// initStore makes a new store at location, its catalog in cache.
+func initStore(t *testing.T, location, cache string) {
+	t.Helper()
+	e, err := engine.New(engine.Options{Store: location, CacheDir: cache})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := e.Init(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	e.Close()
+}
+
 func newFixture(t *testing.T, cfg *config.Config) *fixture {
 	t.Helper()
 	dir := filepath.Dir(cfg.StateDir)
 	if _, err := os.Stat(filepath.Join(dir, "store")); err != nil {
-		e, err := engine.New(engine.Options{Store: filepath.Join(dir, "store"), CacheDir: filepath.Join(dir, "initcache")})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, _, err := e.Init(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-		e.Close()
+		initStore(t, filepath.Join(dir, "store"), filepath.Join(dir, "initcache"))
 	}
 	f := &fixture{t: t, dir: dir, cfg: cfg}
 	f.start()
@@ -510,14 +516,7 @@ func TestStoreDownHidesNoOtherStore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := engine.New(engine.Options{Store: filepath.Join(dir, "store"), CacheDir: filepath.Join(dir, "initcache")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := e.Init(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	e.Close()
+	initStore(t, filepath.Join(dir, "store"), filepath.Join(dir, "initcache"))
 	f := &fixture{t: t, dir: dir, cfg: cfg}
 	d, err := New(cfg, Options{Tick: 100 * time.Millisecond, StoreTimeout: 500 * time.Millisecond, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {

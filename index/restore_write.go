@@ -152,22 +152,36 @@ func (w *restoreWriter) link(it restoreItem) error {
 	if err := unix.Fstatat(lfd, lname, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 		return fmt.Errorf("hard link to %s: its first name was not restored", w.to.join(it.linkTo))
 	}
-	dir, name := splitRel(w.to.rel(it.f.Path))
+	err = w.place(it.f.Path, func(dfd int, tmp string) error { return unix.Linkat(lfd, lname, dfd, tmp, 0) })
+	if err != nil {
+		return fmt.Errorf("hard link to %s: %w", w.to.join(it.linkTo), err)
+	}
+	return nil
+}
+
+// place makes the entry at path: create makes it under a temporary name
+// in the entry's directory, opened beneath the target without following
+// symlinks (so a symlink in the target, one the restore itself wrote
+// say, never takes a write elsewhere), and it is renamed to its final
+// name there. On any failure the temporary is removed.
+func (w *restoreWriter) place(path string, create func(dfd int, tmp string) error) error {
+	dir, name := splitRel(w.to.rel(path))
 	dfd, err := w.root.openDir(dir)
 	if err != nil {
 		return err
 	}
 	defer unix.Close(dfd)
 	tmp := tempName()
-	err = unix.Linkat(lfd, lname, dfd, tmp, 0)
+	err = create(dfd, tmp)
 	if err == nil {
-		err = unix.Renameat(dfd, tmp, dfd, name)
+		if err = unix.Renameat(dfd, tmp, dfd, name); err != nil {
+			err = fmt.Errorf("rename into place: %w", err)
+		}
 	}
 	if err != nil {
 		_ = unix.Unlinkat(dfd, tmp, 0)
-		return fmt.Errorf("hard link to %s: %w", w.to.join(it.linkTo), err)
 	}
-	return nil
+	return err
 }
 
 func (w *restoreWriter) fail(msg string) {
@@ -198,38 +212,19 @@ func tempName() string {
 }
 
 // one writes one file or symlink (a file's content given, or read from
-// the store when nil) under a temporary name, gives it its
-// owner (before the mode, whose setuid and setgid bits a chown would
-// clear), mode and times, and renames it to its final name. All of it
-// happens in the entry's directory, opened beneath the target without
-// following symlinks, so a symlink in the target (one the restore
-// itself wrote, say) never takes a write elsewhere. On any failure the
-// temporary is removed.
+// the store when nil) in place (see place), with its owner (before the
+// mode, whose setuid and setgid bits a chown would clear), mode and
+// times.
 func (w *restoreWriter) one(ctx context.Context, it restoreItem, content []byte) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	dir, name := splitRel(w.to.rel(it.f.Path))
-	dfd, err := w.root.openDir(dir)
-	if err != nil {
-		return err
-	}
-	defer unix.Close(dfd)
-	tmp := tempName()
-	if it.f.Type == sources.TypeSymlink {
-		err = w.symlink(*it.f, dfd, tmp)
-	} else {
-		err = w.file(ctx, *it.f, dfd, tmp, content)
-	}
-	if err == nil {
-		if err = unix.Renameat(dfd, tmp, dfd, name); err != nil {
-			err = fmt.Errorf("rename into place: %w", err)
+	return w.place(it.f.Path, func(dfd int, tmp string) error {
+		if it.f.Type == sources.TypeSymlink {
+			return w.symlink(*it.f, dfd, tmp)
 		}
-	}
-	if err != nil {
-		_ = unix.Unlinkat(dfd, tmp, 0)
-	}
-	return err
+		return w.file(ctx, *it.f, dfd, tmp, content)
+	})
 }
 
 func (w *restoreWriter) symlink(f File, dfd int, tmp string) error {
