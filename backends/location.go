@@ -9,6 +9,10 @@ import (
 	"github.com/rclone/rclone/fs/fspath"
 )
 
+// RedactLocation is how a store location may be shown (APIs, logs) when
+// no Backend is open for it: what Backend.Location shows once one is.
+func RedactLocation(location string) string { return redactLocation(location) }
+
 // redactLocation returns location with every connection-string parameter
 // that may be a secret removed: parameters the backend marks as passwords
 // or sensitive, parameters it does not know, and user info inside URLs.

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/stratabackup/strata/backends"
 	"github.com/stratabackup/strata/daemon/engine"
 	"github.com/stratabackup/strata/daemon/joblog"
 )
@@ -37,7 +38,7 @@ func (d *Daemon) Stores(ctx context.Context) []StoreInfo {
 		s := cfg.Stores[name]
 		// The configured location may hold credentials (an rclone
 		// connection string): only its redacted form is shown.
-		info := StoreInfo{Name: name, Location: engine.HideParameters(s.Location), MaxJobs: s.MaxJobs}
+		info := StoreInfo{Name: name, Location: backends.RedactLocation(s.Location), MaxJobs: s.MaxJobs}
 		if eng, err := d.engineFor(name); err == nil {
 			info.Location = eng.Location()
 		}
