@@ -176,7 +176,7 @@ func remoteVersions(c *cli.Context) error {
 // settings are the daemon's; only --only may narrow it).
 func remoteBackup(c *cli.Context) error {
 	for _, f := range c.Command.Flags {
-		if name := f.Names()[0]; name != "cluster" && name != "only" && c.IsSet(name) {
+		if name := f.Names()[0]; name != "cluster" && name != "only" && givenOnCommandLine(c, f) {
 			return cli.Exit(fmt.Sprintf("backup --server: --%s: the daemon uses its configured cluster's settings; give only --cluster and --only", name), exitUsage)
 		}
 	}

@@ -32,3 +32,20 @@ func TestServerRefusesLocalCommands(t *testing.T) {
 		t.Errorf("STRATA_SERVER set, strata index rebuild: %v (exit %d), want exit 2", err, codeOf(err))
 	}
 }
+
+// TestServerBackupIgnoresEnvSettings: backup --server refuses a source
+// setting given on the command line (the daemon uses its configured
+// cluster's), but not one that only comes from its environment variable,
+// which is set for every command.
+func TestServerBackupIgnoresEnvSettings(t *testing.T) {
+	t.Setenv("STRATA_MONGODB_URI", "mongodb://u:pw@127.0.0.1:1/")
+	env := map[string]string{"STRATA_SERVER": "http://127.0.0.1:1"}
+	err := runCLIEnv(t, env, "backup", "mongodb", "--cluster", "c")
+	if err == nil || codeOf(err) == exitUsage {
+		t.Errorf("STRATA_MONGODB_URI set, backup mongodb --server: %v (exit %d), want it sent to the server (which is down)", err, codeOf(err))
+	}
+	err = runCLIEnv(t, env, "backup", "mongodb", "--cluster", "c", "--uri", "mongodb://127.0.0.1:2/")
+	if codeOf(err) != exitUsage || !strings.Contains(err.Error(), "--uri") {
+		t.Errorf("backup mongodb --server --uri: %v (exit %d), want exit 2 naming --uri", err, codeOf(err))
+	}
+}
