@@ -3,6 +3,7 @@ package index
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -217,7 +218,20 @@ func (s *Store) prune(ctx context.Context, packs map[ID]*packUse, dryRun bool) (
 		return res, err
 	}
 	keep = append(keep, newPacks...)
-	return res, s.replaceIndexes(ctx, keep, drop)
+	return res, s.replaceIndexes(ctx, keep, withoutKept(drop, keep))
+}
+
+// withoutKept drops from drop every pack the new index lists. A pack is
+// named by its content, so a rewrite of the same chunks is the same pack
+// again: one that an earlier prune wrote and died before indexing was
+// listed by no index, so it was in drop, and then rewritten under that
+// very name; deleting it would delete the chunks just moved into it.
+func withoutKept(drop []ID, keep []format.IndexPack) []ID {
+	kept := make(map[ID]bool, len(keep))
+	for _, p := range keep {
+		kept[p.ID] = true
+	}
+	return slices.DeleteFunc(drop, func(id ID) bool { return kept[id] })
 }
 
 // repack copies the used blobs of pack id into the packer, verified.

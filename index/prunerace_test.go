@@ -1,9 +1,14 @@
 package index
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stratabackup/strata/backends"
 	"github.com/stratabackup/strata/sources"
@@ -63,5 +68,132 @@ func TestBackupFailsWhenPrunedUnderIt(t *testing.T) {
 	}
 	if res, err := st.Check(ctx, nil); err != nil || len(res.Damage) > 0 {
 		t.Fatalf("check after the failed backup: %+v, %v", res.Damage, err)
+	}
+}
+
+// A prune that died after writing a rewritten pack but before indexing it
+// left that pack in the store, listed by no index. The next prune
+// rewrites the same chunks into a pack of the same name (packs are
+// named by content) and must not then delete it as unindexed.
+func TestPruneKeepsAStrayPackItRewritesAgain(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	st, _ := newTestStoreIn(t, dir, t.TempDir())
+	obj := sources.Object{Cluster: "c", Database: "d", Table: "t"}
+	a := randBytes(1, 100<<10)
+	if _, err := st.Backup(ctx, &memSource{files: map[string][]byte{"a": a, "b": randBytes(2, 300<<10)}, at: time.Unix(1700000000, 0)}, obj, BackupOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	v2, err := st.Backup(ctx, &memSource{files: map[string][]byte{"a": a}, at: time.Unix(1700000100, 0)}, obj, BackupOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Forget(ctx, Policy{Last: 1}, nil, false); err != nil {
+		t.Fatal(err)
+	}
+	// What the killed prune left: its rewritten pack, found by pruning a
+	// copy of the store.
+	before := packFiles(t, dir)
+	cp := t.TempDir()
+	if err := os.CopyFS(cp, os.DirFS(dir)); err != nil {
+		t.Fatal(err)
+	}
+	cbe, err := backends.Open(ctx, cp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := Open(ctx, cbe, Options{CacheDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := other.Prune(ctx, false, nil)
+	other.Close()
+	if err != nil || res.PacksRewritten == 0 {
+		t.Fatalf("prune of the copy: %+v, %v (want a rewrite)", res, err)
+	}
+	stray := 0
+	for name := range packFiles(t, cp) {
+		if !before[name] {
+			data, err := os.ReadFile(filepath.Join(cp, name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			stray++
+		}
+	}
+	if stray == 0 {
+		t.Fatal("the copy's prune wrote no new pack")
+	}
+
+	if _, err := st.Prune(ctx, false, nil); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := st.Check(ctx, nil); err != nil || len(res.Damage) > 0 {
+		t.Fatalf("check after the second prune: %+v, %v", res.Damage, err)
+	}
+	if got := readAll(t, st, v2, "a"); !bytes.Equal(got, a) {
+		t.Fatal("a reads wrong after the second prune")
+	}
+}
+
+// packFiles lists the pack objects under a local store dir.
+func packFiles(t *testing.T, dir string) map[string]bool {
+	t.Helper()
+	out := map[string]bool{}
+	err := filepath.WalkDir(filepath.Join(dir, "packs"), func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		out[filepath.ToSlash(rel)] = true
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// A rebuild killed while deleting the catalog left one that Pebble
+// cannot open (its manifest names files gone); the next rebuild must
+// replace it rather than fail on it, as every other command then does.
+func TestRebuildReplacesABrokenCatalog(t *testing.T) {
+	ctx := context.Background()
+	cache := t.TempDir()
+	st, be := newTestStoreIn(t, t.TempDir(), cache)
+	obj := sources.Object{Cluster: "c", Database: "d", Table: "t"}
+	v, err := st.Backup(ctx, &memSource{files: map[string][]byte{"a": []byte("x")}}, obj, BackupOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	manifests, _ := filepath.Glob(filepath.Join(cache, "*", "catalog", "MANIFEST-*"))
+	if len(manifests) == 0 {
+		t.Fatal("no catalog manifest found")
+	}
+	for _, m := range manifests {
+		if err := os.Remove(m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := Open(ctx, be, Options{CacheDir: cache}); err == nil {
+		t.Fatal("a broken catalog opened")
+	}
+	st2, err := Rebuild(ctx, be, Options{CacheDir: cache})
+	if err != nil {
+		t.Fatalf("rebuild over a broken catalog: %v", err)
+	}
+	defer st2.Close()
+	if got := readAll(t, st2, v, "a"); string(got) != "x" {
+		t.Fatalf("a reads %q after the rebuild", got)
+	}
+	if left, _ := filepath.Glob(filepath.Join(cache, "*", "catalog.removing-*")); len(left) > 0 {
+		t.Fatalf("the old catalog is left: %v", left)
 	}
 }

@@ -3,7 +3,9 @@ package index
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -342,6 +344,24 @@ func (s *Store) readCatalog(ctx context.Context) (*catalog.Catalog, error) {
 
 func nowUTC() time.Time { return time.Now().UTC() }
 
+// removeCatalog deletes the catalog at dir by first renaming it aside in
+// one step, so that a kill midway leaves either the whole catalog or
+// none, never a half-deleted one that no command (rebuild included) can
+// open. Leftovers of earlier kills go too.
+func removeCatalog(dir string) error {
+	aside := fmt.Sprintf("%s.removing-%s", dir, format.RandomID()[:8])
+	if err := os.Rename(dir, aside); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("remove catalog %s: %w", dir, err)
+	}
+	old, _ := filepath.Glob(dir + ".removing-*")
+	for _, o := range old {
+		if err := os.RemoveAll(o); err != nil {
+			return fmt.Errorf("remove old catalog %s: %w", o, err)
+		}
+	}
+	return nil
+}
+
 // Rebuild deletes the local catalog and recreates it from the backend
 // alone, returning a Store in opts.Mode: only a Held one keeps other
 // processes from the rebuilt catalog until Close.
@@ -354,13 +374,17 @@ func Rebuild(ctx context.Context, be backends.Backend, opts Options) (*Store, er
 		opts.CacheDir = DefaultCacheDir()
 	}
 	dir := filepath.Join(opts.CacheDir, cfg.ID, "catalog")
-	c, err := catalog.Open(ctx, dir, slog.Default()) // waits for other users, then holds it
-	if err != nil {
+	// Open waits while another process uses the catalog. A catalog that
+	// fails to open otherwise is what a rebuild is for (one killed while
+	// deleting it left tables its manifest names): go on and replace it.
+	c, err := catalog.Open(ctx, dir, slog.Default())
+	if err == nil {
+		c.Close()
+	} else if ctx.Err() != nil {
 		return nil, err
 	}
-	c.Close()
-	if err := os.RemoveAll(dir); err != nil {
-		return nil, fmt.Errorf("remove catalog %s: %w", dir, err)
+	if err := removeCatalog(dir); err != nil {
+		return nil, err
 	}
 	s, err := Open(ctx, be, opts)
 	if err != nil || opts.Mode != Detached {
