@@ -197,3 +197,37 @@ func TestRebuildReplacesABrokenCatalog(t *testing.T) {
 		t.Fatalf("the old catalog is left: %v", left)
 	}
 }
+
+// A reader whose catalog snapshot predates a prune in another process
+// (a mount during the daemon's retention prune) finds a chunk whose pack
+// was rewritten where it is now, instead of failing until its next
+// periodic refresh.
+func TestReadFollowsAPrunedPack(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	st, be := newTestStoreIn(t, dir, t.TempDir())
+	obj := sources.Object{Cluster: "c", Database: "d", Table: "t"}
+	a := randBytes(1, 100<<10)
+	if _, err := st.Backup(ctx, &memSource{files: map[string][]byte{"a": a, "b": randBytes(2, 300<<10)}, at: time.Unix(1700000000, 0)}, obj, BackupOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	v2, err := st.Backup(ctx, &memSource{files: map[string][]byte{"a": a}, at: time.Unix(1700000100, 0)}, obj, BackupOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := Open(ctx, be, Options{CacheDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.Forget(ctx, Policy{Last: 1}, nil, false); err != nil {
+		t.Fatal(err)
+	}
+	res, err := other.Prune(ctx, false, nil)
+	other.Close()
+	if err != nil || res.PacksRewritten == 0 {
+		t.Fatalf("prune: %+v, %v (want a's pack rewritten)", res, err)
+	}
+	if got := readAll(t, st, v2, "a"); !bytes.Equal(got, a) {
+		t.Fatal("a reads wrong after another process's prune")
+	}
+}

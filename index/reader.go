@@ -3,12 +3,15 @@ package index
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
 	"sort"
 	"sync"
+	"time"
 
+	"github.com/stratabackup/strata/backends"
 	"github.com/stratabackup/strata/index/format"
 )
 
@@ -49,7 +52,8 @@ func (s *Store) loadChunk(ctx context.Context, id ID, locate locator) ([]byte, e
 // loadChunkIn is loadChunk as rd says.
 func (s *Store) loadChunkIn(rd chunkReads, ctx context.Context, id ID, locate locator) ([]byte, error) {
 	return rd.cache.get(ctx, id, func() ([]byte, error) {
-		if locate == nil {
+		own := locate == nil
+		if own {
 			cat, err := s.catalog()
 			if err != nil {
 				return nil, err
@@ -64,6 +68,16 @@ func (s *Store) loadChunkIn(rd chunkReads, ctx context.Context, id ID, locate lo
 			return nil, fmt.Errorf("chunk %s: %w", id, ErrNotFound)
 		}
 		blob, borrowed, err := s.readBlob(ctx, loc, rd.windows)
+		if errors.Is(err, backends.ErrNotFound) && own {
+			// A prune (here or in another process) rewrote the pack since
+			// this Store's catalog snapshot: refresh once and read the
+			// chunk where it is now, rather than fail the read until the
+			// next periodic refresh.
+			if moved, ok := s.relocate(ctx, id, loc); ok {
+				blob, borrowed, err = s.readBlob(ctx, moved, rd.windows)
+				loc = moved
+			}
+		}
 		if err != nil {
 			return nil, fmt.Errorf("chunk %s: %w", id, err)
 		}
@@ -228,4 +242,28 @@ func (s *Store) PrefetchFiles(ctx context.Context, files []File) {
 		}
 		_, _ = s.loadChunkIn(s.sharedReads(), ctx, id, located)
 	}
+}
+
+// relocate looks chunk id up again after a refresh of the catalog, for a
+// read whose pack (at was) is gone; ok is false when it has not moved.
+// Readers that fail together share one refresh.
+func (s *Store) relocate(ctx context.Context, id ID, was format.BlobLoc) (format.BlobLoc, bool) {
+	s.relocMu.Lock()
+	if time.Since(s.relocAt) > time.Second {
+		if err := s.Refresh(ctx); err != nil {
+			s.relocMu.Unlock()
+			return was, false
+		}
+		s.relocAt = time.Now()
+	}
+	s.relocMu.Unlock()
+	cat, err := s.catalog()
+	if err != nil {
+		return was, false
+	}
+	loc, ok, err := cat.Chunk(id)
+	if err != nil || !ok || loc == was {
+		return was, false
+	}
+	return loc, true
 }

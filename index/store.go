@@ -79,6 +79,10 @@ type Store struct {
 	held   *catalog.Catalog
 	// warned are the damaged objects this Store has logged (under sessMu).
 	warned map[string]bool
+	// relocMu serializes refreshes for reads whose pack a prune moved;
+	// relocAt is the last one (relocate).
+	relocMu sync.Mutex
+	relocAt time.Time
 	// reads is what every read asks: a view of snaps, the Store's current
 	// snapshot of the shared catalog.
 	reads *catalog.Catalog
