@@ -203,11 +203,35 @@ func TestRebuildReplacesABrokenCatalog(t *testing.T) {
 // was rewritten where it is now, instead of failing until its next
 // periodic refresh.
 func TestReadFollowsAPrunedPack(t *testing.T) {
+	st, v2, a := prunedElsewhere(t)
+	if got := readAll(t, st, v2, "a"); !bytes.Equal(got, a) {
+		t.Fatal("a reads wrong after another process's prune")
+	}
+}
+
+// The same for a restore, whose plan reads small files by pack: planned
+// from the catalog as it was before another process's prune, it finds
+// the chunks of a rewritten pack where they are now.
+func TestRestoreFollowsAPrunedPack(t *testing.T) {
+	st, v2, a := prunedElsewhere(t)
+	target := t.TempDir()
+	if _, err := st.Restore(context.Background(), v2, "", target, RestoreOptions{Verify: true}); err != nil {
+		t.Fatalf("restore after another process's prune: %v", err)
+	}
+	if got, err := os.ReadFile(filepath.Join(target, "a")); err != nil || !bytes.Equal(got, a) {
+		t.Fatalf("restored a: %v", err)
+	}
+}
+
+// prunedElsewhere is a store whose version v2 holds a, in a pack shared
+// with b of an earlier version that another process then forgot and
+// pruned (rewriting the pack): st's catalog still has the old location.
+func prunedElsewhere(t *testing.T) (st *Store, v2 Version, a []byte) {
+	t.Helper()
 	ctx := context.Background()
-	dir := t.TempDir()
-	st, be := newTestStoreIn(t, dir, t.TempDir())
+	st, be := newTestStoreIn(t, t.TempDir(), t.TempDir())
 	obj := sources.Object{Cluster: "c", Database: "d", Table: "t"}
-	a := randBytes(1, 100<<10)
+	a = randBytes(1, 100<<10)
 	if _, err := st.Backup(ctx, &memSource{files: map[string][]byte{"a": a, "b": randBytes(2, 300<<10)}, at: time.Unix(1700000000, 0)}, obj, BackupOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -219,15 +243,12 @@ func TestReadFollowsAPrunedPack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer other.Close()
 	if _, err := other.Forget(ctx, Policy{Last: 1}, nil, false); err != nil {
 		t.Fatal(err)
 	}
-	res, err := other.Prune(ctx, false, nil)
-	other.Close()
-	if err != nil || res.PacksRewritten == 0 {
+	if res, err := other.Prune(ctx, false, nil); err != nil || res.PacksRewritten == 0 {
 		t.Fatalf("prune: %+v, %v (want a's pack rewritten)", res, err)
 	}
-	if got := readAll(t, st, v2, "a"); !bytes.Equal(got, a) {
-		t.Fatal("a reads wrong after another process's prune")
-	}
+	return st, v2, a
 }

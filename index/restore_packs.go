@@ -2,10 +2,12 @@ package index
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"sync"
 
+	"github.com/stratabackup/strata/backends"
 	"github.com/stratabackup/strata/index/format"
 	"github.com/stratabackup/strata/sources"
 )
@@ -141,6 +143,16 @@ func (s *Store) readRun(ctx context.Context, r *packRun, each func(f *File, data
 		bufs.span = span
 	}
 	for _, pf := range r.files {
+		if errors.Is(err, backends.ErrNotFound) {
+			// A prune in another process rewrote the pack since the plan:
+			// each chunk is read where it is now (loadChunk refreshes).
+			data, lerr := s.loadChunk(ctx, pf.f.Chunks[0].ID, nil)
+			if lerr == nil {
+				data, lerr = chunkExtent(data, pf.f.Chunks[0])
+			}
+			each(pf.f, data, lerr)
+			continue
+		}
 		if err != nil {
 			each(pf.f, nil, fmt.Errorf("chunk %s: %w", pf.f.Chunks[0].ID, err))
 			continue
