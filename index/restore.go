@@ -250,42 +250,12 @@ func (t restoreTarget) check(p string) (string, error) {
 	default:
 		return "", fmt.Errorf("restore: entry %q of the version is not under the restored path %q (nothing was written)", p, t.path)
 	}
-	if !validRel(rel) {
+	// A plain relative path (sources.CheckPath) joined to the target
+	// stays strictly under it.
+	if rel == "" || sources.CheckPath(rel) != nil {
 		return "", fmt.Errorf("restore: entry %q of the version has an invalid path (an empty, '.' or '..' component, or a NUL byte) and would be written outside %s; refusing the whole restore (nothing was written)", p, t.target)
 	}
-	base := filepath.Clean(t.target)
-	if base != string(filepath.Separator) {
-		base += string(filepath.Separator)
-	}
-	if dst := filepath.Join(t.target, rel); !strings.HasPrefix(dst, base) || len(dst) <= len(base) {
-		return "", fmt.Errorf("restore: entry %q of the version would be written to %s, outside %s; refusing the whole restore (nothing was written)", p, dst, t.target)
-	}
 	return rel, nil
-}
-
-// validRel reports whether rel is a non-empty '/'-separated relative
-// path whose components are neither empty, "." nor "..", without NUL:
-// joined to a directory, it stays strictly under it. It allocates
-// nothing, as it runs once per entry.
-func validRel(rel string) bool {
-	if rel == "" || strings.IndexByte(rel, 0) >= 0 {
-		return false
-	}
-	for rel != "" {
-		c := rel
-		if i := strings.IndexByte(rel, '/'); i >= 0 {
-			c, rel = rel[:i], rel[i+1:]
-			if rel == "" {
-				return false // a trailing '/'
-			}
-		} else {
-			rel = ""
-		}
-		if c == "" || c == "." || c == ".." {
-			return false
-		}
-	}
-	return true
 }
 
 // splitRel splits a path relative to the target into its directory (""

@@ -164,10 +164,27 @@ func CheckPath(p string) error {
 	if p == "" {
 		return errors.New("empty path in version")
 	}
-	for _, c := range strings.Split(p, "/") {
-		if c == "" || c == "." || c == ".." || strings.IndexByte(c, 0) >= 0 {
-			return fmt.Errorf("invalid path %q in version: empty, '.', '..' or NUL component (want relative, '/'-separated, no leading or trailing '/')", p)
-		}
+	if !plainRel(p) {
+		return fmt.Errorf("invalid path %q in version: empty, '.' or '..' component or NUL (want relative, '/'-separated, no leading or trailing '/')", p)
 	}
 	return nil
+}
+
+// plainRel reports whether p's components are all neither empty, "."
+// nor ".." and hold no NUL. It allocates nothing: the catalog checks
+// every path of every manifest it loads, and a restore every entry.
+func plainRel(p string) bool {
+	if strings.IndexByte(p, 0) >= 0 {
+		return false
+	}
+	for {
+		c, rest, more := strings.Cut(p, "/")
+		if c == "" || c == "." || c == ".." {
+			return false
+		}
+		if !more {
+			return true
+		}
+		p = rest
+	}
 }
