@@ -110,3 +110,18 @@ func TestConfigBool(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckPath(t *testing.T) {
+	for _, tc := range []struct {
+		p  string
+		ok bool
+	}{
+		{"a", true}, {"a/b.c/..d", true}, {"...", true},
+		{"", false}, {".", false}, {"..", false}, {"a/..", false}, {"a/../b", false},
+		{"/a", false}, {"a/", false}, {"a//b", false}, {"a/./b", false}, {"a\x00b", false},
+	} {
+		if err := CheckPath(tc.p); (err == nil) != tc.ok {
+			t.Errorf("CheckPath(%q) = %v, want ok %v", tc.p, err, tc.ok)
+		}
+	}
+}
