@@ -95,20 +95,6 @@ func TestNoXAttrsSetting(t *testing.T) {
 	}
 }
 
-// TestHelpNamesArgumentsKey checks that `strata backup hdfs --help`
-// names the config key of the DIR arguments, which have no flag.
-func TestHelpNamesArgumentsKey(t *testing.T) {
-	k, err := sources.LookupKind(Kind)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, o := range k.Options {
-		if o.Positional && !strings.Contains(k.Description, "the option "+o.Name) {
-			t.Errorf("the help does not name %q, the config key of the arguments:\n%s", o.Name, k.Description)
-		}
-	}
-}
-
 func TestKeptPrefix(t *testing.T) {
 	b := func(id, gs uint64, n int64) blockPrint { return blockPrint{id: id, gs: gs, n: n} }
 	prev := fingerprint{size: 2500, fileID: 7, blocks: []blockPrint{b(1, 10, 1000), b(2, 10, 1000), b(3, 10, 500)}}

@@ -4,8 +4,6 @@ import (
 	"maps"
 	"strings"
 	"testing"
-
-	"github.com/stratabackup/strata/sources"
 )
 
 func TestParseRoots(t *testing.T) {
@@ -40,19 +38,5 @@ func TestParseRoots(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-// TestHelpNamesArgumentsKey checks that `strata backup posix --help`
-// names the config key of the TABLE=DIR arguments, which have no flag.
-func TestHelpNamesArgumentsKey(t *testing.T) {
-	k, err := sources.LookupKind(Kind)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, o := range k.Options {
-		if o.Positional && !strings.Contains(k.Description, "the option "+o.Name) {
-			t.Errorf("the help does not name %q, the config key of the arguments:\n%s", o.Name, k.Description)
-		}
 	}
 }
