@@ -111,8 +111,9 @@ func (s *Store) BeginBackup(ctx context.Context, op string, waiting func(string)
 // that cannot be read.
 var errPrunedDuring = errors.New("the store was pruned during this backup (its lock was taken for stale: a stall of over 5 minutes, or clocks that far apart); nothing is committed: run the backup again")
 
-// notPruned checks, just before and just after a version's manifest is
-// written, that every index file of the run's start is still there.
+// notPruned checks that every index file of the run's start is still
+// there: before the run's last packs are indexed, and once a version's
+// manifest is written (else commit takes it back).
 func (r *BackupRun) notPruned(ctx context.Context) error {
 	now, err := format.ListNames(ctx, r.s.be, "indexes/")
 	if err != nil {
@@ -185,14 +186,17 @@ func (r *BackupRun) finish(ctx context.Context, kind string, sess sources.Sessio
 	if err != nil {
 		return Version{}, err
 	}
+	// Packs a prune deleted under the run must not be indexed: other
+	// backups would deduplicate against them. (The manifest is checked
+	// again once written, see commit.)
+	if err := r.notPruned(ctx); err != nil {
+		return Version{}, err
+	}
 	if err := ws.packer.writeIndex(ctx, packs); err != nil {
 		return Version{}, err
 	}
 	if res.At.IsZero() {
 		res.At = sess.At()
-	}
-	if err := r.notPruned(ctx); err != nil {
-		return Version{}, err
 	}
 	return s.commit(ctx, ref, kind, obj, res, ws, list, pv.v, time.Since(start), opts.Waiting, r.notPruned)
 }
@@ -361,8 +365,8 @@ func (s *Store) commit(ctx context.Context, ref ObjectRef, kind string, obj sour
 	if err != nil {
 		return Version{}, err
 	}
-	// A prune that started between the check before this commit and the
-	// manifest's write: take the version back before anyone relies on it.
+	// A prune ran under the run (before or while the manifest was
+	// written): take the version back before anyone relies on it.
 	if err := notPruned(ctx); err != nil {
 		if derr := s.be.Delete(context.WithoutCancel(ctx), name); derr != nil {
 			return Version{}, fmt.Errorf("%w; deleting its manifest %s failed too (%v): run `strata check`", err, name, derr)

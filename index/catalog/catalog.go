@@ -491,14 +491,16 @@ func (c *Catalog) EachReference(fn func(format.ChunkRef)) error {
 }
 
 // loadedIndexes returns the names of the index files loaded.
-func (c *Catalog) loadedIndexes() (map[string]bool, error) { return c.loadedNames(keyIndex) }
+func (c *Catalog) loadedIndexes() (map[string]bool, error) { return c.names(kindPrefix(keyIndex)) }
 
 // loadedManifests returns the names of the manifests loaded.
-func (c *Catalog) loadedManifests() (map[string]bool, error) { return c.loadedNames(keyManifest) }
+func (c *Catalog) loadedManifests() (map[string]bool, error) { return c.names(kindPrefix(keyManifest)) }
 
-func (c *Catalog) loadedNames(kind byte) (map[string]bool, error) {
+// names returns the backend names in the keys under prefix p (a kind, or
+// a kind and the start of a name).
+func (c *Catalog) names(p []byte) (map[string]bool, error) {
 	out := map[string]bool{}
-	err := c.scan(kindPrefix(kind), func(k, _ []byte) error {
+	err := c.scan(p, func(k, _ []byte) error {
 		out[nameFromKey(k)] = true
 		return nil
 	})

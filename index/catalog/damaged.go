@@ -72,10 +72,5 @@ func (c *Catalog) Damaged() ([]Damaged, error) {
 // damagedNames returns the names of the damaged objects under prefix
 // ("indexes/" or "versions/").
 func (c *Catalog) damagedNames(prefix string) (map[string]bool, error) {
-	out := map[string]bool{}
-	err := c.scan(damagedKey(prefix), func(k, _ []byte) error {
-		out[nameFromKey(k)] = true
-		return nil
-	})
-	return out, err
+	return c.names(damagedKey(prefix))
 }
