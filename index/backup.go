@@ -82,20 +82,28 @@ type BackupRun struct {
 }
 
 // BeginBackup takes the store's shared lock under the name op (shown to
-// whoever waits for it) and loads the chunk set.
+// whoever waits for it) and syncs the catalog; the chunk set loads later
+// (chunkSet).
 func (s *Store) BeginBackup(ctx context.Context, op string, waiting func(string)) (*BackupRun, error) {
 	held, err := lock.Shared(ctx, s.be, op, lockWaiter(waiting))
 	if err != nil {
 		return nil, fmt.Errorf("lock store: %w", err)
 	}
-	known := newChunkSet()
-	err = s.withCatalog(ctx, func(c *catalog.Catalog) error {
-		return c.EachChunk(func(id ID, loc format.BlobLoc) { known.m[id] = loc.Length })
-	})
-	if err != nil {
+	// The sync comes first: the previous versions that backups keep
+	// unchanged files of must be the backend's, not a stale catalog's.
+	if err := s.syncCatalog(ctx); err != nil {
 		held.Release()
-		return nil, fmt.Errorf("load chunk set: %w", err)
+		return nil, err
 	}
+	known := newChunkSet(func(add func(ID, uint32)) error {
+		err := s.withCatalogAsIs(ctx, func(c *catalog.Catalog) error {
+			return c.EachChunk(func(id ID, loc format.BlobLoc) { add(id, loc.Length) })
+		})
+		if err != nil {
+			return fmt.Errorf("load chunk set: %w", err)
+		}
+		return nil
+	})
 	indexes, err := format.ListNames(ctx, s.be, "indexes/")
 	if err != nil {
 		held.Release()
@@ -127,8 +135,14 @@ func (r *BackupRun) notPruned(ctx context.Context) error {
 	return nil
 }
 
-// Close releases the run's lock.
-func (r *BackupRun) Close() { r.lock.Release() }
+// Close releases the run's lock, once a chunk set load that began has
+// ended (it reads the catalog).
+func (r *BackupRun) Close() {
+	if r.known.started() {
+		_ = r.known.wait()
+	}
+	r.lock.Release()
+}
 
 // Backup takes one version of obj through sess and commits it. The
 // version is named by the source's Result.At, else the session's point,
@@ -144,6 +158,12 @@ func (r *BackupRun) Backup(ctx context.Context, kind string, sess sources.Sessio
 		return Version{}, fmt.Errorf("backup %s: %w", ref, err)
 	}
 	prev := s.loadPrevFiles(ctx, prevV) // finish waits for it
+	// The chunk set loads once the previous entries have (they share the
+	// catalog, one session at a time, and the walk waits for those).
+	go func() {
+		<-prev.done
+		_ = r.known.wait() // an error fails the first claim, or finish
+	}()
 	start := time.Now()
 	workers := s.opts.Workers
 	if workers <= 0 {
@@ -171,6 +191,9 @@ func (r *BackupRun) finish(ctx context.Context, kind string, sess sources.Sessio
 	var list fileList
 	if err == nil && ctx.Err() == nil {
 		list, err = ws.storeFileList(ctx, res)
+	}
+	if err == nil {
+		err = r.known.wait() // the version's stats need the stored sizes
 	}
 	ws.close()
 	defer ws.list.close()

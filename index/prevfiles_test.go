@@ -2,6 +2,7 @@ package index
 
 import (
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -147,5 +148,55 @@ func TestPrevFilesKeptReusesTheLookup(t *testing.T) {
 	}
 	if f, ok := p.kept("b"); !ok || f.Path != "b" {
 		t.Errorf("kept(b) without a lookup = %+v, %v; want b decoded", f, ok)
+	}
+}
+
+// TestSameEntrySeesEveryField changes each field of an entry in turn:
+// sameEntry must see the change (a kept file would otherwise reuse a
+// stale line), and must find equal entries equal, whatever the time
+// zone of their mtimes.
+func TestSameEntrySeesEveryField(t *testing.T) {
+	full := func() sources.Entry {
+		return sources.Entry{Path: "d/f", Type: sources.TypeFile, Mode: 0o644, ModTime: time.Unix(1700000000, 5),
+			Size: 10, Target: "t", Fingerprint: "fp", Owner: &sources.Owner{User: "u", Group: "g", UID: 1, GID: 2},
+			Attrs: map[string]string{"k": "v"}, HardLink: 7, Nlink: 2}
+	}
+	a, b := full(), full()
+	b.ModTime = b.ModTime.In(time.FixedZone("x", 3600))
+	b.Owner = &sources.Owner{User: "u", Group: "g", UID: 1, GID: 2}
+	if !sameEntry(&a, &b) {
+		t.Fatal("equal entries (mtime in another zone, owner another pointer) are not the same")
+	}
+	typ := reflect.TypeOf(a)
+	for i := range typ.NumField() {
+		name := typ.Field(i).Name
+		t.Run(name, func(t *testing.T) {
+			e := full()
+			f := reflect.ValueOf(&e).Elem().Field(i)
+			switch f.Kind() {
+			case reflect.String:
+				f.SetString(f.String() + "x")
+			case reflect.Uint8, reflect.Uint32, reflect.Uint64:
+				f.SetUint(f.Uint() + 1)
+			case reflect.Int64:
+				f.SetInt(f.Int() + 1)
+			case reflect.Struct: // time.Time
+				e.ModTime = e.ModTime.Add(time.Nanosecond)
+			case reflect.Pointer:
+				e.Owner.GID++
+				if o := full(); sameEntry(&o, &sources.Entry{Path: o.Path, Type: o.Type, Mode: o.Mode, ModTime: o.ModTime, Size: o.Size,
+					Target: o.Target, Fingerprint: o.Fingerprint, Attrs: o.Attrs, HardLink: o.HardLink, Nlink: o.Nlink}) {
+					t.Error("an entry without an owner is the same as one with")
+				}
+			case reflect.Map:
+				e.Attrs["k"] = "w"
+			default:
+				t.Fatalf("field %s of kind %s: teach this test to change it", name, f.Kind())
+			}
+			base := full()
+			if sameEntry(&base, &e) || sameEntry(&e, &base) {
+				t.Errorf("sameEntry misses a change of %s", name)
+			}
+		})
 	}
 }

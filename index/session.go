@@ -124,8 +124,8 @@ func (s *session) worker() {
 	for j := range s.jobs {
 		id := format.HashChunk(j.data)
 		ref := ChunkRef{ID: id, Size: uint32(len(j.data))}
-		var err error
-		if s.known.claim(id) {
+		mine, err := s.known.claim(id)
+		if mine {
 			s.claimedMu.Lock()
 			s.claimed = append(s.claimed, id)
 			s.claimedMu.Unlock()
@@ -279,15 +279,17 @@ func (s *session) record(f File) error { return s.recordWith(f, nil) }
 func (s *session) recordWith(f File, prev *prevFile) error {
 	sc := lineBufs.Get().(*lineBuf)
 	defer lineBufs.Put(sc)
-	rec := format.ToFileRecord(f)
-	line := prev.reusedLine(&rec)
-	encoded := line == nil
-	if encoded {
-		var err error
-		if sc.line, err = rec.AppendLine(sc.line[:0]); err != nil {
-			return fmt.Errorf("encode file list entry %q: %w", f.Path, err)
+	line := prev.sameLine(&f)
+	encoded := false
+	if line == nil {
+		rec := format.ToFileRecord(f)
+		if line = prev.reusedLine(&rec); line == nil {
+			var err error
+			if sc.line, err = rec.AppendLine(sc.line[:0]); err != nil {
+				return fmt.Errorf("encode file list entry %q: %w", f.Path, err)
+			}
+			line, encoded = sc.line, true
 		}
-		line = sc.line
 	}
 	// The run records count each chunk once; a chunk named twice is also
 	// what makes a line encoded here hold a back reference.

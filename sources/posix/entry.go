@@ -13,6 +13,16 @@ import (
 // included (restore as root and the mount show it). Attrs stay empty:
 // extended attributes and ACLs are not read yet.
 func entryFromStat(rel string, typ sources.EntryType, st *unix.Stat_t) sources.Entry {
+	fp := ""
+	if typ == sources.TypeFile {
+		fp = fingerprint(st)
+	}
+	return entryWith(rel, typ, st, fp)
+}
+
+// entryWith is entryFromStat with the fingerprint of a file given (a
+// kept file's is the previous entry's string, not a new one).
+func entryWith(rel string, typ sources.EntryType, st *unix.Stat_t, fp string) sources.Entry {
 	e := sources.Entry{
 		Path:    rel,
 		Type:    typ,
@@ -22,7 +32,7 @@ func entryFromStat(rel string, typ sources.EntryType, st *unix.Stat_t) sources.E
 	}
 	if typ == sources.TypeFile {
 		e.Size = st.Size
-		e.Fingerprint = fingerprint(st)
+		e.Fingerprint = fp
 		if st.Nlink > 1 {
 			e.HardLink = hardLinkID(st)
 			e.Nlink = uint32(min(st.Nlink, 1<<32-1))
@@ -41,15 +51,20 @@ func entryFromStat(rel string, typ sources.EntryType, st *unix.Stat_t) sources.E
 // number is left out: it can change across remounts and reboots, which
 // would make every file look changed.
 func fingerprint(st *unix.Stat_t) string {
-	b := make([]byte, 0, 64)
+	return string(appendFingerprint(make([]byte, 0, 64), st))
+}
+
+// appendFingerprint appends st's fingerprint to b: the walk compares it
+// with the previous entry's from a buffer on its stack, without a string
+// per file.
+func appendFingerprint(b []byte, st *unix.Stat_t) []byte {
 	b = strconv.AppendInt(b, st.Size, 10)
 	b = append(b, ':')
 	b = strconv.AppendInt(b, st.Mtim.Nano(), 10)
 	b = append(b, ':')
 	b = strconv.AppendUint(b, st.Ino, 10)
 	b = append(b, ':')
-	b = strconv.AppendInt(b, st.Ctim.Nano(), 10)
-	return string(b)
+	return strconv.AppendInt(b, st.Ctim.Nano(), 10)
 }
 
 // rootEntry is the object's root directory (the empty path).

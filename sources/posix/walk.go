@@ -150,9 +150,10 @@ func (b *backup) file(ctx context.Context, rel string, st *unix.Stat_t) error {
 	if n := b.stats.files.Add(1); n%progressEvery == 0 {
 		b.w.Report(sources.Event{Step: "files", Done: n})
 	}
-	if p, ok := b.prev.Lookup(rel); ok && p.Type == sources.TypeFile && p.Fingerprint == fingerprint(st) {
+	var fp [96]byte
+	if p, ok := b.prev.Lookup(rel); ok && p.Type == sources.TypeFile && p.Fingerprint == string(appendFingerprint(fp[:0], st)) {
 		b.stats.kept.Add(1)
-		if err := b.w.Keep(ctx, entryFromStat(rel, sources.TypeFile, st)); err != nil {
+		if err := b.w.Keep(ctx, entryWith(rel, sources.TypeFile, st, p.Fingerprint)); err != nil {
 			return fmt.Errorf("keep unchanged %s: %w", b.full(rel), err)
 		}
 		return nil
