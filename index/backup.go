@@ -480,7 +480,7 @@ func (s *session) storeFileList(ctx context.Context, res sources.Result) (fileLi
 	ch := format.NewChunker(format.FileListChunkerParams(s.st.cfg.Chunker.Seed), lr)
 	defer ch.Release()
 	var err error
-	l.refs, _, err = s.storeChunks(ctx, "the file list", ch.Next, false)
+	l.refs, _, err = s.storeChunks(ctx, "the file list", plainChunks(ch.Next), false)
 	return l, err
 }
 

@@ -71,9 +71,11 @@ func (s *session) claimedIDs() []ID {
 }
 
 type chunkJob struct {
-	ctx  context.Context
-	data []byte
-	res  chan chunkResult
+	ctx    context.Context
+	data   []byte
+	id     ID   // data's hash, when hashed says it is known
+	hashed bool // the reader hashed data already (a hinted chunk)
+	res    chan chunkResult
 }
 
 type chunkResult struct {
@@ -122,7 +124,10 @@ func (s *session) worker() {
 	defer s.wg.Done()
 	var dst []byte
 	for j := range s.jobs {
-		id := format.HashChunk(j.data)
+		id := j.id
+		if !j.hashed {
+			id = format.HashChunk(j.data)
+		}
 		ref := ChunkRef{ID: id, Size: uint32(len(j.data))}
 		mine, err := s.known.claim(id)
 		if mine {
@@ -143,12 +148,17 @@ func (s *session) worker() {
 	}
 }
 
-// submit queues one chunk (copied) for hashing and storing.
-func (s *session) submit(ctx context.Context, chunk []byte) (chan chunkResult, error) {
+// submit queues one chunk (copied) for hashing and storing; id is its
+// hash when the caller has it (nil: the worker hashes).
+func (s *session) submit(ctx context.Context, chunk []byte, id *ID) (chan chunkResult, error) {
 	data := append((*getBuf(len(chunk)))[:0], chunk...)
 	res := make(chan chunkResult, 1)
+	j := chunkJob{ctx: ctx, data: data, res: res}
+	if id != nil {
+		j.id, j.hashed = *id, true
+	}
 	select {
-	case s.jobs <- chunkJob{ctx: ctx, data: data, res: res}:
+	case s.jobs <- j:
 		return res, nil
 	case <-ctx.Done():
 		return nil, ctx.Err()
@@ -195,7 +205,13 @@ func (s *session) Add(ctx context.Context, e sources.Entry, r io.Reader) error {
 		ch.Release() // a large file's buffer goes back for the next one
 		chunkerPool.Put(ch)
 	}()
-	refs, n, err := s.storeChunks(ctx, e.Path, ch.Next, true)
+	next := plainChunks(ch.Next)
+	if p, ok := s.prev.get(e.Path); ok && p.Type == sources.TypeFile {
+		if h := newHinted(ch, p.Chunks, e.Size); h != nil {
+			next = h.chunk
+		}
+	}
+	refs, n, err := s.storeChunks(ctx, e.Path, next, true)
 	if err != nil {
 		return err
 	}
@@ -210,11 +226,23 @@ func (s *session) Add(ctx context.Context, e sources.Entry, r io.Reader) error {
 	return nil
 }
 
+// chunkNext yields a stream's next chunk (io.EOF after the last) and,
+// when the caller hashed it already, its ID (else nil).
+type chunkNext func() ([]byte, *ID, error)
+
+// plainChunks is a chunker's Next as a chunkNext: nothing hashed.
+func plainChunks(next func() ([]byte, error)) chunkNext {
+	return func() ([]byte, *ID, error) {
+		b, err := next()
+		return b, nil, err
+	}
+}
+
 // storeChunks submits every chunk next yields (until io.EOF) and returns
 // the file's chunk references, in order, and its size. read says the bytes
 // come from the source (and count as read and done); a version's own file
 // list does not.
-func (s *session) storeChunks(ctx context.Context, path string, next func() ([]byte, error), read bool) ([]ChunkRef, int64, error) {
+func (s *session) storeChunks(ctx context.Context, path string, next chunkNext, read bool) ([]ChunkRef, int64, error) {
 	var futs []chan chunkResult
 	var n int64
 	// notDone takes back the bytes counted as done when they do not end
@@ -225,7 +253,7 @@ func (s *session) storeChunks(ctx context.Context, path string, next func() ([]b
 		}
 	}
 	for {
-		c, err := next()
+		c, id, err := next()
 		if errors.Is(err, io.EOF) {
 			break
 		}
@@ -235,7 +263,7 @@ func (s *session) storeChunks(ctx context.Context, path string, next func() ([]b
 				s.progressed(int64(len(c)))
 			}
 			var f chan chunkResult
-			f, err = s.submit(ctx, c)
+			f, err = s.submit(ctx, c, id)
 			if f != nil {
 				futs = append(futs, f)
 			}

@@ -120,6 +120,29 @@ func (c *Chunker) Next() ([]byte, error) {
 	return chunk, nil
 }
 
+// Peek returns the next n bytes without cutting or consuming them, or
+// nil when fewer than n remain; n is at most Params().Max. The slice is
+// valid until the next call. A writer that knows where a stream's chunks
+// were cut before (the previous version of a changed file) checks them
+// with Peek and Advance instead of scanning for cuts again: a cut depends
+// only on the bytes since the last one, so equal bytes from an equal
+// start would be cut where they were.
+func (c *Chunker) Peek(n int) ([]byte, error) {
+	if n <= 0 || n > c.p.Max {
+		return nil, nil
+	}
+	if err := c.fill(); err != nil {
+		return nil, err
+	}
+	if c.end-c.start < n {
+		return nil, nil
+	}
+	return c.buf[c.start : c.start+n], nil
+}
+
+// Advance consumes n bytes that Peek returned.
+func (c *Chunker) Advance(n int) { c.start += min(n, c.end-c.start) }
+
 func (c *Chunker) fill() error {
 	if c.eof || c.end-c.start >= c.p.Max {
 		return nil
