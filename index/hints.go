@@ -13,8 +13,8 @@ import (
 // CPU of the bench's second backup. So a file that had several chunks in
 // the previous version is read against that version's cuts: where the
 // next bytes hash to the previous chunk at that offset they are that
-// chunk, with no scan (and the hash is the one the worker would compute
-// anyway); where they do not, the chunker scans from there, and hints
+// chunk, with no scan, no copy and no worker (it is stored, as the chunks
+// of a kept file are); where they do not, the chunker scans from there, and hints
 // resume once one of its cuts falls where a previous cut was. A cut
 // depends only on the bytes since the last cut, so this makes the chunks
 // a scan would make, for the cost of one chunk hashed in vain per changed

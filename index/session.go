@@ -71,11 +71,9 @@ func (s *session) claimedIDs() []ID {
 }
 
 type chunkJob struct {
-	ctx    context.Context
-	data   []byte
-	id     ID   // data's hash, when hashed says it is known
-	hashed bool // the reader hashed data already (a hinted chunk)
-	res    chan chunkResult
+	ctx  context.Context
+	data []byte
+	res  chan chunkResult
 }
 
 type chunkResult struct {
@@ -124,10 +122,7 @@ func (s *session) worker() {
 	defer s.wg.Done()
 	var dst []byte
 	for j := range s.jobs {
-		id := j.id
-		if !j.hashed {
-			id = format.HashChunk(j.data)
-		}
+		id := format.HashChunk(j.data)
 		ref := ChunkRef{ID: id, Size: uint32(len(j.data))}
 		mine, err := s.known.claim(id)
 		if mine {
@@ -148,17 +143,12 @@ func (s *session) worker() {
 	}
 }
 
-// submit queues one chunk (copied) for hashing and storing; id is its
-// hash when the caller has it (nil: the worker hashes).
-func (s *session) submit(ctx context.Context, chunk []byte, id *ID) (chan chunkResult, error) {
+// submit queues one chunk (copied) for hashing and storing.
+func (s *session) submit(ctx context.Context, chunk []byte) (chan chunkResult, error) {
 	data := append((*getBuf(len(chunk)))[:0], chunk...)
 	res := make(chan chunkResult, 1)
-	j := chunkJob{ctx: ctx, data: data, res: res}
-	if id != nil {
-		j.id, j.hashed = *id, true
-	}
 	select {
-	case s.jobs <- j:
+	case s.jobs <- chunkJob{ctx: ctx, data: data, res: res}:
 		return res, nil
 	case <-ctx.Done():
 		return nil, ctx.Err()
@@ -263,7 +253,15 @@ func (s *session) storeChunks(ctx context.Context, path string, next chunkNext, 
 				s.progressed(int64(len(c)))
 			}
 			var f chan chunkResult
-			f, err = s.submit(ctx, c, id)
+			if id != nil {
+				// A hinted chunk is one of the previous version's, stored
+				// like the chunks a kept file refers to: no copy, no
+				// worker, nothing to claim.
+				f = make(chan chunkResult, 1)
+				f <- chunkResult{ref: ChunkRef{ID: *id, Size: uint32(len(c))}}
+			} else {
+				f, err = s.submit(ctx, c)
+			}
 			if f != nil {
 				futs = append(futs, f)
 			}
