@@ -96,6 +96,10 @@ func newPrevFiles() *prevFiles {
 	return p
 }
 
+// prevSizeHintMax bounds the entries made room for up front; a larger
+// version's grow as they load.
+const prevSizeHintMax = 1 << 22
+
 // slabSize is the size of the slabs that entries are copied into.
 const slabSize = 1 << 20
 
@@ -108,8 +112,9 @@ func (s *Store) loadPrevFiles(ctx context.Context, v *Version) *prevFiles {
 	}
 	p.lines = len(v.FileList) > 0
 	// Sized for the version's entries up front: growing the index and the
-	// entries as they load copied them about twice over.
-	if n := v.Stats.Files + v.Stats.Dirs; n > 0 && n < 1<<26 {
+	// entries as they load copied them about twice over. The stats are a
+	// hint, bounded so that a damaged manifest cannot ask for gigabytes.
+	if n := min(v.Stats.Files+v.Stats.Dirs, prevSizeHintMax); n > 0 {
 		p.index = make(map[string]int32, n)
 		p.ents = make([]prevEnt, 0, n)
 	}
