@@ -3,6 +3,7 @@ package hdfs
 import (
 	"context"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"sync"
@@ -65,8 +66,15 @@ func TestBackupWhileWriting(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	s := newTestSource(t, "t="+dir)
-	w := sourcetest.NewWriter(nil)
 	before := writes.Load()
+	// The first file read waits for two more writes, so that writes
+	// surely land between the snapshot and the reads: a backup can finish
+	// before one HDFS write and rename does (CI saw 0 in 0.93 s).
+	w := &waitingWriter{Writer: sourcetest.NewWriter(nil), wait: func() {
+		for deadline := time.Now().Add(30 * time.Second); writes.Load() < before+2 && !done(&wg) && time.Now().Before(deadline); {
+			time.Sleep(5 * time.Millisecond)
+		}
+	}}
 	res, err := s.Backup(context.Background(), s.cfg.objectOf("t", dir), sources.NoPrevious{}, w)
 	during := writes.Load() - before
 	close(stop)
@@ -95,6 +103,20 @@ func TestBackupWhileWriting(t *testing.T) {
 	if rounds[0]-rounds[n-1] > 1 {
 		t.Fatalf("rounds %v span more than two rounds", rounds)
 	}
+}
+
+// waitingWriter calls wait once, before the first file is added.
+type waitingWriter struct {
+	*sourcetest.Writer
+	once sync.Once
+	wait func()
+}
+
+func (w *waitingWriter) Add(ctx context.Context, e sources.Entry, r io.Reader) error {
+	if e.Type == sources.TypeFile {
+		w.once.Do(w.wait)
+	}
+	return w.Writer.Add(ctx, e, r)
 }
 
 // done reports whether wg's goroutines have all returned.
