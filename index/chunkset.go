@@ -9,12 +9,12 @@ import (
 // catalog: a map lookup per chunk instead of a Pebble read, and the place
 // where concurrent workers agree on who stores a new chunk.
 //
-// It is loaded from the catalog once, on first use or when start is
-// called, not before a backup begins: a re-backup of a large tree that
-// finds nothing changed reads no file, so its walk need not wait for the
-// set (56-160 ms of a cold 80,000-chunk catalog, a sixth of such a
-// re-backup), which loads while the walk runs and is needed only for the
-// version's file list and stats at the end.
+// It is loaded from the catalog once, on first use (wait), not before a
+// backup begins: a re-backup of a large tree that finds nothing changed
+// reads no file, so its walk need not wait for the set, which loads
+// while the walk runs (BackupRun.Backup starts it once the previous
+// entries have loaded) and is needed only for the version's file list
+// and stats at the end.
 type chunkSet struct {
 	once sync.Once
 	load func(add func(ID, uint32)) error

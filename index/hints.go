@@ -14,15 +14,17 @@ import (
 // the previous version is read against that version's cuts: where the
 // next bytes hash to the previous chunk at that offset they are that
 // chunk, with no scan, no copy and no worker (it is stored, as the chunks
-// of a kept file are); where they do not, the chunker scans from there, and hints
-// resume once one of its cuts falls where a previous cut was. A cut
+// of a kept file are); where they do not, the chunker scans from there,
+// and hints resume once one of its cuts falls where a previous cut was. A cut
 // depends only on the bytes since the last cut, so this makes the chunks
 // a scan would make, for the cost of one chunk hashed in vain per changed
 // stretch.
 
 // hintMinChunks is how many chunks a previous file needs to be read
-// against its cuts: a file of one or two chunks that changed has changed
-// in them, and the attempt would only hash it twice.
+// against its cuts, and how many minimum-size chunks a changed file must
+// hold for its previous entry to be looked up at all (session.chunksOf):
+// a file of one or two chunks that changed has changed in them, and the
+// attempt would only hash it twice.
 const hintMinChunks = 4
 
 // hinted yields a stream's chunks from ch, trying the previous version's

@@ -2,12 +2,14 @@ package index
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"math/rand/v2"
 	"testing"
 
 	"github.com/stratabackup/strata/index/format"
+	"github.com/stratabackup/strata/sources"
 )
 
 // cutPlain is how the chunker alone cuts b.
@@ -112,5 +114,44 @@ func TestNoHintsFromExtentsOrFewChunks(t *testing.T) {
 		if newHinted(ch, prev, 100) != nil {
 			t.Errorf("hints from %d refs %+v", len(prev), prev)
 		}
+	}
+}
+
+// TestChangedFileReadAgainstPreviousCuts: a backup of a file changed in
+// its middle cuts it as the chunker alone does and stores only the
+// chunks around the change; the version reads back as written.
+func TestChangedFileReadAgainstPreviousCuts(t *testing.T) {
+	st, _, _ := newTestStore(t)
+	data := randBytes(11, 8<<20)
+	src := &memSource{files: map[string][]byte{"big": data}}
+	obj := sources.Object{Cluster: "c", Database: "d", Table: "t"}
+	if _, err := st.Backup(context.Background(), src, obj, BackupOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	changed := bytes.Clone(data)
+	copy(changed[4<<20:], "a change in the middle")
+	src.files["big"] = changed
+	v2, err := st.Backup(context.Background(), src, obj, BackupOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(readAll(t, st, v2, "big"), changed) {
+		t.Fatal("the second version does not read back as written")
+	}
+	f, err := st.Lookup(context.Background(), v2, "big")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := cutPlain(t, st.cfg.Chunker, changed)
+	if len(f.Chunks) != len(want) {
+		t.Fatalf("%d chunks, the chunker alone makes %d", len(f.Chunks), len(want))
+	}
+	for i := range want {
+		if f.Chunks[i] != want[i] {
+			t.Fatalf("chunk %d: %+v, the chunker alone makes %+v", i, f.Chunks[i], want[i])
+		}
+	}
+	if max := int64(2 * st.cfg.Chunker.Max); v2.Stats.NewBytes > max {
+		t.Errorf("the second backup stored %d new bytes for a 22-byte change (at most %d expected)", v2.Stats.NewBytes, max)
 	}
 }

@@ -299,31 +299,26 @@ func (p *prevFiles) kept(path string) (prevFile, bool) {
 	return p.get(path)
 }
 
-// reusedLine is the previous list's line of a kept file when the file
-// is recorded (r) exactly as it was, else nil. Files a source wrote anew
-// are encoded instead, without looking at their previous entry: nearly
-// all of them changed, an equal record encodes to the same line anyway,
-// and decoding the previous entry to compare costs more than encoding
-// (0.53 against 0.34 s of CPU for the 78,669 files of a source tree).
-func (pf *prevFile) reusedLine(r *format.FileRecord) []byte {
-	if pf == nil || pf.line == nil || !format.RecordsEqual(format.ToFileRecord(pf.File), *r) {
-		return nil
+// reusedLine is the previous list's line of kept file f when f is
+// recorded exactly as it was, else nil and f's record, to encode. An
+// entry equal field for field over the very same chunks (a Keep) is the
+// previous record without building either record (two records per file
+// were a tenth of a no-change re-backup's CPU); otherwise the records are
+// compared. Files a source wrote anew are encoded instead (pf nil),
+// without looking at their previous entry: nearly all of them changed,
+// an equal record encodes to the same line anyway, and decoding the
+// previous entry to compare costs more than encoding (0.53 against 0.34
+// s of CPU for the 78,669 files of a source tree).
+func (pf *prevFile) reusedLine(f *File) ([]byte, format.FileRecord) {
+	if pf != nil && pf.line != nil && len(f.Chunks) == len(pf.Chunks) &&
+		(len(f.Chunks) == 0 || &f.Chunks[0] == &pf.Chunks[0]) && sameEntry(&pf.Entry, &f.Entry) {
+		return pf.line, format.FileRecord{}
 	}
-	return pf.line
-}
-
-// sameLine is the previous list's line of a kept file f whose entry is
-// the previous one's, field for field, over the very same chunks: its
-// record is then the previous record, so the line is reused without
-// building both records to compare them (two records per file were a
-// tenth of a no-change re-backup's CPU). nil sends the caller to
-// reusedLine.
-func (pf *prevFile) sameLine(f *File) []byte {
-	if pf == nil || pf.line == nil || len(f.Chunks) != len(pf.Chunks) ||
-		len(f.Chunks) > 0 && &f.Chunks[0] != &pf.Chunks[0] || !sameEntry(&pf.Entry, &f.Entry) {
-		return nil
+	r := format.ToFileRecord(*f)
+	if pf == nil || pf.line == nil || !format.RecordsEqual(format.ToFileRecord(pf.File), r) {
+		return nil, r
 	}
-	return pf.line
+	return pf.line, r
 }
 
 // sameEntry reports whether a and b are equal in every field, and so

@@ -252,7 +252,7 @@ func (t restoreTarget) check(p string) (string, error) {
 	}
 	// A plain relative path (sources.CheckPath) joined to the target
 	// stays strictly under it.
-	if rel == "" || sources.CheckPath(rel) != nil {
+	if sources.CheckPath(rel) != nil {
 		return "", fmt.Errorf("restore: entry %q of the version has an invalid path (an empty, '.' or '..' component, or a NUL byte) and would be written outside %s; refusing the whole restore (nothing was written)", p, t.target)
 	}
 	return rel, nil

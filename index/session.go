@@ -195,13 +195,7 @@ func (s *session) Add(ctx context.Context, e sources.Entry, r io.Reader) error {
 		ch.Release() // a large file's buffer goes back for the next one
 		chunkerPool.Put(ch)
 	}()
-	next := plainChunks(ch.Next)
-	if p, ok := s.prev.get(e.Path); ok && p.Type == sources.TypeFile {
-		if h := newHinted(ch, p.Chunks, e.Size); h != nil {
-			next = h.chunk
-		}
-	}
-	refs, n, err := s.storeChunks(ctx, e.Path, next, true)
+	refs, n, err := s.storeChunks(ctx, e.Path, s.chunksOf(ch, e), true)
 	if err != nil {
 		return err
 	}
@@ -217,8 +211,24 @@ func (s *session) Add(ctx context.Context, e sources.Entry, r io.Reader) error {
 }
 
 // chunkNext yields a stream's next chunk (io.EOF after the last) and,
-// when the caller hashed it already, its ID (else nil).
+// when it is a chunk of the previous version (stored already), its ID;
+// else nil.
 type chunkNext func() ([]byte, *ID, error)
+
+// chunksOf is how file e is cut: against its previous cuts when it may
+// have enough of them (hinted), else by the chunker alone. A file too
+// small to have had hintMinChunks chunks does not look its previous entry
+// up (most changed files of a source tree are).
+func (s *session) chunksOf(ch *format.Chunker, e sources.Entry) chunkNext {
+	if e.Size >= int64(hintMinChunks*ch.Params().Min) {
+		if p, ok := s.prev.get(e.Path); ok && p.Type == sources.TypeFile {
+			if h := newHinted(ch, p.Chunks, e.Size); h != nil {
+				return h.chunk
+			}
+		}
+	}
+	return plainChunks(ch.Next)
+}
 
 // plainChunks is a chunker's Next as a chunkNext: nothing hashed.
 func plainChunks(next func() ([]byte, error)) chunkNext {
@@ -305,17 +315,14 @@ func (s *session) record(f File) error { return s.recordWith(f, nil) }
 func (s *session) recordWith(f File, prev *prevFile) error {
 	sc := lineBufs.Get().(*lineBuf)
 	defer lineBufs.Put(sc)
-	line := prev.sameLine(&f)
-	encoded := false
-	if line == nil {
-		rec := format.ToFileRecord(f)
-		if line = prev.reusedLine(&rec); line == nil {
-			var err error
-			if sc.line, err = rec.AppendLine(sc.line[:0]); err != nil {
-				return fmt.Errorf("encode file list entry %q: %w", f.Path, err)
-			}
-			line, encoded = sc.line, true
+	line, rec := prev.reusedLine(&f)
+	encoded := line == nil
+	if encoded {
+		var err error
+		if sc.line, err = rec.AppendLine(sc.line[:0]); err != nil {
+			return fmt.Errorf("encode file list entry %q: %w", f.Path, err)
 		}
+		line = sc.line
 	}
 	// The run records count each chunk once; a chunk named twice is also
 	// what makes a line encoded here hold a back reference.

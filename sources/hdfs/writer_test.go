@@ -69,7 +69,8 @@ func TestBackupWhileWriting(t *testing.T) {
 	before := writes.Load()
 	// The first file read waits for two more writes, so that writes
 	// surely land between the snapshot and the reads: a backup can finish
-	// before one HDFS write and rename does (CI saw 0 in 0.93 s).
+	// before one HDFS write and rename does (CI once saw none, in a test
+	// that took 0.93 s in all).
 	w := &waitingWriter{Writer: sourcetest.NewWriter(nil), wait: func() {
 		for deadline := time.Now().Add(30 * time.Second); writes.Load() < before+2 && !done(&wg) && time.Now().Before(deadline); {
 			time.Sleep(5 * time.Millisecond)
