@@ -13,10 +13,17 @@ import (
 // in its packs, in about the order a walk of the version meets them, so
 // one 256 KiB read serves the dozens of files a `tar` or `cp -r` of the
 // mount asks for next, where each used to cost its own cold disk read.
+//
+// "About" is a few tens of MB: a backup's workers finish files out of
+// order and large files' blobs sit between small ones, so the windows of
+// a directory's files are spread over a stretch of their pack. A cold
+// `tar` of the kernel source tree (78,669 files, 1,116 distinct windows)
+// filled 4,046 windows with a 16 MiB cache, 2,176 with 32 MiB and 1,211
+// with 48 MiB: 1.0 GB of reads and garbage against 0.3 GB.
 const (
 	windowSize    = 256 << 10
 	windowMaxBlob = 64 << 10 // larger blobs are read exactly
-	windowsBytes  = 16 << 20 // the cache of windows
+	windowsBytes  = 48 << 20 // the cache of windows
 )
 
 type windowKey struct {

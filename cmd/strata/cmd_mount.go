@@ -38,6 +38,7 @@ EROFS. New versions appear within --refresh.`,
 			if refresh <= 0 {
 				return cli.Exit(fmt.Sprintf("strata mount: --refresh %q: want a duration above 0 such as 90s, 15m, 6h, 7d", c.String("refresh")), exitUsage)
 			}
+			gcMount()
 			sources.RaiseForIO() // reads of packs wait on the disk too
 			e, err := newEngine(c)
 			if err != nil {
