@@ -25,11 +25,6 @@ var decoder = sync.OnceValue(func() *zstd.Decoder {
 	return d
 })
 
-// codecs returns the default level's encoder (index files, manifests)
-// and the decoder.
-func codecs() (*zstd.Encoder, *zstd.Decoder) {
-	return encoderFor(CompressionDefault), decoder()
-}
 
 // HashChunk returns a chunk's content address.
 func HashChunk(b []byte) ID { return blake3.Sum256(b) }
@@ -62,7 +57,7 @@ func DecodeBlobTo(dst []byte, id ID, typ byte, blob []byte, rawLen int) ([]byte,
 	case blobRaw:
 		chunk = blob
 	case blobZstd:
-		_, d := codecs()
+		d := decoder()
 		if cap(dst) < rawLen+decodeSlack {
 			dst = make([]byte, 0, rawLen+decodeSlack)
 		}

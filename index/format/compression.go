@@ -110,6 +110,13 @@ func newEncoder(lv zstd.EncoderLevel) func() *zstd.Encoder {
 	})
 }
 
+// metaEncoder compresses index files and manifests: at fastest whatever
+// the store's level, so that a backup into a store of the new-store level
+// builds one level's encoders, not two (the default level's were about
+// 5 MB of a backup's heap, there only for its index files). Decoding
+// builds none.
+func metaEncoder() *zstd.Encoder { return encoderFor(CompressionFastest) }
+
 // encoderFor returns the shared encoder of level l, nil for off; any
 // other level (Config.Level gives only known ones) is default's.
 func encoderFor(l string) *zstd.Encoder {

@@ -63,15 +63,13 @@ func ZstdJSON(v any) ([]byte, error) {
 	if err := json.NewEncoder(&buf).Encode(v); err != nil {
 		return nil, err
 	}
-	e, _ := codecs()
-	return e.EncodeAll(buf.Bytes(), nil), nil
+	return metaEncoder().EncodeAll(buf.Bytes(), nil), nil
 }
 
 // unzstdJSON decodes compressed JSON; failures wrap ErrUndecodable (the
 // stored object is damaged).
 func unzstdJSON(data []byte, v any) error {
-	_, d := codecs()
-	raw, err := d.DecodeAll(data, nil)
+	raw, err := decoder().DecodeAll(data, nil)
 	if err != nil {
 		return fmt.Errorf("decompress: %w: %w", err, ErrUndecodable)
 	}
