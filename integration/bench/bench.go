@@ -5,7 +5,9 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 )
 
@@ -231,14 +233,61 @@ func (b *bench) versionsOfMain(ctx context.Context) {
 	}
 	for _, t := range b.tools {
 		b.step(t, stepBackup2, []string{stepBackup1}, func() (float64, error) {
-			d, err := timed(func() error { return t.backup(ctx, b.repo(t, mainTable), mainTable, b.main.dir) })
-			return rate(b.main.bytes(2), d), err
+			return b.medianFromSaved(t, b.repo(t, mainTable), func() (float64, error) {
+				d, err := timed(func() error { return t.backup(ctx, b.repo(t, mainTable), mainTable, b.main.dir) })
+				return rate(b.main.bytes(2), d), err
+			})
 		})
 		b.step(t, stepStore, []string{stepBackup2}, func() (float64, error) {
 			n, err := diskUsage(b.repo(t, mainTable))
 			return float64(n), err
 		})
 	}
+}
+
+// medianFromSaved runs f -repeat times, each from the state repo and the
+// tool's cache are in now, and returns the median: a second backup takes
+// a second or two, and single runs put its ratio anywhere from 2.8x to
+// 3.4x. Before each run after the first, repo and cache are put back as
+// they were (copies with cp -a, removed at the end); the state the last
+// run leaves is what later steps see.
+func (b *bench) medianFromSaved(t contender, repo string, f func() (float64, error)) (float64, error) {
+	if b.cfg.repeat <= 1 {
+		return f()
+	}
+	saved := filepath.Join(b.runDir, "saved-"+t.name())
+	dirs := []string{repo, t.cacheDir()}
+	defer os.RemoveAll(saved)
+	for i, d := range dirs {
+		if err := copyDir(d, filepath.Join(saved, strconv.Itoa(i))); err != nil {
+			return 0, err
+		}
+	}
+	return medianOf(b.cfg.repeat, func(i int) (float64, error) {
+		if i > 0 {
+			for j, d := range dirs {
+				if err := os.RemoveAll(d); err != nil {
+					return 0, err
+				}
+				if err := copyDir(filepath.Join(saved, strconv.Itoa(j)), d); err != nil {
+					return 0, err
+				}
+			}
+		}
+		return f()
+	})
+}
+
+// copyDir copies the tree src to dst (which must not exist) with cp -a,
+// keeping modes, times and hard links.
+func copyDir(src, dst string) error {
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return err
+	}
+	if out, err := exec.Command("cp", "-a", src, dst).CombinedOutput(); err != nil {
+		return fmt.Errorf("cp -a %s %s: %w: %s", src, dst, err, tail(string(out), 400))
+	}
+	return nil
 }
 
 // restores restores the latest version with each tool and checks it.

@@ -25,6 +25,9 @@ type tool interface {
 	mountCmd(ctx context.Context, repo, mnt string) *exec.Cmd
 	// latest is the latest version of dir's root inside a mount.
 	latest(mnt, table, dir string) string
+	// cacheDir is the tool's local cache (strata's catalog, restic's
+	// cache), which a backup updates along with the repository.
+	cacheDir() string
 }
 
 // run runs a command and returns its error with the tail of its output;
@@ -84,6 +87,8 @@ const (
 
 func (s strata) name() string { return "strata" }
 
+func (s strata) cacheDir() string { return s.cache }
+
 func (s strata) cmd(ctx context.Context, repo string, args ...string) *exec.Cmd {
 	return exec.CommandContext(ctx, s.bin, append([]string{"--store", repo, "--cache-dir", s.cache, "--quiet"}, args...)...)
 }
@@ -131,6 +136,8 @@ type restic struct {
 const resticPassword = "strata-bench"
 
 func (r restic) name() string { return "restic" }
+
+func (r restic) cacheDir() string { return r.cache }
 
 func (r restic) cmd(ctx context.Context, repo string, args ...string) *exec.Cmd {
 	c := exec.CommandContext(ctx, r.bin, args...)
