@@ -25,7 +25,6 @@ var decoder = sync.OnceValue(func() *zstd.Decoder {
 	return d
 })
 
-
 // HashChunk returns a chunk's content address.
 func HashChunk(b []byte) ID { return blake3.Sum256(b) }
 
