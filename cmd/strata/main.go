@@ -123,12 +123,13 @@ func gcRestore() { gcPercent(30) }
 // 910 MB file (3.8-5.5 s) alike within noise.
 func gcBackup() { gcPercent(35) }
 
-// gcMount collects at Go's 100% for a mount: its live heap is mostly the
-// inodes and records of what was listed (pointers the collector walks
-// every cycle) and its garbage is decoded chunks, so at 50% a cold `tar`
-// of the kernel source tree (78,669 files) ran about 27 collections that
-// took a quarter of the daemon's CPU, two thirds of it on cores the tar
-// itself wanted. With 100% and the larger pack-window cache the same tar
+// gcMount collects at Go's 100% for a mount: about half its live heap is
+// the inodes and records of what was listed (pointers the collector walks
+// every cycle), the rest its chunk and window caches, and its garbage is
+// decoded chunks and pack windows, so at 50% a cold `tar` of the kernel
+// source tree (78,669 files) ran about 27 collections that took a quarter
+// of the daemon's CPU, two thirds of it in idle-time mark workers, which
+// on two cores run where the tar could have. With 100% and the larger pack-window cache the same tar
 // took 9.9-10.3 s against 10.5-11.7 s (75%: 10.3-10.6 s), for a peak RSS
 // of 594-624 MB against 399-419 MB (75%: 531-545 MB), four runs each.
 func gcMount() { gcPercent(100) }

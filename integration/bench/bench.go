@@ -250,7 +250,8 @@ func (b *bench) versionsOfMain(ctx context.Context) {
 // a second or two, and single runs put its ratio anywhere from 2.8x to
 // 3.4x. Before each run after the first, repo and cache are put back as
 // they were (copies with cp -a, removed at the end); the state the last
-// run leaves is what later steps see.
+// run leaves is what later steps see. The cache directory is the tool's
+// whole cache: this runs before any other store of the tool is made.
 func (b *bench) medianFromSaved(t contender, repo string, f func() (float64, error)) (float64, error) {
 	if b.cfg.repeat <= 1 {
 		return f()

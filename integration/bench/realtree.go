@@ -154,7 +154,9 @@ func (b *bench) realPart(ctx context.Context, out io.Writer) {
 		b.realMountSteps(ctx, t, r)
 	}
 	src := contender{tool: sourceDir{}}
-	b.tarStep(ctx, src, r, r.dir, nil)
+	b.step(src, realTar, nil, func() (float64, error) {
+		return b.coldMedian(src, nil, func() (float64, error) { return tarRate(ctx, r.dir, r.bytes2) })
+	})
 	b.lsStepsNamed(ctx, src, r.dir, realLsCold, realLsWarm, nil)
 	b.realReport(out, r)
 }
@@ -258,30 +260,30 @@ func (b *bench) realMountSteps(ctx context.Context, t contender, r *realSet) {
 	}}
 	defer m.stop()
 	b.step(t, realMount, []string{realBackup2}, func() (float64, error) { return 0, m.restart() })
-	b.tarStep(ctx, t, r, dir, m.restart, realMount)
+	b.step(t, realTar, []string{realMount}, func() (float64, error) {
+		return b.coldMedian(t, m.restart, func() (float64, error) { return tarRate(ctx, dir, r.bytes2) })
+	})
 	b.lsStepsNamed(ctx, t, dir, realLsCold, realLsWarm, m.restart, realMount)
 }
 
-// tarStep times a cold tar of dir: the median of -repeat runs, except
-// restic's (once: it takes 35-60 s, and the target compares strata's
-// with the source's), each after fresh (a mount's restart; nil for a
-// directory) but the first (the mount was just started). Single runs of
-// the source's tar measured 201 and 264 MB/s in two runs of the bench on
-// one machine, enough to flip the row's verdict on its own.
-func (b *bench) tarStep(ctx context.Context, t contender, r *realSet, dir string, fresh func() error, deps ...string) {
+// coldMedian runs f after fresh (a mount's restart; nil for a directory)
+// -repeat times and returns the median; restic's runs once: its tar and
+// ls -lR take 5 to 90 times the source's, and the targets compare
+// strata's with the source's. Single runs swing enough to flip a
+// verdict alone: the source's own tar measured 201 and 264 MB/s in two
+// runs of the bench on one machine.
+func (b *bench) coldMedian(t contender, fresh func() error, f func() (float64, error)) (float64, error) {
 	n := b.cfg.repeat
 	if t.name() == "restic" {
 		n = 1
 	}
-	b.step(t, realTar, deps, func() (float64, error) {
-		return medianOf(n, func(i int) (float64, error) {
-			if i > 0 && fresh != nil {
-				if err := fresh(); err != nil {
-					return 0, err
-				}
+	return medianOf(n, func(int) (float64, error) {
+		if fresh != nil {
+			if err := fresh(); err != nil {
+				return 0, err
 			}
-			return tarRate(ctx, dir, r.bytes2)
-		})
+		}
+		return f()
 	})
 }
 
@@ -293,23 +295,11 @@ func tarRate(ctx context.Context, dir string, bytes int64) (float64, error) {
 	return rate(bytes, d), err
 }
 
-// lsStepsNamed times ls -lR of dir cold and warm under the given names;
-// cold, the median of -repeat runs, except restic's (once: its listing
-// takes 30 to 90 times the source's, and the targets compare strata's
-// with the source's), each after fresh (a mount's restart; nil for a
-// directory) and with the page cache dropped.
+// lsStepsNamed times ls -lR of dir cold (coldMedian) and warm under the
+// given names, the page cache dropped before each cold run.
 func (b *bench) lsStepsNamed(ctx context.Context, t contender, dir, cold, warm string, fresh func() error, deps ...string) {
-	n := b.cfg.repeat
-	if t.name() == "restic" {
-		n = 1
-	}
 	b.step(t, cold, deps, func() (float64, error) {
-		return medianOf(n, func(int) (float64, error) {
-			if fresh != nil {
-				if err := fresh(); err != nil {
-					return 0, err
-				}
-			}
+		return b.coldMedian(t, fresh, func() (float64, error) {
 			d, err := timed(func() error { return lsLR(ctx, dir) })
 			return d.Seconds(), err
 		})
