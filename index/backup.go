@@ -580,7 +580,7 @@ func (s *Store) writeManifest(ctx context.Context, ref ObjectRef, at time.Time, 
 	}
 	stored := *m
 	stored.Files = nil // in the FileList chunks
-	data, err := format.ZstdJSON(&stored)
+	data, err := format.EncodeManifest(&stored)
 	if err != nil {
 		return "", err
 	}

@@ -152,7 +152,7 @@ func TestDamageLeavesTheRestReadable(t *testing.T) {
 					{Path: "a", Type: uint8(sources.TypeDir), Mode: 0o755},
 					{Path: "a/../../escaped", Type: uint8(sources.TypeFile), Mode: 0o644},
 				}
-				data, err := format.ZstdJSON(m)
+				data, err := format.EncodeManifest(m)
 				if err != nil {
 					t.Fatal(err)
 				}

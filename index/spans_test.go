@@ -422,7 +422,7 @@ func TestCheckReportsReferencePastChunkEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	data, err := format.ZstdJSON(m)
+	data, err := format.EncodeManifest(m)
 	if err != nil {
 		t.Fatal(err)
 	}

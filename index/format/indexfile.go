@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/klauspost/compress/zstd"
+
 	"github.com/stratabackup/strata/backends"
 )
 
@@ -57,13 +59,19 @@ func (m *Manifest) Version(name string) Version {
 	}
 }
 
-// ZstdJSON encodes v as zstd-compressed JSON (index files, manifests).
-func ZstdJSON(v any) ([]byte, error) {
+// ZstdJSON encodes v as zstd-compressed JSON (index files).
+func ZstdJSON(v any) ([]byte, error) { return zstdJSON(metaEncoder(), v) }
+
+// EncodeManifest encodes a manifest as stored: zstd-compressed JSON,
+// read back by the same decoder as index files.
+func EncodeManifest(m *Manifest) ([]byte, error) { return zstdJSON(manifestEncoder(), m) }
+
+func zstdJSON(e *zstd.Encoder, v any) ([]byte, error) {
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(v); err != nil {
 		return nil, err
 	}
-	return metaEncoder().EncodeAll(buf.Bytes(), nil), nil
+	return e.EncodeAll(buf.Bytes(), nil), nil
 }
 
 // unzstdJSON decodes compressed JSON; failures wrap ErrUndecodable (the
