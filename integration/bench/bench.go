@@ -153,6 +153,12 @@ func (b *bench) prepare(ctx context.Context) error {
 	if err := b.cleanRunDir(); err != nil {
 		return err
 	}
+	if b.cfg.real && !b.cfg.mongoOnly && !b.cfg.hdfsOnly {
+		if _, err := exec.LookPath("rsync"); err != nil {
+			// Found now rather than after the generated set's steps.
+			return fmt.Errorf("the real tree's second release is synced with rsync, which is not installed: run `bash integration/install-deps.sh` (make bench does) or pass -real=false")
+		}
+	}
 	if err := ensureFuse(ctx); err != nil {
 		logf("warning: %v", err)
 	}
