@@ -252,12 +252,14 @@ func (b *bench) versionsOfMain(ctx context.Context) {
 }
 
 // medianFromSaved runs f -repeat times, each from the state repo and the
-// tool's cache are in now, and returns the median: a second backup takes
-// a second or two, and single runs put its ratio anywhere from 2.8x to
-// 3.4x. Before each run after the first, repo and cache are put back as
+// tool's cache are in now, and returns the median: the generated set's
+// second backup takes a second or two, and single runs put its ratio
+// anywhere from 2.8x to 3.4x; the real tree's moved between 1.79x and
+// 2.04x. Before each run after the first, repo and cache are put back as
 // they were (copies with cp -a, removed at the end); the state the last
 // run leaves is what later steps see. The cache directory is the tool's
-// whole cache: this runs before any other store of the tool is made.
+// whole cache, other stores' parts included (f leaves those as they
+// were, so putting them back changes nothing).
 func (b *bench) medianFromSaved(t contender, repo string, f func() (float64, error)) (float64, error) {
 	if b.cfg.repeat <= 1 {
 		return f()
