@@ -122,7 +122,7 @@ func (p *packer) writeIndex(ctx context.Context, packs []format.IndexPack) error
 			return fmt.Errorf("make packs durable: %w", err)
 		}
 	}
-	data, err := format.ZstdJSON(format.IndexFile{Packs: packs})
+	data, err := format.EncodeIndexFile(format.IndexFile{Packs: packs})
 	if err != nil {
 		return fmt.Errorf("encode index: %w", err)
 	}

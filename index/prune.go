@@ -260,7 +260,7 @@ func (s *Store) replaceIndexes(ctx context.Context, keep []format.IndexPack, dro
 	if err != nil {
 		return err
 	}
-	data, err := format.ZstdJSON(format.IndexFile{Packs: keep})
+	data, err := format.EncodeIndexFile(format.IndexFile{Packs: keep})
 	if err != nil {
 		return err
 	}

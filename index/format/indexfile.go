@@ -59,8 +59,9 @@ func (m *Manifest) Version(name string) Version {
 	}
 }
 
-// ZstdJSON encodes v as zstd-compressed JSON (index files).
-func ZstdJSON(v any) ([]byte, error) { return zstdJSON(metaEncoder(), v) }
+// EncodeIndexFile encodes an index file as stored: zstd-compressed JSON
+// at fastest (metaEncoder).
+func EncodeIndexFile(f IndexFile) ([]byte, error) { return zstdJSON(metaEncoder(), f) }
 
 // EncodeManifest encodes a manifest as stored: zstd-compressed JSON,
 // read back by the same decoder as index files.
