@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path"
+	"path/filepath"
 
 	"golang.org/x/sync/errgroup"
 )
@@ -27,9 +28,11 @@ var _ DeferredPutter = (*Remote)(nil)
 
 type pendingPut struct{ name, created string }
 
-// addPending records an object published without fsync, for Sync;
-// created is the topmost directory made for it ("" if none).
+// addPending records an object published without fsync, for Sync, and
+// starts its writeback; created is the topmost directory made for it (""
+// if none).
 func (r *Remote) addPending(name, created string) {
+	startWriteback(filepath.Join(r.localRoot, filepath.FromSlash(name)))
 	r.pendMu.Lock()
 	r.pending = append(r.pending, pendingPut{name: name, created: created})
 	r.pendMu.Unlock()

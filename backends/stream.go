@@ -83,7 +83,6 @@ func (o *localObject) Commit(ctx context.Context, name string) error {
 		o.Abort()
 		return fmt.Errorf("put %q in %s: %w", name, o.r.location, err)
 	}
-	startWriteback(o.f)
 	err := o.f.Close()
 	o.f = nil
 	if err == nil {
