@@ -154,12 +154,12 @@ func (b *bench) prepare(ctx context.Context) error {
 		return err
 	}
 	if b.cfg.real && !b.cfg.mongoOnly && !b.cfg.hdfsOnly {
-		if _, err := exec.LookPath("rsync"); err != nil {
-			// Found now rather than after the generated set's steps.
-			return fmt.Errorf("the real tree's second release is synced with rsync, which is not installed: run `bash integration/install-deps.sh` (make bench does) or pass -real=false")
+		// Now rather than after the generated set's steps.
+		if err := ensureTool(ctx, "rsync", "the real tree's second release", "rsync"); err != nil {
+			return fmt.Errorf("%w; or pass -real=false", err)
 		}
 	}
-	if err := ensureFuse(ctx); err != nil {
+	if err := ensureTool(ctx, "fuse3", "mounts", "fusermount3", "fusermount"); err != nil {
 		logf("warning: %v", err)
 	}
 	for _, name := range b.cfg.tools {
@@ -293,10 +293,7 @@ func copyDir(src, dst string) error {
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return err
 	}
-	if out, err := exec.Command("cp", "-a", src, dst).CombinedOutput(); err != nil {
-		return fmt.Errorf("cp -a %s %s: %w: %s", src, dst, err, tail(string(out), 400))
-	}
-	return nil
+	return runCmd(exec.Command("cp", "-a", src, dst))
 }
 
 // restores restores the latest version with each tool and checks it.

@@ -7,8 +7,9 @@ import (
 	"testing"
 )
 
-// Without rsync the real tree cannot get its second release: the bench
-// says so before any step runs, naming what to install or skip.
+// Without rsync (and here without apt-get to install it) the real tree
+// cannot get its second release: the bench says so before any step runs,
+// naming what to install or skip.
 func TestPrepareNeedsRsyncForTheRealTree(t *testing.T) {
 	t.Setenv("PATH", t.TempDir())
 	b := &bench{cfg: config{real: true}, runDir: filepath.Join(t.TempDir(), "run")}

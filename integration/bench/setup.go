@@ -41,17 +41,21 @@ func findRestic(ctx context.Context, cache string) (string, error) {
 	return bin, nil
 }
 
-// ensureFuse installs fuse3 if no fusermount is on PATH (restic's mount
-// needs it; strata's go-fuse mount uses it when not root).
-func ensureFuse(ctx context.Context) error {
-	for _, name := range []string{"fusermount3", "fusermount"} {
+// ensureTool installs the Debian package pkg with apt-get if none of
+// cmds is on PATH, for what the bench needs it for: fuse3's fusermount
+// (restic's mount needs it; strata's go-fuse mount uses it when not root)
+// and rsync (the real tree's second release is synced with it), so that
+// `go run ./integration/bench` works without make bench's
+// integration/install-deps.sh.
+func ensureTool(ctx context.Context, pkg, neededBy string, cmds ...string) error {
+	for _, name := range cmds {
 		if _, err := exec.LookPath(name); err == nil {
 			return nil
 		}
 	}
-	logf("installing fuse3 with apt-get")
-	if err := runCmd(exec.CommandContext(ctx, "apt-get", "install", "-y", "-q", "fuse3")); err != nil {
-		return fmt.Errorf("install fuse3 (needed by mounts): %w", err)
+	logf("installing %s with apt-get", pkg)
+	if err := runCmd(exec.CommandContext(ctx, "apt-get", "install", "-y", "-q", pkg)); err != nil {
+		return fmt.Errorf("install %s (needed by %s): %w", pkg, neededBy, err)
 	}
 	return nil
 }
