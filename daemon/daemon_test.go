@@ -568,3 +568,31 @@ func TestStoreDownHidesNoOtherStore(t *testing.T) {
 		t.Errorf("a check of the healthy store took %s: it waited for the dead one", took)
 	}
 }
+
+// A cancel that reaches a job after its work is done (a backup that had
+// committed its version) does not relabel it: it ends succeeded, so the
+// job never says "cancelled" beside a version it made.
+func TestCancelAfterTheWorkIsDoneLeavesItSucceeded(t *testing.T) {
+	dir := t.TempDir()
+	f := newFixture(t, testConfig(t, dir, "content: x", "  - {name: p, cluster: c, objects: [d/t1], interval: 1h}\n"))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // as Cancel does
+	for _, tc := range []struct {
+		name string
+		err  error
+		want joblog.State
+	}{
+		{"done before the cancel", nil, joblog.Succeeded},
+		{"stopped by the cancel", context.Canceled, joblog.Cancelled},
+	} {
+		id := "j-" + strings.ReplaceAll(tc.name, " ", "-")
+		a := &activeJob{job: joblog.Job{ID: id, Kind: joblog.KindBackup, State: joblog.Running}, cancel: func() {}, cancelled: true}
+		f.d.mu.Lock()
+		f.d.active[id] = a
+		f.d.mu.Unlock()
+		f.d.finish(ctx, a, outcome{err: tc.err})
+		if j, err := f.d.Job(id); err != nil || j.State != tc.want {
+			t.Fatalf("%s: job %+v (%v); want %s", tc.name, j, err, tc.want)
+		}
+	}
+}

@@ -155,7 +155,8 @@ func restoreJob(cfg *config.Config, req JobRequest, j joblog.Job) (joblog.Job, e
 }
 
 // Cancel stops a queued or running job. A running backup stops at once
-// and leaves no version of the object it was on.
+// and leaves no version of the object it was on; one that had already
+// committed its last version ends as succeeded (finish).
 func (d *Daemon) Cancel(id string) (joblog.Job, error) {
 	d.mu.Lock()
 	a, ok := d.active[id]

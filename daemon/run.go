@@ -46,7 +46,9 @@ func (d *Daemon) run(ctx context.Context, a *activeJob) {
 }
 
 // finish records a job's end. A job stopped by the daemon's own shutdown
-// stays running in the log, so the next start runs it again.
+// stays running in the log, so the next start runs it again. A cancel
+// that came after the work was done (a backup's version committed) does
+// not make it "cancelled": the job says what it left behind.
 func (d *Daemon) finish(ctx context.Context, a *activeJob, out outcome) {
 	d.mu.Lock()
 	shutdown := d.runCtx.Err() != nil && !a.cancelled
@@ -58,7 +60,7 @@ func (d *Daemon) finish(ctx context.Context, a *activeJob, out outcome) {
 		d.mu.Unlock()
 		d.log.Info("job interrupted by shutdown; it runs again at the next start", "job", j.ID)
 		return
-	case a.cancelled && ctx.Err() != nil:
+	case a.cancelled && ctx.Err() != nil && out.err != nil:
 		j.State, j.Error = joblog.Cancelled, "cancelled"
 	case out.err != nil:
 		j.State, j.Error = joblog.Failed, out.err.Error()

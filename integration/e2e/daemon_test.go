@@ -422,7 +422,10 @@ func testRestoreAndCancel(t *testing.T, d *daemonEnv) {
 	}
 
 	n := len(d.versionsOf("files/fs/big"))
-	writeRandom(t, d.path("big", "data.bin"), 2, 200<<20)
+	// 1 GiB: the cancel comes after the first progress report (500 ms)
+	// and must find the backup still reading; 200 MiB were at times
+	// backed up whole by then.
+	writeRandom(t, d.path("big", "data.bin"), 2, 1<<30)
 	d.do("POST", "/api/jobs", map[string]any{"kind": "backup", "policy": "big"}, http.StatusAccepted, &j)
 	d.waitRunning("big")
 	d.do("POST", "/api/jobs/"+j.ID+"/cancel", nil, http.StatusAccepted, nil)
