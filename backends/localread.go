@@ -19,6 +19,11 @@ type LocalReader interface {
 	// object's end, none past it. ok is false when the backend is not on
 	// local disk; the caller then uses Get.
 	ReadUpTo(ctx context.Context, name string, off int64, n int) (data []byte, ok bool, err error)
+	// ReadAround is ReadUpTo for bytes the caller reads once and keeps
+	// (a large blob it decodes into its own cache): on local disk it
+	// reads around the kernel's page cache (O_DIRECT) where the
+	// filesystem allows, else as ReadUpTo does.
+	ReadAround(ctx context.Context, name string, off int64, n int) (data []byte, ok bool, err error)
 	// Local reports whether ReadUpTo reads local files: readers size
 	// their read-ahead by it (a local read costs no round trip).
 	Local() bool
@@ -31,6 +36,21 @@ func (r *Remote) Local() bool { return r.localRoot != "" }
 
 // ReadUpTo implements LocalReader.
 func (r *Remote) ReadUpTo(ctx context.Context, name string, off int64, n int) ([]byte, bool, error) {
+	return r.readLocal(ctx, name, off, n, false)
+}
+
+// ReadAround implements LocalReader. A sequential read of a large file
+// through the mount fetches its blobs one pread each, on several
+// goroutines, each on a file opened for it: through the page cache every
+// such read started its own read-ahead (the kernel's state is per open
+// file) and was copied twice. Read cold through a fresh mount, a 512 MiB
+// file of incompressible blobs came at 570-624 MB/s buffered and 754-818
+// MB/s around the cache, on a disk that reads 1.3 GB/s.
+func (r *Remote) ReadAround(ctx context.Context, name string, off int64, n int) ([]byte, bool, error) {
+	return r.readLocal(ctx, name, off, n, !r.noDirect.Load())
+}
+
+func (r *Remote) readLocal(ctx context.Context, name string, off int64, n int, direct bool) ([]byte, bool, error) {
 	if r.localRoot == "" {
 		return nil, false, nil
 	}
@@ -43,7 +63,21 @@ func (r *Remote) ReadUpTo(ctx context.Context, name string, off int64, n int) ([
 	if off < 0 || n < 0 {
 		return nil, true, fmt.Errorf("get %s from %s: range %d+%d is negative", name, r.location, off, n)
 	}
-	f, err := os.Open(filepath.Join(r.localRoot, filepath.FromSlash(name)))
+	p := filepath.Join(r.localRoot, filepath.FromSlash(name))
+	if direct {
+		b, err := readDirect(p, off, n)
+		switch {
+		case err == nil:
+			return b, true, nil
+		case errors.Is(err, errDirectRefused):
+			r.noDirect.Store(true) // this filesystem (tmpfs, some FUSE ones) has none
+		case errors.Is(err, iofs.ErrNotExist):
+			return nil, true, fmt.Errorf("get %s in %s: %w", name, r.location, ErrNotFound)
+		default:
+			return nil, true, fmt.Errorf("get %s from %s at %d: %w", name, r.location, off, err)
+		}
+	}
+	f, err := os.Open(p)
 	if errors.Is(err, iofs.ErrNotExist) {
 		return nil, true, fmt.Errorf("get %s in %s: %w", name, r.location, ErrNotFound)
 	}
@@ -68,6 +102,16 @@ func (r *retrying) Local() bool {
 // ReadUpTo retries the wrapped backend's ReadUpTo; ok is false when it
 // has none.
 func (r *retrying) ReadUpTo(ctx context.Context, name string, off int64, n int) ([]byte, bool, error) {
+	return r.readLocal(ctx, func(lr LocalReader) ([]byte, bool, error) { return lr.ReadUpTo(ctx, name, off, n) })
+}
+
+// ReadAround retries the wrapped backend's ReadAround; ok is false when
+// it has none.
+func (r *retrying) ReadAround(ctx context.Context, name string, off int64, n int) ([]byte, bool, error) {
+	return r.readLocal(ctx, func(lr LocalReader) ([]byte, bool, error) { return lr.ReadAround(ctx, name, off, n) })
+}
+
+func (r *retrying) readLocal(ctx context.Context, read func(LocalReader) ([]byte, bool, error)) ([]byte, bool, error) {
 	lr, ok := r.Backend.(LocalReader)
 	if !ok {
 		return nil, false, nil
@@ -75,8 +119,11 @@ func (r *retrying) ReadUpTo(ctx context.Context, name string, off int64, n int) 
 	var data []byte
 	err := r.do(ctx, func() error {
 		var err error
-		data, ok, err = lr.ReadUpTo(ctx, name, off, n)
+		data, ok, err = read(lr)
 		return err
 	})
 	return data, ok, err
 }
+
+// errDirectRefused says a filesystem does not read with O_DIRECT.
+var errDirectRefused = errors.New("O_DIRECT refused")

@@ -30,13 +30,18 @@ func TestReadUpTo(t *testing.T) {
 		off      int64
 		n, wantN int
 	}{{0, 10, 10}, {995, 10, 5}, {1000, 10, 0}, {2000, 10, 0}, {3, 0, 0}} {
-		got, ok, err := lr.ReadUpTo(ctx, "packs/ab/x", c.off, c.n)
-		if err != nil || !ok || len(got) != c.wantN || !bytes.Equal(got, data[min(c.off, 1000):min(c.off, 1000)+int64(c.wantN)]) {
-			t.Errorf("ReadUpTo(%d, %d) = %q, %v, %v; want %d bytes", c.off, c.n, got, ok, err, c.wantN)
+		for name, read := range map[string]func(context.Context, string, int64, int) ([]byte, bool, error){"ReadUpTo": lr.ReadUpTo, "ReadAround": lr.ReadAround} {
+			got, ok, err := read(ctx, "packs/ab/x", c.off, c.n)
+			if err != nil || !ok || len(got) != c.wantN || !bytes.Equal(got, data[min(c.off, 1000):min(c.off, 1000)+int64(c.wantN)]) {
+				t.Errorf("%s(%d, %d) = %q, %v, %v; want %d bytes", name, c.off, c.n, got, ok, err, c.wantN)
+			}
 		}
 	}
 	if _, _, err := lr.ReadUpTo(ctx, "packs/ab/missing", 0, 10); !errors.Is(err, backends.ErrNotFound) {
 		t.Errorf("missing object: %v; want ErrNotFound", err)
+	}
+	if _, _, err := lr.ReadAround(ctx, "packs/ab/missing", 0, 10); !errors.Is(err, backends.ErrNotFound) {
+		t.Errorf("missing object read around the cache: %v; want ErrNotFound", err)
 	}
 	if _, _, err := lr.ReadUpTo(ctx, "../escape", 0, 10); err == nil {
 		t.Error("a name outside the store was read")

@@ -10,6 +10,7 @@ import (
 	"path"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/rclone/rclone/fs"
 )
@@ -27,6 +28,9 @@ type Remote struct {
 	// localRoot is the OS directory of a local-disk Fs, used to fsync; it
 	// is empty for every other store.
 	localRoot string
+	// noDirect is set once the local filesystem refused O_DIRECT
+	// (ReadAround then reads through the page cache).
+	noDirect atomic.Bool
 	// pending are PutDeferred objects not yet fsynced (local disk only).
 	pendMu  sync.Mutex
 	pending []pendingPut

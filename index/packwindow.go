@@ -39,8 +39,8 @@ func newWindowCache() *windowCache {
 }
 
 // readBlob reads a blob's stored bytes: through a window when windows is
-// set, it is small and the backend is local, in one local read when
-// local, else by Get. A borrowed blob is part of a cached window: read it
+// set, it is small and the backend is local, in one local read around the
+// page cache when local, else by Get. A borrowed blob is part of a cached window: read it
 // now, keep none of it (copying it for every compressed chunk only made
 // garbage, a fifth of a mount's in a tar of a source tree).
 func (s *Store) readBlob(ctx context.Context, loc format.BlobLoc, windows bool) (b []byte, borrowed bool, err error) {
@@ -68,7 +68,14 @@ func (s *Store) readBlob(ctx context.Context, loc format.BlobLoc, windows bool) 
 			return nil, false, err
 		}
 	}
-	b, ok, err := lr.ReadUpTo(ctx, name, off, int(n))
+	// Larger blobs are read once each, decoded into the chunk cache and
+	// not read again while there: around the page cache (ReadAround).
+	// Smaller ones may share disk blocks with the next reads.
+	read := lr.ReadUpTo
+	if n > windowMaxBlob {
+		read = lr.ReadAround
+	}
+	b, ok, err := read(ctx, name, off, int(n))
 	if err != nil {
 		return nil, false, err
 	}
