@@ -18,8 +18,10 @@ set -euo pipefail
 # postgresql, mariadb-server: SQL test servers (integration/postgres, mariadb)
 # fuse3: fusermount3 for the mounted tree; rsync: restore/compare tests
 # openjdk-17-jdk-headless, maven: Cassandra and HDFS test servers (jars
-#   from Maven Central); make: the Makefile
-DEFAULT_PKGS=(postgresql mariadb-server fuse3 rsync openjdk-17-jdk-headless maven make)
+#   from Maven Central); make: the Makefile; gcc: cgo, which builds the
+#   zstd C library strata compresses with (without it, go builds strata
+#   with the slower Go encoder)
+DEFAULT_PKGS=(postgresql mariadb-server fuse3 rsync openjdk-17-jdk-headless maven make gcc)
 pkgs=("${@:-${DEFAULT_PKGS[@]}}")
 
 installed() {

@@ -36,6 +36,7 @@ func main() {
 	defer stop()
 	stopProfiles := profile()
 	gcDefault()
+	mallocDefault()
 	err := withServer(newApp()).RunContext(ctx, os.Args)
 	stopProfiles() // here, not deferred: os.Exit skips deferred calls, and a failed run's profile is wanted too
 	if err == nil {

@@ -3,7 +3,10 @@ package format
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"math/rand/v2"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stratabackup/strata/backends"
@@ -83,4 +86,70 @@ func TestCompressionErrors(t *testing.T) {
 			t.Fatalf("config with %s: error %v, want one naming %s", tc.json, err, tc.culprit)
 		}
 	}
+}
+
+// TestEncodeBlobSizesAndLevels: chunks of every size a backup hands the
+// encoder (an empty file's, small files', both sides of the boundary
+// between the small and large contexts, the chunker's largest), at each
+// level, read back the same through the Go decoder, from concurrent
+// writers sharing the pooled contexts and reusing their buffers as a
+// backup's workers do; text gets smaller with the level, and random
+// bytes are stored raw.
+func TestEncodeBlobSizesAndLevels(t *testing.T) {
+	text := jsonLines(3 << 20)
+	random := randBytes(7, 256<<10)
+	sizes := []int{0, 1, 100, 4 << 10, 128 << 10, 128<<10 + 1, 512 << 10, 2 << 20}
+	levels := []string{CompressionFastest, CompressionDefault, CompressionBetter}
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var dst []byte
+			for i := range 3 {
+				for _, l := range levels {
+					for _, n := range sizes {
+						chunk := text[w+i : w+i+n]
+						typ, blob := EncodeBlobLevel(l, dst, chunk)
+						got, err := DecodeBlob(HashChunk(chunk), typ, blob, len(chunk))
+						if err != nil || !bytes.Equal(got, chunk) {
+							t.Errorf("level %s, %d bytes: round trip failed: %v", l, n, err)
+							return
+						}
+						if n >= 4<<10 && typ != blobZstd {
+							t.Errorf("level %s, %d bytes of text stored raw", l, n)
+						}
+						dst = blob
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	chunk := text[:512<<10]
+	_, fastest := EncodeBlobLevel(CompressionFastest, nil, chunk)
+	_, def := EncodeBlobLevel(CompressionDefault, nil, chunk)
+	if len(def) > len(fastest) {
+		t.Errorf("default stored %d bytes of text, fastest %d: the levels are not ordered", len(def), len(fastest))
+	}
+	for _, l := range levels {
+		if typ, blob := EncodeBlobLevel(l, nil, random); typ != blobRaw || !bytes.Equal(blob, random) {
+			t.Errorf("level %s: random bytes stored as type %d, %d bytes; want raw", l, typ, len(blob))
+		}
+	}
+}
+
+// jsonLines returns about n bytes of JSON lines of varying content, as a
+// log or an export holds (a repeated line compresses to a few bytes at
+// any level, and says nothing about the levels).
+func jsonLines(n int) []byte {
+	rng := rand.New(rand.NewPCG(1, 2))
+	words := []string{"alpha", "bravo", "kilo", "lima", "tango", "order", "refund", "oslo", "lagos", "quito", "shipped", "timeout"}
+	var b []byte
+	for id := 0; len(b) < n; id++ {
+		b = fmt.Appendf(b, `{"id":%d,"user":"%s_%d","event":"%s.%s","amount":%d.%02d,"note":"%s %s %s"}`+"\n",
+			id, words[rng.IntN(len(words))], rng.IntN(100000), words[rng.IntN(len(words))], words[rng.IntN(len(words))],
+			rng.IntN(100000), rng.IntN(100), words[rng.IntN(len(words))], words[rng.IntN(len(words))], words[rng.IntN(len(words))])
+	}
+	return b
 }

@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/klauspost/compress/zstd"
-
 	"github.com/stratabackup/strata/backends"
 )
 
@@ -60,19 +58,23 @@ func (m *Manifest) Version(name string) Version {
 }
 
 // EncodeIndexFile encodes an index file as stored: zstd-compressed JSON
-// at fastest (metaEncoder).
+// (metaEncoder).
 func EncodeIndexFile(f IndexFile) ([]byte, error) { return zstdJSON(metaEncoder(), f) }
 
 // EncodeManifest encodes a manifest as stored: zstd-compressed JSON,
 // read back by the same decoder as index files.
 func EncodeManifest(m *Manifest) ([]byte, error) { return zstdJSON(manifestEncoder(), m) }
 
-func zstdJSON(e *zstd.Encoder, v any) ([]byte, error) {
+func zstdJSON(e encoder, v any) ([]byte, error) {
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(v); err != nil {
 		return nil, err
 	}
-	return e.EncodeAll(buf.Bytes(), nil), nil
+	out, ok := e.encode(nil, buf.Bytes())
+	if !ok {
+		return nil, fmt.Errorf("compress %d bytes of JSON: zstd failed", buf.Len())
+	}
+	return out, nil
 }
 
 // unzstdJSON decodes compressed JSON; failures wrap ErrUndecodable (the
