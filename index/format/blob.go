@@ -19,7 +19,9 @@ const (
 	BlobZstd = blobZstd
 )
 
-// decoder is shared by every read; encoders are per level (encoderFor).
+// decoder is shared by every read of compressed JSON, and of chunks where
+// the C library is not built in (decodeChunk); encoders are per level
+// (encoderFor).
 var decoder = sync.OnceValue(func() *zstd.Decoder {
 	d, _ := zstd.NewReader(nil, zstd.WithDecoderConcurrency(sources.CPUs()), zstd.WithDecoderMaxMemory(8<<30))
 	return d
@@ -56,12 +58,11 @@ func DecodeBlobTo(dst []byte, id ID, typ byte, blob []byte, rawLen int) ([]byte,
 	case blobRaw:
 		chunk = blob
 	case blobZstd:
-		d := decoder()
 		if cap(dst) < rawLen+decodeSlack {
 			dst = make([]byte, 0, rawLen+decodeSlack)
 		}
 		var err error
-		chunk, err = d.DecodeAll(blob, dst[:0])
+		chunk, err = decodeChunk(dst, blob, rawLen)
 		if err != nil {
 			return nil, fmt.Errorf("decompress chunk %s: %w: %w", id, err, ErrUndecodable)
 		}
@@ -72,4 +73,10 @@ func DecodeBlobTo(dst []byte, id ID, typ byte, blob []byte, rawLen int) ([]byte,
 		return nil, fmt.Errorf("chunk %s: %w", id, ErrCorrupt)
 	}
 	return chunk, nil
+}
+
+// goDecodeChunk decodes a compressed chunk with the Go decoder into dst's
+// room (cap(dst) >= rawLen+decodeSlack).
+func goDecodeChunk(dst, blob []byte) ([]byte, error) {
+	return decoder().DecodeAll(blob, dst[:0])
 }

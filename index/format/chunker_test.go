@@ -192,3 +192,34 @@ func TestChunkerCutsAreStable(t *testing.T) {
 // Small reports whether the chunker is on its own small buffer (always
 // after Release), so that a pool of chunkers holds little.
 func (c *Chunker) Small() bool { return len(c.buf) <= chunkerStartBuf }
+
+// A compressed blob that is cut short, padded, garbage, or whose index
+// entry claims another raw length is refused as undecodable or corrupt,
+// never returned (whichever decoder the build has).
+func TestDecodeBlobRefusesDamagedFrames(t *testing.T) {
+	data := jsonLines(300 << 10)
+	id := HashChunk(data)
+	typ, blob := EncodeBlob(nil, data)
+	if typ != blobZstd {
+		t.Fatalf("JSON lines stored as type %d", typ)
+	}
+	for _, tc := range []struct {
+		name   string
+		blob   []byte
+		rawLen int
+	}{
+		{"cut short", blob[:len(blob)-10], len(data)},
+		{"header only", blob[:8], len(data)},
+		{"padded", append(append([]byte(nil), blob...), 1, 2, 3), len(data)},
+		{"garbage", randBytes(9, len(blob)), len(data)},
+		{"raw length too small", blob, len(data) - 1},
+		{"raw length too large", blob, len(data) + 1},
+		{"raw length zero", blob, 0},
+		{"empty", nil, len(data)},
+	} {
+		got, err := DecodeBlob(id, typ, append([]byte(nil), tc.blob...), tc.rawLen)
+		if err == nil || !(errors.Is(err, ErrUndecodable) || errors.Is(err, ErrCorrupt)) {
+			t.Errorf("%s: got %d bytes, error %v; want undecodable or corrupt", tc.name, len(got), err)
+		}
+	}
+}

@@ -60,3 +60,7 @@ func newEncoder(lv zstd.EncoderLevel, workers, window int) func() *zstd.Encoder 
 		return e
 	})
 }
+
+// decodeChunk decodes a compressed chunk into dst's room with the Go
+// decoder.
+func decodeChunk(dst, blob []byte, _ int) ([]byte, error) { return goDecodeChunk(dst, blob) }
