@@ -38,12 +38,13 @@ func newWindowCache() *windowCache {
 	return newLRUFlight(cost{mem: windowsBytes}, func(_ windowKey, b []byte) cost { return cost{mem: int64(cap(b))} }, nil)
 }
 
-// readBlob reads a blob's stored bytes: through a window when windows is
-// set, it is small and the backend is local, in one local read around the
-// page cache when local, else by Get. A borrowed blob is part of a cached window: read it
+// readBlob reads a blob's stored bytes: through a window when rd.windows
+// is set, it is small and the backend is local, in one local read (around
+// the page cache when rd.direct is set and it is larger than a window's
+// blobs) when local, else by Get. A borrowed blob is part of a cached window: read it
 // now, keep none of it (copying it for every compressed chunk only made
 // garbage, a fifth of a mount's in a tar of a source tree).
-func (s *Store) readBlob(ctx context.Context, loc format.BlobLoc, windows bool) (b []byte, borrowed bool, err error) {
+func (s *Store) readBlob(ctx context.Context, loc format.BlobLoc, rd chunkReads) (b []byte, borrowed bool, err error) {
 	name := format.PackName(loc.Pack)
 	off, n := int64(loc.Offset), int64(loc.Length)
 	lr, local := s.be.(backends.LocalReader)
@@ -52,7 +53,7 @@ func (s *Store) readBlob(ctx context.Context, loc format.BlobLoc, windows bool) 
 		return b, false, err
 	}
 	start := off &^ (windowSize - 1)
-	if windows && n <= windowMaxBlob && off+n <= start+windowSize {
+	if rd.windows && n <= windowMaxBlob && off+n <= start+windowSize {
 		w, err := s.windows.get(ctx, windowKey{loc.Pack, start}, func() ([]byte, error) {
 			b, ok, err := lr.ReadUpTo(ctx, name, start, windowSize)
 			if err == nil && !ok {
@@ -68,11 +69,8 @@ func (s *Store) readBlob(ctx context.Context, loc format.BlobLoc, windows bool) 
 			return nil, false, err
 		}
 	}
-	// Larger blobs are read once each, decoded into the chunk cache and
-	// not read again while there: around the page cache (ReadAround).
-	// Smaller ones may share disk blocks with the next reads.
 	read := lr.ReadUpTo
-	if n > windowMaxBlob {
+	if rd.direct && n > windowMaxBlob {
 		read = lr.ReadAround
 	}
 	b, ok, err := read(ctx, name, off, int(n))

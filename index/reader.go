@@ -35,7 +35,19 @@ type chunkReads struct {
 	cache   *chunkCache
 	ahead   int
 	windows bool
+	// direct reads large blobs around the page cache (ReadAround): set
+	// for files of streamChunks chunks or more, whose blobs follow each
+	// other in their packs and are each read once. A smaller file's
+	// blob is read through the cache, where the kernel's read-ahead
+	// brings in its neighbours: the next files of a `tar` (read around
+	// the cache, a cold tar of the kernel source tree through the mount
+	// took 10.3-10.7 s against 9.3-9.8 s).
+	direct bool
 }
+
+// streamChunks is the fewest chunks of a file whose blobs are read
+// around the page cache.
+const streamChunks = 4
 
 // sharedReads is how the mount and other long-lived readers fetch chunks: the
 // Store's cache and windows, the ordinary read-ahead.
@@ -67,14 +79,14 @@ func (s *Store) loadChunkIn(rd chunkReads, ctx context.Context, id ID, locate lo
 		if !ok {
 			return nil, fmt.Errorf("chunk %s: %w", id, ErrNotFound)
 		}
-		blob, borrowed, err := s.readBlob(ctx, loc, rd.windows)
+		blob, borrowed, err := s.readBlob(ctx, loc, rd)
 		if errors.Is(err, backends.ErrNotFound) && own {
 			// A prune (here or in another process) rewrote the pack since
 			// this Store's catalog snapshot: refresh once and read the
 			// chunk where it is now, rather than fail the read until the
 			// next periodic refresh.
 			if moved, ok := s.relocate(ctx, id, loc); ok {
-				blob, borrowed, err = s.readBlob(ctx, moved, rd.windows)
+				blob, borrowed, err = s.readBlob(ctx, moved, rd)
 				loc = moved
 			}
 		}
@@ -120,6 +132,7 @@ func (s *Store) OpenFile(f File) *FileReader {
 // restore reads most chunks once, and filling the Store's shared cache
 // and windows with them only costs memory.
 func (s *Store) openFileIn(f File, rd chunkReads) *FileReader {
+	rd.direct = len(f.Chunks) >= streamChunks
 	r := &FileReader{s: s, f: f, offs: refOffsets(f.Chunks), primed: -1, reads: rd}
 	r.ctx, r.cancel = context.WithCancel(context.Background())
 	return r
