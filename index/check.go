@@ -34,10 +34,18 @@ type CheckResult struct {
 // each problem affects.
 func (s *Store) Check(ctx context.Context, progress func(packs, total int64)) (CheckResult, error) {
 	var res CheckResult
-	cat, err := s.readCatalog(ctx)
+	view, err := s.readCatalog(ctx)
 	if err != nil {
 		return res, err
 	}
+	// One snapshot for the chunks and the versions: a backup committed in
+	// between (the daemon's, every few seconds) would otherwise bring a
+	// version whose chunks were not listed.
+	cat, release, err := view.Hold()
+	if err != nil {
+		return res, err
+	}
+	defer release()
 	packs := map[string][]ID{}
 	locs := map[ID]format.BlobLoc{}
 	if err := cat.EachChunk(func(id ID, l format.BlobLoc) {

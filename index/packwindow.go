@@ -41,9 +41,10 @@ func newWindowCache() *windowCache {
 // readBlob reads a blob's stored bytes: through a window when rd.windows
 // is set, it is small and the backend is local, in one local read (around
 // the page cache when rd.direct is set and it is larger than a window's
-// blobs) when local, else by Get. A borrowed blob is part of a cached window: read it
-// now, keep none of it (copying it for every compressed chunk only made
-// garbage, a fifth of a mount's in a tar of a source tree).
+// blobs) when local, else by Get. A borrowed blob is part of a cached
+// window: read it now, keep none of it (copying it for every compressed
+// chunk only made garbage, a fifth of a mount's in a tar of a source
+// tree).
 func (s *Store) readBlob(ctx context.Context, loc format.BlobLoc, rd chunkReads) (b []byte, borrowed bool, err error) {
 	name := format.PackName(loc.Pack)
 	off, n := int64(loc.Offset), int64(loc.Length)

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -724,3 +725,23 @@ func (c *Catalog) recordsUsed(owner, dropping vid) (bool, error) {
 // NewView returns a catalog without a database of its own whose reads go
 // to the current snapshot of ss; name says which catalog in errors.
 func NewView(ss *Snapshots, name string) *Catalog { return &Catalog{view: ss, dir: name} }
+
+// Hold pins the snapshot a view reads now and returns a catalog whose
+// every read goes to it, until release is called; a catalog that is not
+// a view is returned as it is. A reader whose calls must agree needs it:
+// each call of a view reads whatever snapshot is current, and a daemon
+// replaces it after every backup, so `check`, listing the indexed chunks
+// and then the versions that need them, saw a version committed between
+// the two calls with chunks it had not listed, and reported them "not in
+// any index".
+func (c *Catalog) Hold() (held *Catalog, release func(), err error) {
+	if c.view == nil {
+		return c, func() {}, nil
+	}
+	sn, err := c.view.acquire()
+	if err != nil {
+		return nil, nil, err
+	}
+	var once sync.Once
+	return sn.cat, func() { once.Do(func() { c.view.release(sn) }) }, nil
+}

@@ -311,3 +311,58 @@ func TestVersionAliasDroppedFirst(t *testing.T) {
 		t.Fatalf("%d file records left", n)
 	}
 }
+
+// Hold keeps reading the snapshot that was current when it was called,
+// through any number of calls, while the view moves on to a newer one;
+// the held snapshot is closed and removed once released.
+func TestHoldPinsSnapshot(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	c, err := Open(ctx, filepath.Join(dir, "catalog"), slog.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ref := format.ObjectRef{Cluster: "c", Database: "d", Table: "t"}
+	addTestVersion(t, c, ref, time.Unix(1700000000, 0).UTC(), "a")
+	ss := NewSnapshots(slog.Default())
+	defer ss.Close()
+	view := NewView(ss, "test view")
+	replace := func() {
+		t.Helper()
+		sn, err := c.Checkpoint(ctx, dir, slog.Default())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := ss.Replace(sn); err != nil {
+			t.Fatal(err)
+		}
+	}
+	replace()
+	held, release, err := view.Hold()
+	if err != nil {
+		t.Fatal(err)
+	}
+	addTestVersion(t, c, ref, time.Unix(1700000001, 0).UTC(), "b")
+	replace()
+	for range 2 {
+		if vs, err := held.Versions(ref); err != nil || len(vs) != 1 {
+			t.Fatalf("held catalog sees %d versions (%v), want the pinned snapshot's 1", len(vs), err)
+		}
+	}
+	if vs, err := view.Versions(ref); err != nil || len(vs) != 2 {
+		t.Fatalf("view sees %d versions (%v), want the new snapshot's 2", len(vs), err)
+	}
+	snaps, _ := filepath.Glob(filepath.Join(dir, "snapshot-*"))
+	release()
+	release() // twice is harmless
+	after, _ := filepath.Glob(filepath.Join(dir, "snapshot-*"))
+	if len(snaps) != 2 || len(after) != 1 {
+		t.Fatalf("snapshot directories: %d while held, %d after release; want 2 and 1", len(snaps), len(after))
+	}
+	if self, rel, err := c.Hold(); err != nil || self != c {
+		t.Fatalf("Hold of a catalog that is not a view: %v, %v", self, err)
+	} else {
+		rel()
+	}
+}

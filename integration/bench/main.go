@@ -133,7 +133,7 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&cfg.myURI, "mysql-uri", "strata:strata@tcp(127.0.0.1:53306)/", "MariaDB server of the relational part")
 	hdfsSize := fs.String("hdfs-size", "0", "size of the HDFS tree (e.g. 2GiB; needs integration/servers.sh up hdfs); 0 skips the HDFS part")
 	fs.BoolVar(&cfg.hdfsOnly, "hdfs-only", false, "run only the HDFS part (with -hdfs-size)")
-	hdfsLevels := fs.String("hdfs-compression", "fastest", "strata init --compression levels of the HDFS part, comma-separated: one store each (e.g. fastest,default,off); fastest is what a new store gets")
+	hdfsLevels := fs.String("hdfs-compression", "default", "strata init --compression levels of the HDFS part, comma-separated: one store each (e.g. fastest,default,off); default is what a new store gets")
 	cassSize := fs.String("cass-size", "0", "payload of the generated Cassandra table (e.g. 1GiB; starts the Cassandra clusters); 0 skips the Cassandra part")
 	fs.BoolVar(&cfg.cassOnly, "cass-only", false, "run only the Cassandra part")
 	fs.IntVar(&cfg.cassRow, "cass-row-bytes", 1024, "payload per row of the generated Cassandra table (at least 32)")
