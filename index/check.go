@@ -33,19 +33,24 @@ type CheckResult struct {
 // a version references is indexed, and names the versions and files that
 // each problem affects.
 func (s *Store) Check(ctx context.Context, progress func(packs, total int64)) (CheckResult, error) {
-	var res CheckResult
 	view, err := s.readCatalog(ctx)
 	if err != nil {
-		return res, err
+		return CheckResult{}, err
 	}
 	// One snapshot for the chunks and the versions: a backup committed in
 	// between (the daemon's, every few seconds) would otherwise bring a
 	// version whose chunks were not listed.
 	cat, release, err := view.Hold()
 	if err != nil {
-		return res, err
+		return CheckResult{}, err
 	}
 	defer release()
+	return s.checkIn(ctx, cat, progress)
+}
+
+// checkIn is Check on one catalog snapshot.
+func (s *Store) checkIn(ctx context.Context, cat *catalog.Catalog, progress func(packs, total int64)) (CheckResult, error) {
+	var res CheckResult
 	packs := map[string][]ID{}
 	locs := map[ID]format.BlobLoc{}
 	if err := cat.EachChunk(func(id ID, l format.BlobLoc) {
@@ -62,7 +67,7 @@ func (s *Store) Check(ctx context.Context, progress func(packs, total int64)) (C
 		names = append(names, name)
 	}
 	sort.Strings(names)
-	err = format.Parallel(ctx, names, func(ctx context.Context, name string) error {
+	err := format.Parallel(ctx, names, func(ctx context.Context, name string) error {
 		data, err := format.ReadRange(ctx, s.be, name, 0, -1)
 		var problems map[ID]string
 		switch {
