@@ -87,27 +87,13 @@ func TestCatalogVersionsAndFiles(t *testing.T) {
 
 // A view reads the current snapshot; after Close it refuses reads.
 func TestViewReadsSnapshot(t *testing.T) {
-	ctx := context.Background()
-	dir := t.TempDir()
-	c, err := Open(ctx, filepath.Join(dir, "catalog"), slog.Default())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c, dir, ss, view, replace := newViewFixture(t)
 	ref := format.ObjectRef{Cluster: "c", Database: "d", Table: "t"}
 	v := addTestVersion(t, c, ref, time.Unix(1700000000, 0).UTC(), "a")
-	ss := NewSnapshots(slog.Default())
-	view := NewView(ss, "test view")
 	if _, err := view.Versions(ref); err == nil {
 		t.Fatal("a view read before any snapshot")
 	}
-	sn, err := c.Checkpoint(ctx, dir, slog.Default())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := ss.Replace(sn); err != nil {
-		t.Fatal(err)
-	}
+	replace()
 	addTestVersion(t, c, ref, time.Unix(1700000001, 0).UTC(), "a")
 	vs, err := view.Versions(ref)
 	if err != nil || len(vs) != 1 || vs[0].Name != v.Name {
@@ -316,28 +302,9 @@ func TestVersionAliasDroppedFirst(t *testing.T) {
 // through any number of calls, while the view moves on to a newer one;
 // the held snapshot is closed and removed once released.
 func TestHoldPinsSnapshot(t *testing.T) {
-	ctx := context.Background()
-	dir := t.TempDir()
-	c, err := Open(ctx, filepath.Join(dir, "catalog"), slog.Default())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c, dir, _, view, replace := newViewFixture(t)
 	ref := format.ObjectRef{Cluster: "c", Database: "d", Table: "t"}
 	addTestVersion(t, c, ref, time.Unix(1700000000, 0).UTC(), "a")
-	ss := NewSnapshots(slog.Default())
-	defer ss.Close()
-	view := NewView(ss, "test view")
-	replace := func() {
-		t.Helper()
-		sn, err := c.Checkpoint(ctx, dir, slog.Default())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := ss.Replace(sn); err != nil {
-			t.Fatal(err)
-		}
-	}
 	replace()
 	held, release, err := view.Hold()
 	if err != nil {
@@ -365,4 +332,31 @@ func TestHoldPinsSnapshot(t *testing.T) {
 	} else {
 		rel()
 	}
+}
+
+// newViewFixture opens a catalog in a temporary dir and a view over its
+// snapshots; replace takes a new snapshot of the catalog and makes it the
+// view's. Catalog and snapshots are closed when the test ends.
+func newViewFixture(t *testing.T) (c *Catalog, dir string, ss *Snapshots, view *Catalog, replace func()) {
+	t.Helper()
+	ctx := context.Background()
+	dir = t.TempDir()
+	c, err := Open(ctx, filepath.Join(dir, "catalog"), slog.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	ss = NewSnapshots(slog.Default())
+	t.Cleanup(ss.Close)
+	replace = func() {
+		t.Helper()
+		sn, err := c.Checkpoint(ctx, dir, slog.Default())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := ss.Replace(sn); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return c, dir, ss, NewView(ss, "test view"), replace
 }

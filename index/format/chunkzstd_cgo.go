@@ -47,19 +47,32 @@ func encoderFor(l string) encoder {
 func metaEncoder() encoder     { return cEncoder(3) }
 func manifestEncoder() encoder { return cEncoder(3) }
 
-// cContexts are idle compression contexts, by the size of what they
-// compress: a context keeps its tables (about 1 MB at level 3 for inputs
-// above 256 KiB, a few KB for small files), and one that served small
-// files and chunks in turn was resized back and forth, each time a
-// malloc and free of its tables. glibc then spread them over its
-// per-thread arenas (cgo calls run on any thread) and kept what it freed:
-// first backups of the kernel source tree peaked at 155-162 MB against
-// 140 MB with the Go encoder; with MALLOC_ARENA_MAX=1 and a fixed mmap
-// threshold, 130-131 MB. One pool per size class stops the resizing.
-var cContexts = [2]chan dd.Ctx{make(chan dd.Ctx, 2*sources.CPUs()), make(chan dd.Ctx, 2*sources.CPUs())}
+// ctxPool holds idle C contexts, each reused from one buffer to the
+// next (a compression context keeps its tables, about 1 MB at level 3);
+// one taken while all are busy is made then, and kept if there is room,
+// else left to its finalizer. Peak RSS with the C library depends on
+// glibc's arenas more than on the contexts: see cmd/strata/malloc_linux.go.
+type ctxPool chan dd.Ctx
 
-// cSmall is the largest input compressed by the small contexts.
-const cSmall = 128 << 10
+func (p ctxPool) get() dd.Ctx {
+	select {
+	case c := <-p:
+		return c
+	default:
+		return dd.NewCtx()
+	}
+}
+
+func (p ctxPool) put(c dd.Ctx) {
+	select {
+	case p <- c:
+	default:
+	}
+}
+
+// cContexts compress, dContexts decompress (about 100 KB each: a chunk is
+// decoded straight into its buffer, with no window of the context's).
+var cContexts, dContexts = make(ctxPool, 2*sources.CPUs()), make(ctxPool, 2*sources.CPUs())
 
 // cEncoder compresses at its level with a pooled C context.
 type cEncoder int
@@ -71,27 +84,11 @@ func (e cEncoder) encode(dst, src []byte) ([]byte, bool) {
 	if n := dd.CompressBound(len(src)); cap(dst) < n {
 		dst = make([]byte, 0, n+n/4)
 	}
-	pool := cContexts[0]
-	if len(src) > cSmall {
-		pool = cContexts[1]
-	}
-	var c dd.Ctx
-	select {
-	case c = <-pool:
-	default:
-		c = dd.NewCtx()
-	}
+	c := cContexts.get()
 	out, err := c.CompressLevel(dst[:0], src, int(e))
-	select {
-	case pool <- c:
-	default: // a finalizer frees it
-	}
+	cContexts.put(c)
 	return out, err == nil
 }
-
-// dContexts are idle decompression contexts (about 100 KB each: a chunk
-// is decoded straight into its buffer, with no window of the context's).
-var dContexts = make(chan dd.Ctx, 2*sources.CPUs())
 
 // decodeChunk decodes a compressed chunk of rawLen bytes into dst's room
 // (cap(dst) >= rawLen) with the C library: 0-15% faster than the Go
@@ -102,17 +99,9 @@ func decodeChunk(dst, blob []byte, rawLen int) ([]byte, error) {
 	if rawLen == 0 || len(blob) == 0 {
 		return goDecodeChunk(dst, blob) // the C call needs a byte to point at
 	}
-	var c dd.Ctx
-	select {
-	case c = <-dContexts:
-	default:
-		c = dd.NewCtx()
-	}
+	c := dContexts.get()
 	n, err := c.DecompressInto(dst[:rawLen], blob)
-	select {
-	case dContexts <- c:
-	default: // a finalizer frees it
-	}
+	dContexts.put(c)
 	if err != nil {
 		return nil, err
 	}
