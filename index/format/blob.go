@@ -5,8 +5,8 @@ import (
 	"sync"
 
 	"github.com/klauspost/compress/zstd"
-	"github.com/zeebo/blake3"
 
+	"github.com/stratabackup/strata/index/b3"
 	"github.com/stratabackup/strata/sources"
 )
 
@@ -28,7 +28,7 @@ var decoder = sync.OnceValue(func() *zstd.Decoder {
 })
 
 // HashChunk returns a chunk's content address.
-func HashChunk(b []byte) ID { return blake3.Sum256(b) }
+func HashChunk(b []byte) ID { return b3.Sum256(b) }
 
 // EncodeBlob compresses a chunk into dst, or keeps it raw when zstd does
 // not make it smaller: random data then costs one cheap failed attempt

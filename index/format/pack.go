@@ -10,9 +10,8 @@ import (
 	"io"
 	"sync"
 
-	"github.com/zeebo/blake3"
-
 	"github.com/stratabackup/strata/backends"
+	"github.com/stratabackup/strata/index/b3"
 )
 
 // Pack layout: blobs concatenated, then a header with one 41-byte record per
@@ -72,7 +71,7 @@ type PackBuilder struct {
 	buf   *bytes.Buffer // in memory; nil when streaming
 	obj   backends.ObjectWriter
 	w     *bufio.Writer // streaming: buffers obj's writes
-	h     *blake3.Hasher
+	h     *b3.Hasher
 	n     int   // bytes of blobs added
 	err   error // first write error of a stream
 	blobs []PackBlob
@@ -103,7 +102,7 @@ func NewPackBuilder() *PackBuilder {
 func NewPackStream(obj backends.ObjectWriter) *PackBuilder {
 	w := streamBufs.Get().(*bufio.Writer)
 	w.Reset(obj)
-	return &PackBuilder{obj: obj, w: w, h: blake3.New()}
+	return &PackBuilder{obj: obj, w: w, h: b3.New()}
 }
 
 // Object is a streamed pack's object, nil for one in memory.
@@ -169,7 +168,7 @@ func (p *PackBuilder) Finish() (ID, []byte, error) {
 	p.write(tr[:])
 	if p.buf != nil {
 		data := p.buf.Bytes()
-		return blake3.Sum256(data), data, nil
+		return b3.Sum256(data), data, nil
 	}
 	if p.err == nil {
 		p.err = p.w.Flush()
