@@ -23,10 +23,15 @@ import (
 )
 
 // Sum256 returns the BLAKE3 digest of b.
-func Sum256(b []byte) (out [Size]byte) {
+func Sum256(b []byte) [Size]byte {
 	if len(b) < cMin {
 		return blake3.Sum256(b)
 	}
+	return sumC(b)
+}
+
+// sumC hashes a non-empty b in C.
+func sumC(b []byte) (out [Size]byte) {
 	C.b3_sum(unsafe.Pointer(&b[0]), C.size_t(len(b)), (*C.uint8_t)(unsafe.Pointer(&out[0])))
 	return out
 }

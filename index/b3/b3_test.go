@@ -48,5 +48,5 @@ func BenchmarkSum256_1MiB(b *testing.B)  { benchSum(b, 1<<20, Sum256) }
 func BenchmarkGo_1MiB(b *testing.B)      { benchSum(b, 1<<20, blake3.Sum256) }
 func BenchmarkSum256_16KiB(b *testing.B) { benchSum(b, 16<<10, Sum256) }
 func BenchmarkGo_16KiB(b *testing.B)     { benchSum(b, 16<<10, blake3.Sum256) }
-func BenchmarkSum256_cMin(b *testing.B)  { benchSum(b, cMin, Sum256) }
-func BenchmarkGo_cMin(b *testing.B)      { benchSum(b, cMin, blake3.Sum256) }
+func BenchmarkSum256_2KiB(b *testing.B)  { benchSum(b, 2<<10, Sum256) }
+func BenchmarkGo_2KiB(b *testing.B)      { benchSum(b, 2<<10, blake3.Sum256) }

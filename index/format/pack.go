@@ -70,10 +70,10 @@ func ParsePackName(name string) (ID, bool) {
 type PackBuilder struct {
 	buf   *bytes.Buffer // in memory; nil when streaming
 	obj   backends.ObjectWriter
-	w     *bufio.Writer // streaming: buffers obj's writes
-	h     *b3.Hasher
-	n     int   // bytes of blobs added
-	err   error // first write error of a stream
+	w     *bufio.Writer // streaming: buffers the writes to obj and h
+	h     *b3.Hasher    // streaming: hashes what w writes to obj
+	n     int           // bytes of blobs added
+	err   error         // first write error of a stream
 	blobs []PackBlob
 }
 
@@ -100,9 +100,13 @@ func NewPackBuilder() *PackBuilder {
 // Finish completes it, and the caller commits obj under the returned id's
 // PackName (or aborts it).
 func NewPackStream(obj backends.ObjectWriter) *PackBuilder {
+	// The hash sits behind the buffer, as the object does: it gets the
+	// buffer's 1 MiB writes, not one call per blob and per 41-byte header
+	// record (a cgo call each, and too short for BLAKE3's SIMD kernels).
+	h := b3.New()
 	w := streamBufs.Get().(*bufio.Writer)
-	w.Reset(obj)
-	return &PackBuilder{obj: obj, w: w, h: b3.New()}
+	w.Reset(io.MultiWriter(obj, h))
+	return &PackBuilder{obj: obj, w: w, h: h}
 }
 
 // Object is a streamed pack's object, nil for one in memory.
@@ -138,7 +142,6 @@ func (p *PackBuilder) write(b []byte) {
 	if p.err != nil {
 		return
 	}
-	_, _ = p.h.Write(b)
 	_, p.err = p.w.Write(b)
 }
 
