@@ -96,13 +96,7 @@ func (s *Store) BeginBackup(ctx context.Context, op string, waiting func(string)
 		return nil, err
 	}
 	known := newChunkSet(func(add func(ID, uint32)) error {
-		err := s.withCatalogAsIs(ctx, func(c *catalog.Catalog) error {
-			return c.EachChunk(func(id ID, loc format.BlobLoc) { add(id, loc.Length) })
-		})
-		if err != nil {
-			return fmt.Errorf("load chunk set: %w", err)
-		}
-		return nil
+		return s.withCatalogAsIs(ctx, func(c *catalog.Catalog) error { return chunksIn(c)(add) })
 	})
 	indexes, err := format.ListNames(ctx, s.be, "indexes/")
 	if err != nil {
@@ -157,13 +151,16 @@ func (r *BackupRun) Backup(ctx context.Context, kind string, sess sources.Sessio
 	if err != nil {
 		return Version{}, fmt.Errorf("backup %s: %w", ref, err)
 	}
-	prev := s.loadPrevFiles(ctx, prevV) // finish waits for it
-	// The chunk set loads once the previous entries have (they share the
-	// catalog, one session at a time, and the walk waits for those).
-	go func() {
-		<-prev.done
-		_ = r.known.wait() // an error fails the first claim, or finish
-	}()
+	// The chunk set loads next to the previous entries, in their catalog
+	// session, when content is stored while they load; else in a session
+	// of its own when it is first needed (chunkSet).
+	prev := s.loadPrevFiles(ctx, prevV, func(c *catalog.Catalog, loaded <-chan struct{}) {
+		select {
+		case <-r.known.wanted():
+			r.known.loadWith(chunksIn(c))
+		case <-loaded:
+		}
+	}) // finish waits for it
 	start := time.Now()
 	workers := s.opts.Workers
 	if workers <= 0 {
@@ -172,6 +169,12 @@ func (r *BackupRun) Backup(ctx context.Context, kind string, sess sources.Sessio
 	pv := &prevVersion{ctx: ctx, s: s, v: prevV, files: prev}
 	ws := newSession(ctx, s, r.known, prev, workers)
 	ws.prevLocate = pv.locate
+	if prevV != nil {
+		ws.prevList = make(map[ID]struct{}, len(prevV.FileList))
+		for _, c := range prevV.FileList {
+			ws.prevList[c.ID] = struct{}{}
+		}
+	}
 	ws.events = opts.Events
 	stopProgress := s.reportProgress(ws, ref, prevV, start, opts.Progress)
 	v, err := r.finish(ctx, kind, sess, obj, ref, pv, ws, start, opts, stopProgress)
@@ -192,7 +195,7 @@ func (r *BackupRun) finish(ctx context.Context, kind string, sess sources.Sessio
 	if err == nil && ctx.Err() == nil {
 		list, err = ws.storeFileList(ctx, res)
 	}
-	if err == nil {
+	if err == nil && !sameList(pv.v, list.refs) {
 		err = r.known.wait() // the version's stats need the stored sizes
 	}
 	ws.close()
@@ -377,7 +380,7 @@ func (s *Store) commit(ctx context.Context, ref ObjectRef, kind string, obj sour
 	if err := s.upgradeFormat(ctx, need); err != nil {
 		return Version{}, err
 	}
-	st := versionStats(&list, sess, res, took)
+	st := versionStats(&list, sess, res, took, prev)
 	m := &format.Manifest{Format: FormatVersion, Object: format.RawObject{Cluster: format.RawString(ref.Cluster), Database: format.RawString(ref.Database), Table: format.RawString(ref.Table)}, Kind: kind, Stats: st, Meta: mergeMeta(obj.Meta, res.Meta), Warnings: res.Warnings}
 	if sess.root != nil {
 		r := format.ToFileRecord(*sess.root)
@@ -402,7 +405,7 @@ func (s *Store) commit(ctx context.Context, ref ObjectRef, kind string, obj sour
 	// run's index file). A version whose list is the previous one's,
 	// chunk for chunk, shares its records.
 	record := func(c *catalog.Catalog) error {
-		if prev != nil && len(prev.FileList) > 0 && slices.Equal(prev.FileList, m.FileList.Refs()) {
+		if sameList(prev, list.refs) {
 			if ok, err := c.AddVersionAlias(name, m, prev.Name); err != nil || ok {
 				return err
 			}
@@ -524,17 +527,30 @@ func (r *listReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// versionStats sums a version's files and chunks.
-func versionStats(l *fileList, sess *session, res sources.Result, took time.Duration) Stats {
+// sameList reports whether a version's file list, stored as refs, is
+// prev's chunk for chunk: the same entries, so the same chunks.
+func sameList(prev *Version, refs []ChunkRef) bool {
+	return prev != nil && len(prev.FileList) > 0 && slices.Equal(prev.FileList, refs)
+}
+
+// versionStats sums a version's files and chunks. A version whose list is
+// prev's has prev's chunks, and their stored bytes are prev's: summed
+// again they would need the chunk set, which a no-change re-backup does
+// not load.
+func versionStats(l *fileList, sess *session, res sources.Result, took time.Duration, prev *Version) Stats {
 	st := Stats{ReadBytes: sess.readBytes.Load(), NewBytes: sess.newBytes.Load(), NewChunks: sess.newChunks.Load(), Seconds: took.Seconds(), ChangedFiles: sess.changedFiles.Load()}
 	st.Files, st.Dirs, st.Bytes = l.st.files, l.st.dirs, l.st.bytes
-	ids := l.st.ids
-	slices.SortFunc(ids, func(a, b ID) int { return bytes.Compare(a[:], b[:]) })
-	ids = slices.Compact(ids)
-	for _, id := range ids {
-		st.StoredBytes += int64(sess.known.size(id))
+	if sameList(prev, l.refs) {
+		st.StoredBytes, st.Chunks = prev.Stats.StoredBytes, prev.Stats.Chunks
+	} else {
+		ids := l.st.ids
+		slices.SortFunc(ids, func(a, b ID) int { return bytes.Compare(a[:], b[:]) })
+		ids = slices.Compact(ids)
+		for _, id := range ids {
+			st.StoredBytes += int64(sess.known.size(id))
+		}
+		st.Chunks = int64(len(ids))
 	}
-	st.Chunks = int64(len(ids))
 	l.st.ids = nil
 	st.LogicalBytes = res.LogicalBytes
 	if st.LogicalBytes == 0 {

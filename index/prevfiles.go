@@ -103,8 +103,10 @@ const prevSizeHintMax = 1 << 22
 // slabSize is the size of the slabs that entries are copied into.
 const slabSize = 1 << 20
 
-// loadPrevFiles starts loading v's entries (none when v is nil).
-func (s *Store) loadPrevFiles(ctx context.Context, v *Version) *prevFiles {
+// loadPrevFiles starts loading v's entries (none when v is nil). also,
+// when not nil, runs next to the load in the same catalog session, which
+// ends once both have; loaded is closed when the entries are.
+func (s *Store) loadPrevFiles(ctx context.Context, v *Version, also func(c *catalog.Catalog, loaded <-chan struct{})) *prevFiles {
 	p := newPrevFiles()
 	if v == nil {
 		p.finish(nil)
@@ -118,51 +120,76 @@ func (s *Store) loadPrevFiles(ctx context.Context, v *Version) *prevFiles {
 		p.index = make(map[string]int32, n)
 		p.ents = make([]prevEnt, 0, n)
 	}
-	go func() {
-		var slab []byte
-		// keep copies b into the slab: the catalog's bytes are valid only
-		// during the callback, and one allocation per entry would cost
-		// more than the entries themselves.
-		keep := func(parts ...[]byte) []byte {
-			n := 0
-			for _, b := range parts {
-				n += len(b)
-			}
-			if cap(slab)-len(slab) < n {
-				slab = make([]byte, 0, max(slabSize, n))
-			}
-			start := len(slab)
-			for _, b := range parts {
-				slab = append(slab, b...)
-			}
-			return slab[start:len(slab):len(slab)]
-		}
-		var batch []prevEnt
-		dir := ""
-		err := s.withCatalogAsIs(ctx, func(c *catalog.Catalog) error {
-			return c.EachFileRaw(*v, func(d, name, val []byte) error {
-				var path []byte
-				if len(d) == 0 {
-					path = keep(name)
-				} else {
-					path = keep(d, []byte{'/'}, name)
-				}
-				ent := prevEnt{path: bytesString(path), val: keep(val)}
-				if string(d) != dir {
-					p.publish(batch, string(d))
-					batch, dir = batch[:0], string(d)
-				}
-				batch = append(batch, ent)
-				return nil
-			})
-		})
+	go s.loadPrevInto(ctx, p, v, also)
+	return p
+}
+
+// slabs copy the catalog's bytes, which are valid only during a scan's
+// callback, into large shared slabs: one allocation per entry would cost
+// more than the entries themselves.
+type slabs struct{ slab []byte }
+
+// keep returns parts, concatenated, in the current slab.
+func (s *slabs) keep(parts ...[]byte) []byte {
+	n := 0
+	for _, b := range parts {
+		n += len(b)
+	}
+	if cap(s.slab)-len(s.slab) < n {
+		s.slab = make([]byte, 0, max(slabSize, n))
+	}
+	start := len(s.slab)
+	for _, b := range parts {
+		s.slab = append(s.slab, b...)
+	}
+	return s.slab[start:len(s.slab):len(s.slab)]
+}
+
+// loadPrevInto loads v's entries into p, publishing them directory by
+// directory, and runs also next to the load (see loadPrevFiles).
+func (s *Store) loadPrevInto(ctx context.Context, p *prevFiles, v *Version, also func(c *catalog.Catalog, loaded <-chan struct{})) {
+	var sl slabs
+	var batch []prevEnt
+	dir := ""
+	done := false
+	end := func(err error) {
 		p.publish(batch, dir)
 		if err != nil {
 			err = fmt.Errorf("load the previous version %s: %w", v.Name, err)
 		}
 		p.finish(err)
-	}()
-	return p
+		done = true
+	}
+	err := s.withCatalogAsIs(ctx, func(c *catalog.Catalog) error {
+		var wg sync.WaitGroup
+		if also != nil {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				also(c, p.done)
+			}()
+		}
+		end(c.EachFileRaw(*v, func(d, name, val []byte) error {
+			var path []byte
+			if len(d) == 0 {
+				path = sl.keep(name)
+			} else {
+				path = sl.keep(d, []byte{'/'}, name)
+			}
+			ent := prevEnt{path: bytesString(path), val: sl.keep(val)}
+			if string(d) != dir {
+				p.publish(batch, string(d))
+				batch, dir = batch[:0], string(d)
+			}
+			batch = append(batch, ent)
+			return nil
+		}))
+		wg.Wait() // the session must outlive also's scan
+		return nil
+	})
+	if !done {
+		end(err) // the session did not open
+	}
 }
 
 // bytesString is b as a string without a copy. Only for bytes that are

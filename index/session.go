@@ -34,6 +34,10 @@ type session struct {
 	packer *packer
 	wg     sync.WaitGroup
 
+	// prevList are the chunks of the previous version's file list: stored,
+	// so a list chunk that is one of them needs no claim, and an unchanged
+	// tree's re-backup no chunk set (chunkSet).
+	prevList map[ID]struct{}
 	// list holds the entries recorded, encoded (listruns.go).
 	list *listRuns
 	mu   sync.Mutex
@@ -124,7 +128,10 @@ func (s *session) worker() {
 	for j := range s.jobs {
 		id := format.HashChunk(j.data)
 		ref := ChunkRef{ID: id, Size: uint32(len(j.data))}
-		mine, err := s.known.claim(id)
+		mine, err := false, error(nil)
+		if _, stored := s.prevList[id]; !stored {
+			mine, err = s.known.claim(id)
+		}
 		if mine {
 			s.claimedMu.Lock()
 			s.claimed = append(s.claimed, id)
@@ -143,8 +150,12 @@ func (s *session) worker() {
 	}
 }
 
-// submit queues one chunk (copied) for hashing and storing.
-func (s *session) submit(ctx context.Context, chunk []byte) (chan chunkResult, error) {
+// submit queues one chunk (copied) for hashing and storing. A chunk of a
+// source's content (read) demands the chunk set: it may be new.
+func (s *session) submit(ctx context.Context, chunk []byte, read bool) (chan chunkResult, error) {
+	if read {
+		s.known.demand()
+	}
 	data := append((*getBuf(len(chunk)))[:0], chunk...)
 	res := make(chan chunkResult, 1)
 	select {
@@ -184,18 +195,22 @@ func (s *session) Add(ctx context.Context, e sources.Entry, r io.Reader) error {
 	if e.Type != sources.TypeFile {
 		return s.record(File{Entry: e})
 	}
-	ch, _ := chunkerPool.Get().(*format.Chunker)
-	if ch == nil || ch.Params() != s.st.cfg.Chunker {
-		ch = format.NewChunker(s.st.cfg.Chunker, r)
+	var refs []ChunkRef
+	var n int64
+	var err error
+	if rr, prev, ok := s.segmentable(e, r, s.st.cfg.Chunker); ok {
+		refs, n, err = s.storeSegments(ctx, e, rr, prev)
+		if err == nil {
+			if err = rr.ReadAtDone(n); err != nil {
+				s.doneBytes.Add(-n)
+				return fmt.Errorf("read %s: %w", e.Path, err)
+			}
+		}
 	} else {
-		ch.Reset(r)
+		ch := s.chunker(r, e.Size)
+		refs, n, err = s.storeChunks(ctx, e.Path, s.chunksOf(ch, e), true)
+		releaseChunker(ch)
 	}
-	ch.Expect(e.Size)
-	defer func() {
-		ch.Release() // a large file's buffer goes back for the next one
-		chunkerPool.Put(ch)
-	}()
-	refs, n, err := s.storeChunks(ctx, e.Path, s.chunksOf(ch, e), true)
 	if err != nil {
 		return err
 	}
@@ -208,6 +223,25 @@ func (s *session) Add(ctx context.Context, e sources.Entry, r io.Reader) error {
 	}
 	s.changedFiles.Add(1)
 	return nil
+}
+
+// chunker returns a pooled chunker over r, a stream of about size bytes.
+func (s *session) chunker(r io.Reader, size int64) *format.Chunker {
+	ch, _ := chunkerPool.Get().(*format.Chunker)
+	if ch == nil || ch.Params() != s.st.cfg.Chunker {
+		ch = format.NewChunker(s.st.cfg.Chunker, r)
+	} else {
+		ch.Reset(r)
+	}
+	ch.Expect(size)
+	return ch
+}
+
+// releaseChunker pools ch again; a large stream's buffer goes back for
+// the next one.
+func releaseChunker(ch *format.Chunker) {
+	ch.Release()
+	chunkerPool.Put(ch)
 }
 
 // chunkNext yields a stream's next chunk (io.EOF after the last) and,
@@ -270,7 +304,7 @@ func (s *session) storeChunks(ctx context.Context, path string, next chunkNext, 
 				f = make(chan chunkResult, 1)
 				f <- chunkResult{ref: ChunkRef{ID: *id, Size: uint32(len(c))}}
 			} else {
-				f, err = s.submit(ctx, c)
+				f, err = s.submit(ctx, c, read)
 			}
 			if f != nil {
 				futs = append(futs, f)

@@ -122,7 +122,7 @@ func (b *spanBuilder) seal() error {
 	if len(b.buf) == 0 {
 		return nil
 	}
-	f, err := b.s.submit(b.ctx, b.buf)
+	f, err := b.s.submit(b.ctx, b.buf, true)
 	if err != nil {
 		return err
 	}

@@ -24,6 +24,7 @@ type memSource struct {
 	at     time.Time
 	keep   map[string]bool   // files kept unchanged from the previous version
 	modes  map[string]uint32 // modes other than 0640
+	ranged *rangeReads       // hand Add readers that read ranges too
 }
 
 func (m *memSource) Kind() string { return "mem" }
@@ -56,6 +57,8 @@ func (m *memSource) Backup(ctx context.Context, obj sources.Object, prev sources
 				rest = rest[n:]
 				return sources.Span{Data: p}, nil
 			})
+		} else if m.ranged != nil {
+			err = w.Add(ctx, e, &rangedReader{Reader: bytes.NewReader(data), log: m.ranged})
 		} else {
 			err = w.Add(ctx, e, bytes.NewReader(data))
 		}

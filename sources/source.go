@@ -178,7 +178,8 @@ type Writer interface {
 	// Add stores an entry; for files the content is read from r until EOF,
 	// split into content-defined chunks, deduplicated and packed. r is nil
 	// for directories and symlinks. Add fails if r yields a different
-	// number of bytes than e.Size.
+	// number of bytes than e.Size. When r is also a RangeReader, Add may
+	// read a large file by ranges instead (see RangeReader).
 	Add(ctx context.Context, e Entry, r io.Reader) error
 	// AddSpans stores a file assembled from spans, each either new bytes
 	// or a byte range of the previous version's file at the same path.
@@ -198,6 +199,19 @@ type Writer interface {
 	Keep(ctx context.Context, e Entry) error
 	// Reporter takes the source's progress and warnings for this object.
 	Reporter
+}
+
+// RangeReader is what the reader handed to Writer.Add may also be, so
+// that the Writer can read a large file's ranges at once (a changed
+// multi-gigabyte file otherwise goes through one goroutine while the
+// other cores wait for it): ReadAt from several goroutines, never past
+// the entry's size, instead of Read. The Writer then calls ReadAtDone
+// with the bytes it read in all, once every range is read; it fails, as
+// Read would have, when the file changed meanwhile (the source reads the
+// file again). A reader is read one way or the other, not both.
+type RangeReader interface {
+	io.ReaderAt
+	ReadAtDone(read int64) error
 }
 
 // Span is one part of a file written with Writer.AddSpans: new bytes in

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -220,7 +221,20 @@ func medianOf(n int, f func(i int) (float64, error)) (float64, error) {
 		}
 		vs = append(vs, v)
 	}
+	if len(vs) > 1 {
+		logf("  runs: %s", runsText(vs))
+	}
 	return median(vs), nil
+}
+
+// runsText lists the figures a median was taken of, for the log: the
+// spread says how far to trust the median.
+func runsText(vs []float64) string {
+	parts := make([]string, len(vs))
+	for i, v := range vs {
+		parts[i] = strconv.FormatFloat(v, 'f', 2, 64)
+	}
+	return strings.Join(parts, ", ")
 }
 
 // median is the middle of vs (the upper middle of an even count), 0

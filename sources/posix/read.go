@@ -114,6 +114,8 @@ func openFile(full string) (int, *unix.Stat_t, error) {
 // is read in one or two calls anyway.
 const sequentialHint = 1 << 20
 
+var _ sources.RangeReader = (*checkedReader)(nil)
+
 // checkedReader streams a file and notices when it changes underneath: more
 // or fewer bytes than its size at open, or a different size, mtime or ctime
 // at the end. It then fails the read with errChanged.
@@ -151,6 +153,38 @@ func (r *checkedReader) Read(p []byte) (int, error) {
 		return 0, r.atEOF()
 	}
 	return n, nil
+}
+
+// ReadAt implements sources.RangeReader (and io.ReaderAt: it fills p
+// unless the file ends first): pread(2) from any goroutine.
+func (r *checkedReader) ReadAt(p []byte, off int64) (int, error) {
+	total := 0
+	for len(p) > 0 {
+		n, err := unix.Pread(r.fd, p, off)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return total, fmt.Errorf("read %s: %w", r.name, err)
+		}
+		if n == 0 {
+			return total, io.EOF // shorter than at open: ReadAtDone says so
+		}
+		total += n
+		p = p[n:]
+		off += int64(n)
+	}
+	return total, nil
+}
+
+// ReadAtDone implements sources.RangeReader: the ranges read must add up
+// to the size at open, and size, mtime and ctime must not have moved.
+func (r *checkedReader) ReadAtDone(read int64) error {
+	r.n = read
+	if err := r.atEOF(); !errors.Is(err, io.EOF) {
+		return err
+	}
+	return nil
 }
 
 // readOnce is one read(2), retried on EINTR.

@@ -50,4 +50,41 @@ func TestCheckedReader(t *testing.T) {
 			t.Fatalf("read after a same-size rewrite: %v, want errChanged", err)
 		}
 	})
+	t.Run("ranges", func(t *testing.T) {
+		r, _ := open(t, "hello, world")
+		got := make([]byte, 12)
+		if n, err := r.ReadAt(got[7:], 7); n != 5 || err != nil {
+			t.Fatalf("ReadAt the end: %d, %v", n, err)
+		}
+		if n, err := r.ReadAt(got[:7], 0); n != 7 || err != nil {
+			t.Fatalf("ReadAt the start: %d, %v", n, err)
+		}
+		if string(got) != "hello, world" {
+			t.Fatalf("ranges read %q", got)
+		}
+		if err := r.ReadAtDone(12); err != nil || r.n != 12 || r.changed {
+			t.Fatalf("ReadAtDone after every byte: %v (%d counted, changed %v)", err, r.n, r.changed)
+		}
+		if n, err := r.ReadAt(make([]byte, 4), 10); n != 2 || err != io.EOF {
+			t.Fatalf("ReadAt past the end: %d, %v; want 2, io.EOF", n, err)
+		}
+	})
+	t.Run("ranges written between", func(t *testing.T) {
+		r, path := open(t, "hello, world")
+		if _, err := r.ReadAt(make([]byte, 12), 0); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte("hello, world!"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.ReadAtDone(12); !errors.Is(err, errChanged) || !r.changed {
+			t.Fatalf("ReadAtDone after an append: %v (changed %v), want errChanged", err, r.changed)
+		}
+	})
+	t.Run("ranges short", func(t *testing.T) {
+		r, _ := open(t, "hello, world")
+		if err := r.ReadAtDone(11); !errors.Is(err, errChanged) {
+			t.Fatalf("ReadAtDone with a byte unread: %v, want errChanged", err)
+		}
+	})
 }
