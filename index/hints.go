@@ -42,19 +42,35 @@ type hinted struct {
 // newHinted returns a chunk source over ch for a file of size bytes whose
 // previous content was prev, or nil when prev gives no usable hints.
 func newHinted(ch *format.Chunker, prev []ChunkRef, size int64) *hinted {
+	ends, ok := cutsOf(prev, ch.Params().Max)
+	if !ok {
+		return nil
+	}
+	return hintedBy(ch, prev, ends, size)
+}
+
+// hintedBy is newHinted with prev's cuts (cutsOf) known.
+func hintedBy(ch *format.Chunker, prev []ChunkRef, ends []int64, size int64) *hinted {
 	if len(prev) < hintMinChunks {
 		return nil
 	}
+	return &hinted{ch: ch, prev: prev, ends: ends, size: size}
+}
+
+// cutsOf returns the offset right after each of prev's chunks, or false
+// when they are not a chunker's cuts: extents of shared chunks, or
+// longer than max.
+func cutsOf(prev []ChunkRef, max int) ([]int64, bool) {
 	ends := make([]int64, len(prev))
 	var off int64
 	for i, c := range prev {
-		if c.Off != 0 || int(c.Size) > ch.Params().Max {
-			return nil // extents of shared chunks, not a chunker's cuts
+		if c.Off != 0 || int(c.Size) > max {
+			return nil, false
 		}
 		off += int64(c.Size)
 		ends[i] = off
 	}
-	return &hinted{ch: ch, prev: prev, ends: ends, size: size}
+	return ends, true
 }
 
 // chunk returns the next chunk and, when it came from a hint, its ID.

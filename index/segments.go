@@ -2,13 +2,11 @@ package index
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"sort"
 
 	"golang.org/x/sync/errgroup"
 
-	"github.com/stratabackup/strata/index/format"
 	"github.com/stratabackup/strata/sources"
 )
 
@@ -38,72 +36,54 @@ var segmentMin int64 = 64 << 20
 // over the cores, which the other files read meanwhile keep busy too.
 const maxSegments = 4
 
-// segmentable returns the reader's ranges and the previous chunks to cut
-// a file by, when it is worth reading in segments.
-func (s *session) segmentable(e sources.Entry, r io.Reader, p format.ChunkerParams) (sources.RangeReader, []ChunkRef, bool) {
-	rr, ok := r.(sources.RangeReader)
-	if !ok || e.Size < 2*segmentMin {
-		return nil, nil, false
-	}
-	prev, ok := s.prev.get(e.Path)
-	if !ok || prev.Type != sources.TypeFile || len(prev.Chunks) < 2*hintMinChunks {
-		return nil, nil, false
-	}
-	for _, c := range prev.Chunks {
-		if c.Off != 0 || int(c.Size) > p.Max {
-			return nil, nil, false // extents of shared chunks, not cuts
-		}
-	}
-	return rr, prev.Chunks, true
+// segmentable says whether a file of size bytes with the previous
+// chunks prev (a chunker's cuts: previousCuts) is worth reading in
+// segments.
+func segmentable(size int64, prev []ChunkRef) bool {
+	return size >= 2*segmentMin && len(prev) >= 2*hintMinChunks
 }
 
-// segmentBounds splits [0, size) at previous cuts (the ends of prev's
-// chunks) near equal parts: bounds[i] and bounds[i+1] are segment i's
-// start and end, and every bound but the last is a previous cut.
-func segmentBounds(prev []ChunkRef, size int64) []int64 {
+// segment is a part of a file read on its own: [start, end), cut against
+// hints, the previous chunks from start on.
+type segment struct {
+	start, end int64
+	hints      []ChunkRef
+}
+
+// segmentsOf splits [0, size) at previous cuts (ends[i] is the offset
+// right after prev[i]) near equal parts: every segment but the last ends
+// at a previous cut.
+func segmentsOf(prev []ChunkRef, ends []int64, size int64) []segment {
 	k := min(int64(maxSegments), size/segmentMin)
-	ends := make([]int64, len(prev))
-	var off int64
-	for i, c := range prev {
-		off += int64(c.Size)
-		ends[i] = off
-	}
-	bounds := []int64{0}
+	var segs []segment
+	var start int64
+	first := 0 // prev's chunk that starts at start
 	for i := int64(1); i < k; i++ {
-		target := size * i / k
-		j := sort.Search(len(ends), func(j int) bool { return ends[j] >= target })
+		j := sort.Search(len(ends), func(j int) bool { return ends[j] >= size*i/k })
 		if j == len(ends) || ends[j] >= size {
 			break
 		}
-		if ends[j] > bounds[len(bounds)-1] {
-			bounds = append(bounds, ends[j])
+		if ends[j] > start {
+			segs = append(segs, segment{start: start, end: ends[j], hints: prev[first : j+1]})
+			start, first = ends[j], j+1
 		}
 	}
-	return append(bounds, size)
+	return append(segs, segment{start: start, end: size, hints: prev[first:]})
 }
 
-// storeSegments stores a file read as segments (see segmentBounds), each
-// by a goroutine of its own, and returns its chunks in order and the bytes
-// read. The caller checks the reader (ReadAtDone).
-func (s *session) storeSegments(ctx context.Context, e sources.Entry, rr sources.RangeReader, prev []ChunkRef) ([]ChunkRef, int64, error) {
-	bounds := segmentBounds(prev, e.Size)
-	parts := make([][]ChunkRef, len(bounds)-1)
-	ns := make([]int64, len(parts))
-	errs := make([]error, len(parts))
+// storeSegments stores a file read as segments (segmentsOf), each by a
+// goroutine of its own, and returns its chunks in order and the bytes
+// read. A failed store takes back the bytes it counted as done. The
+// caller checks the reader (ReadAtDone).
+func (s *session) storeSegments(ctx context.Context, e sources.Entry, rr sources.RangeReader, prev []ChunkRef, ends []int64) ([]ChunkRef, int64, error) {
+	segs := segmentsOf(prev, ends, e.Size)
+	parts := make([][]ChunkRef, len(segs))
+	ns := make([]int64, len(segs))
+	errs := make([]error, len(segs))
 	g, gctx := errgroup.WithContext(ctx)
-	first := 0 // prev's chunk that starts at the segment's start
-	var off int64
-	for i := range parts {
-		start, end := bounds[i], bounds[i+1]
-		last := first
-		for last < len(prev) && off < end {
-			off += int64(prev[last].Size)
-			last++
-		}
-		hints := prev[first:last]
-		first = last
+	for i, sg := range segs {
 		g.Go(func() error {
-			parts[i], ns[i], errs[i] = s.storeSegment(gctx, e, io.NewSectionReader(rr, start, end-start), hints, end-start)
+			parts[i], ns[i], errs[i] = s.storeSegment(gctx, e, io.NewSectionReader(rr, sg.start, sg.end-sg.start), sg)
 			return errs[i]
 		})
 	}
@@ -125,19 +105,15 @@ func (s *session) storeSegments(ctx context.Context, e sources.Entry, rr sources
 	return refs, n, nil
 }
 
-// storeSegment stores size bytes from r, cut against hints (the previous
-// chunks from the segment's start).
-func (s *session) storeSegment(ctx context.Context, e sources.Entry, r io.Reader, hints []ChunkRef, size int64) ([]ChunkRef, int64, error) {
+// storeSegment stores segment sg, read from r. A segment read short is
+// the caller's to notice: the bytes add up to less than the file's size.
+func (s *session) storeSegment(ctx context.Context, e sources.Entry, r io.Reader, sg segment) ([]ChunkRef, int64, error) {
+	size := sg.end - sg.start
 	ch := s.chunker(r, size)
 	defer releaseChunker(ch)
 	next := plainChunks(ch.Next)
-	if h := newHinted(ch, hints, size); h != nil {
+	if h := newHinted(ch, sg.hints, size); h != nil {
 		next = h.chunk
 	}
-	refs, n, err := s.storeChunks(ctx, e.Path, next, true)
-	if err == nil && n != size {
-		s.doneBytes.Add(-n)
-		err = fmt.Errorf("store %s: read %d bytes of a %d-byte segment (the file changed while being read)", e.Path, n, size)
-	}
-	return refs, n, err
+	return s.storeChunks(ctx, e.Path, next, true)
 }

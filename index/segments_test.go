@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
+	"math"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -18,6 +20,9 @@ type rangeReads struct {
 	readAts atomic.Int64
 	done    atomic.Int64
 	changed bool
+	// shortAt, when above 0, ends the file there for ReadAt, as if it was
+	// cut short while read.
+	shortAt int64
 }
 
 // rangedReader is a bytes.Reader that is also a sources.RangeReader.
@@ -28,6 +33,10 @@ type rangedReader struct {
 
 func (r *rangedReader) ReadAt(p []byte, off int64) (int, error) {
 	r.log.readAts.Add(1)
+	if end := r.log.shortAt; end > 0 && off+int64(len(p)) > end {
+		n, _ := r.Reader.ReadAt(p[:max(0, end-off)], off)
+		return n, io.EOF
+	}
 	return r.Reader.ReadAt(p, off)
 }
 
@@ -49,20 +58,29 @@ func withSegmentMin(t *testing.T, n int64) {
 	t.Cleanup(func() { segmentMin = old })
 }
 
+// segmentedFixture backs up n random bytes as file "big" of a memSource
+// whose readers read ranges, with segmentMin lowered to 1 MiB.
+func segmentedFixture(t *testing.T, seed uint64, n int) (*Store, *memSource, *rangeReads, []byte) {
+	t.Helper()
+	withSegmentMin(t, 1<<20)
+	st, _, _ := newTestStore(t)
+	data := randBytes(seed, n)
+	reads := &rangeReads{}
+	src := &memSource{files: map[string][]byte{"big": data}, ranged: reads}
+	if _, err := st.Backup(context.Background(), src, segObj, BackupOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	return st, src, reads, data
+}
+
+var segObj = sources.Object{Cluster: "c", Database: "d", Table: "t"}
+
 // TestLargeChangedFileReadInSegments: a large file changed in place and
 // appended to is read as segments (ReadAt, checked once with
 // ReadAtDone), reads back as written, and stores little more than the
 // change: the segments' unchanged stretches are the previous chunks.
 func TestLargeChangedFileReadInSegments(t *testing.T) {
-	withSegmentMin(t, 1<<20)
-	st, _, _ := newTestStore(t)
-	data := randBytes(21, 8<<20)
-	reads := &rangeReads{}
-	src := &memSource{files: map[string][]byte{"big": data}, ranged: reads}
-	obj := sources.Object{Cluster: "c", Database: "d", Table: "t"}
-	if _, err := st.Backup(context.Background(), src, obj, BackupOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	st, src, reads, data := segmentedFixture(t, 21, 8<<20)
 	if n := reads.readAts.Load(); n != 0 {
 		t.Fatalf("a file with no previous version was read with %d ReadAt calls; want a stream", n)
 	}
@@ -70,7 +88,7 @@ func TestLargeChangedFileReadInSegments(t *testing.T) {
 	copy(changed[3<<20:], bytes.Repeat([]byte("changed "), 1000))
 	changed = append(changed, randBytes(22, 1<<20)...)
 	src.files["big"] = changed
-	v2, err := st.Backup(context.Background(), src, obj, BackupOptions{})
+	v2, err := st.Backup(context.Background(), src, segObj, BackupOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,27 +109,34 @@ func TestLargeChangedFileReadInSegments(t *testing.T) {
 // changed while its segments were read, the backup fails naming the file
 // and makes no version.
 func TestSegmentedFileChangedWhileRead(t *testing.T) {
-	withSegmentMin(t, 1<<20)
-	st, _, _ := newTestStore(t)
-	data := randBytes(23, 6<<20)
-	reads := &rangeReads{}
-	src := &memSource{files: map[string][]byte{"big": data}, ranged: reads}
-	obj := sources.Object{Cluster: "c", Database: "d", Table: "t"}
-	if _, err := st.Backup(context.Background(), src, obj, BackupOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	src.files["big"] = append(bytes.Clone(data), "more"...)
-	reads.changed = true
-	_, err := st.Backup(context.Background(), src, obj, BackupOptions{})
-	if !errors.Is(err, errRangedChanged) || !strings.Contains(err.Error(), "big") {
-		t.Fatalf("backup of a file that changed while read: %v; want the source's error naming big", err)
-	}
-	vs, err := st.Versions(context.Background(), ObjectRef{Cluster: "c", Database: "d", Table: "t"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(vs) != 1 {
-		t.Fatalf("%d versions after a failed backup; want the first only", len(vs))
+	for _, tc := range []struct {
+		name string
+		mark func(*rangeReads)
+	}{
+		{"changed", func(r *rangeReads) { r.changed = true }},
+		// A segment read short is no store error of its own: the source
+		// is asked, and says the file changed (it then reads it again).
+		{"cut short", func(r *rangeReads) { r.shortAt = 3 << 20 }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st, src, reads, data := segmentedFixture(t, 23, 6<<20)
+			src.files["big"] = append(bytes.Clone(data), "more"...)
+			tc.mark(reads)
+			_, err := st.Backup(context.Background(), src, segObj, BackupOptions{})
+			if !errors.Is(err, errRangedChanged) || !strings.Contains(err.Error(), "big") {
+				t.Fatalf("backup of a file that changed while read: %v; want the source's error naming big", err)
+			}
+			if d := reads.done.Load(); d != 1 {
+				t.Errorf("ReadAtDone called %d times; want once", d)
+			}
+			vs, err := st.Versions(context.Background(), ObjectRef{Cluster: "c", Database: "d", Table: "t"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(vs) != 1 {
+				t.Fatalf("%d versions after a failed backup; want the first only", len(vs))
+			}
+		})
 	}
 }
 
@@ -140,10 +165,29 @@ func TestSegmentBounds(t *testing.T) {
 		{"too small to split", even, 150, []int64{0, 150}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got := segmentBounds(tc.prev, tc.size)
+			ends, ok := cutsOf(tc.prev, math.MaxInt)
+			if !ok {
+				t.Fatal("cutsOf refused plain chunks")
+			}
+			segs := segmentsOf(tc.prev, ends, tc.size)
+			got := []int64{0}
+			for i, sg := range segs {
+				got = append(got, sg.end)
+				if i < len(segs)-1 && sumSizes(sg.hints) != sg.end-sg.start {
+					t.Errorf("segment [%d, %d) hinted by %d bytes of previous chunks", sg.start, sg.end, sumSizes(sg.hints))
+				}
+			}
 			if !slices.Equal(got, tc.want) {
-				t.Fatalf("segmentBounds(size %d) = %v, want %v", tc.size, got, tc.want)
+				t.Fatalf("segment bounds (size %d) = %v, want %v", tc.size, got, tc.want)
 			}
 		})
 	}
+}
+
+func sumSizes(refs []ChunkRef) int64 {
+	var n int64
+	for _, c := range refs {
+		n += int64(c.Size)
+	}
+	return n
 }

@@ -195,20 +195,27 @@ func (s *session) Add(ctx context.Context, e sources.Entry, r io.Reader) error {
 	if e.Type != sources.TypeFile {
 		return s.record(File{Entry: e})
 	}
+	prev, ends := s.previousCuts(e)
 	var refs []ChunkRef
 	var n int64
 	var err error
-	if rr, prev, ok := s.segmentable(e, r, s.st.cfg.Chunker); ok {
-		refs, n, err = s.storeSegments(ctx, e, rr, prev)
-		if err == nil {
-			if err = rr.ReadAtDone(n); err != nil {
+	if rr, ok := r.(sources.RangeReader); ok && segmentable(e.Size, prev) {
+		refs, n, err = s.storeSegments(ctx, e, rr, prev, ends)
+		// The source says whether the file changed, also when a segment
+		// read short: then it reads the file again, as after a stream.
+		if derr := rr.ReadAtDone(n); derr != nil {
+			if err == nil {
 				s.doneBytes.Add(-n)
-				return fmt.Errorf("read %s: %w", e.Path, err)
 			}
+			return fmt.Errorf("read %s: %w", e.Path, derr)
 		}
 	} else {
 		ch := s.chunker(r, e.Size)
-		refs, n, err = s.storeChunks(ctx, e.Path, s.chunksOf(ch, e), true)
+		next := plainChunks(ch.Next)
+		if h := hintedBy(ch, prev, ends, e.Size); h != nil {
+			next = h.chunk
+		}
+		refs, n, err = s.storeChunks(ctx, e.Path, next, true)
 		releaseChunker(ch)
 	}
 	if err != nil {
@@ -249,19 +256,24 @@ func releaseChunker(ch *format.Chunker) {
 // else nil.
 type chunkNext func() ([]byte, *ID, error)
 
-// chunksOf is how file e is cut: against its previous cuts when it may
-// have enough of them (hinted), else by the chunker alone. A file too
+// previousCuts returns file e's previous chunks and the offset right
+// after each (cutsOf), when they can hint its cuts (hints.go). A file too
 // small to have had hintMinChunks chunks does not look its previous entry
 // up (most changed files of a source tree are).
-func (s *session) chunksOf(ch *format.Chunker, e sources.Entry) chunkNext {
-	if e.Size >= int64(hintMinChunks*ch.Params().Min) {
-		if p, ok := s.prev.get(e.Path); ok && p.Type == sources.TypeFile {
-			if h := newHinted(ch, p.Chunks, e.Size); h != nil {
-				return h.chunk
-			}
-		}
+func (s *session) previousCuts(e sources.Entry) ([]ChunkRef, []int64) {
+	p := s.st.cfg.Chunker
+	if e.Size < int64(hintMinChunks*p.Min) {
+		return nil, nil
 	}
-	return plainChunks(ch.Next)
+	f, ok := s.prev.get(e.Path)
+	if !ok || f.Type != sources.TypeFile {
+		return nil, nil
+	}
+	ends, ok := cutsOf(f.Chunks, p.Max)
+	if !ok {
+		return nil, nil
+	}
+	return f.Chunks, ends
 }
 
 // plainChunks is a chunker's Next as a chunkNext: nothing hashed.
