@@ -59,7 +59,9 @@ func withSegmentMin(t *testing.T, n int64) {
 }
 
 // segmentedFixture backs up n random bytes as file "big" of a memSource
-// whose readers read ranges, with segmentMin lowered to 1 MiB.
+// whose readers read ranges, with segmentMin lowered to 1 MiB. The store's
+// chunker seed is random, so n must make many more than the 8 previous
+// chunks segments need (6 MiB made 8-11, and sometimes too few).
 func segmentedFixture(t *testing.T, seed uint64, n int) (*Store, *memSource, *rangeReads, []byte) {
 	t.Helper()
 	withSegmentMin(t, 1<<20)
@@ -80,7 +82,7 @@ var segObj = sources.Object{Cluster: "c", Database: "d", Table: "t"}
 // ReadAtDone), reads back as written, and stores little more than the
 // change: the segments' unchanged stretches are the previous chunks.
 func TestLargeChangedFileReadInSegments(t *testing.T) {
-	st, src, reads, data := segmentedFixture(t, 21, 8<<20)
+	st, src, reads, data := segmentedFixture(t, 21, 16<<20)
 	if n := reads.readAts.Load(); n != 0 {
 		t.Fatalf("a file with no previous version was read with %d ReadAt calls; want a stream", n)
 	}
@@ -119,7 +121,7 @@ func TestSegmentedFileChangedWhileRead(t *testing.T) {
 		{"cut short", func(r *rangeReads) { r.shortAt = 3 << 20 }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			st, src, reads, data := segmentedFixture(t, 23, 6<<20)
+			st, src, reads, data := segmentedFixture(t, 23, 16<<20)
 			src.files["big"] = append(bytes.Clone(data), "more"...)
 			tc.mark(reads)
 			_, err := st.Backup(context.Background(), src, segObj, BackupOptions{})
