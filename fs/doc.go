@@ -33,7 +33,9 @@
 // keep the page cache (FOPEN_KEEP_CACHE) and version directory listings
 // are kept by the kernel (FOPEN_CACHE_DIR) and in the node. The levels
 // above versions (clusters, databases, tables, version lists, latest, @at,
-// @diff entries) use one-second timeouts so that new versions appear.
+// @diff entries) use one-second timeouts so that new versions appear;
+// where the kernel keeps their listings too (directories opened without
+// the daemon, noopendir.go), their mtime moves with every change seen.
 // Small files that follow the one being read in its directory are
 // decoded ahead and pushed into the page cache (prefetch.go), so a tar
 // or cp -r of them mostly reads what the kernel holds already; the

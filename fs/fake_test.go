@@ -240,3 +240,13 @@ func sameFile(a, b index.File) bool {
 	return a.Type == b.Type && a.Size == b.Size && a.Mode == b.Mode && a.ModTime.Equal(b.ModTime) &&
 		a.Target == b.Target && slices.Equal(a.Chunks, b.Chunks)
 }
+
+// prune removes obj's version at the given time, and obj with its last.
+func (c *fakeCatalog) prune(obj index.ObjectRef, at string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.versions[obj] = slices.DeleteFunc(c.versions[obj], func(v index.Version) bool { return index.TimeName(v.Time) == at })
+	if len(c.versions[obj]) == 0 {
+		delete(c.versions, obj)
+	}
+}

@@ -28,8 +28,8 @@ type Options struct {
 	Logger *slog.Logger
 	// FsName is the source shown in /proc/mounts. Default "strata".
 	FsName string
-	// handles makes the daemon answer every open with a handle, as on
-	// kernels without no-open support (tests of that path).
+	// handles makes the daemon answer every open and opendir with a
+	// handle, as on kernels without no-open support (tests of that path).
 	handles bool
 }
 
@@ -61,7 +61,8 @@ func Mount(ctx context.Context, mountpoint string, cat Catalog, opts Options) (*
 	t := newTree(cat, opts.Logger, owner{uid: uint32(os.Getuid()), gid: uint32(os.Getgid()), recorded: os.Geteuid() == 0})
 	root := &objDir{t: t}
 	fo := fuseOptions(opts, t.owner)
-	server, err := fuse.NewServer(negativeEntries{gofs.NewNodeFS(root, fo)}, abs, &fo.MountOptions)
+	raw := noOpendir{RawFileSystem: negativeEntries{gofs.NewNodeFS(root, fo)}, on: &t.noOpendir}
+	server, err := fuse.NewServer(raw, abs, &fo.MountOptions)
 	if err != nil {
 		return nil, fmt.Errorf("mount %s: %w", abs, err)
 	}
@@ -69,7 +70,9 @@ func Mount(ctx context.Context, mountpoint string, cat Catalog, opts Options) (*
 	if err := server.WaitMount(); err != nil {
 		return nil, fmt.Errorf("mount %s: wait for the kernel: %w", abs, err)
 	}
-	t.noOpen.Store(!opts.handles && server.KernelSettings().Flags&fuse.CAP_NO_OPEN_SUPPORT != 0)
+	flags := server.KernelSettings().Flags64()
+	t.noOpen.Store(!opts.handles && flags&fuse.CAP_NO_OPEN_SUPPORT != 0)
+	t.noOpendir.Store(!opts.handles && flags&fuse.CAP_NO_OPENDIR_SUPPORT != 0)
 	m := &Mounted{server: server, mountpoint: abs, log: opts.Logger, tree: t}
 	m.raiseReadAhead()
 	m.mu.Lock()

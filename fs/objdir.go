@@ -111,7 +111,8 @@ func (d *objDir) children(ctx context.Context) (names []string, isTable bool, er
 	return slices.Compact(names), isTable, nil
 }
 
-// Getattr shows a plain directory; a table's mtime is its newest version's.
+// Getattr shows a plain directory; a table's mtime is its newest
+// version's, moved by nanoseconds when the lists change (tree.changed).
 func (d *objDir) Getattr(ctx context.Context, _ gofs.FileHandle, out *fuse.AttrOut) syscall.Errno {
 	d.fill(ctx, &out.Attr)
 	out.SetTimeout(refreshTimeout)
@@ -120,12 +121,13 @@ func (d *objDir) Getattr(ctx context.Context, _ gofs.FileHandle, out *fuse.AttrO
 
 func (d *objDir) fill(ctx context.Context, a *fuse.Attr) {
 	mtime := d.t.started
+	_, _ = d.t.objects(ctx) // a failure shows when listed; this notes changes
 	if d.level >= 3 {
 		if vs, err := d.t.versionsOf(ctx, d.ref()); err == nil && len(vs) > 0 {
 			mtime = vs[len(vs)-1].Time
 		}
 	}
-	d.t.owner.fill(a, syscall.S_IFDIR|0o755, dirSize, mtime)
+	d.t.owner.fill(a, syscall.S_IFDIR|0o755, dirSize, d.t.changed(mtime))
 }
 
 // Statfs reports a read-only filesystem with Linux's name limit.

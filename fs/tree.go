@@ -3,6 +3,7 @@ package fs
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -21,6 +22,13 @@ type tree struct {
 	started time.Time
 	// noOpen is set when the kernel opens files without asking (noopen.go).
 	noOpen atomic.Bool
+	// noOpendir is set when the kernel opens directories without asking
+	// (noopendir.go).
+	noOpendir atomic.Bool
+	// generation counts the changes seen in the object and version
+	// lists; the directories above the versions show it in their mtime,
+	// so that the kernel drops listings of theirs it keeps.
+	generation atomic.Uint64
 	// readers serve reads that come without a handle.
 	readers *nodeReaders
 	// prefetch decodes the files after the one being read; nil when the
@@ -34,6 +42,10 @@ type tree struct {
 	objs     []index.ObjectRef
 	objsAt   time.Time
 	versions map[index.ObjectRef]cachedVersions
+	// dropped is set once the version-list cache lost entries: a list
+	// fetched again after that may differ from the one the kernel keeps
+	// without the tree knowing, so it counts as a change.
+	dropped bool
 }
 
 type cachedVersions struct {
@@ -71,6 +83,9 @@ func (t *tree) objects(ctx context.Context) ([]index.ObjectRef, error) {
 		objs = []index.ObjectRef{}
 	}
 	t.mu.Lock()
+	if t.objs != nil && !slices.Equal(t.objs, objs) {
+		t.generation.Add(1)
+	}
 	t.objs, t.objsAt = objs, time.Now()
 	t.mu.Unlock()
 	return objs, nil
@@ -90,6 +105,9 @@ func (t *tree) versionsOf(ctx context.Context, obj index.ObjectRef) ([]index.Ver
 		return nil, err
 	}
 	t.mu.Lock()
+	if old, ok := t.versions[obj]; ok && !sameVersions(old.list, list) || !ok && t.dropped {
+		t.generation.Add(1)
+	}
 	if len(t.versions) >= maxCachedObjects {
 		t.dropOldVersions()
 	}
@@ -98,9 +116,23 @@ func (t *tree) versionsOf(ctx context.Context, obj index.ObjectRef) ([]index.Ver
 	return list, nil
 }
 
+// sameVersions reports whether two version lists name the same versions.
+func sameVersions(a, b []index.Version) bool {
+	return slices.EqualFunc(a, b, func(x, y index.Version) bool {
+		return x.Time.Equal(y.Time) && x.Name == y.Name
+	})
+}
+
+// changed returns base moved by the generation in nanoseconds: an mtime
+// that shows seconds as base does and still differs after any change.
+func (t *tree) changed(base time.Time) time.Time {
+	return base.Add(time.Duration(t.generation.Load()))
+}
+
 // dropOldVersions empties the version-list cache of expired entries, or
 // entirely if none has expired. t.mu must be held.
 func (t *tree) dropOldVersions() {
+	t.dropped = true
 	for k, c := range t.versions {
 		if time.Since(c.at) >= refreshTimeout {
 			delete(t.versions, k)
