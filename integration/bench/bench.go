@@ -237,13 +237,13 @@ func (b *bench) versionsOfMain(ctx context.Context) {
 		logf("change data set: %v", err)
 		return
 	}
-	for _, t := range b.tools {
-		b.step(t, stepBackup2, []string{stepBackup1}, func() (float64, error) {
-			return b.medianFromSaved(t, b.repo(t, mainTable), func() (float64, error) {
-				d, err := timed(func() error { return t.backup(ctx, b.repo(t, mainTable), mainTable, b.main.dir) })
-				return rate(b.main.bytes(2), d), err
-			})
+	b.inTurn(stepBackup2, []string{stepBackup1}, func(t contender) (func(int) (float64, error), func(), error) {
+		return b.fromSaved(t, b.repo(t, mainTable), func() (float64, error) {
+			d, err := timed(func() error { return t.backup(ctx, b.repo(t, mainTable), mainTable, b.main.dir) })
+			return rate(b.main.bytes(2), d), err
 		})
+	})
+	for _, t := range b.tools {
 		b.step(t, stepStore, []string{stepBackup2}, func() (float64, error) {
 			n, err := diskUsage(b.repo(t, mainTable))
 			return float64(n), err
@@ -251,28 +251,64 @@ func (b *bench) versionsOfMain(ctx context.Context) {
 	}
 }
 
-// medianFromSaved runs f -repeat times, each from the state repo and the
-// tool's cache are in now, and returns the median: the generated set's
-// second backup takes a second or two, and single runs put its ratio
-// anywhere from 2.8x to 3.4x; the real tree's moved between 1.79x and
-// 2.04x. Before each run after the first, repo and cache are put back as
-// they were (copies with cp -a, removed at the end); the state the last
-// run leaves is what later steps see. The cache directory is the tool's
-// whole cache, other stores' parts included (f leaves those as they
-// were, so putting them back changes nothing).
-func (b *bench) medianFromSaved(t contender, repo string, f func() (float64, error)) (float64, error) {
+// inTurn runs a step of every tool whose deps worked, -repeat times each
+// with the tools taking turns run by run (see interleaved), and records
+// each tool's median. prepare returns a tool's run and what to do after
+// the last one. Taking turns puts both tools' runs of a step of one to
+// five seconds in the same minutes of the machine: run one tool after the
+// other, each tool's median moved with the machine (restic's no-change
+// re-backup of the real tree 3.4-4.5 s, strata's 1.2-1.7 s, across runs
+// 28-32) and the ratio with them.
+func (b *bench) inTurn(step string, deps []string, prepare func(contender) (func(int) (float64, error), func(), error)) {
+	var ts []contender
+	var runs []func(int) (float64, error)
+	for _, t := range b.tools {
+		if res := b.run(t, deps, func() (float64, error) { return 0, nil }); res.err != nil {
+			b.step(t, step, deps, nil) // recorded as skipped
+			continue
+		}
+		run, done, err := prepare(t)
+		if err != nil {
+			b.record(t, step, 0, err)
+			continue
+		}
+		defer done()
+		ts = append(ts, t)
+		runs = append(runs, run)
+	}
+	names := make([]string, len(ts))
+	for i, t := range ts {
+		names[i] = t.name()
+	}
+	vs, errs := interleaved(b.cfg.repeat, names, runs)
+	for k, t := range ts {
+		b.record(t, step, vs[k], errs[k])
+	}
+}
+
+// fromSaved makes f a run that starts from the state repo and the tool's
+// cache are in now: the generated set's second backup takes a second or
+// two, and single runs put its ratio anywhere from 2.8x to 3.4x; the real
+// tree's moved between 1.79x and 2.04x, so they are medians of -repeat
+// runs. Before each run after the first, repo and cache are put back as
+// they were (copies with cp -a, removed by done); the state the last run
+// leaves is what later steps see. The cache directory is the tool's whole
+// cache, other stores' parts included (f leaves those as they were, so
+// putting them back changes nothing).
+func (b *bench) fromSaved(t contender, repo string, f func() (float64, error)) (run func(int) (float64, error), done func(), err error) {
 	if b.cfg.repeat <= 1 {
-		return f()
+		return func(int) (float64, error) { return f() }, func() {}, nil
 	}
 	saved := filepath.Join(b.runDir, "saved-"+t.name())
 	dirs := []string{repo, t.cacheDir()}
-	defer os.RemoveAll(saved)
+	done = func() { os.RemoveAll(saved) }
 	for i, d := range dirs {
 		if err := copyDir(d, filepath.Join(saved, strconv.Itoa(i))); err != nil {
-			return 0, err
+			done()
+			return nil, nil, err
 		}
 	}
-	return medianOf(b.cfg.repeat, func(i int) (float64, error) {
+	return func(i int) (float64, error) {
 		if i > 0 {
 			for j, d := range dirs {
 				if err := os.RemoveAll(d); err != nil {
@@ -284,7 +320,7 @@ func (b *bench) medianFromSaved(t contender, repo string, f func() (float64, err
 			}
 		}
 		return f()
-	})
+	}, done, nil
 }
 
 // copyDir copies the tree src to dst (which must not exist) with cp -a,
@@ -358,6 +394,7 @@ func (b *bench) mountReads(ctx context.Context) {
 // listings backs up the many-files set and times ls -lR of it mounted and
 // of the source directory, cold and warm.
 func (b *bench) listings(ctx context.Context) {
+	src := contender{tool: sourceDir{}}
 	for _, t := range b.tools {
 		repo := b.repo(t, manyTable)
 		b.step(t, stepManyInit, nil, func() (float64, error) { return 0, t.initRepo(ctx, repo) })
@@ -370,10 +407,18 @@ func (b *bench) listings(ctx context.Context) {
 			return startMount(t.mountCmd(ctx, repo, b.mnt(t)), b.mnt(t), dir, b.mnt(t)+"-many.log")
 		}}
 		b.step(t, "mount-many", []string{stepManyBkp}, func() (float64, error) { return 0, m.restart() })
-		b.lsStepsNamed(ctx, contender{tool: t.tool}, dir, stepLsCold, stepLsWarm, m.restart, "mount-many")
+		var pair *paired
+		if t.name() == "strata" { // the target compares strata's with the source's
+			pair = &paired{t: src, step: stepLsCold, f: func() (float64, error) { return lsSecs(ctx, b.many.dir) }}
+		}
+		b.lsStepsNamed(ctx, contender{tool: t.tool}, dir, stepLsCold, stepLsWarm, m.restart, pair, "mount-many")
 		m.stop()
 	}
-	b.lsStepsNamed(ctx, contender{tool: sourceDir{}}, b.many.dir, stepLsCold, stepLsWarm, nil)
+	if _, ok := b.res[sourceColumn][stepLsCold]; ok {
+		b.step(src, stepLsWarm, []string{stepLsCold}, func() (float64, error) { return warmAgain(ctx, b.many.dir) })
+	} else {
+		b.lsStepsNamed(ctx, src, b.many.dir, stepLsCold, stepLsWarm, nil, nil)
+	}
 }
 
 // sourceDir stands for the source directory in the results.

@@ -142,30 +142,39 @@ func (b *bench) realPart(ctx context.Context, out io.Writer) {
 	for _, t := range b.tools {
 		b.realVersion1(ctx, t, r)
 	}
+	b.realNoChange(ctx, r)
 	if err := syncTree(ctx, r.v2, r.dir); err != nil {
 		logf("sync the tree to v2: %v", err)
 		return
 	}
-	for _, t := range b.tools {
-		b.step(t, realBackup2, []string{realSame}, func() (float64, error) {
-			return b.medianFromSaved(t, b.repo(t, realTable), func() (float64, error) {
-				d, err := timed(func() error { return t.backup(ctx, b.repo(t, realTable), realTable, r.dir) })
-				return rate(r.bytes2, d), err
-			})
+	b.inTurn(realBackup2, []string{realSame}, func(t contender) (func(int) (float64, error), func(), error) {
+		return b.fromSaved(t, b.repo(t, realTable), func() (float64, error) {
+			d, err := timed(func() error { return t.backup(ctx, b.repo(t, realTable), realTable, r.dir) })
+			return rate(r.bytes2, d), err
 		})
+	})
+	for _, t := range b.tools {
 		b.realRestore(ctx, t, r)
 		b.realMountSteps(ctx, t, r)
 	}
+	// The source's cold runs were taken in turn with strata's (see
+	// coldMedian); alone only when strata's were not run.
 	src := contender{tool: sourceDir{}}
-	b.step(src, realTar, nil, func() (float64, error) {
-		return b.coldMedian(src, nil, func() (float64, error) { return tarRate(ctx, r.dir, r.bytes2) })
-	})
-	b.lsStepsNamed(ctx, src, r.dir, realLsCold, realLsWarm, nil)
+	if _, ok := b.res[sourceColumn][realTar]; !ok {
+		b.step(src, realTar, nil, func() (float64, error) {
+			return b.coldMedian(src, nil, func() (float64, error) { return tarRate(ctx, r.dir, r.bytes2) }, nil)
+		})
+	}
+	if _, ok := b.res[sourceColumn][realLsCold]; ok {
+		b.step(src, realLsWarm, []string{realLsCold}, func() (float64, error) { return warmAgain(ctx, r.dir) })
+	} else {
+		b.lsStepsNamed(ctx, src, r.dir, realLsCold, realLsWarm, nil, nil)
+	}
 	b.realReport(out, r)
 }
 
-// realVersion1 backs up v1, then backs it up again unchanged and records
-// what that no-change version added to the store.
+// realVersion1 backs up v1 into a new store (-repeat times, each into a
+// new store) and records the first backup's peak RSS.
 func (b *bench) realVersion1(ctx context.Context, t contender, r *realSet) {
 	repo := b.repo(t, realTable)
 	b.step(t, realInit, nil, func() (float64, error) { return 0, t.initRepo(ctx, repo) })
@@ -186,9 +195,16 @@ func (b *bench) realVersion1(ctx context.Context, t contender, r *realSet) {
 		})
 	})
 	b.record(t, realRSS1, median(rss), b.res[t.name()][realBackup1].err)
-	var growth int64
-	b.step(t, realSame, []string{realBackup1}, func() (float64, error) {
-		return medianOf(b.cfg.repeat, func(i int) (float64, error) {
+}
+
+// realNoChange backs up the unchanged v1 again with each tool whose first
+// backup worked, the tools taking turns (inTurn), and records what the
+// first no-change version added to each store.
+func (b *bench) realNoChange(ctx context.Context, r *realSet) {
+	growth := map[string]int64{}
+	b.inTurn(realSame, []string{realBackup1}, func(t contender) (func(int) (float64, error), func(), error) {
+		repo := b.repo(t, realTable)
+		return func(i int) (float64, error) {
 			var before int64
 			if i == 0 { // the growth row is the first no-change version's
 				var err error
@@ -200,12 +216,47 @@ func (b *bench) realVersion1(ctx context.Context, t contender, r *realSet) {
 			if err == nil && i == 0 {
 				var after int64
 				after, err = diskUsage(repo)
-				growth = after - before
+				growth[t.name()] = after - before
 			}
 			return rate(r.bytes1, d), err
-		})
+		}, func() {}, nil
 	})
-	b.step(t, realGrowth, []string{realSame}, func() (float64, error) { return float64(growth), nil })
+	for _, t := range b.tools {
+		b.step(t, realGrowth, []string{realSame}, func() (float64, error) { return float64(growth[t.name()]), nil })
+	}
+}
+
+// interleaved runs each of runs n times (at least once), taking turns
+// run by run (run 0 of each, then run 1 of each...), and returns each
+// one's median and error; a run that fails ends that one's turns only.
+// The runs of each are logged under its name.
+func interleaved(n int, names []string, runs []func(i int) (float64, error)) ([]float64, []error) {
+	vs := make([][]float64, len(runs))
+	errs := make([]error, len(runs))
+	for i := range max(n, 1) {
+		for k, f := range runs {
+			if errs[k] != nil {
+				continue
+			}
+			v, err := f(i)
+			if err != nil {
+				errs[k] = err
+				continue
+			}
+			vs[k] = append(vs[k], v)
+		}
+	}
+	meds := make([]float64, len(runs))
+	for k := range runs {
+		if errs[k] != nil {
+			continue
+		}
+		if len(vs[k]) > 1 {
+			logf("  %s runs: %s", names[k], runsText(vs[k]))
+		}
+		meds[k] = median(vs[k])
+	}
+	return meds, errs
 }
 
 // medianOf runs a measurement n times (at least once; f is told which
@@ -276,10 +327,27 @@ func (b *bench) realMountSteps(ctx context.Context, t contender, r *realSet) {
 	}}
 	defer m.stop()
 	b.step(t, realMount, []string{realBackup2}, func() (float64, error) { return 0, m.restart() })
+	var tarSrc, lsSrc *paired
+	if t.name() == "strata" { // the targets compare strata's with the source's
+		src := contender{tool: sourceDir{}}
+		tarSrc = &paired{t: src, step: realTar, f: func() (float64, error) { return tarRate(ctx, r.dir, r.bytes2) }}
+		lsSrc = &paired{t: src, step: realLsCold, f: func() (float64, error) { return lsSecs(ctx, r.dir) }}
+	}
 	b.step(t, realTar, []string{realMount}, func() (float64, error) {
-		return b.coldMedian(t, m.restart, func() (float64, error) { return tarRate(ctx, dir, r.bytes2) })
+		return b.coldMedian(t, m.restart, func() (float64, error) { return tarRate(ctx, dir, r.bytes2) }, tarSrc)
 	})
-	b.lsStepsNamed(ctx, t, dir, realLsCold, realLsWarm, m.restart, realMount)
+	b.lsStepsNamed(ctx, t, dir, realLsCold, realLsWarm, m.restart, lsSrc, realMount)
+}
+
+// paired is a measurement of another contender (the source directory)
+// taken in turn with a tool's runs of the same step: a cold tar or ls -lR
+// of the source moved by a quarter within one bench run (1.15 to 1.92 s
+// for the source's ls -lR across runs 28-31), and measured minutes apart
+// from strata's it flipped the verdicts of both rows on its own.
+type paired struct {
+	t    contender
+	step string
+	f    func() (float64, error)
 }
 
 // coldMedian runs f after fresh (a mount's restart; nil for a directory)
@@ -288,19 +356,30 @@ func (b *bench) realMountSteps(ctx context.Context, t contender, r *realSet) {
 // strata's with the source's. Single runs swing enough to flip a
 // verdict alone: the source's own tar measured 201 and 264 MB/s in two
 // runs of the bench on one machine.
-func (b *bench) coldMedian(t contender, fresh func() error, f func() (float64, error)) (float64, error) {
+//
+// With pair, each of t's runs follows one of pair's (caches dropped before
+// each by f and pair.f themselves; t's last, so that a warm step after
+// this one finds t's caches warm), and pair's median is recorded as its
+// contender's step.
+func (b *bench) coldMedian(t contender, fresh func() error, f func() (float64, error), pair *paired) (float64, error) {
 	n := b.cfg.repeat
 	if t.name() == "restic" {
 		n = 1
 	}
-	return medianOf(n, func(int) (float64, error) {
+	run := func(int) (float64, error) {
 		if fresh != nil {
 			if err := fresh(); err != nil {
 				return 0, err
 			}
 		}
 		return f()
-	})
+	}
+	if pair == nil {
+		return medianOf(n, run)
+	}
+	vs, errs := interleaved(n, []string{pair.t.name(), t.name()}, []func(int) (float64, error){func(int) (float64, error) { return pair.f() }, run})
+	b.record(pair.t, pair.step, vs[0], errs[0])
+	return vs[1], errs[1]
 }
 
 // tarRate times `tar cf - . | wc -c` of dir, cold, in MB/s of content.
@@ -313,18 +392,33 @@ func tarRate(ctx context.Context, dir string, bytes int64) (float64, error) {
 
 // lsStepsNamed times ls -lR of dir cold (coldMedian) and warm under the
 // given names, the page cache dropped before each cold run.
-func (b *bench) lsStepsNamed(ctx context.Context, t contender, dir, cold, warm string, fresh func() error, deps ...string) {
+func (b *bench) lsStepsNamed(ctx context.Context, t contender, dir, cold, warm string, fresh func() error, pair *paired, deps ...string) {
 	b.step(t, cold, deps, func() (float64, error) {
-		return b.coldMedian(t, fresh, func() (float64, error) {
-			d, err := timed(func() error { return lsLR(ctx, dir) })
-			return d.Seconds(), err
-		})
+		return b.coldMedian(t, fresh, func() (float64, error) { return lsSecs(ctx, dir) }, pair)
 	})
-	b.step(t, warm, []string{cold}, func() (float64, error) {
-		start := time.Now()
-		err := lsLR(ctx, dir)
-		return time.Since(start).Seconds(), err
-	})
+	b.step(t, warm, []string{cold}, func() (float64, error) { return warmSecs(ctx, dir) })
+}
+
+// lsSecs times ls -lR of dir, caches dropped first.
+func lsSecs(ctx context.Context, dir string) (float64, error) {
+	d, err := timed(func() error { return lsLR(ctx, dir) })
+	return d.Seconds(), err
+}
+
+// warmAgain is warmSecs of a directory whose cold run was a while ago:
+// one untimed ls -lR first puts the caches where a cold run leaves them.
+func warmAgain(ctx context.Context, dir string) (float64, error) {
+	if err := lsLR(ctx, dir); err != nil {
+		return 0, err
+	}
+	return warmSecs(ctx, dir)
+}
+
+// warmSecs times ls -lR of dir as the caches are.
+func warmSecs(ctx context.Context, dir string) (float64, error) {
+	start := time.Now()
+	err := lsLR(ctx, dir)
+	return time.Since(start).Seconds(), err
 }
 
 // realReport prints the real tree's table: each row as strata/restic and,
@@ -334,7 +428,7 @@ func (b *bench) realReport(out io.Writer, r *realSet) {
 		resticVersion, realPackage, b.cfg.realV1, r.files, human(float64(r.bytes1)), b.cfg.realV2, human(float64(r.bytes2)))
 	b.levelLine(out)
 	if b.cfg.repeat > 1 {
-		fmt.Fprintf(out, "(first backup, no-change re-backup, second backup (each from the no-change version's state), cold tar and cold ls -lR: medians of %d runs; restic's tar and ls -lR once)\n\n", b.cfg.repeat)
+		fmt.Fprintf(out, "(first backup, no-change re-backup, second backup (each from the no-change version's state), cold tar and cold ls -lR: medians of %d runs; restic's tar and ls -lR once; no-change re-backups of the two tools in turn, and the source's cold tar and ls -lR each in turn with strata's)\n\n", b.cfg.repeat)
 	}
 	rows := []row{
 		b.compare("first backup, MB/s", realBackup1, mbps, atLeast(1.5)),
