@@ -155,6 +155,10 @@ func decodeField(m *FileRecord, key, v []byte) error {
 		if len(v) < 2 || v[0] != '"' || bytes.IndexByte(v, '\\') >= 0 {
 			return errSlow
 		}
+		if t, ok := parseUTC(v[1 : len(v)-1]); ok {
+			m.ModTime = t
+			return nil
+		}
 		t, err := time.Parse(time.RFC3339Nano, string(v[1:len(v)-1]))
 		m.ModTime = t
 		return err
@@ -192,4 +196,58 @@ func parseUint(v []byte, bits uint) (uint64, error) {
 		return 0, errSlow
 	}
 	return n, nil
+}
+
+// parseUTC parses the form the encoder writes for a UTC time,
+// 2006-01-02T15:04:05[.fraction]Z, into what time.Parse(RFC3339Nano)
+// returns for it; anything else (an offset, a field out of range, a
+// fraction longer than nine digits) is not ok, and time.Parse decides.
+// time.Parse was a tenth of decoding a record, every entry of a listing
+// or a previous version.
+func parseUTC(b []byte) (time.Time, bool) {
+	if len(b) < 20 || b[len(b)-1] != 'Z' || b[4] != '-' || b[7] != '-' || b[10] != 'T' || b[13] != ':' || b[16] != ':' {
+		return time.Time{}, false
+	}
+	num := func(p []byte) (int, bool) {
+		n := 0
+		for _, c := range p {
+			if c < '0' || c > '9' {
+				return 0, false
+			}
+			n = n*10 + int(c-'0')
+		}
+		return n, true
+	}
+	year, ok1 := num(b[0:4])
+	month, ok2 := num(b[5:7])
+	day, ok3 := num(b[8:10])
+	hour, ok4 := num(b[11:13])
+	minute, ok5 := num(b[14:16])
+	sec, ok6 := num(b[17:19])
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) || month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || sec > 59 {
+		return time.Time{}, false
+	}
+	if day > 28 && day > daysIn(time.Month(month), year) {
+		return time.Time{}, false
+	}
+	nsec := 0
+	if frac := b[19 : len(b)-1]; len(frac) > 0 {
+		if frac[0] != '.' || len(frac) < 2 || len(frac) > 10 {
+			return time.Time{}, false
+		}
+		n, ok := num(frac[1:])
+		if !ok {
+			return time.Time{}, false
+		}
+		for range 10 - len(frac) {
+			n *= 10
+		}
+		nsec = n
+	}
+	return time.Date(year, time.Month(month), day, hour, minute, sec, nsec, time.UTC), true
+}
+
+// daysIn is the number of days of month in year.
+func daysIn(month time.Month, year int) int {
+	return time.Date(year, month+1, 0, 0, 0, 0, 0, time.UTC).Day()
 }

@@ -126,10 +126,10 @@ func (m *mowner) parseFast(b []byte) bool {
 	if !ok {
 		return false
 	}
-	var err1, err2 error
-	m.UID, err1 = strconv.ParseInt(string(uid), 10, 64)
-	m.GID, err2 = strconv.ParseInt(string(gid), 10, 64)
-	if err1 != nil || err2 != nil {
+	var ok1, ok2 bool
+	m.UID, ok1 = parseID(uid)
+	m.GID, ok2 = parseID(gid)
+	if !ok1 || !ok2 {
 		return false
 	}
 	if !hasNames {
@@ -143,8 +143,37 @@ func (m *mowner) parseFast(b []byte) bool {
 	if bytes.IndexByte(user, '"') >= 0 || bytes.IndexByte(group, '"') >= 0 {
 		return false
 	}
-	m.User, m.Group = RawString(user), RawString(group)
+	m.User = RawString(user)
+	if bytes.Equal(user, group) { // the usual case: one string for both
+		m.Group = m.User
+	} else {
+		m.Group = RawString(group)
+	}
 	return true
+}
+
+// parseID parses a decimal user or group id, -1 (none) included, without
+// the string strconv would need; anything else is not ok (encoding/json
+// decides then).
+func parseID(b []byte) (int64, bool) {
+	neg := len(b) > 0 && b[0] == '-'
+	if neg {
+		b = b[1:]
+	}
+	if len(b) == 0 || len(b) > 18 || (len(b) > 1 && b[0] == '0') {
+		return 0, false
+	}
+	var n int64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	if neg {
+		n = -n
+	}
+	return n, true
 }
 
 // rawAttrs are an entry's attributes (store format 3) as a list of

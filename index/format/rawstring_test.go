@@ -30,6 +30,8 @@ func TestOwnerRoundTrip(t *testing.T) {
 		{UID: 7, GID: 8, User: "usr", Group: ""},
 		{UID: 1, GID: 2, User: `we"ird`, Group: `a","b`},
 		{UID: 1, GID: 2, User: "\xff\xfe", Group: "日本"},
+		{UID: 1000, GID: 1000, User: "same", Group: "same"},
+		{UID: 999999999999999999, GID: -999999999999999999},
 	} {
 		b, err := json.Marshal(o)
 		if err != nil {
@@ -40,7 +42,7 @@ func TestOwnerRoundTrip(t *testing.T) {
 			t.Errorf("round trip of %+v via %s: got %+v, %v", o, b, got, err)
 		}
 	}
-	for _, bad := range []string{`[1]`, `[1,2,"a"]`, `["x",2]`, `{"uid":1}`} {
+	for _, bad := range []string{`[1]`, `[1,2,"a"]`, `["x",2]`, `{"uid":1}`, `[-,2]`, `[1,2x]`, `[01,2]`} {
 		var m mowner
 		if err := json.Unmarshal([]byte(bad), &m); err == nil {
 			t.Errorf("owner %s accepted as %+v", bad, m)
