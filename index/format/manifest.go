@@ -160,20 +160,14 @@ func parseID(b []byte) (int64, bool) {
 	if neg {
 		b = b[1:]
 	}
-	if len(b) == 0 || len(b) > 18 || (len(b) > 1 && b[0] == '0') {
+	n, err := parseUint(b, 63)
+	if err != nil {
 		return 0, false
 	}
-	var n int64
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		n = n*10 + int64(c-'0')
-	}
 	if neg {
-		n = -n
+		return -int64(n), true
 	}
-	return n, true
+	return int64(n), true
 }
 
 // rawAttrs are an entry's attributes (store format 3) as a list of

@@ -67,16 +67,25 @@ func (b *bench) step(t contender, name string, deps []string, f func() (float64,
 }
 
 func (b *bench) run(t contender, deps []string, f func() (float64, error)) result {
-	if t.setupErr != nil {
-		return result{err: fmt.Errorf("%w: %v", errSkipped, t.setupErr)}
-	}
-	for _, d := range deps {
-		if r, ok := b.res[t.name()][d]; !ok || r.err != nil {
-			return result{err: fmt.Errorf("%w: %s failed", errSkipped, d)}
-		}
+	if err := b.skipped(t, deps); err != nil {
+		return result{err: err}
 	}
 	v, err := f()
 	return result{v: v, err: err}
+}
+
+// skipped is why a step of t cannot run (errSkipped: t's setup or one of
+// deps failed), nil when it can.
+func (b *bench) skipped(t contender, deps []string) error {
+	if t.setupErr != nil {
+		return fmt.Errorf("%w: %v", errSkipped, t.setupErr)
+	}
+	for _, d := range deps {
+		if r, ok := b.res[t.name()][d]; !ok || r.err != nil {
+			return fmt.Errorf("%w: %s failed", errSkipped, d)
+		}
+	}
+	return nil
 }
 
 func (b *bench) repo(t contender, table string) string {
@@ -263,8 +272,8 @@ func (b *bench) inTurn(step string, deps []string, prepare func(contender) (func
 	var ts []contender
 	var runs []func(int) (float64, error)
 	for _, t := range b.tools {
-		if res := b.run(t, deps, func() (float64, error) { return 0, nil }); res.err != nil {
-			b.step(t, step, deps, nil) // recorded as skipped
+		if err := b.skipped(t, deps); err != nil {
+			b.record(t, step, 0, err)
 			continue
 		}
 		run, done, err := prepare(t)
@@ -394,7 +403,6 @@ func (b *bench) mountReads(ctx context.Context) {
 // listings backs up the many-files set and times ls -lR of it mounted and
 // of the source directory, cold and warm.
 func (b *bench) listings(ctx context.Context) {
-	src := contender{tool: sourceDir{}}
 	for _, t := range b.tools {
 		repo := b.repo(t, manyTable)
 		b.step(t, stepManyInit, nil, func() (float64, error) { return 0, t.initRepo(ctx, repo) })
@@ -407,19 +415,15 @@ func (b *bench) listings(ctx context.Context) {
 			return startMount(t.mountCmd(ctx, repo, b.mnt(t)), b.mnt(t), dir, b.mnt(t)+"-many.log")
 		}}
 		b.step(t, "mount-many", []string{stepManyBkp}, func() (float64, error) { return 0, m.restart() })
-		var pair *paired
-		if t.name() == "strata" { // the target compares strata's with the source's
-			pair = &paired{t: src, step: stepLsCold, f: func() (float64, error) { return lsSecs(ctx, b.many.dir) }}
-		}
+		pair := sourcePair(t, stepLsCold, func() (float64, error) { return lsSecs(ctx, b.many.dir) })
 		b.lsStepsNamed(ctx, contender{tool: t.tool}, dir, stepLsCold, stepLsWarm, m.restart, pair, "mount-many")
 		m.stop()
 	}
-	if _, ok := b.res[sourceColumn][stepLsCold]; ok {
-		b.step(src, stepLsWarm, []string{stepLsCold}, func() (float64, error) { return warmAgain(ctx, b.many.dir) })
-	} else {
-		b.lsStepsNamed(ctx, src, b.many.dir, stepLsCold, stepLsWarm, nil, nil)
-	}
+	b.sourceLs(ctx, b.many.dir, stepLsCold, stepLsWarm)
 }
+
+// source is the source directory's column in the results.
+var source = contender{tool: sourceDir{}}
 
 // sourceDir stands for the source directory in the results.
 type sourceDir struct{ tool }

@@ -158,18 +158,13 @@ func (b *bench) realPart(ctx context.Context, out io.Writer) {
 		b.realMountSteps(ctx, t, r)
 	}
 	// The source's cold runs were taken in turn with strata's (see
-	// coldMedian); alone only when strata's were not run.
-	src := contender{tool: sourceDir{}}
+	// sourcePair); alone only when strata's were not run.
 	if _, ok := b.res[sourceColumn][realTar]; !ok {
-		b.step(src, realTar, nil, func() (float64, error) {
-			return b.coldMedian(src, nil, func() (float64, error) { return tarRate(ctx, r.dir, r.bytes2) }, nil)
+		b.step(source, realTar, nil, func() (float64, error) {
+			return b.coldMedian(source, nil, func() (float64, error) { return tarRate(ctx, r.dir, r.bytes2) }, nil)
 		})
 	}
-	if _, ok := b.res[sourceColumn][realLsCold]; ok {
-		b.step(src, realLsWarm, []string{realLsCold}, func() (float64, error) { return warmAgain(ctx, r.dir) })
-	} else {
-		b.lsStepsNamed(ctx, src, r.dir, realLsCold, realLsWarm, nil, nil)
-	}
+	b.sourceLs(ctx, r.dir, realLsCold, realLsWarm)
 	b.realReport(out, r)
 }
 
@@ -229,7 +224,7 @@ func (b *bench) realNoChange(ctx context.Context, r *realSet) {
 // interleaved runs each of runs n times (at least once), taking turns
 // run by run (run 0 of each, then run 1 of each...), and returns each
 // one's median and error; a run that fails ends that one's turns only.
-// The runs of each are logged under its name.
+// The runs of each are logged under its name (none for a single one).
 func interleaved(n int, names []string, runs []func(i int) (float64, error)) ([]float64, []error) {
 	vs := make([][]float64, len(runs))
 	errs := make([]error, len(runs))
@@ -252,7 +247,7 @@ func interleaved(n int, names []string, runs []func(i int) (float64, error)) ([]
 			continue
 		}
 		if len(vs[k]) > 1 {
-			logf("  %s runs: %s", names[k], runsText(vs[k]))
+			logf("  %s", strings.TrimSpace(names[k]+" runs: "+runsText(vs[k])))
 		}
 		meds[k] = median(vs[k])
 	}
@@ -264,18 +259,8 @@ func interleaved(n int, names []string, runs []func(i int) (float64, error)) ([]
 // seconds moved by a quarter between bench runs of the same code, enough
 // to flip a target. The first error ends it.
 func medianOf(n int, f func(i int) (float64, error)) (float64, error) {
-	vs := make([]float64, 0, n)
-	for i := range max(n, 1) {
-		v, err := f(i)
-		if err != nil {
-			return 0, err
-		}
-		vs = append(vs, v)
-	}
-	if len(vs) > 1 {
-		logf("  runs: %s", runsText(vs))
-	}
-	return median(vs), nil
+	vs, errs := interleaved(n, []string{""}, []func(int) (float64, error){f})
+	return vs[0], errs[0]
 }
 
 // runsText lists the figures a median was taken of, for the log: the
@@ -327,27 +312,41 @@ func (b *bench) realMountSteps(ctx context.Context, t contender, r *realSet) {
 	}}
 	defer m.stop()
 	b.step(t, realMount, []string{realBackup2}, func() (float64, error) { return 0, m.restart() })
-	var tarSrc, lsSrc *paired
-	if t.name() == "strata" { // the targets compare strata's with the source's
-		src := contender{tool: sourceDir{}}
-		tarSrc = &paired{t: src, step: realTar, f: func() (float64, error) { return tarRate(ctx, r.dir, r.bytes2) }}
-		lsSrc = &paired{t: src, step: realLsCold, f: func() (float64, error) { return lsSecs(ctx, r.dir) }}
-	}
+	tarSrc := sourcePair(t, realTar, func() (float64, error) { return tarRate(ctx, r.dir, r.bytes2) })
+	lsSrc := sourcePair(t, realLsCold, func() (float64, error) { return lsSecs(ctx, r.dir) })
 	b.step(t, realTar, []string{realMount}, func() (float64, error) {
 		return b.coldMedian(t, m.restart, func() (float64, error) { return tarRate(ctx, dir, r.bytes2) }, tarSrc)
 	})
 	b.lsStepsNamed(ctx, t, dir, realLsCold, realLsWarm, m.restart, lsSrc, realMount)
 }
 
-// paired is a measurement of another contender (the source directory)
-// taken in turn with a tool's runs of the same step: a cold tar or ls -lR
-// of the source moved by a quarter within one bench run (1.15 to 1.92 s
-// for the source's ls -lR across runs 28-31), and measured minutes apart
-// from strata's it flipped the verdicts of both rows on its own.
+// paired is the source directory's measurement of a step, taken in turn
+// with a tool's runs of it: a cold tar or ls -lR of the source moved by a
+// quarter within one bench run (1.15 to 1.92 s for the source's ls -lR
+// across runs 28-31), and measured minutes apart from strata's it flipped
+// the verdicts of both rows on its own.
 type paired struct {
-	t    contender
 	step string
 	f    func() (float64, error)
+}
+
+// sourcePair is the source's run of step to take in turn with t's, for
+// strata, whose targets compare it with the source; nil for other tools.
+func sourcePair(t contender, step string, f func() (float64, error)) *paired {
+	if t.name() != "strata" {
+		return nil
+	}
+	return &paired{step: step, f: f}
+}
+
+// sourceLs records the source directory's ls -lR steps: the warm one
+// after the cold one that a sourcePair took, or both when none did.
+func (b *bench) sourceLs(ctx context.Context, dir, cold, warm string) {
+	if _, ok := b.res[sourceColumn][cold]; !ok {
+		b.lsStepsNamed(ctx, source, dir, cold, warm, nil, nil)
+		return
+	}
+	b.step(source, warm, []string{cold}, func() (float64, error) { return warmAgain(ctx, dir) })
 }
 
 // coldMedian runs f after fresh (a mount's restart; nil for a directory)
@@ -357,10 +356,10 @@ type paired struct {
 // verdict alone: the source's own tar measured 201 and 264 MB/s in two
 // runs of the bench on one machine.
 //
-// With pair, each of t's runs follows one of pair's (caches dropped before
-// each by f and pair.f themselves; t's last, so that a warm step after
-// this one finds t's caches warm), and pair's median is recorded as its
-// contender's step.
+// With pair, each of t's runs follows one of the source's (caches dropped
+// before each by f and pair.f themselves; t's last, so that a warm step
+// after this one finds t's caches warm), and the source's median is
+// recorded as its step.
 func (b *bench) coldMedian(t contender, fresh func() error, f func() (float64, error), pair *paired) (float64, error) {
 	n := b.cfg.repeat
 	if t.name() == "restic" {
@@ -377,8 +376,8 @@ func (b *bench) coldMedian(t contender, fresh func() error, f func() (float64, e
 	if pair == nil {
 		return medianOf(n, run)
 	}
-	vs, errs := interleaved(n, []string{pair.t.name(), t.name()}, []func(int) (float64, error){func(int) (float64, error) { return pair.f() }, run})
-	b.record(pair.t, pair.step, vs[0], errs[0])
+	vs, errs := interleaved(n, []string{source.name(), t.name()}, []func(int) (float64, error){func(int) (float64, error) { return pair.f() }, run})
+	b.record(source, pair.step, vs[0], errs[0])
 	return vs[1], errs[1]
 }
 
