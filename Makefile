@@ -10,7 +10,7 @@ STATICCHECK_VERSION := v0.8.2
 # root stops at a nested module (integration/ferretdb has its own go.mod),
 # so test and lint run in each. testdata fixtures (the lint's sample
 # modules) and the servers' work directory are not ours to test.
-MODULES := $(shell find . -name go.mod -not -path './integration/.work/*' -not -path '*/testdata/*' -printf '%h\n' | sort)
+MODULES := $(shell find . -name go.mod -not -path './integration/.work/*' -not -path './third_party/*' -not -path '*/testdata/*' -printf '%h\n' | sort)
 
 # in-modules CMD: run CMD in each module, all of them even when one fails,
 # then fail naming the modules where it failed.

@@ -50,6 +50,7 @@ func (d *diffDir) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (
 	if from != nil {
 		key += "\x00" + index.TimeName(from.Time) + "\x00" + from.Name
 	}
+	d.t.mayBlock()
 	res, err := d.t.cat.Diff(ctx, from, to) // the store caches diffs, within one bound
 	if err != nil {
 		return nil, toErrno(d.t.log, "diff "+d.obj.String()+" "+name, err)

@@ -73,6 +73,7 @@ func (n *fileNode) Read(ctx context.Context, fh gofs.FileHandle, dest []byte, of
 	if off == 0 {
 		n.t.prefetchAfter(n.dir, n.idx)
 	}
+	n.t.mayBlock() // the data may have to come from the store
 	if h, ok := fh.(*fileHandle); ok {
 		k, err = h.readAt(ctx, dest, off)
 	} else {

@@ -37,6 +37,11 @@ type tree struct {
 	// lists reads the listings of directories the kernel was just
 	// shown (listahead.go).
 	lists listAhead
+	// mayBlock is called before work that may be slow (store reads,
+	// diffs, catalog refreshes): with busy polling, the request's
+	// reader serves no other request meanwhile, so this starts another
+	// (fuse.Server.MayBlock). Set once, before serving.
+	mayBlock func()
 
 	mu       sync.Mutex
 	objs     []index.ObjectRef
@@ -59,7 +64,7 @@ const maxCachedObjects = 1024
 
 func newTree(cat Catalog, log *slog.Logger, o owner) *tree {
 	t := &tree{cat: cat, log: log, owner: o, started: time.Now(), readers: newNodeReaders(),
-		versions: map[index.ObjectRef]cachedVersions{}}
+		versions: map[index.ObjectRef]cachedVersions{}, mayBlock: func() {}}
 	if p, ok := cat.(prefetcher); ok {
 		t.prefetch = &fileQueue{p: p, open: cat.OpenFile}
 	}
@@ -75,6 +80,7 @@ func (t *tree) objects(ctx context.Context) ([]index.ObjectRef, error) {
 		return objs, nil
 	}
 	t.mu.Unlock()
+	t.mayBlock()
 	objs, err := t.cat.Objects(ctx)
 	if err != nil {
 		return nil, err
@@ -100,6 +106,7 @@ func (t *tree) versionsOf(ctx context.Context, obj index.ObjectRef) ([]index.Ver
 	if ok && time.Since(c.at) < refreshTimeout {
 		return c.list, nil
 	}
+	t.mayBlock()
 	list, err := t.cat.Versions(ctx, obj)
 	if err != nil {
 		return nil, err

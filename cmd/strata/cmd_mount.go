@@ -24,6 +24,7 @@ EROFS. New versions appear within --refresh.`,
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "allow-other", Usage: "let other users read the mount (needs user_allow_other in /etc/fuse.conf unless root)"},
 			&cli.StringFlag{Name: "refresh", Value: "10s", Usage: "how often to look for new versions on the store: a `DURATION` such as 90s, 15m, 6h, 7d"},
+			&cli.StringFlag{Name: "busy-poll", Value: "500us", Usage: "after answering a request, wait this `DURATION` for the next one on a spinning CPU before sleeping: a listing's requests then find the daemon awake instead of paying a wakeup each (costly on virtual machines); 0 turns it off, saving that CPU"},
 			&cli.BoolFlag{Name: "debug", Usage: "log every FUSE request"},
 		},
 		Action: func(c *cli.Context) error {
@@ -38,6 +39,13 @@ EROFS. New versions appear within --refresh.`,
 			if refresh <= 0 {
 				return cli.Exit(fmt.Sprintf("strata mount: --refresh %q: want a duration above 0 such as 90s, 15m, 6h, 7d", c.String("refresh")), exitUsage)
 			}
+			busyPoll, err := durationFlag(c, "busy-poll")
+			if err != nil {
+				return err
+			}
+			if busyPoll == 0 {
+				busyPoll = -1 // off; the engine's zero is the default
+			}
 			gcMount()
 			sources.RaiseForIO() // reads of packs wait on the disk too
 			e, err := newEngine(c)
@@ -46,7 +54,7 @@ EROFS. New versions appear within --refresh.`,
 			}
 			defer e.Close()
 			return runMount(c.Context, e, uiOf(c), engine.MountRequest{
-				Mountpoint: mp, AllowOther: c.Bool("allow-other"), Debug: c.Bool("debug"), Refresh: refresh,
+				Mountpoint: mp, AllowOther: c.Bool("allow-other"), Debug: c.Bool("debug"), Refresh: refresh, BusyPoll: busyPoll,
 			})
 		},
 	}

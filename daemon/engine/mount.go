@@ -19,6 +19,10 @@ type MountRequest struct {
 	AllowOther bool
 	// Debug logs every FUSE request.
 	Debug bool
+	// BusyPoll is how long the mount's daemon polls for the next request
+	// before sleeping (fs.Options.BusyPoll): zero means the default,
+	// negative turns it off.
+	BusyPoll time.Duration
 	// Refresh is how often to look for new versions; default 10s.
 	Refresh time.Duration
 	// Mounted is told the store's location once the mount is up.
@@ -46,7 +50,7 @@ func (e *Engine) Mount(ctx context.Context, req MountRequest) error {
 	if _, err := st.Objects(ctx); err != nil {
 		return err
 	}
-	m, err := fs.Mount(ctx, req.Mountpoint, fs.FromStore(st), fs.Options{Debug: req.Debug, AllowOther: req.AllowOther, Logger: e.opts.Logger})
+	m, err := fs.Mount(ctx, req.Mountpoint, fs.FromStore(st), fs.Options{Debug: req.Debug, AllowOther: req.AllowOther, BusyPoll: req.BusyPoll, Logger: e.opts.Logger})
 	if err != nil {
 		return err
 	}

@@ -87,7 +87,9 @@ func modulePath(gomod string) (string, error) {
 }
 
 // goFiles lists the non-test .go files under root, slash-separated and
-// relative to root, skipping testdata and hidden directories below root.
+// relative to root, skipping testdata, third_party (copies of other
+// projects' code, kept as they wrote it) and hidden directories below
+// root.
 func goFiles(root string) ([]string, error) {
 	var files []string
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
@@ -96,7 +98,7 @@ func goFiles(root string) ([]string, error) {
 		}
 		name := d.Name()
 		if d.IsDir() {
-			if p != root && (name == "testdata" || strings.HasPrefix(name, ".")) {
+			if p != root && (name == "testdata" || name == "third_party" || strings.HasPrefix(name, ".")) {
 				return filepath.SkipDir
 			}
 			return nil

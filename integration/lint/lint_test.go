@@ -9,8 +9,8 @@ import (
 // TestCheck runs the checker on the fixture trees under testdata. The bad
 // tree breaks every row of the layering table once and holds a func one
 // line over the limit next to one exactly at it; its _test.go file, its
-// nested testdata and its hidden directory break rules too and must not be
-// reported. The clean tree uses every permitted import and must pass.
+// nested testdata, its hidden directory and its third_party copy break
+// rules too and must not be reported. The clean tree uses every permitted import and must pass.
 func TestCheck(t *testing.T) {
 	cases := []struct {
 		name string
