@@ -24,7 +24,7 @@ EROFS. New versions appear within --refresh.`,
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "allow-other", Usage: "let other users read the mount (needs user_allow_other in /etc/fuse.conf unless root)"},
 			&cli.StringFlag{Name: "refresh", Value: "10s", Usage: "how often to look for new versions on the store: a `DURATION` such as 90s, 15m, 6h, 7d"},
-			&cli.StringFlag{Name: "busy-poll", Value: "500us", Usage: "after answering a request, wait this `DURATION` for the next one on a spinning CPU before sleeping: a listing's requests then find the daemon awake instead of paying a wakeup each (costly on virtual machines); 0 turns it off, saving that CPU"},
+			&cli.StringFlag{Name: "busy-poll", Value: "500us", Usage: "after answering a metadata request (not a read), wait this `DURATION` for the next one on a spinning CPU before sleeping: a listing's requests then find the daemon awake instead of paying a wakeup each (costly on virtual machines); 0 turns it off, saving that CPU"},
 			&cli.BoolFlag{Name: "debug", Usage: "log every FUSE request"},
 		},
 		Action: func(c *cli.Context) error {

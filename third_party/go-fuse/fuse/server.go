@@ -411,7 +411,7 @@ func (ms *Server) handleInit() Status {
 	// and don't spawn new readers.
 	orig := ms.singleReader
 	ms.singleReader = true
-	req, errNo := ms.fuseFD.readRequest()
+	req, errNo := ms.fuseFD.readRequest(false)
 	ms.singleReader = orig
 
 	if errNo != OK || req == nil {
@@ -460,9 +460,10 @@ func (ms *Server) handleInit() Status {
 // BenchmarkGoFuseReaddir-2       	    3511	    319765 ns/op
 func (ms *Server) loop() {
 	defer ms.fuseFD.loops.Done()
+	spin := false // a new reader sleeps at once (strata patch)
 exit:
 	for {
-		req, errNo := ms.fuseFD.readRequest()
+		req, errNo := ms.fuseFD.readRequest(spin)
 		switch errNo {
 		case OK:
 			if req == nil {
@@ -488,6 +489,7 @@ exit:
 			go ms.handleRequest(req)
 			continue
 		}
+		spin = spinsAfter(req.inHeader().Opcode)
 		ms.handleRequest(req)
 	}
 }
