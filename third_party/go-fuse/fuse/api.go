@@ -327,8 +327,9 @@ type MountOptions struct {
 	SyncRead bool
 
 	// BusyPoll, if positive, makes a reader that has just answered a
-	// request poll the device without sleeping for this long before
-	// it blocks (strata patch). A request that arrives meanwhile is
+	// metadata request (not READ, WRITE or FORGET: see spinsAfter) poll
+	// the device without sleeping for this long before it blocks
+	// (strata patch). A request that arrives meanwhile is
 	// taken without a wakeup: on virtual machines whose idle vCPUs
 	// halt, each wakeup costs tens of microseconds, as much as a
 	// small request's work. Readers then also handle requests inline
