@@ -30,6 +30,7 @@ import (
 type Catalog struct {
 	db   *pebble.DB // nil in a view
 	dir  string
+	opts *pebble.Options // db's, for the tables it ingests
 	view *Snapshots
 }
 
@@ -91,10 +92,12 @@ func open(ctx context.Context, dir string, log *slog.Logger, cacheBytes int64) (
 	warned := false
 	for {
 		cache := pebble.NewCache(cacheBytes)
-		db, err := pebble.Open(dir, catalogOptions(cache))
+		opts := catalogOptions(cache)
+		db, err := pebble.Open(dir, opts)
 		cache.Unref() // the DB holds its own reference
 		if err == nil {
-			return &Catalog{db: db, dir: dir}, nil
+			removeStaleIngests(dir)
+			return &Catalog{db: db, dir: dir, opts: opts}, nil
 		}
 		if !isLockHeld(err) {
 			return nil, fmt.Errorf("open catalog %s: %w (it is a cache: `strata index rebuild` recreates it)", dir, err)
@@ -545,17 +548,11 @@ func (c *Catalog) AddVersion(name string, m *format.Manifest) error {
 	})
 }
 
-// addBatchBytes bounds one catalog batch of file records: a batch is held
-// whole in memory (a million-file version in one batch cost hundreds of
-// MB, and batches of 50,000 records were 24 MB of an 80,000-file
-// backup's peak heap), while committing costs about the same per batch.
-const addBatchBytes = 2 << 20
-
 // AddVersionFiles writes a version with n files, file(i) giving each
-// one's path and stored value (its file list line), in batches of
-// at most addBatchBytes; the version itself is written last, so that it is seen
-// only with all its files. A crash in between leaves file records of no
-// version, which the next sync's write of the version overwrites.
+// one's path and stored value (its file list line), as one ingested
+// table (ingest.go) or, below ingestMinFiles, one batch; the version
+// itself is written after, so that it is seen only with all its files. A crash in between leaves file records of
+// no version, which the next sync's write of the version overwrites.
 func (c *Catalog) AddVersionFiles(name string, m *format.Manifest, n int, file func(i int) (path string, value []byte, err error)) error {
 	v := m.Version(name)
 	id := versionID(name)
@@ -563,9 +560,16 @@ func (c *Catalog) AddVersionFiles(name string, m *format.Manifest, n int, file f
 	if err != nil {
 		return fmt.Errorf("catalog version %s: %w", name, err)
 	}
-	for i := 0; i < n; {
+	if c.db == nil {
+		return fmt.Errorf("catalog view is read-only (internal error)")
+	}
+	if n >= ingestMinFiles {
+		if err := c.ingestFiles(id, n, file); err != nil {
+			return fmt.Errorf("catalog version %s: %w", name, err)
+		}
+	} else if n > 0 {
 		err := c.writeGen(false, func(b *pebble.Batch) error {
-			for ; i < n && b.Len() < addBatchBytes; i++ {
+			for i := range n {
 				p, val, err := file(i)
 				if err != nil {
 					return fmt.Errorf("catalog file %s in %s: %w", p, name, err)

@@ -148,16 +148,17 @@ func TestChunksBatch(t *testing.T) {
 	}
 }
 
-// A version's file records go to level-0 tables of their own: the batches
-// that write them leave the generation key to the version's last batch.
-// With it in every batch, each table a version's records were flushed
-// into reached up to "g", and compacting it rewrote the records of every
-// version whose id sorts after the new one.
+// A version's file records go to tables of their own (ingested, see
+// ingest.go): the generation key is left to the version's last batch.
+// With it among the records (in every batch, as it once was), each table
+// a version's records were flushed into reached up to "g", and compacting
+// it rewrote the records of every version whose id sorts after the new
+// one.
 func TestVersionFilesFlushApart(t *testing.T) {
 	c := openTestCatalog(t)
 	ref := format.ObjectRef{Cluster: "c", Database: "d", Table: "t"}
 	t0 := time.Unix(1700000000, 0).UTC()
-	paths := make([]string, 60000) // about 9 MB of records: two memtables or more
+	paths := make([]string, 60000) // about 9 MB of records
 	for i := range paths {
 		paths[i] = fmt.Sprintf("dir%03d/a-file-name-long-enough-%06d", i/1000, i)
 	}
