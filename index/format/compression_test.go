@@ -153,3 +153,44 @@ func jsonLines(n int) []byte {
 	}
 	return b
 }
+
+// A chunk is stored raw without being compressed whole only when every
+// sample of it is incompressible: random bytes are; text is not, nor is
+// random data with text where a sample falls (start, inside, end), nor a
+// chunk too small to sample (random data repeated: the compressor sees
+// the repeats, samples would not).
+func TestIncompressibleBySamples(t *testing.T) {
+	text := jsonLines(1 << 20)
+	random := randBytes(9, 1<<20)
+	with := func(base []byte, off int, part []byte) []byte {
+		out := bytes.Clone(base)
+		copy(out[off:], part)
+		return out
+	}
+	third := randBytes(10, 16<<10)
+	for _, tc := range []struct {
+		name  string
+		chunk []byte
+		want  bool
+	}{
+		{"random", random, true},
+		{"text", text, false},
+		{"random, text at the start", with(random, 0, text[:8<<10]), false},
+		{"random, text in the middle", with(random, 512<<10-2<<10, text[:8<<10]), false},
+		{"random, text at the end", with(random, 1<<20-8<<10, text[:8<<10]), false},
+		{"random, too small to sample", bytes.Repeat(third, 3), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := incompressible(tc.chunk); got != tc.want {
+				t.Fatalf("incompressible: %v, want %v", got, tc.want)
+			}
+			typ, blob := EncodeBlobLevel(CompressionDefault, nil, tc.chunk)
+			if got, err := DecodeBlob(HashChunk(tc.chunk), typ, blob, len(tc.chunk)); err != nil || !bytes.Equal(got, tc.chunk) {
+				t.Fatalf("round trip: %v", err)
+			}
+			if tc.want && typ != blobRaw {
+				t.Fatalf("stored as type %d, want raw", typ)
+			}
+		})
+	}
+}
