@@ -243,7 +243,7 @@ func (c *Catalog) write(fill func(b *pebble.Batch) error) error {
 // every kept version's records whose id sorts after it.
 func (c *Catalog) writeGen(gen bool, fill func(b *pebble.Batch) error) error {
 	if c.db == nil {
-		return fmt.Errorf("catalog view is read-only (internal error)")
+		return errViewReadOnly
 	}
 	b := c.db.NewBatch()
 	defer b.Close()
@@ -548,11 +548,20 @@ func (c *Catalog) AddVersion(name string, m *format.Manifest) error {
 	})
 }
 
+// errViewReadOnly refuses a write to a view (a Store's read snapshots).
+var errViewReadOnly = errors.New("catalog view is read-only (internal error)")
+
+// addBatchBytes bounds one catalog batch of file records: a batch is held
+// whole in memory (a row source's few files can each have a record of
+// megabytes), while committing costs about the same per batch.
+const addBatchBytes = 2 << 20
+
 // AddVersionFiles writes a version with n files, file(i) giving each
 // one's path and stored value (its file list line), as one ingested
-// table (ingest.go) or, below ingestMinFiles, one batch; the version
-// itself is written after, so that it is seen only with all its files. A crash in between leaves file records of
-// no version, which the next sync's write of the version overwrites.
+// table (ingest.go) or, below ingestMinFiles, in batches of at most
+// addBatchBytes; the version itself is written after, so that it is seen
+// only with all its files. A crash in between leaves file records of no
+// version, which the next sync's write of the version overwrites.
 func (c *Catalog) AddVersionFiles(name string, m *format.Manifest, n int, file func(i int) (path string, value []byte, err error)) error {
 	v := m.Version(name)
 	id := versionID(name)
@@ -560,30 +569,13 @@ func (c *Catalog) AddVersionFiles(name string, m *format.Manifest, n int, file f
 	if err != nil {
 		return fmt.Errorf("catalog version %s: %w", name, err)
 	}
-	if c.db == nil {
-		return fmt.Errorf("catalog view is read-only (internal error)")
-	}
 	if n >= ingestMinFiles {
-		if err := c.ingestFiles(id, n, file); err != nil {
-			return fmt.Errorf("catalog version %s: %w", name, err)
-		}
-	} else if n > 0 {
-		err := c.writeGen(false, func(b *pebble.Batch) error {
-			for i := range n {
-				p, val, err := file(i)
-				if err != nil {
-					return fmt.Errorf("catalog file %s in %s: %w", p, name, err)
-				}
-				dir, base := format.SplitPath(p)
-				if err := b.Set(fileKey(id, dir, base), val, nil); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
+		err = c.ingestFiles(id, n, file)
+	} else {
+		err = c.batchFiles(id, n, file)
+	}
+	if err != nil {
+		return fmt.Errorf("catalog version %s: %w", name, err)
 	}
 	vk := versionKey(v.Object, v.Time)
 	return c.write(func(b *pebble.Batch) error {
@@ -597,6 +589,30 @@ func (c *Catalog) AddVersionFiles(name string, m *format.Manifest, n int, file f
 		}
 		return b.Set(manifestKey(name), manifestValue(id, vk), nil)
 	})
+}
+
+// batchFiles writes the file records of version id (file(i), n of them)
+// in batches of at most addBatchBytes.
+func (c *Catalog) batchFiles(id vid, n int, file func(i int) (path string, value []byte, err error)) error {
+	for i := 0; i < n; {
+		err := c.writeGen(false, func(b *pebble.Batch) error {
+			for ; i < n && b.Len() < addBatchBytes; i++ {
+				p, val, err := file(i)
+				if err != nil {
+					return fmt.Errorf("catalog file %s: %w", p, err)
+				}
+				dir, base := format.SplitPath(p)
+				if err := b.Set(fileKey(id, dir, base), val, nil); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // OwnFiles reports whether v's file records are its own, rather than an

@@ -46,24 +46,25 @@ var ingestSortBytes = 16 << 20
 // ingestFiles writes the file records of version id (file(i), n of them)
 // as a table and ingests it.
 func (c *Catalog) ingestFiles(id vid, n int, file func(i int) (path string, value []byte, err error)) error {
+	if c.db == nil {
+		return errViewReadOnly
+	}
 	s := newKeySorter(c.dir, n)
 	defer s.close()
+	var key []byte // reused: add copies it
 	for i := range n {
 		p, val, err := file(i)
 		if err != nil {
 			return fmt.Errorf("catalog file %s: %w", p, err)
 		}
 		dir, base := format.SplitPath(p)
-		if err := s.add(fileKey(id, dir, base), val); err != nil {
+		key = appendFileKey(key[:0], id, dir, base)
+		if err := s.add(key, val); err != nil {
 			return err
 		}
 	}
-	f, err := os.CreateTemp(c.dir, ingestPrefix+"*.sst")
-	if err != nil {
-		return fmt.Errorf("catalog: write records: %w", err)
-	}
-	path := f.Name()
-	f.Close()
+	// The name needs no randomness: this process holds the database.
+	path := filepath.Join(c.dir, fmt.Sprintf("%s%x.sst", ingestPrefix, id[:]))
 	defer os.Remove(path) // Ingest links it into the database
 	vf, err := vfs.Default.Create(path)
 	if err != nil {
@@ -130,6 +131,7 @@ type sortEnt struct{ off, mid, end int }
 
 func (s *keySorter) key(e sortEnt) []byte { return s.buf[e.off:e.mid] }
 
+// add copies the pair k, v into the buffer.
 func (s *keySorter) add(k, v []byte) error {
 	off := len(s.buf)
 	s.buf = append(append(s.buf, k...), v...)
@@ -151,6 +153,12 @@ func (s *keySorter) sort() {
 	})
 }
 
+// superseded says whether sorted entry i has a later add of its key
+// right after it.
+func (s *keySorter) superseded(i int) bool {
+	return i+1 < len(s.ents) && bytes.Equal(s.key(s.ents[i]), s.key(s.ents[i+1]))
+}
+
 // spill writes the buffer as a sorted run (key and value, each after its
 // length).
 func (s *keySorter) spill() error {
@@ -167,8 +175,8 @@ func (s *keySorter) spill() error {
 	var n int64
 	var hdr []byte
 	for i, e := range s.ents {
-		if i+1 < len(s.ents) && bytes.Equal(s.key(e), s.key(s.ents[i+1])) {
-			continue // a later add of the key follows
+		if s.superseded(i) {
+			continue
 		}
 		hdr = binary.AppendUvarint(hdr[:0], uint64(e.mid-e.off))
 		hdr = binary.AppendUvarint(hdr, uint64(e.end-e.mid))
@@ -190,8 +198,8 @@ func (s *keySorter) each(fn func(k, v []byte) error) error {
 	if len(s.runs) == 0 {
 		s.sort()
 		for i, e := range s.ents {
-			if i+1 < len(s.ents) && bytes.Equal(s.key(e), s.key(s.ents[i+1])) {
-				continue // a later add of the key follows
+			if s.superseded(i) {
+				continue
 			}
 			if err := fn(s.key(e), s.buf[e.mid:e.end]); err != nil {
 				return err

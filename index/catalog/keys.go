@@ -63,7 +63,11 @@ func objectKeyPrefix(o format.ObjectRef) []byte {
 }
 
 func fileKey(v vid, dir, name string) []byte {
-	k := make([]byte, 0, 1+8+len(dir)+1+len(name))
+	return appendFileKey(make([]byte, 0, 1+8+len(dir)+1+len(name)), v, dir, name)
+}
+
+// appendFileKey appends fileKey(v, dir, name) to k.
+func appendFileKey(k []byte, v vid, dir, name string) []byte {
 	k = append(k, keyFile)
 	k = append(k, v[:]...)
 	k = append(k, dir...)

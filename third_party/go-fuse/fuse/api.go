@@ -327,7 +327,7 @@ type MountOptions struct {
 	SyncRead bool
 
 	// BusyPoll, if positive, makes a reader that has just answered a
-	// metadata request (not READ, WRITE or FORGET: see spinsAfter) poll
+	// metadata request (not READ, WRITE or a FORGET: see spinsAfter) poll
 	// the device without sleeping for this long before it blocks
 	// (strata patch). A request that arrives meanwhile is
 	// taken without a wakeup: on virtual machines whose idle vCPUs

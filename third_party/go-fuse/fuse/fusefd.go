@@ -110,11 +110,9 @@ func (r *fuseFD) writevFD(iov [][]byte) (int, error) {
 	return n, err
 }
 
-// readRequest reads one request from the kernel. Returns nil, OK if
-// there are too many concurrent readers or insufficient request-bytes
-// budget.
-// readRequest's spin says whether to busy-poll first (BusyPoll; strata
-// patch).
+// readRequest reads one request from the kernel, busy-polling first
+// when spin is set (BusyPoll; strata patch). Returns nil, OK if there
+// are too many concurrent readers or insufficient request-bytes budget.
 func (r *fuseFD) readRequest(spin bool) (req *requestAlloc, code Status) {
 	ms := r.server
 	r.reqMu.Lock()
@@ -346,7 +344,7 @@ func (ms *Server) MayBlock() {
 // patch).
 func spinsAfter(opcode uint32) bool {
 	switch opcode {
-	case _OP_READ, _OP_WRITE, _OP_FORGET, _OP_BATCH_FORGET, _OP_INIT:
+	case _OP_READ, _OP_WRITE, _OP_FORGET, _OP_BATCH_FORGET:
 		return false
 	}
 	return true
