@@ -17,7 +17,7 @@ type backup struct {
 	prev    sources.Previous
 	w       sources.Writer
 	workers int
-	files   chan fileJob
+	files   chan []fileJob // a directory's files to read, in name order
 	queue   *dirQueue
 	warn    warnings
 	stats   stats
@@ -27,6 +27,7 @@ type backup struct {
 type fileJob struct {
 	full string // path on disk
 	rel  string // path in the version
+	size int64  // as listed: whether the batcher reads it (batch.go)
 }
 
 func newBackup(root string, prev sources.Previous, w sources.Writer, workers int) *backup {
@@ -35,7 +36,7 @@ func newBackup(root string, prev sources.Previous, w sources.Writer, workers int
 		prev:    prev,
 		w:       w,
 		workers: workers,
-		files:   make(chan fileJob, 4*workers),
+		files:   make(chan []fileJob, workers),
 		queue:   newDirQueue(),
 	}
 }
@@ -65,10 +66,14 @@ func (b *backup) run(ctx context.Context) error {
 		})
 	}
 	go func() { walkers.Wait(); close(b.files) }()
+	t := newBatcher(b)
+	g.Go(func() error { return t.run(gctx) })
 	for range b.workers {
-		g.Go(func() error { return b.readFiles(gctx) })
+		g.Go(func() error { return b.readLoaded(gctx, t) })
 	}
-	if err := g.Wait(); err != nil {
+	err := g.Wait()
+	t.unmap()
+	if err != nil {
 		return err
 	}
 	n := b.stats.files.Load()

@@ -214,7 +214,11 @@ func TestSecondBackupReadsOnlyChanged(t *testing.T) {
 	}
 }
 
+// TestFileChangedDuringRead changes a file while it streams (batches are
+// off: see TestFileChangedDuringBatchedRead).
 func TestFileChangedDuringRead(t *testing.T) {
+	defer func(max int64) { batchFileMax = max }(batchFileMax)
+	batchFileMax = 0
 	data := bytes.Repeat([]byte("0123456789abcdef"), 4096) // 64 KiB
 	cases := []struct {
 		name    string
@@ -327,6 +331,68 @@ func TestDiscoverAndUnknownObject(t *testing.T) {
 	_, err = s.Backup(context.Background(), sources.Object{Cluster: "c", Database: "d", Table: "nope"}, nil, sourcetest.NewWriter(nil))
 	if err == nil || !strings.Contains(err.Error(), "nope") {
 		t.Errorf("backup of an unknown table: err = %v", err)
+	}
+}
+
+// TestFileChangedDuringBatchedRead changes a small file after the batcher
+// opened it and before its batch is read: the read must be taken as
+// changed and the file read again, the new content stored once.
+func TestFileChangedDuringBatchedRead(t *testing.T) {
+	data := bytes.Repeat([]byte("0123456789abcdef"), 4096) // 64 KiB
+	other := bytes.Repeat([]byte("fedcba9876543210"), 4096)
+	cases := []struct {
+		name   string
+		change func(path string)
+		want   []byte
+	}{
+		{"truncated", func(path string) { _ = os.Truncate(path, 1000) }, data[:1000]},
+		{"grown", func(path string) { appendTo(path, []byte("tail")) }, append(append([]byte(nil), data...), "tail"...)},
+		{"rewritten in place, same size", func(path string) {
+			f, err := os.OpenFile(path, os.O_WRONLY, 0)
+			if err == nil {
+				_, _ = f.WriteAt(other, 0)
+				f.Close()
+			}
+		}, other},
+	}
+	if !batchesAvailable() {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("io_uring is not available: batched reads untested")
+		}
+		t.Skip("io_uring is not available here")
+	}
+	defer func() { batchReadHook = nil }()
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			root := t.TempDir()
+			path := filepath.Join(root, "live.db")
+			writeFile(t, path, data, 0o644, mtime1)
+			hooked := 0
+			batchReadHook = func(full string) {
+				if full == path && hooked == 0 {
+					c.change(path)
+				}
+				hooked++
+			}
+			w := sourcetest.NewWriter(nil)
+			if _, err := backupDir(t, root, nil, w); err != nil {
+				t.Fatal(err)
+			}
+			if hooked != 1 {
+				t.Fatalf("the file went through %d batches, want 1", hooked)
+			}
+			if w.Adds("live.db") != 1 || !bytes.Equal(w.Data("live.db"), c.want) {
+				t.Errorf("%d Adds, %d bytes stored; want 1 Add of %d bytes", w.Adds("live.db"), len(w.Data("live.db")), len(c.want))
+			}
+			// The entry describes the bytes stored, not the file as opened.
+			fi, err := os.Stat(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if e, _ := w.Entry("live.db"); !e.ModTime.Equal(fi.ModTime()) || e.Size != fi.Size() {
+				t.Errorf("entry mtime %v size %d, file now %v %d", e.ModTime, e.Size, fi.ModTime(), fi.Size())
+			}
+		})
 	}
 }
 

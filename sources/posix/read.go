@@ -19,21 +19,6 @@ var errChanged = errors.New("file changed while being read")
 // errVanished means the file was removed before it could be opened.
 var errVanished = errors.New("file vanished")
 
-// readFiles reads queued files until there are no more, or until the
-// backup is cancelled: the queue may still hold files then, and none of
-// them must reach the Writer.
-func (b *backup) readFiles(ctx context.Context) error {
-	for job := range b.files {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if err := b.readFile(ctx, job); err != nil {
-			return err
-		}
-	}
-	return ctx.Err()
-}
-
 // readFile adds one file, reading it a second time if it changed during
 // the first read.
 func (b *backup) readFile(ctx context.Context, job fileJob) error {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path"
+	"slices"
 	"sort"
 
 	"golang.org/x/sys/unix"
@@ -51,21 +52,49 @@ func (b *backup) listDir(ctx context.Context, rel string) error {
 	}
 	defer d.Close()
 	dirfd := int(d.Fd())
-	var subdirs []string
+	var l listing
 	for {
+		// In name order: files written one after another (unpacked,
+		// copied, synced) lie on disk in about that order, and their
+		// reads, batched, merge (batch.go).
 		names, err := d.Readdirnames(readdirBatch)
+		slices.Sort(names)
 		for _, name := range names {
-			if err := b.entry(ctx, dirfd, rel, name, &subdirs); err != nil {
+			if err := b.entry(ctx, dirfd, rel, name, &l); err != nil {
 				return err
 			}
 		}
+		if err := b.queueFiles(ctx, &l); err != nil {
+			return err
+		}
 		if err == io.EOF {
-			b.pushDirs(subdirs)
+			b.pushDirs(l.subdirs)
 			return nil
 		}
 		if err != nil {
 			return fmt.Errorf("list directory %s: %w", b.full(rel), err)
 		}
+	}
+}
+
+// listing is what listing a directory found to do next.
+type listing struct {
+	subdirs []string  // to walk
+	files   []fileJob // to read, not yet queued
+}
+
+// queueFiles hands the files found so far to the batcher, together: the
+// batches then hold runs of one directory's files.
+func (b *backup) queueFiles(ctx context.Context, l *listing) error {
+	if len(l.files) == 0 {
+		return nil
+	}
+	select {
+	case b.files <- l.files:
+		l.files = nil
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
 
@@ -98,7 +127,7 @@ func openDir(root, rel string) (*os.File, error) {
 // entry handles one name found in the directory rel (open as dirfd). A
 // cancelled walk stops here, before the next lstat or Writer call, rather
 // than after a whole directory.
-func (b *backup) entry(ctx context.Context, dirfd int, dir, name string, subdirs *[]string) error {
+func (b *backup) entry(ctx context.Context, dirfd int, dir, name string, l *listing) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -113,13 +142,13 @@ func (b *backup) entry(ctx context.Context, dirfd int, dir, name string, subdirs
 	}
 	switch st.Mode & unix.S_IFMT {
 	case unix.S_IFDIR:
-		*subdirs = append(*subdirs, rel)
+		l.subdirs = append(l.subdirs, rel)
 		b.stats.dirs.Add(1)
 		return b.add(ctx, entryFromStat(rel, sources.TypeDir, &st))
 	case unix.S_IFLNK:
 		return b.symlink(ctx, dirfd, rel, name, &st)
 	case unix.S_IFREG:
-		return b.file(ctx, rel, &st)
+		return b.file(ctx, rel, &st, l)
 	default:
 		b.warn.add(fmt.Sprintf("skipped %s: a %s (only files, directories and symlinks are backed up)", b.full(rel), typeName(st.Mode)))
 		return nil
@@ -142,11 +171,11 @@ func (b *backup) symlink(ctx context.Context, dirfd int, rel, name string, st *u
 	return b.add(ctx, e)
 }
 
-// file keeps an unchanged file by reference or queues it to be read. Only
-// a kept file's entry is built here: a queued file's comes from the fstat
+// file keeps an unchanged file by reference or lists it to be read. Only
+// a kept file's entry is built here: a read file's comes from the fstat
 // of the open file, so building it now would look up its owner for
 // nothing.
-func (b *backup) file(ctx context.Context, rel string, st *unix.Stat_t) error {
+func (b *backup) file(ctx context.Context, rel string, st *unix.Stat_t, l *listing) error {
 	if n := b.stats.files.Add(1); n%progressEvery == 0 {
 		b.w.Report(sources.Event{Step: "files", Done: n})
 	}
@@ -158,12 +187,8 @@ func (b *backup) file(ctx context.Context, rel string, st *unix.Stat_t) error {
 		}
 		return nil
 	}
-	select {
-	case b.files <- fileJob{full: b.full(rel), rel: rel}:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	l.files = append(l.files, fileJob{full: b.full(rel), rel: rel, size: st.Size})
+	return nil
 }
 
 // add stores a directory or symlink entry.
