@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"sync"
 	"sync/atomic"
 
 	"golang.org/x/sys/unix"
@@ -387,8 +388,9 @@ func (b *backup) addLoaded(ctx context.Context, lf loadedFile) error {
 	return nil
 }
 
-// batchesAvailable reports whether this kernel gives a ring (for tests).
-func batchesAvailable() bool {
+// batchesAvailable reports whether this kernel gives a ring, once per
+// process.
+var batchesAvailable = sync.OnceValue(func() bool {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	r, err := uring.New(1)
@@ -397,4 +399,4 @@ func batchesAvailable() bool {
 	}
 	r.Close()
 	return true
-}
+})

@@ -495,14 +495,18 @@ func TestReaders(t *testing.T) {
 		name       string
 		configured int
 		prev       sources.Previous
+		batched    bool
 		want       int
 	}{
-		{"configured wins", 3, infoOnly{at: time.Unix(1, 0)}, 3},
-		{"first backup", 0, infoOnly{}, 2 * cpus},
-		{"no previous at all", 0, nil, 2 * cpus},
-		{"later backup", 0, infoOnly{at: time.Unix(1, 0)}, 4 * cpus},
+		{"configured wins", 3, infoOnly{at: time.Unix(1, 0)}, true, 3},
+		{"first backup", 0, infoOnly{}, false, 2 * cpus},
+		{"first backup, batched reads", 0, infoOnly{}, true, cpus},
+		{"no previous at all", 0, nil, false, 2 * cpus},
+		{"no previous at all, batched reads", 0, nil, true, cpus},
+		{"later backup", 0, infoOnly{at: time.Unix(1, 0)}, false, 4 * cpus},
+		{"later backup, batched reads", 0, infoOnly{at: time.Unix(1, 0)}, true, 4 * cpus},
 	} {
-		if got := readers(tc.configured, tc.prev); got != tc.want {
+		if got := readers(tc.configured, tc.prev, tc.batched); got != tc.want {
 			t.Errorf("%s: readers = %d, want %d", tc.name, got, tc.want)
 		}
 	}

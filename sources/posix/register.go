@@ -21,7 +21,7 @@ arguments are the option root, a list: root: [home=/home, etc=/etc].`,
 		Options: []sources.Option{
 			{Name: "db", Required: true, Usage: "database name (second level)"},
 			{Name: "root", Positional: true, Repeated: true, Usage: "a directory to back up as TABLE=DIR (e.g. home=/home)"},
-			{Name: "readers", Usage: "files read at once (default 2 per CPU on a first backup, 4 on later ones, whose reads mostly wait on the disk; more can help on network filesystems or many disks)"},
+			{Name: "readers", Usage: "files read and hashed at once (default on a first backup 1 per CPU where small files are read in batches through io_uring, else 2; 4 per CPU on later ones, whose reads mostly wait on the disk; more can help on network filesystems or many disks)"},
 		},
 		New: newFromConfig,
 	})
