@@ -149,12 +149,12 @@ func (s *Source) Close() error { return nil }
 // readers is how many files a backup reads at once: the configured
 // number, else on a first backup the CPUs when small files are read in
 // batches (batch.go: the readers then mostly hash and cut what the
-// batcher read; on the kernel tree, three runs each, peak RSS 130-140 ->
-// 116-125 MB with four readers instead of two, 8.0-9.6 vs 9.3-9.8 s; the
-// generated set 10.8-11.1 vs 9.8-10.9 s) and twice the CPUs when they
-// are not, whose new content keeps the cores compressing (more readers
-// there only hold more buffers: peak RSS 137-149 -> 143-164 MB with
-// eight); and four times the CPUs on later ones, where nearly every
+// batcher read; first backups of the kernel tree, three runs each: four
+// readers 130-140 MB peak RSS in 8.0-9.6 s, two 116-125 MB in 9.3-9.8 s;
+// of the generated set, four 10.8-11.1 s, two 9.8-10.9 s) and twice the
+// CPUs when they are not, whose new content keeps the cores compressing
+// (more readers there only hold more buffers: peak RSS 137-149 -> 143-164
+// MB with eight); and four times the CPUs on later ones, where nearly every
 // chunk read is stored already and the pipeline waits on the disk: a
 // cold backup of the kernel tree with every file's mtime changed took
 // 5.1-5.3 s with four readers and 4.2-5.1 s with eight (2 cores, three

@@ -143,21 +143,32 @@ func (r *checkedReader) Read(p []byte) (int, error) {
 // ReadAt implements sources.RangeReader (and io.ReaderAt: it fills p
 // unless the file ends first): pread(2) from any goroutine.
 func (r *checkedReader) ReadAt(p []byte, off int64) (int, error) {
+	n, err := preadFull(r.fd, p, off)
+	if err != nil {
+		return n, fmt.Errorf("read %s: %w", r.name, err)
+	}
+	if n < len(p) {
+		return n, io.EOF // shorter than at open: ReadAtDone says so
+	}
+	return n, nil
+}
+
+// preadFull fills p from offset off unless the file ends first, retrying
+// on EINTR and after short reads.
+func preadFull(fd int, p []byte, off int64) (int, error) {
 	total := 0
-	for len(p) > 0 {
-		n, err := unix.Pread(r.fd, p, off)
+	for total < len(p) {
+		n, err := unix.Pread(fd, p[total:], off+int64(total))
 		if err == unix.EINTR {
 			continue
 		}
 		if err != nil {
-			return total, fmt.Errorf("read %s: %w", r.name, err)
+			return total, err
 		}
 		if n == 0 {
-			return total, io.EOF // shorter than at open: ReadAtDone says so
+			break
 		}
 		total += n
-		p = p[n:]
-		off += int64(n)
 	}
 	return total, nil
 }
@@ -189,13 +200,24 @@ func readOnce(fd int, p []byte) (int, error) {
 // atEOF compares what was read and the file's state now with the state at
 // open.
 func (r *checkedReader) atEOF() error {
-	var st unix.Stat_t
-	if err := unix.Fstat(r.fd, &st); err != nil {
-		return fmt.Errorf("fstat %s: %w", r.name, err)
+	changed, err := changedSince(r.fd, r.name, &r.open, r.n)
+	if err != nil {
+		return err
 	}
-	if r.n != r.open.Size || st.Size != r.open.Size || st.Mtim != r.open.Mtim || st.Ctim != r.open.Ctim {
+	if changed {
 		r.changed = true
 		return errChanged
 	}
 	return io.EOF
+}
+
+// changedSince says whether the file open as fd, of which read bytes were
+// read, is not what it was when open was taken: a different size read,
+// or a size, mtime or ctime that moved.
+func changedSince(fd int, name string, open *unix.Stat_t, read int64) (bool, error) {
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return false, fmt.Errorf("fstat %s: %w", name, err)
+	}
+	return read != open.Size || st.Size != open.Size || st.Mtim != open.Mtim || st.Ctim != open.Ctim, nil
 }
