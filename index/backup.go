@@ -174,6 +174,8 @@ func (r *BackupRun) Backup(ctx context.Context, kind string, sess sources.Sessio
 		for _, c := range prevV.FileList {
 			ws.prevList[c.ID] = struct{}{}
 		}
+		ws.prevRefs = prevV.FileList
+		ws.same = newUnchangedList(prev.lines, min(prevV.Stats.Files+prevV.Stats.Dirs, prevSizeHintMax))
 	}
 	ws.events = opts.Events
 	stopProgress := s.reportProgress(ws, ref, prevV, start, opts.Progress)
@@ -468,6 +470,11 @@ func (s *session) storeFileList(ctx context.Context, res sources.Result) (fileLi
 		return fileList{}, err
 	}
 	l := fileList{runs: s.list, implied: s.list.implied(sources.Entry{Type: sources.TypeDir, Mode: 0o755, ModTime: versionTime(res)})}
+	if s.listUnchanged(l.implied) {
+		l.n, l.refs, l.st = s.prev.count(), s.prevRefs, s.same.stats()
+		listsUnchanged.Add(1)
+		return l, nil
+	}
 	lr := &listReader{m: l.entries(), each: func(e *listEnt) {
 		l.n++
 		if e.typ == sources.TypeDir {

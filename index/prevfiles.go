@@ -88,6 +88,8 @@ type prevEnt struct {
 type prevFile struct {
 	File
 	line []byte
+	// at is the entry's index in ents (unchangedList tracks it by that).
+	at int32
 }
 
 func newPrevFiles() *prevFiles {
@@ -243,8 +245,8 @@ func (p *prevFiles) each(fn func(prevFile) error) error {
 	if err := p.wait(); err != nil {
 		return err
 	}
-	for _, e := range p.ents { // complete and no longer written
-		f, err := p.decode(e)
+	for i, e := range p.ents { // complete and no longer written
+		f, err := p.decode(e, int32(i))
 		if err != nil {
 			return err
 		}
@@ -255,8 +257,16 @@ func (p *prevFiles) each(fn func(prevFile) error) error {
 	return nil
 }
 
-// decode is an entry as the backup uses it.
-func (p *prevFiles) decode(e prevEnt) (prevFile, error) {
+// count is the number of entries, once loaded.
+func (p *prevFiles) count() int {
+	if p.wait() != nil {
+		return 0
+	}
+	return len(p.ents)
+}
+
+// decode is entry at (ents[at]) as the backup uses it.
+func (p *prevFiles) decode(e prevEnt, at int32) (prevFile, error) {
 	var m format.FileRecord
 	if err := format.DecodeFileRecord(e.val, &m); err != nil {
 		err = fmt.Errorf("previous version's entry %q: %w", e.path, err)
@@ -268,7 +278,7 @@ func (p *prevFiles) decode(e prevEnt) (prevFile, error) {
 		return prevFile{}, err
 	}
 	m.Path = format.RawString(e.path)
-	pf := prevFile{File: m.File()}
+	pf := prevFile{File: m.File(), at: at}
 	if p.lines {
 		pf.line = e.val
 	}
@@ -280,6 +290,17 @@ func (p *prevFiles) decode(e prevEnt) (prevFile, error) {
 // when it ends, see BackupRun.finish), nor has an entry that does not
 // decode (likewise). Safe for concurrent use.
 func (p *prevFiles) get(path string) (prevFile, bool) {
+	i, e, ok := p.raw(path)
+	if !ok {
+		return prevFile{}, false
+	}
+	f, err := p.decode(e, i)
+	return f, err == nil
+}
+
+// raw is get without the decoding: the entry's index in ents and its
+// catalog value.
+func (p *prevFiles) raw(path string) (int32, prevEnt, bool) {
 	dir, _ := format.SplitPath(path)
 	p.mu.RLock()
 	for !p.loaded && !catalog.DirBefore(dir, p.front) {
@@ -292,11 +313,7 @@ func (p *prevFiles) get(path string) (prevFile, bool) {
 	}
 	failed := p.err != nil
 	p.mu.RUnlock()
-	if !ok || failed {
-		return prevFile{}, false
-	}
-	f, err := p.decode(e)
-	return f, err == nil
+	return i, e, ok && !failed
 }
 
 // lookup is get for a source's Lookup: the entry is also kept for kept.

@@ -38,6 +38,10 @@ type session struct {
 	// so a list chunk that is one of them needs no claim, and an unchanged
 	// tree's re-backup no chunk set (chunkSet).
 	prevList map[ID]struct{}
+	// prevRefs are the previous version's list chunks, the new list's
+	// when same finds it unchanged (unchangedList).
+	prevRefs []ChunkRef
+	same     *unchangedList
 	// list holds the entries recorded, encoded (listruns.go).
 	list *listRuns
 	mu   sync.Mutex
@@ -113,7 +117,7 @@ func putBuf(b []byte) {
 
 func newSession(ctx context.Context, st *Store, known *chunkSet, prev *prevFiles, workers int) *session {
 	s := &session{ctx: ctx, st: st, known: known, prev: prev, jobs: make(chan chunkJob, workers), packer: newPacker(st.be),
-		list: newListRuns(filepath.Dir(st.catDir))}
+		list: newListRuns(filepath.Dir(st.catDir)), same: &unchangedList{}}
 	s.packer.indexEvery = sessionIndexBlobs
 	for i := 0; i < workers; i++ {
 		s.wg.Add(1)
@@ -350,6 +354,39 @@ func (s *session) Keep(ctx context.Context, e sources.Entry) error {
 	return nil
 }
 
+var _ sources.SameKeeper = (*session)(nil)
+
+// KeepSame implements sources.SameKeeper: the previous line is compared
+// with e as it stands (format.SameLine), not decoded, and recorded again
+// as it is.
+func (s *session) KeepSame(ctx context.Context, e sources.Entry) (bool, error) {
+	if e.Type != sources.TypeFile || !s.prev.lines {
+		return false, nil
+	}
+	at, pe, ok := s.prev.raw(e.Path)
+	if !ok {
+		return false, nil
+	}
+	sc := lineBufs.Get().(*lineBuf)
+	defer lineBufs.Put(sc)
+	list, same, scratch := format.SameLine(pe.val, &e, sc.line)
+	sc.line = scratch
+	if !same {
+		return false, nil
+	}
+	if sc.refs, ok = format.AppendChunkIDs(sc.refs[:0], list); !ok {
+		return false, nil
+	}
+	f := File{Entry: e}
+	if err := s.list.add(&f, distinctChunks(sc.refs), pe.val); err != nil {
+		return false, err
+	}
+	s.same.mark(at, &f)
+	s.filesDone.Add(1)
+	s.doneBytes.Add(e.Size)
+	return true, nil
+}
+
 // record adds a finished entry, encoded at once: its line in the list
 // goes to the session's list runs, and the File is not kept. Bytes count
 // as done as they are read (progressed), or at once for kept files.
@@ -379,12 +416,17 @@ func (s *session) recordWith(f File, prev *prevFile) error {
 	if err := s.list.add(&f, ids, line); err != nil {
 		return err
 	}
+	s.same.note(s.prev, &f, line, prev)
 	s.filesDone.Add(1)
 	return nil
 }
 
-// lineBuf is a recorder's scratch space for a line it encodes.
-type lineBuf struct{ line []byte }
+// lineBuf is a recorder's scratch space for a line it encodes (or
+// compares) and the chunks it names.
+type lineBuf struct {
+	line []byte
+	refs []ChunkRef
+}
 
 var lineBufs = sync.Pool{New: func() any { return &lineBuf{} }}
 

@@ -23,6 +23,7 @@ type memSource struct {
 	pieces bool // use AddSpans with 1000-byte spans of new data
 	at     time.Time
 	keep   map[string]bool   // files kept unchanged from the previous version
+	same   bool              // try KeepSame first for every file
 	modes  map[string]uint32 // modes other than 0640
 	ranged *rangeReads       // hand Add readers that read ranges too
 }
@@ -40,6 +41,15 @@ func (m *memSource) Backup(ctx context.Context, obj sources.Object, prev sources
 			e.Mode = mode
 		}
 		var err error
+		if k, ok := w.(sources.SameKeeper); ok && m.same {
+			kept, err := k.KeepSame(ctx, e)
+			if err != nil {
+				return sources.Result{}, err
+			}
+			if kept {
+				continue
+			}
+		}
 		if m.keep[p] {
 			if err := w.Keep(ctx, e); err != nil {
 				return sources.Result{}, err

@@ -201,6 +201,20 @@ type Writer interface {
 	Reporter
 }
 
+// SameKeeper is what a Writer may also be, so that a source can keep an
+// unchanged file without looking its previous entry up first: on a
+// re-backup of a tree of small files that lookup (the previous record
+// decoded into an Entry, to compare a fingerprint and be recorded again)
+// cost more CPU than anything but the kernel's own work.
+type SameKeeper interface {
+	// KeepSame keeps e, a regular file, as Keep would, when the previous
+	// version recorded the same entry at e.Path (every field equal, the
+	// size and fingerprint included), and reports whether it did. When
+	// it did not, the source goes on as without it (Lookup, then Keep or
+	// Add).
+	KeepSame(ctx context.Context, e Entry) (bool, error)
+}
+
 // RangeReader is what the reader handed to Writer.Add may also be, so
 // that the Writer can read a large file's ranges at once (a changed
 // multi-gigabyte file otherwise goes through one goroutine while the

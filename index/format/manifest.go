@@ -75,19 +75,17 @@ type mowner struct {
 	UID, GID    int64
 }
 
-func (m mowner) MarshalJSON() ([]byte, error) {
-	b := append(strconv.AppendInt([]byte{'['}, m.UID, 10), ',')
+func (m mowner) MarshalJSON() ([]byte, error) { return m.appendJSON(nil), nil }
+
+// appendJSON appends MarshalJSON's form without allocating.
+func (m *mowner) appendJSON(b []byte) []byte {
+	b = append(strconv.AppendInt(append(b, '['), m.UID, 10), ',')
 	b = strconv.AppendInt(b, m.GID, 10)
 	if m.User != "" || m.Group != "" {
-		for _, name := range []RawString{m.User, m.Group} {
-			j, err := name.MarshalJSON()
-			if err != nil {
-				return nil, err
-			}
-			b = append(append(b, ','), j...)
-		}
+		b = m.User.appendJSON(append(b, ','))
+		b = m.Group.appendJSON(append(b, ','))
 	}
-	return append(b, ']'), nil
+	return append(b, ']')
 }
 
 func (m *mowner) UnmarshalJSON(b []byte) error {
@@ -522,6 +520,19 @@ func (m *FileRecord) AppendLine(b []byte) ([]byte, error) { return m.appendJSON(
 // names and forms), without reflection: every backup encodes its whole
 // file list, and reflection made that a second per 80,000 files.
 func (m *FileRecord) appendJSON(b []byte) ([]byte, error) {
+	b, err := m.appendHead(b)
+	if err != nil {
+		return nil, err
+	}
+	if len(m.Chunks) > 0 {
+		b = m.Chunks.appendJSON(append(b, `,"chunks":`...))
+	}
+	return append(b, '}'), nil
+}
+
+// appendHead appends m's line up to its chunks: everything but them and
+// the closing brace.
+func (m *FileRecord) appendHead(b []byte) ([]byte, error) {
 	b = append(b, `{"path":`...)
 	b = m.Path.appendJSON(b)
 	b = append(b, `,"type":`...)
@@ -537,18 +548,15 @@ func (m *FileRecord) appendJSON(b []byte) ([]byte, error) {
 	if m.Fingerprint != "" {
 		b = RawString(m.Fingerprint).appendJSON(append(b, `,"fp":`...))
 	}
-	for _, f := range []struct {
-		name string
-		m    json.Marshaler
-		set  bool
-	}{{`,"owner":`, m.Owner, m.Owner != nil}, {`,"attrs":`, m.Attrs, len(m.Attrs) > 0}} {
-		if f.set {
-			j, err := f.m.MarshalJSON()
-			if err != nil {
-				return nil, err
-			}
-			b = append(append(b, f.name...), j...)
+	if m.Owner != nil {
+		b = m.Owner.appendJSON(append(b, `,"owner":`...))
+	}
+	if len(m.Attrs) > 0 {
+		j, err := m.Attrs.MarshalJSON()
+		if err != nil {
+			return nil, err
 		}
+		b = append(append(b, `,"attrs":`...), j...)
 	}
 	if m.HardLink != 0 {
 		b = strconv.AppendUint(append(b, `,"link":`...), m.HardLink, 10)
@@ -556,10 +564,7 @@ func (m *FileRecord) appendJSON(b []byte) ([]byte, error) {
 	if m.Nlink != 0 {
 		b = strconv.AppendUint(append(b, `,"nlink":`...), uint64(m.Nlink), 10)
 	}
-	if len(m.Chunks) > 0 {
-		b = m.Chunks.appendJSON(append(b, `,"chunks":`...))
-	}
-	return append(b, '}'), nil
+	return b, nil
 }
 
 // DecodeFileList parses EncodeFileList's output, returning the records

@@ -2,9 +2,10 @@ package format
 
 import (
 	"bytes"
-	"reflect"
 	"testing"
 	"time"
+
+	"github.com/stratabackup/strata/sources/sourcetest"
 )
 
 // fullRecord has every field set, so that changing any one of them
@@ -26,42 +27,32 @@ func TestRecordsEqualSeesEveryField(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	typ := reflect.TypeOf(base)
-	for i := range typ.NumField() {
-		name := typ.Field(i).Name
-		t.Run(name, func(t *testing.T) {
-			r := fullRecord()
-			f := reflect.ValueOf(&r).Elem().Field(i)
-			switch f.Kind() {
-			case reflect.String:
-				f.SetString(f.String() + "x")
-			case reflect.Uint8, reflect.Uint32, reflect.Uint64:
-				f.SetUint(f.Uint() + 1)
-			case reflect.Int64:
-				f.SetInt(f.Int() + 1)
-			case reflect.Struct: // time.Time
-				r.ModTime = r.ModTime.Add(time.Nanosecond)
-			case reflect.Pointer:
-				r.Owner = &mowner{User: "u", Group: "g", UID: 1, GID: 3}
-			case reflect.Map:
-				r.Attrs = rawAttrs{"k": "w"}
-			case reflect.Slice:
-				r.Chunks = chunkList{{ID: r.Chunks[0].ID, Size: 10, Off: 1}}
-			default:
-				t.Fatalf("field %s of kind %s: teach this test to change it", name, f.Kind())
-			}
-			if RecordsEqual(base, r) {
-				t.Errorf("RecordsEqual misses a change of %s", name)
-			}
-			line, err := r.appendJSON(nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if bytes.Equal(line, baseLine) {
-				t.Errorf("a change of %s leaves the line as it was", name)
-			}
-		})
-	}
+	sourcetest.ChangeEachField(t, fullRecord, func(r *FileRecord, field string) bool {
+		switch field {
+		case "ModTime":
+			r.ModTime = r.ModTime.Add(time.Nanosecond)
+		case "Owner":
+			r.Owner = &mowner{User: "u", Group: "g", UID: 1, GID: 3}
+		case "Attrs":
+			r.Attrs = rawAttrs{"k": "w"}
+		case "Chunks":
+			r.Chunks = chunkList{{ID: r.Chunks[0].ID, Size: 10, Off: 1}}
+		default:
+			return false
+		}
+		return true
+	}, func(t *testing.T, r FileRecord) {
+		if RecordsEqual(base, r) {
+			t.Error("RecordsEqual misses the change")
+		}
+		line, err := r.appendJSON(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Equal(line, baseLine) {
+			t.Error("the change leaves the line as it was")
+		}
+	})
 	if !RecordsEqual(base, fullRecord()) {
 		t.Error("equal records compare unequal")
 	}

@@ -16,6 +16,7 @@ type backup struct {
 	root    string
 	prev    sources.Previous
 	w       sources.Writer
+	keeper  sources.SameKeeper // w, when it is one and there is a previous version
 	workers int
 	files   chan []fileJob // a directory's files to read, in name order
 	queue   *dirQueue
@@ -31,7 +32,7 @@ type fileJob struct {
 }
 
 func newBackup(root string, prev sources.Previous, w sources.Writer, workers int) *backup {
-	return &backup{
+	b := &backup{
 		root:    root,
 		prev:    prev,
 		w:       w,
@@ -39,6 +40,10 @@ func newBackup(root string, prev sources.Previous, w sources.Writer, workers int
 		files:   make(chan []fileJob, workers),
 		queue:   newDirQueue(),
 	}
+	if k, ok := w.(sources.SameKeeper); ok && prev != nil && !prev.Info().Time.IsZero() {
+		b.keeper = k
+	}
+	return b
 }
 
 // walkers is how many goroutines list directories. With caches dropped a

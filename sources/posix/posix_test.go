@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -193,24 +194,36 @@ func TestSecondBackupReadsOnlyChanged(t *testing.T) {
 	}
 	writeFile(t, p("new"), []byte("new"), 0o644, mtime1)
 
-	prev := first.Version()
-	second := sourcetest.NewWriter(prev)
-	if _, err := backupDir(t, root, prev, second); err != nil {
-		t.Fatal(err)
-	}
-	if second.Adds("new") != 1 {
-		t.Errorf("new file: %d Adds, want 1", second.Adds("new"))
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			adds, keeps := second.Adds(c.name), second.Keeps(c.name)
-			if c.wantRead && (adds != 1 || keeps != 0) {
-				t.Errorf("changed file: %d Adds, %d Keeps; want it read once", adds, keeps)
-			}
-			if !c.wantRead && (adds != 0 || keeps != 1) {
-				t.Errorf("unchanged file: %d Adds, %d Keeps; want it kept unread", adds, keeps)
-			}
-		})
+	prev := first.Version().WithInfo(sources.VersionInfo{Time: mtime1})
+	// A Writer that compares whole entries (sources.SameKeeper) keeps the
+	// unchanged files itself; with one that does not, the source looks
+	// each up and compares fingerprints.
+	for _, sameKeeper := range []bool{true, false} {
+		second := sourcetest.NewWriter(prev)
+		var w sources.Writer = second
+		if !sameKeeper {
+			w = struct{ sources.Writer }{second}
+		}
+		if _, err := backupDir(t, root, prev, w); err != nil {
+			t.Fatal(err)
+		}
+		if second.Adds("new") != 1 {
+			t.Errorf("new file: %d Adds, want 1", second.Adds("new"))
+		}
+		for _, c := range cases {
+			t.Run(fmt.Sprintf("%s/SameKeeper=%v", c.name, sameKeeper), func(t *testing.T) {
+				adds, keeps := second.Adds(c.name), second.Keeps(c.name)
+				if c.wantRead && (adds != 1 || keeps != 0) {
+					t.Errorf("changed file: %d Adds, %d Keeps; want it read once", adds, keeps)
+				}
+				if !c.wantRead && (adds != 0 || keeps != 1) {
+					t.Errorf("unchanged file: %d Adds, %d Keeps; want it kept unread", adds, keeps)
+				}
+				if same := second.SameKeeps(c.name); sameKeeper && same != keeps {
+					t.Errorf("%d Keeps, %d of them by KeepSame; want all", keeps, same)
+				}
+			})
+		}
 	}
 }
 

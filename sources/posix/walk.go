@@ -171,15 +171,26 @@ func (b *backup) symlink(ctx context.Context, dirfd int, rel, name string, st *u
 	return b.add(ctx, e)
 }
 
-// file keeps an unchanged file by reference or lists it to be read. Only
-// a kept file's entry is built here: a read file's comes from the fstat
-// of the open file, so building it now would look up its owner for
-// nothing.
+// file keeps an unchanged file by reference or lists it to be read. A
+// Writer that compares a whole entry with its previous record (KeepSame)
+// is asked first: every field equal, it keeps the file without a Lookup.
+// Else a kept file's entry is built only once its fingerprint matched: a
+// read file's comes from the fstat of the open file.
 func (b *backup) file(ctx context.Context, rel string, st *unix.Stat_t, l *listing) error {
 	if n := b.stats.files.Add(1); n%progressEvery == 0 {
 		b.w.Report(sources.Event{Step: "files", Done: n})
 	}
 	var fp [96]byte
+	if b.keeper != nil {
+		kept, err := b.keeper.KeepSame(ctx, entryWith(rel, sources.TypeFile, st, string(appendFingerprint(fp[:0], st))))
+		if err != nil {
+			return fmt.Errorf("keep unchanged %s: %w", b.full(rel), err)
+		}
+		if kept {
+			b.stats.kept.Add(1)
+			return nil
+		}
+	}
 	if p, ok := b.prev.Lookup(rel); ok && p.Type == sources.TypeFile && p.Fingerprint == string(appendFingerprint(fp[:0], st)) {
 		b.stats.kept.Add(1)
 		if err := b.w.Keep(ctx, entryWith(rel, sources.TypeFile, st, p.Fingerprint)); err != nil {

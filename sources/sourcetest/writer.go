@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"sort"
 	"sync"
 
@@ -27,6 +28,7 @@ type Writer struct {
 	root     *sources.Entry // the object's root directory, when added
 	adds     map[string]int // Add and AddSpans calls of files, failed ones included
 	keeps    map[string]int
+	same     map[string]int // keeps by KeepSame
 	spans    []sources.Span
 	events   []sources.Event
 	newBytes int64
@@ -38,12 +40,15 @@ type file struct {
 	data  []byte
 }
 
-var _ sources.Writer = (*Writer)(nil)
+var (
+	_ sources.Writer     = (*Writer)(nil)
+	_ sources.SameKeeper = (*Writer)(nil)
+)
 
 // NewWriter returns an empty Writer whose Keep and AddSpans ranges refer to
 // prev; nil prev means a first backup, where both fail.
 func NewWriter(prev *Version) *Writer {
-	return &Writer{prev: prev, files: map[string]file{}, adds: map[string]int{}, keeps: map[string]int{}}
+	return &Writer{prev: prev, files: map[string]file{}, adds: map[string]int{}, keeps: map[string]int{}, same: map[string]int{}}
 }
 
 // Add stores e; a file's content is read from r, which must yield exactly
@@ -162,6 +167,26 @@ func (w *Writer) Keep(ctx context.Context, e sources.Entry) error {
 	return w.record(e, w.prev.data[e.Path])
 }
 
+// KeepSame keeps e, as Keep does, when the previous version has the same
+// entry at e.Path, field for field (mtimes compared as instants).
+func (w *Writer) KeepSame(ctx context.Context, e sources.Entry) (bool, error) {
+	if w.prev == nil || e.Type != sources.TypeFile {
+		return false, nil
+	}
+	p, ok := w.prev.Lookup(e.Path)
+	if !ok || !reflect.DeepEqual(utcEntry(p), utcEntry(e)) {
+		return false, nil
+	}
+	w.count(w.same, e.Path)
+	return true, w.Keep(ctx, e)
+}
+
+// utcEntry is e with its mtime in UTC, for DeepEqual.
+func utcEntry(e sources.Entry) sources.Entry {
+	e.ModTime = e.ModTime.UTC()
+	return e
+}
+
 // Report collects e.
 func (w *Writer) Report(e sources.Event) {
 	w.mu.Lock()
@@ -248,6 +273,13 @@ func (w *Writer) Keeps(path string) int {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.keeps[path]
+}
+
+// SameKeeps returns how often path was kept by KeepSame.
+func (w *Writer) SameKeeps(path string) int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.same[path]
 }
 
 // Spans returns every span received by AddSpans, in order per file.
