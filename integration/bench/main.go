@@ -117,7 +117,7 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&cfg.restic, "restic", "", "restic binary (default: restic "+resticVersion+", built once with go install into -cache)")
 	tools := fs.String("tools", "strata,restic", "tools to measure, comma-separated")
 	fs.BoolVar(&cfg.verify, "verify", true, "check restored trees against the source")
-	fs.IntVar(&cfg.repeat, "repeat", 3, "runs of the generated set's and the real tree's second backups (each from the state before it), of the real tree's first backup and no-change re-backup, of each cold tar and cold ls -lR (restic's once) and of each mount cold read; the median is reported. The tools take turns on the second backups and the no-change re-backup, and each of strata's cold tar and ls -lR runs follows one of the source directory's")
+	fs.IntVar(&cfg.repeat, "repeat", 3, "runs of the generated set's and the real tree's first backups (each into a new store) and second backups (each from the state before it), of the real tree's no-change re-backup, of each cold tar and cold ls -lR (restic's once) and of each mount cold read; the median is reported. The tools take turns on the generated set's backups, the real tree's second backup and its no-change re-backup, and each of strata's cold tar and ls -lR runs follows one of the source directory's")
 	fs.BoolVar(&cfg.prepare, "prepare", false, "only generate (or reset) the data sets, then exit; like any run it first deletes the previous run's repositories (-cache's run/)")
 	fs.StringVar(&cfg.repoRoot, "repo", ".", "strata source tree (where go.mod is)")
 	fs.StringVar(&cfg.compression, "compression", "", "strata init --compression level of the generated and real-tree sets' stores (fastest, default, better, off); empty: what a new store gets")

@@ -176,11 +176,8 @@ func (b *bench) realVersion1(ctx context.Context, t contender, r *realSet) {
 	var rss []float64
 	b.step(t, realBackup1, []string{realInit}, func() (float64, error) {
 		return medianOf(b.cfg.repeat, func(i int) (float64, error) {
-			if i > 0 { // a first backup again: into a new store
-				if err := os.RemoveAll(repo); err != nil {
-					return 0, err
-				}
-				if err := t.initRepo(ctx, repo); err != nil {
+			if i > 0 {
+				if err := freshRepo(ctx, t, repo); err != nil {
 					return 0, err
 				}
 			}
@@ -190,6 +187,14 @@ func (b *bench) realVersion1(ctx context.Context, t contender, r *realSet) {
 		})
 	})
 	b.record(t, realRSS1, median(rss), b.res[t.name()][realBackup1].err)
+}
+
+// freshRepo replaces repo with a new, empty store: a first backup again.
+func freshRepo(ctx context.Context, t contender, repo string) error {
+	if err := os.RemoveAll(repo); err != nil {
+		return err
+	}
+	return t.initRepo(ctx, repo)
 }
 
 // realNoChange backs up the unchanged v1 again with each tool whose first

@@ -44,12 +44,13 @@ func (b *bench) changedCount() int {
 }
 
 func (b *bench) rows() []row {
-	second := "second backup (10% changed)"
+	first, second := "first backup", "second backup (10% changed)"
 	if b.cfg.repeat > 1 {
+		first += fmt.Sprintf(", median of %d into new stores", b.cfg.repeat)
 		second += fmt.Sprintf(", median of %d from the first's state", b.cfg.repeat)
 	}
 	rows := []row{
-		b.compare("first backup, MB/s", stepBackup1, mbps, atLeast(1.5)),
+		b.compare(first+", MB/s", stepBackup1, mbps, atLeast(1.5)),
 		b.compare(second+", MB/s", stepBackup2, mbps, atLeast(3)),
 		b.compare("store size after both versions", stepStore, human, atMost(1)),
 		b.compare("restore latest, MB/s", stepRestore, mbps, nil),
