@@ -29,7 +29,7 @@ type unchangedList struct {
 	differs               atomic.Bool
 }
 
-// newSameList tracks a backup whose previous version has about hint
+// newUnchangedList tracks a backup whose previous version has about hint
 // entries stored as lines (lines); off otherwise, as on a first backup.
 func newUnchangedList(lines bool, hint int64) *unchangedList {
 	if !lines || hint <= 0 {
