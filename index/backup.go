@@ -174,8 +174,7 @@ func (r *BackupRun) Backup(ctx context.Context, kind string, sess sources.Sessio
 		for _, c := range prevV.FileList {
 			ws.prevList[c.ID] = struct{}{}
 		}
-		ws.prevRefs = prevV.FileList
-		ws.same = newUnchangedList(prev.lines, min(prevV.Stats.Files+prevV.Stats.Dirs, prevSizeHintMax))
+		ws.same = newUnchangedList(prevV.FileList, prev.lines, min(prevV.Stats.Files+prevV.Stats.Dirs, prevSizeHintMax))
 	}
 	ws.events = opts.Events
 	stopProgress := s.reportProgress(ws, ref, prevV, start, opts.Progress)
@@ -471,7 +470,7 @@ func (s *session) storeFileList(ctx context.Context, res sources.Result) (fileLi
 	}
 	l := fileList{runs: s.list, implied: s.list.implied(sources.Entry{Type: sources.TypeDir, Mode: 0o755, ModTime: versionTime(res)})}
 	if s.listUnchanged(l.implied) {
-		l.n, l.refs, l.st = s.prev.count(), s.prevRefs, s.same.stats()
+		l.n, l.refs, l.st = s.prev.count(), s.same.refs, s.same.stats()
 		listsUnchanged.Add(1)
 		return l, nil
 	}

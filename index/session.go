@@ -38,10 +38,8 @@ type session struct {
 	// so a list chunk that is one of them needs no claim, and an unchanged
 	// tree's re-backup no chunk set (chunkSet).
 	prevList map[ID]struct{}
-	// prevRefs are the previous version's list chunks, the new list's
-	// when same finds it unchanged (unchangedList).
-	prevRefs []ChunkRef
-	same     *unchangedList
+	// same finds a list that is the previous version's.
+	same *unchangedList
 	// list holds the entries recorded, encoded (listruns.go).
 	list *listRuns
 	mu   sync.Mutex
@@ -377,12 +375,12 @@ func (s *session) KeepSame(ctx context.Context, e sources.Entry) (bool, error) {
 	if sc.refs, ok = format.AppendChunkIDs(sc.refs[:0], list); !ok {
 		return false, nil
 	}
-	f := File{Entry: e}
-	if err := s.list.add(&f, distinctChunks(sc.refs), pe.val); err != nil {
+	// Recorded as Keep records: the previous entry (the same, with the
+	// line's chunks) gives its line to reuse.
+	prev := prevFile{File: File{Entry: e, Chunks: sc.refs}, line: pe.val, at: at}
+	if err := s.recordWith(prev.File, &prev); err != nil {
 		return false, err
 	}
-	s.same.mark(at, &f)
-	s.filesDone.Add(1)
 	s.doneBytes.Add(e.Size)
 	return true, nil
 }

@@ -21,7 +21,7 @@ import (
 // Counting the bits is what tells that no previous entry went missing;
 // differs, that nothing was recorded anew.
 type unchangedList struct {
-	on   bool
+	refs []ChunkRef // the previous list's chunks; nil: not tracking
 	bits []atomic.Uint64
 	// n counts the bits set; files, dirs and bytes sum those entries as
 	// the list's stats do (listStats).
@@ -29,20 +29,21 @@ type unchangedList struct {
 	differs               atomic.Bool
 }
 
-// newUnchangedList tracks a backup whose previous version has about hint
-// entries stored as lines (lines); off otherwise, as on a first backup.
-func newUnchangedList(lines bool, hint int64) *unchangedList {
-	if !lines || hint <= 0 {
+// newUnchangedList tracks a backup whose previous version, its list stored
+// as refs, has about hint entries stored as lines (lines); it tracks
+// nothing otherwise, as on a first backup.
+func newUnchangedList(refs []ChunkRef, lines bool, hint int64) *unchangedList {
+	if len(refs) == 0 || !lines || hint <= 0 {
 		return &unchangedList{}
 	}
-	return &unchangedList{on: true, bits: make([]atomic.Uint64, (hint+63)/64)}
+	return &unchangedList{refs: refs, bits: make([]atomic.Uint64, (hint+63)/64)}
 }
 
 // note sees f recorded as line. prev is f's previous entry when the
 // caller looked it up (a kept file), else nil and the entry is found by
 // path here.
 func (t *unchangedList) note(p *prevFiles, f *File, line []byte, prev *prevFile) {
-	if !t.on || t.differs.Load() {
+	if t.refs == nil || t.differs.Load() {
 		return
 	}
 	at := int32(-1)
@@ -50,14 +51,6 @@ func (t *unchangedList) note(p *prevFiles, f *File, line []byte, prev *prevFile)
 		at = prev.at
 	} else if i, e, ok := p.raw(f.Path); ok && bytes.Equal(e.val, line) {
 		at = i
-	}
-	t.mark(at, f)
-}
-
-// mark sees f recorded with the line of the previous entry at (-1: none).
-func (t *unchangedList) mark(at int32, f *File) {
-	if !t.on {
-		return
 	}
 	if at < 0 || int(at)/64 >= len(t.bits) {
 		t.differs.Store(true)
@@ -79,7 +72,7 @@ func (t *unchangedList) mark(at int32, f *File) {
 // complete reports whether the recorded entries were exactly the total
 // entries of the previous version, each with its line.
 func (t *unchangedList) complete(total int) bool {
-	return t.on && !t.differs.Load() && t.n.Load() == int64(total)
+	return t.refs != nil && !t.differs.Load() && t.n.Load() == int64(total)
 }
 
 // stats are the list's counts, when complete.
@@ -93,7 +86,7 @@ var listsUnchanged atomic.Int64
 // listUnchanged reports whether the session's list, with the directories
 // it implies, is the previous version's exactly (see unchangedList).
 func (s *session) listUnchanged(implied *listRuns) bool {
-	if len(s.prevRefs) == 0 || !s.same.on {
+	if s.same.refs == nil {
 		return false
 	}
 	var e listEnt

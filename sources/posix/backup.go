@@ -40,7 +40,7 @@ func newBackup(root string, prev sources.Previous, w sources.Writer, workers int
 		files:   make(chan []fileJob, workers),
 		queue:   newDirQueue(),
 	}
-	if k, ok := w.(sources.SameKeeper); ok && prev != nil && !prev.Info().Time.IsZero() {
+	if k, ok := w.(sources.SameKeeper); ok && !firstBackup(prev) {
 		b.keeper = k
 	}
 	return b

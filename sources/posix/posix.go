@@ -163,11 +163,15 @@ func readers(configured int, prev sources.Previous, batched bool) int {
 	switch {
 	case configured > 0:
 		return configured
-	case (prev == nil || prev.Info().Time.IsZero()) && batched:
+	case firstBackup(prev) && batched:
 		return sources.CPUs()
-	case prev == nil || prev.Info().Time.IsZero():
+	case firstBackup(prev):
 		return 2 * sources.CPUs()
 	default:
 		return 4 * sources.CPUs()
 	}
 }
+
+// firstBackup reports whether prev is no version (a stored one has a
+// time).
+func firstBackup(prev sources.Previous) bool { return prev == nil || prev.Info().Time.IsZero() }

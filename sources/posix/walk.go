@@ -180,9 +180,8 @@ func (b *backup) file(ctx context.Context, rel string, st *unix.Stat_t, l *listi
 	if n := b.stats.files.Add(1); n%progressEvery == 0 {
 		b.w.Report(sources.Event{Step: "files", Done: n})
 	}
-	var fp [96]byte
 	if b.keeper != nil {
-		kept, err := b.keeper.KeepSame(ctx, entryWith(rel, sources.TypeFile, st, string(appendFingerprint(fp[:0], st))))
+		kept, err := b.keeper.KeepSame(ctx, entryFromStat(rel, sources.TypeFile, st))
 		if err != nil {
 			return fmt.Errorf("keep unchanged %s: %w", b.full(rel), err)
 		}
@@ -191,6 +190,7 @@ func (b *backup) file(ctx context.Context, rel string, st *unix.Stat_t, l *listi
 			return nil
 		}
 	}
+	var fp [96]byte
 	if p, ok := b.prev.Lookup(rel); ok && p.Type == sources.TypeFile && p.Fingerprint == string(appendFingerprint(fp[:0], st)) {
 		b.stats.kept.Add(1)
 		if err := b.w.Keep(ctx, entryWith(rel, sources.TypeFile, st, p.Fingerprint)); err != nil {
